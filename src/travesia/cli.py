@@ -1,0 +1,136 @@
+"""The command line. User mistakes (ScenarioError) print one line and exit with status 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from .errors import ScenarioError
+
+
+def user_errors(fn):
+    """Turn a ScenarioError into `error: <where>: <what>` on stderr and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ScenarioError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="travesia")
+def main() -> None:
+    """travesia: simulate and forecast migration across borders when policy shocks hit."""
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: one seed gives one result.")
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate only the first N days.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: out/<scenario>).")
+@click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
+              help="YAML/JSON file of parameter values overriding the scenario's.")
+@click.option("--settings", type=click.Path(path_type=Path), default=None,
+              help="Flee folders only: the simsetting.yml to use.")
+@click.option("--quiet", is_flag=True, help="No progress bar or table.")
+@user_errors
+def run(scenario, seed, days, out_dir, params_file, settings, quiet):
+    """Run SCENARIO (a built-in name or a folder; default chile-peru-2025) and write its results:
+    daily.parquet, crossings.parquet, summary.json and stranded.png."""
+    from .flee_bridge import is_flee_folder, run_flee
+
+    if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
+        run_flee(Path(scenario), settings=settings, seed=seed, out_dir=out_dir, quiet=quiet)
+        return
+    from .runner import run_scenario
+
+    run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file, quiet=quiet)
+
+
+@main.command("scenarios")
+def list_scenarios():
+    """List the built-in scenarios."""
+    from .scenario import builtin_scenarios, load_scenario
+
+    for name in builtin_scenarios():
+        sc = load_scenario(name)
+        click.echo(f"{name}\t{sc.spec.start} to {sc.spec.end}\t{sc.spec.title}")
+
+
+@main.group()
+def scenario():
+    """Check and inspect scenarios."""
+
+
+@scenario.command("check")
+@click.argument("path")
+@user_errors
+def scenario_check(path):
+    """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row, field."""
+    from .scenario import load_scenario
+    from .world import compile_world
+
+    sc = load_scenario(path)
+    world = compile_world(sc)
+    click.echo(f"ok: {sc.name}: {len(world.place_names)} places, {len(world.crossing_names)} crossings, "
+               f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days")
+
+
+@scenario.command("show")
+@click.argument("path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the compiled scenario as JSON.")
+@user_errors
+def scenario_show(path, as_json):
+    """Show the compiled scenario: population by nationality, status and region; places; crossings; events."""
+    from .scenario import load_scenario
+    from .scenario.describe import describe
+
+    info = describe(load_scenario(path))
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+        return
+    pop = info["population"]
+    click.echo(f"{info['name']}: {info['title']}\n{info['start']} to {info['end']}")
+    click.echo(f"population: {pop['total']:,} ({pop['by_status'].get('irregular', 0):,} irregular)")
+    for nat, n in sorted(pop["by_nationality"].items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {nat:<12} {n:>10,}")
+    click.echo("crossings:")
+    for c in info["crossings"]:
+        click.echo(f"  {c['name']}: {c['exit_post']} -> {c['entry_post']}, entry admits {c['entry_admits']}")
+    click.echo("timeline:")
+    for ev in info["timeline"]:
+        click.echo(f"  {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")
+
+
+@main.command()
+def parameters():
+    """List the model's behaviour parameters with their defaults and meanings."""
+    from .parameters import Parameters
+
+    for name, info in Parameters.model_fields.items():
+        click.echo(f"{name} = {info.default!r}\n    {info.description}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@user_errors
+def score(run_dir):
+    """Score a run against its observations (Flee-style runs: averaged relative difference)."""
+    from .flee_bridge import score_flee_run
+
+    result = score_flee_run(run_dir)
+    click.echo(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

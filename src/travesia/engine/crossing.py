@@ -1,0 +1,92 @@
+"""Phase 5, crossing: exit post then entry post, each with a daily capacity, an admission rule on
+documents, and a first-come, first-served queue; refused people are stranded (model.md §5)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..world import DOC_BIT, NATIONAL_BIT, RULE_ANY
+from .agents import ONWARD, QUEUED_ENTRY, QUEUED_EXIT, STRANDED
+
+DOC_BITS = sum(DOC_BIT.values())
+
+
+def admissible(docs: np.ndarray, nat: np.ndarray, rule: int, post_country: int, nat_country: np.ndarray) -> np.ndarray:
+    """Whether each person's documents (or nationality) satisfy an admission rule."""
+    if rule == RULE_ANY:
+        return np.ones(len(docs), dtype=bool)
+    ok = (docs.astype(np.int64) & (rule & DOC_BITS)) != 0
+    if rule & NATIONAL_BIT:
+        ok |= nat_country[nat] == post_country
+    return ok
+
+
+def first_come(indices: np.ndarray, since: np.ndarray) -> np.ndarray:
+    """Queue order: by day joined, then by slot (slots are in arrival order)."""
+    return indices[np.argsort(since[indices], kind="stable")]
+
+
+def processed_today(sim, c: int, post: str) -> int:
+    """Whole people a post can process today; fractional capacity carries over to the next day."""
+    cap = (sim.policy.exit_capacity if post == "exit" else sim.policy.entry_capacity)[c]
+    carry = sim.capacity_carry[post]
+    total = cap + carry[c]
+    n = int(np.floor(total + 1e-9))
+    carry[c] = total - n
+    return n
+
+
+def cross(sim, day: int) -> None:
+    world, policy, a = sim.world, sim.policy, sim.agents
+    state, crossing, since = a.view("state"), a.view("crossing"), a.view("since")
+    docs, nat, status, place = a.view("docs"), a.view("nat"), a.view("status"), a.view("place")
+    flows = sim.flows
+    for c in range(len(world.crossing_names)):
+        exit_post, entry_post = int(world.exit_post[c]), int(world.entry_post[c])
+        at_c = crossing == c
+        corridor_left = int(policy.corridor_per_day[c]) if policy.corridor(day)[c] else 0
+
+        # stranded people rejoin a queue when the rule now admits them, or a corridor has room
+        for post, post_place, rule, queue_state in (
+            ("exit", exit_post, policy.exit_rule[c], QUEUED_EXIT),
+            ("entry", entry_post, policy.entry_rule[c], QUEUED_ENTRY),
+        ):
+            stuck = np.flatnonzero(at_c & (state == STRANDED) & (place == post_place))
+            if len(stuck) == 0:
+                continue
+            ok = admissible(docs[stuck], nat[stuck], rule, world.place_country[post_place], world.nat_country)
+            if post == "entry" and corridor_left > 0:
+                rest = first_come(stuck[~ok], since)[:corridor_left]
+                ok[np.isin(stuck, rest)] = True
+            state[stuck[ok]] = queue_state
+
+        # exit post
+        queue = first_come(np.flatnonzero(at_c & (state == QUEUED_EXIT)), since)
+        served = queue[: processed_today(sim, c, "exit")]
+        if len(served):
+            ok = admissible(docs[served], nat[served], policy.exit_rule[c], world.place_country[exit_post],
+                            world.nat_country)
+            passed, refused = served[ok], served[~ok]
+            state[passed], place[passed], since[passed] = QUEUED_ENTRY, entry_post, day
+            state[refused], since[refused] = STRANDED, day
+            flows["exits"][day, c] += len(passed)
+            flows["refused"][day, c] += len(refused)
+
+        # entry post
+        queue = first_come(np.flatnonzero(at_c & (state == QUEUED_ENTRY)), since)
+        served = queue[: processed_today(sim, c, "entry")]
+        if len(served):
+            ok = admissible(docs[served], nat[served], policy.entry_rule[c], world.place_country[entry_post],
+                            world.nat_country)
+            if corridor_left > 0:
+                extra = np.flatnonzero(~ok)[:corridor_left]
+                ok[extra] = True
+                flows["corridor"][day, c] += len(extra)
+            passed, refused = served[ok], served[~ok]
+            state[passed] = ONWARD
+            a.target[passed] = world.destination[c]
+            a.next_place[passed] = -1
+            state[refused], since[refused] = STRANDED, day
+            flows["entries"][day, c] += len(passed)
+            flows["refused"][day, c] += len(refused)
+            sim.record_news(c, nat[passed], status[passed], ok=True)

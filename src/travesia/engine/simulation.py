@@ -1,0 +1,170 @@
+"""The step loop of the travesia ruleset. One day is one step; `PHASES` lists its phases in order."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import Callable
+
+import numpy as np
+
+from ..parameters import Parameters
+from ..results import CROSSING_FLOWS, CROSSING_LEVELS, STATE_COLUMNS, Results
+from ..world import World
+from .agents import (
+    FREE, ONWARD, QUEUED_ENTRY, QUEUED_EXIT, RETURNING, SHELTERED, STRANDED, TRAVELLING, Agents,
+)
+from .crossing import admissible, cross
+from .departures import choose_exit, depart
+from .stranded import giveup_chance, night_crossing_success, stranded_choices
+from .timeline import PolicyState, apply_timeline, compile_timeline
+from .travel import travel
+
+# agent state -> column of the daily table
+STATE_COLUMN = {
+    TRAVELLING: "travelling", QUEUED_EXIT: "queued", QUEUED_ENTRY: "queued", STRANDED: "stranded",
+    ONWARD: "onward", RETURNING: "returning", SHELTERED: "sheltered",
+}
+_COL = np.full(8, -1, dtype=np.int64)
+for _state, _name in STATE_COLUMN.items():
+    _COL[_state] = STATE_COLUMNS.index(_name)
+
+PHASES = ("timeline", "departures", "exit_choice", "travel", "crossing", "stranded_choices", "record")
+
+
+def phase_rng(seed: int, phase: str) -> np.random.Generator:
+    """One stream per phase, seeded from the run's seed and the phase's name (common random numbers)."""
+    return np.random.default_rng([seed, zlib.crc32(phase.encode())])
+
+
+class Simulation:
+    def __init__(self, world: World, params: Parameters, seed: int = 0, events=(), days: int | None = None):
+        self.world, self.params, self.seed = world, params, seed
+        self.days = world.days if days is None else min(days, world.days)
+        self.rng = {name: phase_rng(seed, name) for name in PHASES}
+        self.agents = Agents()
+        self.settled = world.settled.copy()
+        P, N, S = self.settled.shape
+        C = len(world.crossing_names)
+        self.arrived = np.zeros((P, N, S), dtype=np.int64)
+        self.flown = np.zeros((P, N, S), dtype=np.int64)
+        self.policy = PolicyState.initial(world)
+        self.events = list(events)
+        self.events_by_day = compile_timeline(world, self.events)
+        self.link_km32 = np.where(np.isfinite(world.link_km), world.link_km, 0).astype(np.float32)
+        self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
+        T = self.days
+        self.flows = {name: np.zeros((T, C), dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
+        self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
+        self.news_ok = np.zeros((T, C, N, S))
+        self.news_all = np.zeros((T, C, N, S))
+        self.belief_history = np.zeros((T, C, N, S))
+        self.agent_steps = 0
+        self.day = 0
+        apply_timeline(self, 0)   # events of day 0 set the initial conditions people believe in
+        self._applied_day0 = True
+        self.belief = self.initial_belief()
+
+    # --- the step -------------------------------------------------------------------------------
+    def step(self, day: int) -> None:
+        """One day, in the order of PHASES."""
+        self.day = day
+        if not (day == 0 and self._applied_day0):
+            apply_timeline(self, day)                     # 1 timeline
+        considering = depart(self, day)                   # 2 departures
+        choose_exit(self, day, considering)               # 3 exit choice
+        self.arrive(day, travel(self, day))               # 4 travel
+        cross(self, day)                                  # 5 crossing
+        stranded_choices(self, day)                       # 6 stranded choices
+        self.record(day)                                  # 7 record
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
+        started = time.perf_counter()
+        for day in range(self.days):
+            self.step(day)
+            if progress:
+                progress(day + 1, self.days)
+        return Results.from_simulation(self, wall_seconds=time.perf_counter() - started)
+
+    # --- pieces of phases -----------------------------------------------------------------------
+    def arrive(self, day: int, who: np.ndarray) -> None:
+        """Trips that ended today: at a post people queue; past the border they arrive; back home they settle."""
+        if len(who) == 0:
+            return
+        a = self.agents
+        state = a.view("state")
+        st = state[who]
+        to_queue = who[st == TRAVELLING]
+        state[to_queue] = QUEUED_EXIT
+        a.since[to_queue] = day
+        for end_state, stock in ((ONWARD, self.arrived), (RETURNING, self.settled)):
+            done = who[st == end_state]
+            np.add.at(stock, (a.place[done], a.nat[done], a.status[done]), 1)
+            state[done] = FREE
+
+    def record_news(self, c: int, nat: np.ndarray, status: np.ndarray, ok: bool) -> None:
+        """What people met at a crossing (got through, or gave up) travels back as news."""
+        if len(nat) == 0:
+            return
+        np.add.at(self.news_all[self.day, c], (nat, status), 1)
+        if ok:
+            np.add.at(self.news_ok[self.day, c], (nat, status), 1)
+
+    def initial_belief(self) -> np.ndarray:
+        """[C, N, S] believed chance of getting through, consistent with the rules at the start:
+        those admitted by their documents, plus those who would cross at night before giving up."""
+        world, p = self.world, self.params
+        C, N, S = len(world.crossing_names), len(world.nationalities), len(world.statuses)
+        night = p.irregular_attempt_rate_per_day * night_crossing_success(self, 0)
+        give = giveup_chance(self)
+        eventually = night / np.maximum(night + (1 - night) * give, 1e-12)
+        belief = np.zeros((C, N, S))
+        for c in range(C):
+            for n in range(N):
+                nat = np.array([n])
+                ok = 1.0
+                for rule, post in ((self.policy.exit_rule[c], world.exit_post[c]),
+                                   (self.policy.entry_rule[c], world.entry_post[c])):
+                    per_doc = np.array([admissible(np.array([m]), nat, rule, world.place_country[post],
+                                                   world.nat_country)[0] for m in world.doc_masks])
+                    ok = ok * per_doc
+                for s in range(S):
+                    admitted = float(world.doc_shares[n, s] @ ok)
+                    belief[c, n, s] = admitted + (1 - admitted) * eventually[c]
+        return belief
+
+    def update_beliefs(self, day: int) -> None:
+        news_day = day - self.params.news_delay_days
+        if news_day < 0:
+            return
+        heard = self.news_all[news_day]
+        rate = np.divide(self.news_ok[news_day], heard, out=np.zeros_like(heard), where=heard > 0)
+        self.belief = np.where(heard > 0, self.belief + self.params.belief_update_rate * (rate - self.belief),
+                               self.belief)
+
+    def record(self, day: int) -> None:
+        a, world = self.agents, self.world
+        P, C = len(world.place_names), len(world.crossing_names)
+        state = a.view("state")
+        live = state != FREE
+        col = _COL[state[live]]
+        key = a.view("place")[live].astype(np.int64) * len(STATE_COLUMNS) + col
+        self.counts[day] = np.bincount(key, minlength=P * len(STATE_COLUMNS)).reshape(P, -1)
+        self.counts[day, :, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
+        self.counts[day, :, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
+        self.counts[day, :, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))
+        xing = a.view("crossing")[live].astype(np.int64)
+        st = state[live]
+        for name, states in (("queue", (QUEUED_EXIT, QUEUED_ENTRY)), ("stranded", (STRANDED,)),
+                             ("sheltered", (SHELTERED,))):
+            sel = np.isin(st, states) & (xing >= 0)
+            self.flows[name][day] = np.bincount(xing[sel], minlength=C)[:C]
+        self.update_beliefs(day)
+        self.belief_history[day] = self.belief
+        if a.n > 4096 and a.active < a.n // 2:
+            a.compact()
+
+
+def simulate(world: World, params: Parameters, seed: int = 0, events=(), days: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Results:
+    return Simulation(world, params, seed=seed, events=events, days=days).run(progress)

@@ -1,0 +1,105 @@
+"""Phase 1, timeline: dated events change the state of the world, never agents directly (model.md §1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..scenario.schema import STATUSES
+from ..world import World, rule_mask
+
+
+@dataclass
+class Flight:
+    crossing: int          # -1 when the flight takes settled people from a place
+    place: int
+    seats: int
+    nationality: int       # -1 for any
+
+
+@dataclass
+class PolicyState:
+    """What the timeline controls, per crossing where it is about a crossing."""
+
+    threat: float
+    deadline_day: np.ndarray           # [S] day of the deadline felt by each status, or a large number
+    exit_capacity: np.ndarray          # [C]
+    entry_capacity: np.ndarray
+    exit_rule: np.ndarray
+    entry_rule: np.ndarray
+    emergency_until: np.ndarray        # [C] last day of a state of emergency, -1 if none
+    personnel: np.ndarray              # [C] soldiers and police posted
+    corridor_until: np.ndarray         # [C]
+    corridor_per_day: np.ndarray       # [C]
+    shelter_capacity: np.ndarray       # [C] places open for people stranded at the crossing
+    shelter_place: np.ndarray          # [C]
+    shelter_until: np.ndarray          # [C]
+    flights_today: list[Flight] = field(default_factory=list)
+
+    @classmethod
+    def initial(cls, world: World) -> "PolicyState":
+        C = len(world.crossing_names)
+        return cls(
+            threat=0.0, deadline_day=np.full(len(STATUSES), 10**9),
+            exit_capacity=world.exit_capacity.copy(), entry_capacity=world.entry_capacity.copy(),
+            exit_rule=world.exit_rule.copy(), entry_rule=world.entry_rule.copy(),
+            emergency_until=np.full(C, -1), personnel=np.zeros(C, dtype=np.int64),
+            corridor_until=np.full(C, -1), corridor_per_day=np.zeros(C, dtype=np.int64),
+            shelter_capacity=np.zeros(C, dtype=np.int64), shelter_place=np.full(C, -1),
+            shelter_until=np.full(C, -1),
+        )
+
+    def emergency(self, day: int) -> np.ndarray:
+        return self.emergency_until >= day
+
+    def corridor(self, day: int) -> np.ndarray:
+        return self.corridor_until >= day
+
+
+def compile_timeline(world: World, events) -> dict[int, list]:
+    """Events by day index."""
+    by_day: dict[int, list] = {}
+    for ev in events:
+        by_day.setdefault((ev.date - world.start).days, []).append(ev)
+    return by_day
+
+
+def apply_timeline(sim, day: int) -> None:
+    policy: PolicyState = sim.policy
+    world: World = sim.world
+    policy.flights_today = []
+    for ev in sim.events_by_day.get(day, []):
+        c = world.crossing_index(ev.crossing) if getattr(ev, "crossing", None) else -1
+        match ev.type:
+            case "threat":
+                policy.threat = ev.level
+            case "deadline":
+                for status in ev.statuses:
+                    policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
+            case "admission":
+                rules = policy.exit_rule if ev.post == "exit" else policy.entry_rule
+                rules[c] = rule_mask(ev.admits)
+            case "capacity":
+                caps = policy.exit_capacity if ev.post == "exit" else policy.entry_capacity
+                caps[c] = ev.per_day
+            case "emergency":
+                policy.emergency_until[c] = max(policy.emergency_until[c], day + ev.days - 1)
+            case "troops":
+                policy.personnel[c] = max(0, policy.personnel[c] + ev.personnel)
+            case "corridor":
+                policy.corridor_until[c] = day + ev.days - 1
+                policy.corridor_per_day[c] = ev.per_day
+            case "shelter":
+                policy.shelter_capacity[c] = ev.capacity
+                policy.shelter_place[c] = world.place_index(ev.place)
+                policy.shelter_until[c] = day + ev.days - 1
+            case "flight":
+                nat = world.nationalities.index(ev.nationality) if ev.nationality in world.nationalities else -1
+                if ev.from_ in world.crossing_names:
+                    xc = world.crossing_index(ev.from_)
+                    policy.flights_today.append(Flight(xc, int(world.return_place[xc]), ev.seats, nat))
+                else:
+                    policy.flights_today.append(Flight(-1, world.place_index(ev.from_), ev.seats, nat))
+            case "note":
+                pass

@@ -1,0 +1,27 @@
+"""Humanitarian needs of a number of people, by the Sphere standards (Sphere Handbook 2018)."""
+
+from __future__ import annotations
+
+import math
+
+# Sphere Handbook 2018: water supply standard 2.1 (15 L/person/day), food security standard
+# (2,100 kcal/person/day), shelter standard 3 (3.5 m² covered space/person), WASH excreta
+# standard 3.2 (one toilet per 20 people; 50 in the first days of an emergency).
+WATER_L_PER_PERSON_DAY = 15.0
+KCAL_PER_PERSON_DAY = 2100.0
+SHELTER_M2_PER_PERSON = 3.5
+PEOPLE_PER_TOILET = 20
+PEOPLE_PER_TOILET_FIRST_DAYS = 50
+SPHERE_SOURCE = "The Sphere Handbook 2018, https://spherestandards.org/handbook/"
+
+
+def needs_for(people: float, first_days: bool = False) -> dict[str, float]:
+    """Daily needs of `people` people."""
+    per_toilet = PEOPLE_PER_TOILET_FIRST_DAYS if first_days else PEOPLE_PER_TOILET
+    return {
+        "people": float(people),
+        "water_litres_per_day": people * WATER_L_PER_PERSON_DAY,
+        "food_kcal_per_day": people * KCAL_PER_PERSON_DAY,
+        "covered_shelter_m2": people * SHELTER_M2_PER_PERSON,
+        "toilets": math.ceil(people / per_toilet) if people > 0 else 0,
+    }

@@ -1,0 +1,77 @@
+"""stranded.png: people held at each crossing (queued + stranded) over time, with the timeline marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never open a window
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .results import Results  # noqa: E402
+
+EVENT_COLOURS = {"threat": "#b22222", "deadline": "#8b0000", "emergency": "#1f4e79", "troops": "#2e75b6",
+                 "admission": "#7030a0", "capacity": "#7030a0", "corridor": "#2e8b57", "flight": "#2e8b57",
+                 "shelter": "#2e8b57", "note": "#666666"}
+
+
+def event_label(ev) -> str:
+    match ev.type:
+        case "threat":
+            return f"threat {ev.level:g}"
+        case "deadline":
+            return f"deadline {ev.deadline}"
+        case "emergency":
+            return f"emergency {ev.days} d"
+        case "troops":
+            return f"{ev.personnel:+d} troops/police"
+        case "admission":
+            return f"{ev.post} admits {ev.admits}"
+        case "note":
+            return ev.label
+        case _:
+            return ev.type
+
+
+def plot_stranded(results: Results, events, path: str | Path, observations=None, title: str | None = None) -> Path:
+    """Draw queued and stranded people per crossing; `observations` is a list of (date, value, low, high)."""
+    dates = np.array(results.dates, dtype="datetime64[D]").astype(object)
+    n = len(results.crossing_names)
+    fig, axes = plt.subplots(n, 1, figsize=(11, 3.2 * n + 0.8), sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], results.crossing_names):
+        c = results.crossing_names.index(name)
+        queued, stranded = results.flows["queue"][:, c], results.flows["stranded"][:, c]
+        ax.stackplot(dates, stranded, queued, labels=["stranded (refused, waiting)", "queued at a post"],
+                     colors=["#d9534f", "#f0ad4e"], alpha=0.85)
+        if observations and name in observations:
+            obs = observations[name]
+            od = [o[0] for o in obs]
+            ov = np.array([o[1] for o in obs], dtype=float)
+            lo = np.array([o[2] if o[2] is not None else o[1] for o in obs], dtype=float)
+            hi = np.array([o[3] if o[3] is not None else o[1] for o in obs], dtype=float)
+            ax.errorbar(od, ov, yerr=[ov - lo, hi - ov], fmt="o", color="black", ms=4, lw=1,
+                        label="observed (reports, with ranges)")
+        ax.set_title(name, loc="left", fontsize=11)
+        ax.set_ylabel("people")
+        top = max(float((queued + stranded).max()), 1.0)
+        ax.set_ylim(0, top * 1.35)
+        for i, ev in enumerate(events):
+            colour = EVENT_COLOURS.get(ev.type, "#666666")
+            ax.axvline(ev.date, color=colour, lw=0.8, ls="--", alpha=0.7)
+            if ax is axes[0, 0]:
+                ax.text(ev.date, top * (1.32 - 0.07 * (i % 4)), event_label(ev), rotation=0, fontsize=7,
+                        color=colour, ha="left", va="top")
+        ax.legend(loc="upper right", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
+    fig.suptitle(title or f"{results.scenario}: people held at border crossings (seed {results.seed})", fontsize=12)
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

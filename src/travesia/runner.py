@@ -1,0 +1,69 @@
+"""`travesia run` for travesia-format scenarios: load, simulate with a progress bar, write, summarise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .engine import simulate
+from .observations import read_observations, stranded_points
+from .parameters import load_params_file
+from .plot import plot_stranded
+from .results import Results
+from .scenario import load_scenario
+from .world import compile_world
+
+
+def scenario_observations(sc) -> list:
+    if not sc.spec.observations:
+        return []
+    return read_observations(sc.folder / sc.spec.observations)
+
+
+def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None, out_dir: Path | None = None,
+                 params_file: Path | None = None, quiet: bool = False) -> Results:
+    sc = load_scenario(scenario)
+    params = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    observations = scenario_observations(sc)
+    world = compile_world(sc)
+    out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
+    if quiet:
+        results = simulate(world, params, seed=seed, events=sc.spec.timeline, days=days)
+    else:
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("days"), TimeRemainingColumn())
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task(sc.name, total=days or sc.days)
+            results = simulate(world, params, seed=seed, events=sc.spec.timeline, days=days,
+                               progress=lambda d, n: bar.update(task, completed=d, total=n))
+    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump()}
+    paths = results.write(out_dir)
+    plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png", observations=stranded_points(observations),
+                  title=f"{sc.spec.title or sc.name} — seed {seed}")
+    if not quiet:
+        print_summary(results)
+        click.echo(f"wrote {', '.join(p.name for p in paths.values())}, stranded.png to {out_dir}")
+    return results
+
+
+def print_summary(results: Results) -> None:
+    s = results.summary()
+    console = Console()
+    console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to {s['period']['end']}, "
+                  f"{s['population']:,} people, {s['wall_seconds']:.2f} s")
+    table = Table(title="Border crossings")
+    for col in ("crossing", "peak held", "on", "days ≥ half peak", "entries", "refused", "night crossings",
+                "gave up", "water L/day at peak", "toilets at peak"):
+        table.add_column(col, justify="right" if col != "crossing" else "left")
+    for name, c in s["crossings"].items():
+        t, needs = c["totals"], c["needs_at_peak"]
+        table.add_row(name, f"{c['peak_stranded']:,}", c["peak_date"] or "-", str(c["days_with_half_peak_or_more"]),
+                      f"{t['entries']:,}", f"{t['refused']:,}", f"{t['irregular']:,}", f"{t['gave_up']:,}",
+                      f"{needs['water_litres_per_day']:,.0f}", str(needs["toilets"]))
+    console.print(table)
+    final = s["final"]
+    console.print("at the end: " + ", ".join(f"{k} {v:,}" for k, v in final.items() if v))

@@ -1,0 +1,332 @@
+"""Read a scenario folder and check it whole; every problem is a ScenarioError naming file, row, field."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ScenarioError
+from ..parameters import Parameters, parameters_from
+from .schema import (
+    CrossingRow,
+    DocumentsRow,
+    PlaceRow,
+    PopulationRow,
+    RouteRow,
+    ScenarioSpec,
+    SourceRow,
+    split_ids,
+)
+
+REQUIRED_FILES = ("scenario.yaml", "sources.csv", "places.csv", "routes.csv", "crossings.csv",
+                  "population.csv", "documents.csv")
+SPECIAL_SOURCES = {"assumption", "derived"}
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Scenario:
+    """A validated scenario folder: its spec, its tables (row models) and where it came from."""
+
+    folder: Path
+    spec: ScenarioSpec
+    params: Parameters
+    sources: dict[str, SourceRow]
+    places: list[PlaceRow]
+    routes: list[RouteRow]
+    crossings: list[CrossingRow]
+    population: list[PopulationRow]
+    documents: list[DocumentsRow]
+    content_hash: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def days(self) -> int:
+        return (self.spec.end - self.spec.start).days + 1
+
+    def date_of(self, day: int) -> dt.date:
+        return self.spec.start + dt.timedelta(days=day)
+
+
+def builtin_scenarios() -> dict[str, Path]:
+    """Built-in scenarios by name (folder `chile_peru_2025` is scenario `chile-peru-2025`)."""
+    found = {}
+    for folder in sorted(BUILTIN_DIR.iterdir()) if BUILTIN_DIR.is_dir() else []:
+        if (folder / "scenario.yaml").is_file():
+            found[folder.name.replace("_", "-")] = folder
+    return found
+
+
+def resolve_scenario(name_or_path: str | Path | None) -> Path:
+    """A scenario argument is a built-in name or a folder path; none means the default."""
+    if name_or_path is None:
+        name_or_path = "chile-peru-2025"
+    builtins = builtin_scenarios()
+    if str(name_or_path) in builtins:
+        return builtins[str(name_or_path)]
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    if path.is_file() and path.name == "scenario.yaml":
+        return path.parent
+    raise ScenarioError(
+        f"no such scenario folder or built-in scenario (built-in: {', '.join(builtins) or 'none'})",
+        file=str(name_or_path),
+    )
+
+
+def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
+    """Rows of a CSV as (line number, validated row); comment rows (first cell '#...') skipped."""
+    if not path.is_file():
+        raise ScenarioError("missing file", file=path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
+    lines = text.splitlines()
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ScenarioError("empty file (expected a header row)", file=path) from None
+    except csv.Error as exc:
+        raise ScenarioError(f"malformed CSV: {exc}", file=path, row=1) from None
+    header = [h.strip() for h in header]
+    required = [
+        (info.alias or name) for name, info in model.model_fields.items() if info.is_required()
+    ]
+    missing = [col for col in required if col not in header]
+    if missing:
+        raise ScenarioError(f"missing column(s) {', '.join(missing)} (header has: {', '.join(header)})",
+                            file=path, row=1)
+    rows: list[tuple[int, M]] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if len(cells) != len(header):
+                raise ScenarioError(f"has {len(cells)} fields but the header has {len(header)}",
+                                    file=path, row=line)
+            record = {h: (c.strip() if c.strip() != "" else None) for h, c in zip(header, cells)}
+            try:
+                rows.append((line, model.model_validate(record)))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                fld = str(err["loc"][0]) if err["loc"] else None
+                value = record.get(fld) if fld else None
+                reason = err["msg"] if value is None else f"{err['msg']} (got '{value}')"
+                if err["type"] == "missing" or (fld and record.get(fld) is None and err["type"] != "value_error"):
+                    reason = "is empty" if fld in header else "missing"
+                raise ScenarioError(reason, file=path, row=line, field=fld) from None
+    except csv.Error as exc:
+        raise ScenarioError(f"malformed CSV: {exc}", file=path, row=reader.line_num) from None
+    return rows
+
+
+def _unique(rows: list[tuple[int, Any]], key, path: Path, what: str, fld: str) -> None:
+    seen: dict[Any, int] = {}
+    for line, row in rows:
+        k = key(row)
+        if k in seen:
+            raise ScenarioError(f"duplicated {what} {k!r} (first on row {seen[k]})", file=path, row=line, field=fld)
+        seen[k] = line
+
+
+def _check_sources(rows: list[tuple[int, Any]], path: Path, sources: dict[str, SourceRow]) -> None:
+    for line, row in rows:
+        for sid in split_ids(row.source):
+            if sid not in sources and sid not in SPECIAL_SOURCES:
+                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=path, row=line,
+                                    field="source")
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ScenarioError("missing file", file=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"malformed YAML: {problem}", file=path, row=row) from None
+    if not isinstance(data, dict):
+        raise ScenarioError("expected a mapping (name, start, end, timeline, ...)", file=path)
+    return data
+
+
+def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
+    try:
+        return ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err["loc"]
+        # pydantic puts the union's tag in the location (timeline.3.flight.seats): drop it
+        parts = [str(p) for p in loc]
+        if len(parts) >= 3 and parts[0] == "timeline":
+            parts = [f"timeline[{parts[1]}]"] + parts[3:] if len(parts) > 3 else [f"timeline[{parts[1]}]"]
+        value = err.get("input")
+        shown = f" (got {value!r})" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+        raise ScenarioError(f"{err['msg']}{shown}", file=path, field=".".join(parts)) from None
+
+
+def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
+    folder = resolve_scenario(name_or_path)
+    missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
+    if missing:
+        raise ScenarioError(f"missing file (a scenario folder needs {', '.join(REQUIRED_FILES)})",
+                            file=folder / missing[0])
+    ypath = folder / "scenario.yaml"
+    spec = _validate_spec(_read_yaml(ypath), ypath)
+    if spec.end < spec.start:
+        raise ScenarioError(f"end {spec.end} is before start {spec.start}", file=ypath, field="end")
+    params = parameters_from(spec.parameters, file=ypath)
+
+    spath = folder / "sources.csv"
+    source_rows = read_csv_rows(spath, SourceRow)
+    _unique(source_rows, lambda r: r.id, spath, "source id", "id")
+    sources = {r.id: r for _, r in source_rows}
+
+    tables: dict[str, list] = {}
+    for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow), ("crossings.csv", CrossingRow),
+                         ("population.csv", PopulationRow), ("documents.csv", DocumentsRow)):
+        path = folder / fname
+        rows = read_csv_rows(path, model)
+        _check_sources(rows, path, sources)
+        tables[fname] = rows
+
+    places = tables["places.csv"]
+    ppath = folder / "places.csv"
+    _unique(places, lambda r: r.name, ppath, "place name", "name")
+    kind = {r.name: r.kind for _, r in places}
+
+    def need_place(name: str, path: Path, line: int, fld: str, kinds: tuple[str, ...] | None = None) -> None:
+        if name not in kind:
+            raise ScenarioError(f"unknown place '{name}' (not in places.csv)", file=path, row=line, field=fld)
+        if kinds and kind[name] not in kinds:
+            raise ScenarioError(f"place '{name}' is a {kind[name]}, expected {' or '.join(kinds)}",
+                                file=path, row=line, field=fld)
+
+    rpath = folder / "routes.csv"
+    for line, r in tables["routes.csv"]:
+        need_place(r.from_, rpath, line, "from")
+        need_place(r.to, rpath, line, "to")
+        if r.from_ == r.to:
+            raise ScenarioError("a route from a place to itself", file=rpath, row=line, field="to")
+    _unique(tables["routes.csv"], lambda r: tuple(sorted((r.from_, r.to))), rpath, "route", "to")
+
+    cpath = folder / "crossings.csv"
+    _unique(tables["crossings.csv"], lambda r: r.name, cpath, "crossing name", "name")
+    for line, c in tables["crossings.csv"]:
+        need_place(c.exit_post, cpath, line, "exit_post", ("post",))
+        need_place(c.entry_post, cpath, line, "entry_post", ("post",))
+        need_place(c.return_place, cpath, line, "return_place", ("city",))
+        need_place(c.destination, cpath, line, "destination", ("destination",))
+        if c.exit_post == c.entry_post:
+            raise ScenarioError("exit_post and entry_post are the same place", file=cpath, row=line,
+                                field="entry_post")
+
+    popath = folder / "population.csv"
+    for line, p in tables["population.csv"]:
+        need_place(p.place, popath, line, "place", ("city",))
+    _unique(tables["population.csv"], lambda r: (r.place, r.nationality, r.status), popath,
+            "population cell (place, nationality, status)", "status")
+
+    dpath = folder / "documents.csv"
+    _unique(tables["documents.csv"], lambda r: (r.nationality, r.status, r.documents), dpath,
+            "documents row", "documents")
+    totals: dict[tuple[str, str], tuple[float, int]] = {}
+    for line, d in tables["documents.csv"]:
+        share, _ = totals.get((d.nationality, d.status), (0.0, line))
+        totals[(d.nationality, d.status)] = (share + d.share, line)
+    for (nat, status), (share, line) in totals.items():
+        if abs(share - 1.0) > 1e-6:
+            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1", file=dpath, row=line,
+                                field="share")
+
+    crossing_names = {c.name for _, c in tables["crossings.csv"]}
+    for i, ev in enumerate(spec.timeline):
+        fld = f"timeline[{i}]"
+        if not spec.start <= ev.date <= spec.end:
+            raise ScenarioError(f"date {ev.date} is outside the period {spec.start} to {spec.end}",
+                                file=ypath, field=f"{fld}.date")
+        for sid in split_ids(ev.source):
+            if sid not in sources and sid not in SPECIAL_SOURCES:
+                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=ypath,
+                                    field=f"{fld}.source")
+        crossing = getattr(ev, "crossing", None)
+        if crossing is not None and crossing not in crossing_names:
+            raise ScenarioError(f"unknown crossing '{crossing}' (not in crossings.csv)", file=ypath,
+                                field=f"{fld}.crossing")
+        if ev.type == "flight" and ev.from_ not in crossing_names and ev.from_ not in kind:
+            raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath, field=f"{fld}.from")
+        if ev.type == "shelter" and ev.place not in kind:
+            raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
+    for pname in spec.priors:
+        if pname not in Parameters.model_fields:
+            raise ScenarioError("prior for an unknown parameter", file=ypath, field=f"priors.{pname}")
+
+    scenario = Scenario(
+        folder=folder, spec=spec, params=params, sources=sources,
+        places=[r for _, r in places], routes=[r for _, r in tables["routes.csv"]],
+        crossings=[r for _, r in tables["crossings.csv"]], population=[r for _, r in tables["population.csv"]],
+        documents=[r for _, r in tables["documents.csv"]],
+    )
+    _check_connected(scenario, tables)
+    scenario.content_hash = content_hash(folder)
+    return scenario
+
+
+def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
+    """Every populated place must reach a crossing; every crossing its destination and return place."""
+    adjacency: dict[str, set[str]] = {p.name: set() for p in scenario.places}
+    for r in scenario.routes:
+        adjacency[r.from_].add(r.to)
+        adjacency[r.to].add(r.from_)
+
+    def reach(start: str) -> set[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in adjacency[todo.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    folder = scenario.folder
+    exits = {c.exit_post for c in scenario.crossings}
+    for line, p in tables["population.csv"]:
+        if p.people > 0 and not (reach(p.place) & exits):
+            raise ScenarioError(f"place '{p.place}' is disconnected: no road from it reaches any crossing",
+                                file=folder / "population.csv", row=line, field="place")
+    for line, c in tables["crossings.csv"]:
+        if c.destination not in reach(c.entry_post):
+            raise ScenarioError(f"destination '{c.destination}' is disconnected: no road from entry post "
+                                f"'{c.entry_post}'", file=folder / "crossings.csv", row=line, field="destination")
+        if c.return_place not in reach(c.exit_post):
+            raise ScenarioError(f"return place '{c.return_place}' is disconnected: no road from exit post "
+                                f"'{c.exit_post}'", file=folder / "crossings.csv", row=line, field="return_place")
+
+
+def content_hash(folder: Path) -> str:
+    """A hash of the scenario's files, to tell runs of different scenario versions apart."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in {".yaml", ".csv"}:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,213 @@
+"""What a scenario folder may say: one pydantic model per file row and per timeline event.
+
+docs/scenario-format.md is the prose twin of this module; keep them in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DOCUMENTS = ("passport", "visa", "humanitarian")
+STATUSES = ("regular", "irregular")
+PLACE_KINDS = ("city", "post", "destination")
+
+
+def split_ids(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split(";") if part.strip()]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    source: str = Field(min_length=1)
+    note: str | None = None
+
+
+class SourceRow(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    id: str = Field(min_length=1)
+    publisher: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    date: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class PlaceRow(Row):
+    name: str = Field(min_length=1)
+    country: str = Field(min_length=1)
+    region: str | None = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    kind: Literal["city", "post", "destination"]
+
+
+class RouteRow(Row):
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    distance_km: float = Field(gt=0)
+
+
+class CrossingRow(Row):
+    name: str = Field(min_length=1)
+    exit_post: str
+    entry_post: str
+    strip_km: float = Field(ge=0)
+    exit_capacity_per_day: float = Field(ge=0)
+    entry_capacity_per_day: float = Field(ge=0)
+    exit_admits: str
+    entry_admits: str
+    return_place: str
+    destination: str
+
+    @field_validator("exit_admits", "entry_admits")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        check_rule(value)
+        return value
+
+
+class PopulationRow(Row):
+    place: str
+    nationality: str = Field(min_length=1)
+    status: Literal["regular", "irregular"]
+    people: int = Field(ge=0)
+
+
+class DocumentsRow(Row):
+    nationality: str = Field(min_length=1)
+    status: Literal["regular", "irregular"]
+    documents: str
+    share: float = Field(ge=0, le=1)
+
+    @field_validator("documents")
+    @classmethod
+    def _docs(cls, value: str) -> str:
+        if value.strip() == "none":
+            return "none"
+        for doc in split_ids(value):
+            if doc not in DOCUMENTS:
+                raise ValueError(f"unknown document '{doc}' (known: {', '.join(DOCUMENTS)}, or none)")
+        return value
+
+
+def check_rule(value: str) -> list[str]:
+    """An admission rule: `any`, or documents any one of which admits (`national;visa`)."""
+    value = str(value).strip()
+    if value == "any":
+        return ["any"]
+    parts = split_ids(value)
+    if not parts:
+        raise ValueError("empty admission rule (use 'any' or a list such as 'national;visa')")
+    for part in parts:
+        if part != "national" and part not in DOCUMENTS:
+            raise ValueError(f"unknown document '{part}' in admission rule "
+                             f"(known: any, national, {', '.join(DOCUMENTS)})")
+    return parts
+
+
+# --- timeline events -------------------------------------------------------------------------
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date
+    source: str | list[str]
+    note: str | None = None
+
+
+class ThreatEvent(Event):
+    type: Literal["threat"]
+    level: float = Field(ge=0, le=1)
+
+
+class DeadlineEvent(Event):
+    type: Literal["deadline"]
+    deadline: dt.date
+    statuses: list[Literal["regular", "irregular"]] = Field(min_length=1)
+
+
+class AdmissionEvent(Event):
+    type: Literal["admission"]
+    crossing: str
+    post: Literal["exit", "entry"]
+    admits: str
+
+    @field_validator("admits")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        check_rule(value)
+        return value
+
+
+class CapacityEvent(Event):
+    type: Literal["capacity"]
+    crossing: str
+    post: Literal["exit", "entry"]
+    per_day: float = Field(ge=0)
+
+
+class EmergencyEvent(Event):
+    type: Literal["emergency"]
+    crossing: str
+    days: int = Field(gt=0)
+
+
+class TroopsEvent(Event):
+    type: Literal["troops"]
+    crossing: str
+    personnel: int
+
+
+class CorridorEvent(Event):
+    type: Literal["corridor"]
+    crossing: str
+    days: int = Field(gt=0)
+    per_day: int = Field(ge=0)
+
+
+class FlightEvent(Event):
+    type: Literal["flight"]
+    from_: str = Field(alias="from")
+    seats: int = Field(ge=0)
+    nationality: str | None = None
+
+
+class ShelterEvent(Event):
+    type: Literal["shelter"]
+    place: str
+    crossing: str
+    capacity: int = Field(ge=0)
+    days: int = Field(gt=0)
+
+
+class NoteEvent(Event):
+    type: Literal["note"]
+    label: str
+
+
+TimelineEvent = Annotated[
+    Union[ThreatEvent, DeadlineEvent, AdmissionEvent, CapacityEvent, EmergencyEvent, TroopsEvent,
+          CorridorEvent, FlightEvent, ShelterEvent, NoteEvent],
+    Field(discriminator="type"),
+]
+
+
+class ScenarioSpec(BaseModel):
+    """The contents of scenario.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = ""
+    description: str = ""
+    start: dt.date
+    end: dt.date
+    observations: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    timeline: list[TimelineEvent] = Field(default_factory=list)
