@@ -32,6 +32,8 @@ def exit_utilities(sim) -> np.ndarray:
     p, world = sim.params, sim.world
     C = len(world.crossing_names)
     dist = world.dist_km[:, world.exit_post]                                   # [P, C]
+    reachable = np.isfinite(dist)
+    dist = np.where(reachable, dist, 0.0)
     pref = np.zeros((C, len(world.nationalities)))
     for ci, name in enumerate(world.crossing_names):
         for ni, nat in enumerate(world.nationalities):
@@ -40,7 +42,7 @@ def exit_utilities(sim) -> np.ndarray:
     u = (pref.T[None, :, None, :]                                              # [1, N, 1, C]
          - p.distance_cost_per_1000km * dist[:, None, None, :] / 1000.0        # [P, 1, 1, C]
          + p.belief_weight * np.moveaxis(belief, 0, -1)[None])                 # [1, N, S, C]
-    u = np.where(np.isfinite(dist)[:, None, None, :], u, -np.inf)
+    u = np.where(reachable[:, None, None, :], u, -np.inf)
     stay = np.full(u.shape[:3] + (1,), p.stay_utility)
     return np.concatenate([u, stay], axis=-1)
 

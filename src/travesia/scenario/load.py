@@ -239,6 +239,11 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         if c.exit_post == c.entry_post:
             raise ScenarioError("exit_post and entry_post are the same place", file=cpath, row=line,
                                 field="entry_post")
+        for rline, r in tables["routes.csv"]:
+            if {r.from_, r.to} == {c.exit_post, c.entry_post}:
+                raise ScenarioError(f"a road joins the two posts of crossing '{c.name}': people must pass "
+                                    "the posts, so the strip between them is crossings.csv's strip_km",
+                                    file=rpath, row=rline, field="to")
 
     popath = folder / "population.csv"
     for line, p in tables["population.csv"]:
@@ -259,6 +264,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                 field="share")
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
+    nationalities = {p.nationality for _, p in tables["population.csv"]}
     for i, ev in enumerate(spec.timeline):
         fld = f"timeline[{i}]"
         if not spec.start <= ev.date <= spec.end:
@@ -274,6 +280,9 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                 field=f"{fld}.crossing")
         if ev.type == "flight" and ev.from_ not in crossing_names and ev.from_ not in kind:
             raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath, field=f"{fld}.from")
+        if ev.type == "flight" and ev.nationality is not None and ev.nationality not in nationalities:
+            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)", file=ypath,
+                                field=f"{fld}.nationality")
         if ev.type == "shelter" and ev.place not in kind:
             raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
     for pname in spec.priors:

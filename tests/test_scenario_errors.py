@@ -1,0 +1,125 @@
+"""Every user mistake in a scenario folder ends in one line naming file, row or field, and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from scenario_kit import tiny_scenario
+from travesia.cli import main
+
+
+def check(folder):
+    result = CliRunner().invoke(main, ["scenario", "check", str(folder)])
+    return result.exit_code, result.output
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def edit_yaml(path, fn):
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def test_a_sound_scenario_passes(tmp_path):
+    code, out = check(tiny_scenario(tmp_path))
+    assert code == 0 and out.startswith("ok: tiny")
+
+
+CASES = {
+    "unknown place in a route": (
+        lambda f: edit(f / "routes.csv", "YP,D,", "YP,Nowhere,"),
+        ["routes.csv", "row 3", "field 'to'", "unknown place 'Nowhere'"]),
+    "negative distance": (
+        lambda f: edit(f / "routes.csv", "A,XP,1.0", "A,XP,-5"),
+        ["routes.csv", "row 2", "field 'distance_km'", "greater than 0", "-5"]),
+    "negative capacity": (
+        lambda f: edit(f / "crossings.csv", ",1000,10,", ",1000,-10,"),
+        ["crossings.csv", "row 2", "field 'entry_capacity_per_day'", "-10"]),
+    "date outside the period": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["timeline"].append(
+            {"date": "2027-05-01", "type": "threat", "level": 0.5, "source": "hand"})),
+        ["scenario.yaml", "timeline[0].date", "outside the period"]),
+    "disconnected place that people must reach": (
+        lambda f: edit(f / "routes.csv", "A,XP,1.0,hand\n", ""),
+        ["population.csv", "row 2", "'A' is disconnected"]),
+    "disconnected destination": (
+        lambda f: edit(f / "routes.csv", "YP,D,100,hand\n", ""),
+        ["crossings.csv", "row 2", "field 'destination'", "disconnected"]),
+    "duplicated name": (
+        lambda f: edit(f / "places.csv", "D,Y,", "XP,Y,"),
+        ["places.csv", "row 5", "duplicated place name 'XP'", "first on row 3"]),
+    "missing file": (
+        lambda f: (f / "crossings.csv").unlink(),
+        ["crossings.csv", "missing file"]),
+    "malformed YAML": (
+        lambda f: (f / "scenario.yaml").write_text("name: tiny\nstart: [2026-01-01\n", encoding="utf-8"),
+        ["scenario.yaml", "malformed YAML"]),
+    "malformed CSV: wrong number of fields": (
+        lambda f: edit(f / "places.csv", "A,X,r,0,0,city,hand", "A,X,r,0,0,city"),
+        ["places.csv", "row 2", "has 6 fields but the header has 7"]),
+    "malformed CSV: missing column": (
+        lambda f: edit(f / "routes.csv", "distance_km", "km"),
+        ["routes.csv", "row 1", "missing column(s) distance_km"]),
+    "not a number": (
+        lambda f: edit(f / "places.csv", "A,X,r,0,0,", "A,X,r,north,0,"),
+        ["places.csv", "row 2", "field 'lat'", "north"]),
+    "unknown source id": (
+        lambda f: edit(f / "routes.csv", "A,XP,1.0,hand", "A,XP,1.0,nobody"),
+        ["routes.csv", "row 2", "field 'source'", "unknown source id 'nobody'"]),
+    "unknown crossing in an event": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["timeline"].append(
+            {"date": "2026-01-02", "type": "troops", "crossing": "Q", "personnel": 5, "source": "hand"})),
+        ["scenario.yaml", "timeline[0].crossing", "unknown crossing 'Q'"]),
+    "unknown event field": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["timeline"].append(
+            {"date": "2026-01-02", "type": "flight", "from": "A", "seats": -3, "source": "hand"})),
+        ["scenario.yaml", "timeline[0].seats", "greater than or equal to 0"]),
+    "bad admission rule": (
+        lambda f: edit(f / "crossings.csv", ",any,any,", ",any,passports,"),
+        ["crossings.csv", "row 2", "field 'entry_admits'", "unknown document 'passports'"]),
+    "unknown parameter": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["parameters"].update({"speed": 3})),
+        ["scenario.yaml", "parameters.speed", "unknown parameter"]),
+    "document shares not summing to 1": (
+        lambda f: edit(f / "documents.csv", ",none,1,", ",none,0.5,"),
+        ["documents.csv", "row 2", "sum to 0.5"]),
+    "road between the two posts": (
+        lambda f: edit(f / "routes.csv", "YP,D,100,hand", "YP,D,100,hand\nXP,YP,3,hand"),
+        ["routes.csv", "row 4", "joins the two posts"]),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_scenario_error_names_file_row_and_field(tmp_path, case):
+    break_it, expected = CASES[case]
+    folder = tiny_scenario(tmp_path)
+    break_it(folder)
+    code, out = check(folder)
+    assert code == 2, out
+    assert out.startswith("error: ") and out.count("\n") == 1, out
+    for part in expected:
+        assert part in out, f"{part!r} not in {out!r}"
+
+
+def test_cli_prints_no_traceback_for_a_user_mistake(tmp_path):
+    folder = tiny_scenario(tmp_path)
+    edit(folder / "routes.csv", "A,XP,1.0", "A,XP,-5")
+    proc = subprocess.run([sys.executable, "-m", "travesia.cli", "run", str(folder), "--quiet"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "routes.csv" in proc.stderr
+
+
+def test_unknown_scenario_name(tmp_path):
+    result = CliRunner().invoke(main, ["run", "no-such-scenario", "--quiet"])
+    assert result.exit_code == 2 and "no such scenario" in result.output
