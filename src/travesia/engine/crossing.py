@@ -7,6 +7,7 @@ import numpy as np
 
 from ..world import DOC_BIT, NATIONAL_BIT, RULE_ANY
 from .agents import ONWARD, QUEUED_ENTRY, QUEUED_EXIT, STRANDED
+from .tally import select_states
 
 DOC_BITS = sum(DOC_BIT.values())
 
@@ -36,14 +37,20 @@ def processed_today(sim, c: int, post: str) -> int:
     return n
 
 
-def cross(sim, day: int) -> None:
+def cross(sim, day: int) -> np.ndarray:
+    """Process the queues of every crossing; return the agents held at crossings (for phase 6)."""
     world, policy, a = sim.world, sim.policy, sim.agents
-    state, crossing, since = a.view("state"), a.view("crossing"), a.view("since")
+    state, since = a.view("state"), a.view("since")
     docs, nat, status, place = a.view("docs"), a.view("nat"), a.view("status"), a.view("place")
     flows = sim.flows
+    # one pass over all agents; the rest works on those at a crossing
+    held = select_states(state, QUEUED_EXIT, QUEUED_ENTRY, STRANDED)
+    held_crossing = a.view("crossing")[held]
     for c in range(len(world.crossing_names)):
+        at_c = held[held_crossing == c]
+        if len(at_c) == 0:
+            continue
         exit_post, entry_post = int(world.exit_post[c]), int(world.entry_post[c])
-        at_c = crossing == c
         corridor_left = int(policy.corridor_per_day[c]) if policy.corridor(day)[c] else 0
 
         # stranded people rejoin a queue when the rule now admits them, or a corridor has room
@@ -51,7 +58,7 @@ def cross(sim, day: int) -> None:
             ("exit", exit_post, policy.exit_rule[c], QUEUED_EXIT),
             ("entry", entry_post, policy.entry_rule[c], QUEUED_ENTRY),
         ):
-            stuck = np.flatnonzero(at_c & (state == STRANDED) & (place == post_place))
+            stuck = at_c[(state[at_c] == STRANDED) & (place[at_c] == post_place)]
             if len(stuck) == 0:
                 continue
             ok = admissible(docs[stuck], nat[stuck], rule, world.place_country[post_place], world.nat_country)
@@ -61,7 +68,7 @@ def cross(sim, day: int) -> None:
             state[stuck[ok]] = queue_state
 
         # exit post
-        queue = first_come(np.flatnonzero(at_c & (state == QUEUED_EXIT)), since)
+        queue = first_come(at_c[state[at_c] == QUEUED_EXIT], since)
         served = queue[: processed_today(sim, c, "exit")]
         if len(served):
             ok = admissible(docs[served], nat[served], policy.exit_rule[c], world.place_country[exit_post],
@@ -73,7 +80,7 @@ def cross(sim, day: int) -> None:
             flows["refused"][day, c] += len(refused)
 
         # entry post
-        queue = first_come(np.flatnonzero(at_c & (state == QUEUED_ENTRY)), since)
+        queue = first_come(at_c[state[at_c] == QUEUED_ENTRY], since)
         served = queue[: processed_today(sim, c, "entry")]
         if len(served):
             ok = admissible(docs[served], nat[served], policy.entry_rule[c], world.place_country[entry_post],
@@ -90,3 +97,4 @@ def cross(sim, day: int) -> None:
             flows["entries"][day, c] += len(passed)
             flows["refused"][day, c] += len(refused)
             sim.record_news(c, nat[passed], status[passed], ok=True)
+    return held

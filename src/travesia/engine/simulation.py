@@ -18,6 +18,7 @@ from .crossing import admissible, cross
 from .departures import choose_exit, depart
 from .stranded import giveup_chance, night_crossing_success, stranded_choices
 from .timeline import PolicyState, apply_timeline, compile_timeline
+from .tally import tally_agents
 from .travel import travel
 
 # agent state -> column of the daily table
@@ -28,6 +29,9 @@ STATE_COLUMN = {
 _COL = np.full(8, -1, dtype=np.int64)
 for _state, _name in STATE_COLUMN.items():
     _COL[_state] = STATE_COLUMNS.index(_name)
+# agent state -> crossing level (queue, stranded, sheltered)
+_LEVEL = np.full(8, -1, dtype=np.int64)
+_LEVEL[[QUEUED_EXIT, QUEUED_ENTRY, STRANDED, SHELTERED]] = [0, 0, 1, 2]
 
 PHASES = ("timeline", "departures", "exit_choice", "travel", "crossing", "stranded_choices", "record")
 
@@ -74,8 +78,8 @@ class Simulation:
         considering = depart(self, day)                   # 2 departures
         choose_exit(self, day, considering)               # 3 exit choice
         self.arrive(day, travel(self, day))               # 4 travel
-        cross(self, day)                                  # 5 crossing
-        stranded_choices(self, day)                       # 6 stranded choices
+        held = cross(self, day)                           # 5 crossing
+        stranded_choices(self, day, held)                 # 6 stranded choices
         self.record(day)                                  # 7 record
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
@@ -106,9 +110,11 @@ class Simulation:
         """What people met at a crossing (got through, or gave up) travels back as news."""
         if len(nat) == 0:
             return
-        np.add.at(self.news_all[self.day, c], (nat, status), 1)
+        N, S = self.news_all.shape[2:]
+        heard = np.bincount(nat.astype(np.int64) * S + status, minlength=N * S).reshape(N, S)
+        self.news_all[self.day, c] += heard
         if ok:
-            np.add.at(self.news_ok[self.day, c], (nat, status), 1)
+            self.news_ok[self.day, c] += heard
 
     def initial_belief(self) -> np.ndarray:
         """[C, N, S] believed chance of getting through, consistent with the rules at the start:
@@ -145,20 +151,16 @@ class Simulation:
     def record(self, day: int) -> None:
         a, world = self.agents, self.world
         P, C = len(world.place_names), len(world.crossing_names)
-        state = a.view("state")
-        live = state != FREE
-        col = _COL[state[live]]
-        key = a.view("place")[live].astype(np.int64) * len(STATE_COLUMNS) + col
-        self.counts[day] = np.bincount(key, minlength=P * len(STATE_COLUMNS)).reshape(P, -1)
-        self.counts[day, :, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
-        self.counts[day, :, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
-        self.counts[day, :, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))
-        xing = a.view("crossing")[live].astype(np.int64)
-        st = state[live]
-        for name, states in (("queue", (QUEUED_EXIT, QUEUED_ENTRY)), ("stranded", (STRANDED,)),
-                             ("sheltered", (SHELTERED,))):
-            sel = np.isin(st, states) & (xing >= 0)
-            self.flows[name][day] = np.bincount(xing[sel], minlength=C)[:C]
+        counts = np.zeros((P, len(STATE_COLUMNS)), dtype=np.int64)
+        levels = np.zeros((C, len(CROSSING_LEVELS)), dtype=np.int64)
+        self.agent_steps += tally_agents(a.view("state"), a.view("place"), a.view("crossing"), _COL, _LEVEL,
+                                         counts, levels)   # agents alive today: the work of this step
+        counts[:, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
+        counts[:, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
+        counts[:, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))
+        self.counts[day] = counts
+        for i, name in enumerate(CROSSING_LEVELS):
+            self.flows[name][day] = levels[:, i]
         self.update_beliefs(day)
         self.belief_history[day] = self.belief
         if a.n > 4096 and a.active < a.n // 2:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .agents import FREE, ONWARD, RETURNING, SHELTERED, STRANDED
 from .crossing import first_come
+from .tally import select_states
 
 
 def night_crossing_success(sim, day: int) -> np.ndarray:
@@ -55,14 +56,15 @@ def board_flights(sim, day: int) -> None:
                 sim.flown[flight.place] += sub
 
 
-def stranded_choices(sim, day: int) -> None:
+def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
+    """`held`: agents at crossings after phase 5 (a superset of the stranded), to spare a pass."""
     board_flights(sim, day)
     a, world, policy, rng, p = sim.agents, sim.world, sim.policy, sim.rng["stranded_choices"], sim.params
     state, crossing, place = a.view("state"), a.view("crossing"), a.view("place")
     nat, status = a.view("nat"), a.view("status")
     success, giveup = night_crossing_success(sim, day), giveup_chance(sim)
 
-    stuck_all = np.flatnonzero(state == STRANDED)
+    stuck_all = select_states(state, STRANDED) if held is None else held[state[held] == STRANDED]
     for c in np.unique(crossing[stuck_all]):
         stuck = first_come(stuck_all[crossing[stuck_all] == c], a.view("since"))
         # shelter places, if offered, go first come, first served to those who want one
@@ -92,7 +94,9 @@ def stranded_choices(sim, day: int) -> None:
         sim.record_news(c, nat[back], status[back], ok=False)
 
     # sheltered people leave to settle where the shelter is, and all leave when it closes
-    housed = np.flatnonzero(state == SHELTERED)
+    if policy.shelter_until.max() < 0:      # no shelter has ever opened: nobody is sheltered
+        return
+    housed = select_states(state, SHELTERED)
     if len(housed):
         closing = policy.shelter_until[crossing[housed]] < day
         leave = closing | (rng.random(len(housed)) < p.shelter_leave_per_day)

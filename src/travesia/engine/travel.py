@@ -49,7 +49,7 @@ def travel(sim, day: int) -> np.ndarray:
     """Move everyone on a road; return the indices of agents that reached their trip's end today."""
     a = sim.agents
     arrived = np.zeros(a.n, dtype=np.int8)
-    sim.agent_steps += advance_on_roads(
+    advance_on_roads(
         a.view("state"), a.view("place"), a.view("next_place"), a.view("km_left"), a.view("target"),
         np.float32(sim.params.speed_km_per_day), sim.link_km32, sim.world.next_hop, arrived,
     )
