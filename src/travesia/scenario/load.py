@@ -285,8 +285,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                 field=f"{fld}.nationality")
         if ev.type == "shelter" and ev.place not in kind:
             raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
-    for pname in spec.priors:
-        if pname not in Parameters.model_fields:
+    for pname in spec.priors:   # a dotted name reaches into a mapping: departure_rate_per_day.irregular
+        if pname.split(".")[0] not in Parameters.model_fields:
             raise ScenarioError("prior for an unknown parameter", file=ypath, field=f"priors.{pname}")
 
     scenario = Scenario(
