@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import __version__
@@ -90,6 +91,26 @@ class Results:
             cols[name] = pa.array(self.flows[name].ravel())
         return pa.table(cols)
 
+    def needs_table(self) -> pa.Table:
+        """Daily needs where people are held (queued, stranded, sheltered), by the Sphere standards.
+
+        The first 7 days a place holds people count as "first days" (one toilet per 50, not 20).
+        """
+        held_cols = [STATE_COLUMNS.index(s) for s in ("queued", "stranded", "sheltered")]
+        held = self.counts[:, :, held_cols].sum(axis=2)           # [T, P]
+        rows: dict[str, list] = {k: [] for k in ("date", "place", "people", "water_litres_per_day",
+                                                 "food_kcal_per_day", "covered_shelter_m2", "toilets")}
+        days_held = np.zeros(held.shape[1], dtype=int)
+        for t, date in enumerate(self.dates):
+            days_held = np.where(held[t] > 0, days_held + 1, 0)
+            for p in np.flatnonzero(held[t]):
+                need = needs_for(int(held[t, p]), first_days=days_held[p] <= 7)
+                rows["date"].append(date)
+                rows["place"].append(self.place_names[p])
+                for k in list(rows)[2:]:
+                    rows[k].append(need[k])
+        return pa.table(rows)
+
     # --- summary -------------------------------------------------------------------------------
     def summary(self) -> dict:
         totals = self.counts.sum(axis=(1, 2))
@@ -123,7 +144,7 @@ class Results:
         }
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write daily.parquet, crossings.parquet, summary.json; return the paths.
+        """Write daily.parquet, crossings.parquet, needs.csv, summary.json; return the paths.
 
         Each file is written to a temporary name then renamed, so an interrupted run never leaves
         a half-written file under a final name.
@@ -131,11 +152,14 @@ class Results:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"daily": out / "daily.parquet", "crossings": out / "crossings.parquet",
-                 "summary": out / "summary.json"}
+                 "needs": out / "needs.csv", "summary": out / "summary.json"}
         for key, table in (("daily", self.daily_table()), ("crossings", self.crossings_table())):
             tmp = paths[key].with_suffix(".parquet.tmp")
             pq.write_table(table, tmp)
             tmp.replace(paths[key])
+        tmp = paths["needs"].with_suffix(".csv.tmp")
+        pacsv.write_csv(self.needs_table(), tmp)
+        tmp.replace(paths["needs"])
         tmp = paths["summary"].with_suffix(".json.tmp")
         tmp.write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False), encoding="utf-8")
         tmp.replace(paths["summary"])

@@ -55,9 +55,9 @@ def print_summary(results: Results) -> None:
     console = Console()
     console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to {s['period']['end']}, "
                   f"{s['population']:,} people, {s['wall_seconds']:.2f} s")
-    table = Table(title="Border crossings")
-    for col in ("crossing", "peak held", "on", "days ≥ half peak", "entries", "refused", "night crossings",
-                "gave up", "water L/day at peak", "toilets at peak"):
+    table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the peak (Sphere)")
+    for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night", "gave up",
+                "water L/d", "toilets"):
         table.add_column(col, justify="right" if col != "crossing" else "left")
     for name, c in s["crossings"].items():
         t, needs = c["totals"], c["needs_at_peak"]
