@@ -268,3 +268,24 @@ def test_parameters_reject_unknown_names(tmp_path):
 
     with pytest.raises(ScenarioError, match="unknown parameter"):
         Parameters().with_overrides({"no_such_thing": 1})
+
+
+def test_announced_enforcement_moves_beliefs_at_once(tmp_path):
+    """Troops at a crossing are public news: beliefs close announcement_weight of the gap to the
+    chance the new enforcement implies, the same day, before anyone has tried."""
+    timeline = [{"date": "2026-01-03", "type": "troops", "crossing": "X-Y", "personnel": 200, "source": "hand"}]
+    params = {"departure_rate_per_day": {"regular": 0.0, "irregular": 0.0}, "irregular_attempt_rate_per_day": 0.5,
+              "irregular_success": 0.6, "giveup_rate_per_day": 0.1, "enforcement_per_100_personnel": 1.0,
+              "announcement_weight": 0.5}
+    sim = sim_for(tiny_scenario(tmp_path, entry_admits="visa", timeline=timeline, parameters=params))
+
+    def implied(success):   # nobody holds a visa: only the night crossing before giving up
+        night = 0.5 * success
+        return night / (night + (1 - night) * 0.1)
+
+    before = implied(0.6)
+    assert sim.belief[0, 0, 1] == pytest.approx(before)
+    for day in range(3):
+        sim.step(day)
+    after = implied(0.6 * np.exp(-2.0))
+    assert sim.belief[0, 0, 1] == pytest.approx(before + 0.5 * (after - before))

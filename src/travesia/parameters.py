@@ -63,6 +63,11 @@ class Parameters(BaseModel):
     news_delay_days: int = Field(
         default=2, ge=0, description="Days before what arrivals met at a crossing is known back home.",
     )
+    announcement_weight: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Share of the gap to the chance implied by new rules or enforcement at a crossing "
+                    "(admission, capacity, emergency, troops, corridor) that public news closes at once.",
+    )
     belief_update_rate: float = Field(
         default=0.5, gt=0, le=1,
         description="Share of the gap between belief and news closed per day of news.",

@@ -52,7 +52,7 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
 
 def print_summary(results: Results) -> None:
     s = results.summary()
-    console = Console()
+    console = Console(width=max(Console().width, 120))
     console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to {s['period']['end']}, "
                   f"{s['population']:,} people, {s['wall_seconds']:.2f} s")
     table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the peak (Sphere)")

@@ -67,14 +67,15 @@ class Simulation:
         self.day = 0
         apply_timeline(self, 0)   # events of day 0 set the initial conditions people believe in
         self._applied_day0 = True
-        self.belief = self.initial_belief()
+        self.belief = self.implied_belief(0)
 
     # --- the step -------------------------------------------------------------------------------
     def step(self, day: int) -> None:
         """One day, in the order of PHASES."""
         self.day = day
         if not (day == 0 and self._applied_day0):
-            apply_timeline(self, day)                     # 1 timeline
+            announced = apply_timeline(self, day)         # 1 timeline
+            self.hear_announcements(day, announced)
         considering = depart(self, day)                   # 2 departures
         choose_exit(self, day, considering)               # 3 exit choice
         self.arrive(day, travel(self, day))               # 4 travel
@@ -116,12 +117,13 @@ class Simulation:
         if ok:
             self.news_ok[self.day, c] += heard
 
-    def initial_belief(self) -> np.ndarray:
-        """[C, N, S] believed chance of getting through, consistent with the rules at the start:
-        those admitted by their documents, plus those who would cross at night before giving up."""
+    def implied_belief(self, day: int) -> np.ndarray:
+        """[C, N, S] chance of getting through that the rules in force imply: those admitted by
+        their documents, plus those who would cross at night before giving up. Beliefs start here,
+        and move towards it when a crossing's rules or enforcement are announced (model.md §3)."""
         world, p = self.world, self.params
         C, N, S = len(world.crossing_names), len(world.nationalities), len(world.statuses)
-        night = p.irregular_attempt_rate_per_day * night_crossing_success(self, 0)
+        night = p.irregular_attempt_rate_per_day * night_crossing_success(self, day)
         give = giveup_chance(self)
         eventually = night / np.maximum(night + (1 - night) * give, 1e-12)
         belief = np.zeros((C, N, S))
@@ -138,6 +140,15 @@ class Simulation:
                     admitted = float(world.doc_shares[n, s] @ ok)
                     belief[c, n, s] = admitted + (1 - admitted) * eventually[c]
         return belief
+
+    def hear_announcements(self, day: int, crossings: set[int]) -> None:
+        """Changed rules or enforcement at a crossing are public news, heard at once."""
+        if not crossings:
+            return
+        implied = self.implied_belief(day)
+        w = self.params.announcement_weight
+        for c in crossings:
+            self.belief[c] += w * (implied[c] - self.belief[c])
 
     def update_beliefs(self, day: int) -> None:
         news_day = day - self.params.news_delay_days

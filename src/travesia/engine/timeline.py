@@ -65,12 +65,19 @@ def compile_timeline(world: World, events) -> dict[int, list]:
     return by_day
 
 
-def apply_timeline(sim, day: int) -> None:
+ANNOUNCED = {"admission", "capacity", "emergency", "troops", "corridor"}
+
+
+def apply_timeline(sim, day: int) -> set[int]:
+    """Apply today's events; return the crossings whose rules or enforcement were announced today."""
     policy: PolicyState = sim.policy
     world: World = sim.world
     policy.flights_today = []
+    announced: set[int] = set()
     for ev in sim.events_by_day.get(day, []):
         c = world.crossing_index(ev.crossing) if getattr(ev, "crossing", None) else -1
+        if ev.type in ANNOUNCED:
+            announced.add(c)
         match ev.type:
             case "threat":
                 policy.threat = ev.level
@@ -103,3 +110,4 @@ def apply_timeline(sim, day: int) -> None:
                     policy.flights_today.append(Flight(-1, world.place_index(ev.from_), ev.seats, nat))
             case "note":
                 pass
+    return announced
