@@ -32,20 +32,36 @@ def event_label(ev) -> str:
             return f"{ev.post} admits {ev.admits}"
         case "note":
             return ev.label
+        case "corridor":
+            return f"corridor {ev.per_day}/day for {ev.days} d"
+        case "flight":
+            return f"flight, {ev.seats} seats from {ev.from_}"
+        case "shelter":
+            return f"shelter, {ev.capacity} places at {ev.place}"
+        case "capacity":
+            return f"{ev.post} capacity {ev.per_day:g}/day"
         case _:
             return ev.type
 
 
 def plot_stranded(results: Results, events, path: str | Path, observations=None, title: str | None = None) -> Path:
-    """Draw queued and stranded people per crossing; `observations` is a list of (date, value, low, high)."""
+    """Draw queued and stranded people per crossing; `observations` maps a crossing to a list of
+    (date, value, low, high). Events are numbered on the charts and listed in a key below them."""
     dates = np.array(results.dates, dtype="datetime64[D]").astype(object)
+    events = sorted(events, key=lambda ev: ev.date)
     n = len(results.crossing_names)
-    fig, axes = plt.subplots(n, 1, figsize=(11, 3.2 * n + 0.8), sharex=True, squeeze=False)
-    for ax, name in zip(axes[:, 0], results.crossing_names):
+    key_rows = (len(events) + 1) // 2
+    fig = plt.figure(figsize=(11, 3.0 * n + 0.9 + 0.17 * key_rows))
+    grid = fig.add_gridspec(n + 1, 1, height_ratios=[3.0] * n + [0.25 + 0.17 * key_rows])
+    axes = [fig.add_subplot(grid[i, 0]) for i in range(n)]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
+    for ax, name in zip(axes, results.crossing_names):
         c = results.crossing_names.index(name)
         queued, stranded = results.flows["queue"][:, c], results.flows["stranded"][:, c]
         ax.stackplot(dates, stranded, queued, labels=["stranded (refused, waiting)", "queued at a post"],
                      colors=["#d9534f", "#f0ad4e"], alpha=0.85)
+        top = max(float((queued + stranded).max()), 1.0)
         if observations and name in observations:
             obs = observations[name]
             od = [o[0] for o in obs]
@@ -54,19 +70,28 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
             hi = np.array([o[3] if o[3] is not None else o[1] for o in obs], dtype=float)
             ax.errorbar(od, ov, yerr=[ov - lo, hi - ov], fmt="o", color="black", ms=4, lw=1,
                         label="observed (reports, with ranges)")
+            top = max(top, float(hi.max()))
         ax.set_title(name, loc="left", fontsize=11)
         ax.set_ylabel("people")
-        top = max(float((queued + stranded).max()), 1.0)
-        ax.set_ylim(0, top * 1.35)
-        for i, ev in enumerate(events):
+        ax.set_ylim(0, top * 1.18)
+        last_date, stack = None, 0
+        for i, ev in enumerate(events, start=1):
             colour = EVENT_COLOURS.get(ev.type, "#666666")
-            ax.axvline(ev.date, color=colour, lw=0.8, ls="--", alpha=0.7)
-            if ax is axes[0, 0]:
-                ax.text(ev.date, top * (1.32 - 0.07 * (i % 4)), event_label(ev), rotation=0, fontsize=7,
-                        color=colour, ha="left", va="top")
+            ax.axvline(ev.date, color=colour, lw=0.8, ls="--", alpha=0.6)
+            stack = stack + 1 if ev.date == last_date else 0
+            last_date = ev.date
+            ax.text(ev.date, top * (1.15 - 0.07 * stack), str(i), fontsize=7, color=colour, ha="center", va="top",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
         ax.legend(loc="upper right", fontsize=8)
         ax.grid(alpha=0.3)
-    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
+    key = fig.add_subplot(grid[n, 0])
+    key.axis("off")
+    lines = [f"{i:>2}  {ev.date:%d %b %Y}  {event_label(ev)}" for i, ev in enumerate(events, start=1)]
+    half = (len(lines) + 1) // 2
+    for col, chunk in enumerate((lines[:half], lines[half:])):
+        key.text(0.0 + 0.5 * col, 1.0, "\n".join(chunk), fontsize=7.5, family="monospace", va="top",
+                 transform=key.transAxes)
     fig.suptitle(title or f"{results.scenario}: people held at border crossings (seed {results.seed})", fontsize=12)
     fig.tight_layout()
     path = Path(path)

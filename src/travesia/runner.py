@@ -58,7 +58,10 @@ def print_summary(results: Results) -> None:
     table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the peak (Sphere)")
     for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night", "gave up",
                 "water L/d", "toilets"):
-        table.add_column(col, justify="right" if col != "crossing" else "left")
+        if col == "crossing":
+            table.add_column(col, no_wrap=True, min_width=max(len(n) for n in s["crossings"]))
+        else:
+            table.add_column(col, justify="right")
     for name, c in s["crossings"].items():
         t, needs = c["totals"], c["needs_at_peak"]
         table.add_row(name, f"{c['peak_stranded']:,}", c["peak_date"] or "-", str(c["days_with_half_peak_or_more"]),

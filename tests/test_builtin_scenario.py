@@ -1,0 +1,103 @@
+"""The built-in scenario chile-peru-2025: its figures, its sources, and the shape of the 2025 episode."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from travesia.cli import main
+from travesia.engine import simulate
+from travesia.scenario import load_scenario
+from travesia.scenario.load import SPECIAL_SOURCES
+from travesia.world import compile_world
+
+CROSSING = "Chacalluta–Santa Rosa"
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario("chile-peru-2025")
+
+
+def test_scenario_show_reproduces_the_ine_sermig_estimate():
+    result = CliRunner().invoke(main, ["scenario", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    pop = info["population"]
+    assert info["name"] == "chile-peru-2025"
+    assert pop["total"] == 1_918_583
+    assert pop["by_nationality"]["Venezuela"] == 728_586
+    assert pop["by_status"]["irregular"] == 336_984
+    assert pop["by_nationality_and_status"]["Venezuela"]["irregular"] == 252_738
+    for nat, n in {"Peru": 260_785, "Colombia": 209_946, "Haiti": 188_131, "Bolivia": 180_266,
+                   "Argentina": 83_265}.items():
+        assert pop["by_nationality"][nat] == n
+
+
+def test_every_row_of_builtin_data_cites_a_known_source(scenario):
+    folder = scenario.folder
+    ids = set(scenario.sources) | SPECIAL_SOURCES
+    for src in scenario.sources.values():
+        assert src.publisher and src.title, src.id
+    for name in ("places.csv", "routes.csv", "crossings.csv", "population.csv", "documents.csv"):
+        with (folder / name).open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                cited = [s.strip() for s in row["source"].split(";") if s.strip()]
+                assert cited and set(cited) <= ids, (name, row)
+    assert (folder / "SOURCES.md").is_file()
+
+
+def test_timeline_holds_the_episode(scenario):
+    by_date = {}
+    for ev in scenario.spec.timeline:
+        by_date.setdefault(ev.date.isoformat(), set()).add(ev.type)
+    assert "deadline" in by_date["2025-10-29"]
+    assert {"emergency", "troops"} <= by_date["2025-11-29"]
+    assert "threat" in by_date["2025-12-14"]
+    deadline = [ev for ev in scenario.spec.timeline if ev.type == "deadline"][0]
+    assert deadline.deadline == dt.date(2026, 3, 11)
+
+
+def held_series(scenario, seed):
+    world = compile_world(scenario)
+    res = simulate(world, scenario.params, seed=seed, events=scenario.spec.timeline)
+    start = scenario.spec.start
+    held = res.at_crossing(CROSSING)
+    return res, lambda d: int(held[(dt.date.fromisoformat(d) - start).days])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_stranded_count_has_the_shape_of_the_2025_episode(scenario, seed):
+    """Observed: tens, up to ~100 (some reports 400-500) held at the line in the last week of
+    November; nearly nobody within about a week of the state of emergency (29 Nov)."""
+    res, held_on = held_series(scenario, seed)
+    late_november = [held_on(f"2025-11-{d}") for d in range(22, 29)]
+    assert 20 <= max(late_november) <= 500, late_november
+    assert held_on("2025-12-06") <= 10
+    assert max(held_on(f"2025-12-{d:02d}") for d in range(7, 31)) <= 10
+    # and the count stays low for the rest of the period, runoff and deadline included
+    assert res.at_crossing(CROSSING)[(dt.date(2025, 12, 7) - scenario.spec.start).days:].max() <= 25
+    # conservation on the real scenario too
+    assert np.all(res.counts.sum(axis=(1, 2)) == res.population)
+
+
+def test_make_run_writes_the_five_outputs(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", "--out", str(out), "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    for name in ("daily.parquet", "crossings.parquet", "needs.csv", "summary.json", "stranded.png"):
+        assert (out / name).stat().st_size > 0, name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "chile-peru-2025" and summary["conserved"]
+    peak = summary["crossings"][CROSSING]
+    assert peak["needs_at_peak"]["water_litres_per_day"] == peak["peak_stranded"] * 15
+    assert CROSSING in result.output
+    import duckdb
+
+    n_days = duckdb.sql(f"select count(distinct date) from '{out / 'daily.parquet'}'").fetchall()[0][0]
+    assert n_days == summary["period"]["days"]
