@@ -60,6 +60,8 @@ def print_summary(results: Results) -> None:
                 "water L/d", "toilets"):
         if col == "crossing":
             table.add_column(col, no_wrap=True, min_width=max(len(n) for n in s["crossings"]))
+        elif col == "on":
+            table.add_column(col, no_wrap=True, min_width=10)
         else:
             table.add_column(col, justify="right")
     for name, c in s["crossings"].items():
