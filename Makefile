@@ -23,3 +23,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+# Flee 3.1 (PyPI) in a virtual environment of its own, for benchmarks/vs_flee.py --flee-python.
+FLEE_VENV ?= .venv-flee
+
+.PHONY: flee-env
+flee-env: $(FLEE_VENV)/.installed
+
+$(FLEE_VENV)/.installed:
+	python3 -m venv $(FLEE_VENV)
+	$(FLEE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(FLEE_VENV)/bin/python -m pip install -q flee==3.1 pyyaml
+	touch $@

@@ -108,7 +108,7 @@ def bench_size(agents: int, days: int) -> dict:
 def bench_default_run() -> dict:
     out = tempfile.mkdtemp()
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "travesia.cli", "run", "--quiet", "--out", out],
+    proc = subprocess.run([sys.executable, "-c", "from travesia.cli import main; main()", "run", "--quiet", "--out", out],
                           capture_output=True, text=True)
     wall = time.perf_counter() - started
     if proc.returncode != 0:

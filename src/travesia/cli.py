@@ -122,15 +122,34 @@ def parameters():
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--observations", type=click.Path(path_type=Path), default=None,
+              help="Observations CSV (default: the scenario's own).")
 @user_errors
-def score(run_dir):
-    """Score a run against its observations (Flee-style runs: averaged relative difference)."""
-    from .flee_bridge import score_flee_run
+def score(path, observations):
+    """Score a run folder, an ensemble store (.duckdb) or a Flee-style run against observations:
+    errors per observation, 50%/90% coverage, weighted interval score, and the same for two naive
+    forecasts (last value carried forward; zero). Flee-style runs also get the averaged relative
+    difference."""
+    from .scores import score_path
 
-    result = score_flee_run(run_dir)
-    click.echo(json.dumps(result, indent=2))
+    click.echo(json.dumps(score_path(path, observations), indent=2, default=str))
 
+
+from .ensemble_cli import ensemble, bands, sensitivity  # noqa: E402
+
+for _cmd in (ensemble, bands, sensitivity):
+    main.add_command(_cmd)
+
+from .web.cli import serve, report  # noqa: E402
+
+for _cmd in (serve, report):
+    main.add_command(_cmd)
+
+from .calibrate_cli import calibrate, backtest  # noqa: E402
+
+for _cmd in (calibrate, backtest):
+    main.add_command(_cmd)
 
 if __name__ == "__main__":
     main()

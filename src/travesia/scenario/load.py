@@ -332,10 +332,16 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
 
 
 def content_hash(folder: Path) -> str:
-    """A hash of the scenario's files, to tell runs of different scenario versions apart."""
+    """A hash of the scenario's input files, to tell runs of different scenario versions apart.
+
+    Only inputs count: outputs kept beside them (a fitted parameters file) must not change it.
+    """
     digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix in {".yaml", ".csv"}:
-            digest.update(path.name.encode())
+    spec = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
+    names = list(REQUIRED_FILES) + ([spec["observations"]] if isinstance(spec.get("observations"), str) else [])
+    for name in names:
+        path = folder / name
+        if path.is_file():
+            digest.update(name.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -1,0 +1,191 @@
+"""`travesia calibrate` and `travesia backtest` (registered at the end of cli.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from functools import wraps
+from pathlib import Path
+
+import click
+
+
+def user_errors(fn):
+    """cli.user_errors, looked up when called (cli.py imports this module at its end)."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .cli import user_errors as wrap
+
+        return wrap(fn)(*args, **kwargs)
+
+    return wrapper
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"not a date (YYYY-MM-DD): '{value}'", param, ctx)
+
+
+def _fit_options(fn):
+    options = [
+        click.option("--observations", type=click.Path(path_type=Path), default=None,
+                     help="CSV of observed counts (default: the scenario's own)."),
+        click.option("--vary", multiple=True, metavar="NAME=DIST",
+                     help="Fit this parameter too (or replace the scenario's prior of that name): "
+                          "uniform(low,high), normal(mean,sd), lognormal(median,sigma) or [a,b,c]."),
+        click.option("--measures", default=None, metavar="LIST",
+                     help="Fit only these model series (comma-separated: stranded, irregular, exits, ...)."),
+        click.option("--obs-error", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
+                     help="Reporting error: sd of log(1 + count) of a report around the model's value."),
+        click.option("--seed", "base_seed", type=int, default=0, show_default=True, help="Base seed of the runs."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Local worker processes (default: one per core)."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Run on the Dask distributed scheduler at ADDRESS instead of locally."),
+        click.option("--quiet", is_flag=True, help="No progress lines."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _progress(quiet: bool, label: str = ""):
+    if quiet:
+        return None
+    state = {"shown": 0.0, "start": time.monotonic()}
+
+    def progress(done, total):
+        now = time.monotonic()
+        if done < total and now - state["shown"] < 5.0:
+            return
+        state["shown"] = now
+        elapsed = now - state["start"]
+        rate = f"{done / elapsed * 60:,.0f} runs/min" if elapsed > 1 else "starting"
+        click.echo(f"{label}{done}/{total} runs ({rate})", err=True)
+
+    return progress
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@click.option("--until", type=DateType(), default=None, help="Fit observations up to this date (default: all).")
+@click.option("--budget", type=click.IntRange(min=40), default=2000, show_default=True,
+              help="Runs in all (a tenth, 20 to 200, for the predictive ensemble).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Fitted parameters file (default: out/<scenario>/fitted_params.yaml).")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Store for the predictive ensemble (default: beside --out, calibration.duckdb).")
+@click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
+              help="YAML/JSON parameter values the fitted ones replace (default: the scenario's).")
+@_fit_options
+@user_errors
+def calibrate(scenario, until, budget, out, store_path, params_file, observations, vary, measures, obs_error,
+              base_seed, workers, scheduler, quiet):
+    """Fit SCENARIO's uncertain parameters (its priors, plus --vary) to the observations up to
+    --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
+    sample beside it, the predictive ensemble to a store; print the fit's scores."""
+    from .calibrate import ObservationModel, calibrate as fit_scenario, store_predictive, write_fit
+    from .priors import parse_vary
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    out = out or Path("out") / sc.name / "fitted_params.yaml"
+    store_path = store_path or out.parent / "calibration.duckdb"
+    fit = fit_scenario(sc, observations=observations, until=until, budget=budget,
+                       vary=[parse_vary(v) for v in vary], measures=_measures(measures), params_file=params_file,
+                       obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
+                       scheduler=scheduler, progress=_progress(quiet))
+    table = fit.scores()
+    summary = table.summary()
+    paths = write_fit(fit, out, summary)
+    ensemble_id = store_predictive(fit, store_path)
+    (out.with_name(out.stem + ".scores.json")).write_text(json.dumps(table.to_dict(), indent=2), encoding="utf-8")
+    click.echo(f"fitted {len(fit.names)} parameters of {sc.name} to {len(fit.observations)} observations up to "
+               f"{fit.until}: {fit.runs} runs in {fit.wall_seconds:.0f} s, {fit.ess:.0f} runs behind the fitted surface")
+    _print_spread(fit.spread)
+    _print_scores(summary, "fit (in-sample)")
+    click.echo(f"wrote {paths['params']}, {paths['posterior'].name}, {out.stem}.scores.json; "
+               f"predictive ensemble {ensemble_id} in {store_path}")
+    if fit.failed:
+        click.echo(f"{fit.failed} runs failed and were left out", err=True)
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@click.option("--at", "dates", type=DateType(), multiple=True, required=True,
+              help="Fit on what was known at this date and score the next 7 and 14 days; repeat for several.")
+@click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True, help="Runs per date.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON of the results (default: out/<scenario>/backtest.json).")
+@_fit_options
+@user_errors
+def backtest(scenario, dates, budget, out, observations, vary, measures, obs_error, base_seed, workers, scheduler,
+             quiet):
+    """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
+    7 and 14 days, and score the forecast beside the naive ones."""
+    from .backtest import backtest as run_backtest
+    from .calibrate import ObservationModel
+    from .priors import parse_vary
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    out = out or Path("out") / sc.name / "backtest.json"
+    progress = None
+    if not quiet:
+        shown = {}
+
+        def progress(at, done, total):
+            if at not in shown:
+                shown[at] = _progress(False, f"{at}: ")
+            shown[at](done, total)
+
+    result = run_backtest(sc, list(dates), observations=observations, budget=budget,
+                          vary=[parse_vary(v) for v in vary], measures=_measures(measures),
+                          obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
+                          scheduler=scheduler, progress=progress)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    for entry in result["at"]:
+        click.echo(f"at {entry['date']}: fitted to {entry['observations_fitted']} observations "
+                   f"({entry['runs']} runs, {entry['effective_runs_behind_surface']:.0f} behind the fitted surface)")
+        for h, scores in entry["horizons"].items():
+            if not scores.get("observations") and not scores.get("summary"):
+                click.echo(f"  next {h} days: no observations")
+                continue
+            _print_scores(scores["summary"], f"next {h} days")
+    click.echo(f"wrote {out}")
+
+
+def _measures(text: str | None) -> list[str] | None:
+    return [m.strip() for m in text.split(",") if m.strip()] if text else None
+
+
+def _print_spread(spread: dict) -> None:
+    click.echo("parameter                          5%          median      95%         prior")
+    for name, s in spread.items():
+        cells = [f"{v:<11.4g}" if isinstance(v, (int, float)) else f"{str(v):<11}" for v in
+                 (s["p05"], s["p50"], s["p95"])]
+        click.echo(f"  {name:<32} {' '.join(cells)} {s['prior']}")
+
+
+def _print_scores(summary: dict, label: str) -> None:
+    click.echo(f"scores, {label}: {summary['observations']} observations ({summary['ranged']} with ranges)")
+    click.echo("  forecast      WIS        abs error  log error  ranges hit  in 50%  in 90%")
+    for name in ("model", "naive_last", "naive_zero"):
+        s = summary[name]
+        click.echo(f"  {name:<12} {s['wis']:>9.1f}  {s['mean_abs_error']:>9.1f}  {s['mean_log_error']:>9.2f}  "
+                   f"{s['ranges_hit']:>10}  {s['coverage_50']:>6.0%}  {s['coverage_90']:>6.0%}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: travesia calibrate | travesia backtest")

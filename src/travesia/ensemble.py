@@ -1,0 +1,269 @@
+"""Ensembles: many (parameters, seed) runs of one scenario on an executor, stored as they finish.
+
+The plan is made in the parent: run i has seed `base_seed + i` and the values drawn for index i
+from each prior (priors.py). Whole runs are the unit of work, so one engine serves one process
+or a cluster (DESIGN.md: "keep one engine; scale out whole runs"). Executors are standard
+`concurrent.futures` ones: local worker processes by default, or a Dask cluster's
+`Client(address).get_executor()`. Each worker process loads and compiles the scenario once and
+keeps it. The parent writes each finished run to the store in one transaction (store.py).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .engine import simulate
+from .errors import ScenarioError
+from .parameters import Parameters, load_params_file
+from .priors import Prior, canonical_json, describe, draw_values, scenario_priors, with_values
+from .results import Results
+from .scenario import load_scenario
+from .scenario.load import Scenario, builtin_scenarios
+from .store import RunRecord, Store, run_id_of
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run, as sent to a worker: everything it needs, small and picklable."""
+
+    run_id: str
+    index: int
+    scenario_name: str
+    scenario_folder: str
+    scenario_hash: str
+    parameters_json: str
+    varied_json: str
+    seed: int
+    days: int | None
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    results: Results | None
+    started: dt.datetime
+    finished: dt.datetime
+    wall_seconds: float
+    error: str | None = None
+
+
+@dataclass
+class EnsemblePlan:
+    ensemble_id: str
+    scenario: Scenario
+    priors: dict[str, Prior]
+    base_params: Parameters
+    base_seed: int
+    days: int | None
+    tasks: list[RunTask]
+
+
+@dataclass
+class EnsembleReport:
+    planned: int
+    already_stored: int
+    ran: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    @property
+    def runs_per_minute(self) -> float:
+        return 60.0 * self.ran / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: list[Prior] = (),
+                  base_seed: int = 0, params_file: str | Path | None = None, days: int | None = None,
+                  use_scenario_priors: bool = True) -> EnsemblePlan:
+    """The runs of an ensemble: seeds base_seed + i, parameters drawn for index i.
+
+    Priors: the scenario's own (unless `use_scenario_priors` is false), replaced name by name by
+    `vary`. `params_file` sets the base values the draws replace."""
+    if runs < 1:
+        raise ScenarioError("needs at least one run", field="--runs")
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    priors = scenario_priors(sc) if use_scenario_priors else {}
+    for prior in vary:
+        priors[prior.name] = prior
+    days = None if days is None or days >= sc.days else int(days)
+    base_json = canonical_json(base.model_dump())
+    ensemble_key = canonical_json([sc.content_hash, base_json, describe(priors), base_seed, days])
+    ensemble_id = hashlib.sha256(ensemble_key.encode()).hexdigest()[:12]
+    tasks = []
+    for i in range(runs):
+        values = draw_values(priors, base_seed, i)
+        params = with_values(base, values) if values else base
+        pjson = canonical_json(params.model_dump())
+        seed = base_seed + i
+        tasks.append(RunTask(run_id_of(sc.content_hash, pjson, seed, days), i, sc.name,
+                             str(sc.folder.resolve()), sc.content_hash, pjson, canonical_json(values), seed, days))
+    return EnsemblePlan(ensemble_id, sc, priors, base, base_seed, days, tasks)
+
+
+# --- the worker side -----------------------------------------------------------------------------
+
+_COMPILED: dict[tuple[str, str], tuple] = {}   # (folder, content hash) -> (world, events), per process
+_COMPILED_LOCK = threading.Lock()               # Dask workers may run tasks in threads
+
+
+def compiled_scenario(folder: str, name: str, content_hash: str):
+    """The scenario's world and events, loaded and compiled once per worker process."""
+    key = (folder, content_hash)
+    with _COMPILED_LOCK:
+        if key not in _COMPILED:
+            from .world import compile_world
+
+            # the folder may not exist on a remote worker: a built-in scenario is found by name there
+            if not Path(folder).is_dir() and name not in builtin_scenarios():
+                raise ScenarioError(f"scenario folder not found on worker {os.uname().nodename}: workers need it "
+                                    "at the same path (a shared file system)", file=folder)
+            sc = load_scenario(folder if Path(folder).is_dir() else name)
+            if sc.content_hash != content_hash:
+                raise ScenarioError(f"scenario files differ from those the ensemble was planned with "
+                                    f"(hash {sc.content_hash}, expected {content_hash}): on {os.uname().nodename}",
+                                    file=folder)
+            _COMPILED[key] = (compile_world(sc), list(sc.spec.timeline))
+        return _COMPILED[key]
+
+
+def run_task(task: RunTask) -> RunOutcome:
+    """Run one member of an ensemble (in a worker). Failures come back as outcomes, not exceptions."""
+    started = dt.datetime.now()
+    clock = time.perf_counter()
+    try:
+        world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash)
+        params = Parameters(**json.loads(task.parameters_json))
+        results = simulate(world, params, seed=task.seed, events=events, days=task.days)
+        results.belief = None          # not stored; spare the transfer
+        error = None
+    except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the ensemble goes on
+        results = None
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock, error)
+
+
+# --- executors -----------------------------------------------------------------------------------
+
+def local_executor(workers: int | None = None) -> tuple[cf.Executor, Callable[[], int]]:
+    """Worker processes on this machine (every core by default): (executor, their count)."""
+    workers = workers or os.cpu_count() or 1
+    # forkserver: workers fork from a clean server that has imported the engine once; forking the
+    # parent itself would copy the store's and the progress bar's threads.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["travesia.ensemble"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx), lambda: workers
+
+
+DASK_CONNECT_TIMEOUT_S = 15.0
+
+
+def dask_executor(address: str, timeout_s: float | None = None):
+    """The executor of a running Dask scheduler: (executor, its worker threads now, client)."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - a dependency
+        raise ScenarioError("dask distributed is not installed (pip install 'dask[distributed]')",
+                            field="--scheduler") from None
+    try:
+        client = Client(address, timeout=timeout_s or DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ScenarioError(f"cannot reach a Dask scheduler at {address}: {exc}", field="--scheduler") from None
+    asked = {"at": 0.0, "slots": 1}
+
+    def slots() -> int:
+        if time.monotonic() - asked["at"] > 2.0:
+            asked["at"], asked["slots"] = time.monotonic(), max(1, sum(client.nthreads().values()))
+        return asked["slots"]
+
+    return client.get_executor(pure=False), slots, client
+
+
+# --- the loop ------------------------------------------------------------------------------------
+
+def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | None = None,
+                 scheduler: str | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> EnsembleReport:
+    """Run the plan's missing runs on local processes (or the Dask scheduler at `scheduler`),
+    writing each to the store as it finishes. `progress(done, total)` counts stored runs."""
+    started = time.perf_counter()
+    sc = plan.scenario
+    with Store(store_path) as store:
+        store.add_ensemble(plan.ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
+                           scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed, days=plan.days,
+                           vary=describe(plan.priors),
+                           base_parameters_json=canonical_json(plan.base_params.model_dump()),
+                           places=[p.name for p in sc.places], crossings=[c.name for c in sc.crossings],
+                           members=[(t.run_id, t.index) for t in plan.tasks])
+        stored = store.finished_run_ids()
+        todo = [t for t in plan.tasks if t.run_id not in stored]
+        report = EnsembleReport(planned=len(plan.tasks), already_stored=len(plan.tasks) - len(todo))
+        done = report.already_stored
+        if progress:
+            progress(done, len(plan.tasks))
+        if not todo:
+            return report
+        client = None
+        if scheduler:
+            executor, slots, client = dask_executor(scheduler)
+        else:
+            executor, slots = local_executor(min(workers or os.cpu_count() or 1, len(todo)))
+        by_future: dict[cf.Future, RunTask] = {}
+        queue = iter(todo)
+        try:
+            while True:
+                # runs in flight: twice the workers keeps them busy and leaves little to redo after a
+                # kill; on Dask the count of workers is asked again, as workers join and leave
+                while len(by_future) < 2 * slots():
+                    task = next(queue, None)
+                    if task is None:
+                        break
+                    by_future[executor.submit(run_task, task)] = task
+                if not by_future:
+                    break
+                finished, _ = cf.wait(by_future, timeout=2.0, return_when=cf.FIRST_COMPLETED)
+                for fut in finished:
+                    task = by_future.pop(fut)
+                    outcome = fut.result()
+                    _store_outcome(store, plan, task, outcome)
+                    if outcome.error:
+                        report.failed.append((task.run_id, outcome.error))
+                    else:
+                        report.ran += 1
+                    done += 1
+                    if progress:
+                        progress(done, len(plan.tasks))
+        except BaseException:
+            for fut in by_future:
+                fut.cancel()
+            executor.shutdown(wait=False, cancel_futures=True)
+            if client is not None:
+                client.close()
+            raise
+        executor.shutdown(wait=True)
+        if client is not None:
+            client.close()
+    report.wall_seconds = time.perf_counter() - started
+    return report
+
+
+def _store_outcome(store: Store, plan: EnsemblePlan, task: RunTask, outcome: RunOutcome) -> None:
+    record = RunRecord(
+        run_id=task.run_id, ensemble_id=plan.ensemble_id, scenario=task.scenario_name,
+        scenario_hash=task.scenario_hash, parameters_json=task.parameters_json, varied_json=task.varied_json,
+        seed=task.seed, days=task.days, started=outcome.started, finished=outcome.finished,
+        wall_seconds=outcome.wall_seconds, status="failed" if outcome.error else "finished",
+        error=outcome.error)
+    store.add_run(record, outcome.results)

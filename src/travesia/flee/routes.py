@@ -1,0 +1,92 @@
+"""Candidate routes of every place, enumerated once (and again only when a closure changes the
+open links), and their static weights once per day (docs/flee.md, "Route choice").
+
+A candidate route is a loop-free path from a place of up to `awareness_level` hops; markers do not
+count as a hop and are never a route's end. Two paths to one end are two candidates, as in Flee.
+The static part of a route's weight, (weight_softening + S(end)) / (softening + km) ** distance_power,
+is computed here per day; the capacity multiplier of the end, which changes as people arrive, is
+applied at the moment of choice by the kernel (kernels.choose_route).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .settings import FleeSettings
+from .world import FleeWorld
+
+
+@dataclass
+class RouteTable:
+    start: np.ndarray   # (places + 1,) CSR offsets into the rows below
+    nodes: np.ndarray   # (routes, width) int64 places after the origin, -1 padded
+    length: np.ndarray  # (routes,) int64 number of places in `nodes`
+    end: np.ndarray     # (routes,) int64 last place
+    km: np.ndarray      # (routes,) float64 length of the path
+
+    @property
+    def width(self) -> int:
+        return int(self.nodes.shape[1])
+
+
+def enumerate_routes(world: FleeWorld, link_open: np.ndarray, awareness_level: int,
+                     width: int | None = None) -> RouteTable:
+    """All candidate routes of every place over the open links."""
+    n = len(world.names)
+    per_place: list[list[tuple[list[int], float]]] = []
+    src, dst, km = world.link_src, world.link_dst, world.link_km
+    adj_start, adj_link, marker = world.adj_start, world.adj_link, world.marker
+
+    def open_links(p: int):
+        for j in range(adj_start[p], adj_start[p + 1]):
+            k = adj_link[j]
+            if link_open[k]:
+                yield k
+
+    for p in range(n):
+        found: list[tuple[list[int], float]] = []
+        if awareness_level == 0:
+            # Flee moves nobody here (a fault); we pick a neighbour uniformly (docs/flee.md).
+            found = [([int(dst[k])], float(km[k])) for k in open_links(p)]
+        else:
+            stack = [(int(k), 0.0, [p], 1) for k in reversed(list(open_links(p)))]
+            while stack:
+                k, prior, origins, step = stack.pop()
+                v = int(dst[k])
+                d = prior + float(km[k])
+                if not marker[v]:
+                    found.append((origins[1:] + [v], d))
+                else:
+                    step -= 1
+                if awareness_level > step:
+                    nxt = [(int(k2), d, origins + [v], step + 1) for k2 in open_links(v) if int(dst[k2]) not in origins]
+                    stack.extend(reversed(nxt))
+        per_place.append(found)
+    longest = max((len(path) for found in per_place for path, _ in found), default=1)
+    width = max(width or 1, longest)
+    total = sum(len(f) for f in per_place)
+    nodes = np.full((total, width), -1, np.int64)
+    length = np.zeros(total, np.int64)
+    end = np.zeros(total, np.int64)
+    dist = np.zeros(total)
+    start = np.zeros(n + 1, np.int64)
+    r = 0
+    for p, found in enumerate(per_place):
+        start[p] = r
+        for path, d in found:
+            nodes[r, : len(path)] = path
+            length[r] = len(path)
+            end[r] = path[-1]
+            dist[r] = d
+            r += 1
+    start[n] = r
+    return RouteTable(start, nodes, length, end, dist)
+
+
+def static_weights(table: RouteTable, score: np.ndarray, cfg: FleeSettings) -> np.ndarray:
+    """(weight_softening + S(end)) / (softening + km) ** distance_power for every route."""
+    if cfg.awareness_level == 0:
+        return np.ones(len(table.end))
+    return (cfg.weight_softening + score[table.end]) / (cfg.softening + table.km) ** cfg.distance_power

@@ -1,0 +1,291 @@
+"""One Flee-ruleset run: the day's phases in order, on array state (docs/flee.md, "One day").
+
+    step(day):
+      1. conflicts_today      new conflict zones and their intensities (conflicts.csv)
+      2. spawn_today          new agents from the observed daily increase, debt carried
+      3. closures_today       closures that start or end today
+      4. scores_today         place scores, camp capacities, route weights
+      5. move                 pass 1 departures, pass 2 travel (numba kernels)
+      6. end_of_day           sink camps (camps_are_sinks)
+      7. record               counts per place and per link
+
+Randomness: one numpy Generator per phase that draws (spawn, move), both from the run's seed
+(common random numbers): the same seed gives the same run, bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from .agents import AgentArrays
+from .reader import FleeCase
+from .routes import RouteTable, enumerate_routes, static_weights
+from .settings import FleeSettings
+from .world import FleeWorld, compile_world
+
+STREAMS = {"spawn": 1, "move": 2}
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(STREAMS[name],)))
+
+
+class FleeSimulation:
+    """A run of a Flee case. `flee_hop_distance=True` reproduces Flee's fault of giving a hop a
+    fresh day's distance (for studies of that fault only; docs/flee.md)."""
+
+    def __init__(self, case: FleeCase, *, seed: int = 0, cfg: FleeSettings | None = None,
+                 world: FleeWorld | None = None, flee_hop_distance: bool = False) -> None:
+        self.case = case
+        self.cfg = cfg or case.settings
+        self.world = world or compile_world(case, self.cfg)
+        self.seed = seed
+        self.fresh_hop = flee_hop_distance
+        self.rng_spawn = stream(seed, "spawn")
+        self.rng_move = stream(seed, "move")
+        w = self.world
+        self.state = w.initial.copy()
+        self.link_open = np.ones(len(w.link_src), dtype=np.bool_)
+        self.place_count = np.zeros(len(w.names), dtype=np.int64)
+        self.link_count = np.zeros(len(w.link_src), dtype=np.int64)
+        self.capacity_today = w.capacity.copy()
+        full = enumerate_routes(w, self.link_open, self.cfg.awareness_level)
+        self.routes: RouteTable = full
+        self._routes_key = self.link_open.tobytes()
+        self.route_base = np.zeros(len(full.end))
+        self.route_wpow = np.zeros(len(full.end))
+        self.scratch = np.zeros(max(1, int(np.diff(full.start).max(initial=1))))
+        self.countdown = np.zeros(len(w.names), dtype=np.int64)
+        self.agents = AgentArrays(full.width)
+        self.debt = 0
+        self.raw_total = 0           # cumulative observed increase (Flee's "raw UNHCR refugee count")
+        self.removed = 0
+        self.agent_steps = 0
+        self.day = 0
+        self._name_index = {n: i for i, n in enumerate(w.names)}
+        if case.conflicts is not None:
+            self._conflict_cols = np.array([self._name_index[n] for n in case.conflict_names], dtype=np.int64)
+        self.camps = list(w.initial_camps)
+        self._increase = self._daily_increase()
+        self._score_key = None
+        if self.cfg.insert_day0:
+            self.insert_day0()
+
+    # ------------------------------------------------------------------ set-up
+    def insert_day0(self) -> None:
+        """Day-0 populations of the camps (observed, / hasten) are placed in the camps."""
+        for c in self.camps:
+            series = self.case.camp_counts.get(self.world.names[c])
+            if series is not None:
+                self.add_agents(np.full(series.at(0), c, dtype=np.int64))
+
+    def add_agents(self, places: np.ndarray) -> None:
+        self.agents.add(places)
+        self.place_count += np.bincount(places, minlength=len(self.place_count))
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        t = self.day
+        self.conflicts_today(t)
+        self.spawn_today(t)
+        self.closures_today(t)
+        self.scores_today(t)
+        self.move()
+        self.end_of_day()
+        self.agent_steps += self.agents_present()
+        self.day += 1
+
+    def agents_present(self) -> int:
+        return self.agents.n - self.removed
+
+    # 1 -------------------------------------------------------------------------
+    def conflicts_today(self, t: int) -> None:
+        s, cfg = self.state, self.cfg
+        if self.case.conflicts is None:
+            for i, kind in enumerate(self.case.locations.location_type):
+                if "conflict" in kind and self.case.locations.conflict_date[i] == t:
+                    self._start_conflict(i, 1.0, t)
+            return
+        today = self.case.conflicts[t]
+        before = self.case.conflicts[t - 1] if t > 0 else None
+        for j, p in enumerate(self._conflict_cols):
+            v = today[j]
+            if v > 1e-6:
+                if before is None or before[j] < 1e-6:
+                    self._start_conflict(p, v, t)
+            elif before is not None and before[j] == 1.0:
+                # Flee ends a conflict only when yesterday's intensity was exactly 1.
+                s.movechance[p] = cfg.default_movechance
+                s.conflict[p] = -1.0
+                s.town[p] = True
+
+    def _start_conflict(self, p: int, intensity: float, t: int) -> None:
+        s = self.state
+        s.movechance[p] = self.cfg.conflict_movechance
+        s.conflict[p] = intensity
+        s.town[p] = False
+        s.time_of_conflict[p] = t
+
+    # 2 -------------------------------------------------------------------------
+    def observed_increase(self, t: int) -> int:
+        """Daily increase of the interpolated observed total (sum of camps if sum_from_camps)."""
+        return int(self._increase[t]) if t < len(self._increase) else 0
+
+    def _daily_increase(self) -> np.ndarray:
+        case = self.case
+        series = list(case.camp_counts.values()) if self.cfg.sum_from_camps else (
+            [case.total] if case.total is not None else [])
+        days = case.length_days
+        level = np.zeros(days, np.int64)
+        for ser in series:
+            level += ser.levels(np.arange(days))
+        return np.diff(level, prepend=0)
+
+    def decay_today(self, t: int) -> np.ndarray:
+        """Per place: conflict_spawn_decay stepped every interval days since its conflict began."""
+        seq = self.cfg.conflict_spawn_decay
+        if not seq:
+            return np.ones(len(self.state.pop))
+        steps = (t - self.state.time_of_conflict) // self.cfg.conflict_spawn_decay_interval
+        return np.asarray(seq, dtype=float)[np.clip(steps, 0, len(seq) - 1)]
+
+    def spawn_weights(self, t: int) -> np.ndarray:
+        """Population x intensity x decay at conflict zones, 0 elsewhere."""
+        s = self.state
+        return np.where(s.conflict > 0.0, s.pop * s.conflict * self.decay_today(t), 0.0)
+
+    def spawn_today(self, t: int) -> int:
+        increase = self.observed_increase(t)
+        self.raw_total += increase
+        new = increase - self.debt
+        if self.cfg.insert_day0 and t == 0:
+            new = 0
+        if new < 0:
+            self.debt = -new
+            new = 0
+        elif self.debt > 0:
+            self.debt = 0
+        if new == 0:
+            return 0
+        weights = self.spawn_weights(t)
+        total = weights.sum()
+        if total <= 0:
+            self.debt += new  # nowhere to spawn today: carried over (Flee stops with an assertion)
+            return 0
+        counts = self.rng_spawn.multinomial(new, weights / total)
+        places = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        if self.cfg.take_from_population:
+            self.state.pop -= counts
+            np.maximum(self.state.pop, 0.0, out=self.state.pop)
+        self.add_agents(places)
+        return new
+
+    # 3 -------------------------------------------------------------------------
+    def closures_today(self, t: int) -> None:
+        for c in self.case.closures:
+            if t == c.start_day:
+                self.apply_closure(c, close=True)
+            if t == c.end_day:
+                self.apply_closure(c, close=False)
+
+    def apply_closure(self, c, *, close: bool) -> None:
+        w, s, cfg = self.world, self.state, self.cfg
+        idx = self._name_index
+        if c.kind == "country":
+            ca = np.array([x == c.name1 for x in w.country])
+            cb = np.array([x == c.name2 for x in w.country])
+            sel = (ca[w.link_src] & cb[w.link_dst]) | (cb[w.link_src] & ca[w.link_dst])
+        elif c.kind == "location":
+            p = idx[c.name1]
+            sel = (w.link_src == p) | (w.link_dst == p)
+        elif c.kind == "link":
+            a, b = idx[c.name1], idx[c.name2]
+            sel = ((w.link_src == a) & (w.link_dst == b)) | ((w.link_src == b) & (w.link_dst == a))
+        elif c.kind in ("camp", "idpcamp"):
+            p = idx[c.name1]
+            idp = c.kind == "idpcamp"
+            s.conflict[p] = -1.0
+            if close:  # the camp turns into a town for the period
+                s.movechance[p] = cfg.default_movechance
+                s.camp[p] = s.idpcamp[p] = False
+                s.town[p] = True
+            else:
+                s.movechance[p] = cfg.idpcamp_movechance if idp else cfg.camp_movechance
+                s.camp[p] = True
+                s.idpcamp[p] = idp
+                s.town[p] = False
+            return
+        else:  # remove_forced_redirection: no movement rule reads the flag (docs/flee.md)
+            return
+        self.link_open[sel] = not close
+
+    # 4 -------------------------------------------------------------------------
+    def scores_today(self, t: int) -> None:
+        w, s, cfg = self.world, self.state, self.cfg
+        score = np.ones(len(w.names))
+        score[w.foreign] *= cfg.foreign_weight
+        score[s.camp] *= cfg.camp_weight
+        in_conflict = s.conflict > 0.0
+        if in_conflict.any():
+            score[in_conflict] *= cfg.conflict_weight ** (self.decay_today(t)[in_conflict] * s.conflict[in_conflict])
+        limited = w.capacity >= 1
+        self.capacity_today = np.where(limited, (w.capacity + w.capacity_per_day * t) * cfg.capacity_scaling, -1.0)
+        key = self.link_open.tobytes()
+        changed = key != self._routes_key
+        if changed:
+            self.routes = enumerate_routes(w, self.link_open, cfg.awareness_level, width=self.agents.route_width)
+            self._routes_key = key
+        self.score = score
+        score_key = score.tobytes()
+        if not changed and score_key == self._score_key:
+            return
+        self._score_key = score_key
+        self.route_base = static_weights(self.routes, score, cfg)
+        self.route_wpow = np.where(self.route_base > 0, self.route_base, 0.0) ** cfg.weight_power
+        counts = np.diff(self.routes.start)
+        if len(counts) and counts.max() > len(self.scratch):
+            self.scratch = np.zeros(int(counts.max()))
+
+    # 5 -------------------------------------------------------------------------
+    def gap_scale(self) -> np.ndarray:
+        """Per place 1 / -log(1 - move chance): turns an Exp(1) draw into the number of agents
+        until the next departure (kernels.trials_to_success); 0 for chance 1, -1 for chance 0."""
+        mc = self.state.movechance
+        with np.errstate(divide="ignore"):
+            scale = np.where(mc >= 1.0, 0.0, -1.0 / np.log1p(-np.minimum(mc, 0.999999999)))
+        return np.where(mc <= 0.0, -1.0, scale)
+
+    def warm_up(self) -> None:
+        """Load the compiled kernels (numba's cache) before the clock starts: a move over no agents
+        with a throwaway generator, so the run's own streams are untouched."""
+        self.move(n=0, rng=np.random.default_rng(0))
+        self.end_of_day(n=0, rng=np.random.default_rng(0))
+
+    def move(self, n: int | None = None, rng: np.random.Generator | None = None) -> None:
+        a, w, s, r, cfg = self.agents, self.world, self.state, self.routes, self.cfg
+        n = a.n if n is None else n
+        rng = self.rng_move if rng is None else rng
+        kernels.move_day(
+            self.day, n, rng, a.active, a.travellers,
+            a.where, a.on_link, a.dist_on_link, a.route, a.route_len,
+            a.route_pos, a.moved_km, a.day_used, a.recent, a.recent_day, a.places_travelled,
+            self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown,
+            w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
+            self.link_count, w.adj_start, w.adj_link,
+            r.start, r.nodes, r.length, r.end, self.route_base, self.route_wpow, cfg.capacity_buffer,
+            cfg.weight_power, self.scratch,
+            cfg.max_move_speed, cfg.max_walk_speed, cfg.start_on_foot, cfg.avoid_short_stints,
+            self.fresh_hop)
+
+    # 6 -------------------------------------------------------------------------
+    def end_of_day(self, n: int | None = None, rng: np.random.Generator | None = None) -> None:
+        """Sink camps take agents out (only with camps_are_sinks; the recent-travel memory is
+        updated at the end of pass 2)."""
+        a, cfg = self.agents, self.cfg
+        if not cfg.camps_are_sinks:
+            return
+        self.removed += kernels.end_of_day(
+            a.n if n is None else n, self.rng_move if rng is None else rng, a.active, a.where, a.on_link, a.moved_km, a.day_used, a.recent,
+            self.state.camp, self.place_count, self.world.deactivation_probability,
+            cfg.camps_are_sinks, cfg.max_move_speed)

@@ -1,0 +1,1 @@
+"""The dashboard: a FastAPI app over run folders, the ensemble store and what-ifs, and its page."""

@@ -1,0 +1,195 @@
+"""The dashboard's web app: a JSON API over the catalogue of datasets, and the static page.
+
+Every answer to bad input is a 4xx with `{"error": "..."}`: an unknown dataset or job (404), a
+malformed body (400), a lever out of range or an unknown name (422), an oversized body (413), too
+many what-ifs waiting (429). Datasets are named by id only, never by a path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import ScenarioError
+from ..results import STATE_COLUMNS
+from .data import MEASURES, Catalogue, check_id
+from .scenario_view import ScenarioView
+from .whatif import Busy, WhatIfRunner, levers_of, parse_whatif
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+
+
+def create_app(view: ScenarioView, catalogue: Catalogue, runner: WhatIfRunner | None = None) -> FastAPI:
+    app = FastAPI(title="travesia dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    runner = runner or WhatIfRunner(view.scenario, view.world, catalogue)
+    app.state.view, app.state.catalogue, app.state.runner = view, catalogue, runner
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(ScenarioError)
+    async def _user_error(request: Request, exc: ScenarioError):
+        return JSONResponse({"error": exc.message}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_query(request: Request, exc: RequestValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body"))
+        return JSONResponse({"error": f"{where}: {err.get('msg')}"}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):   # pragma: no cover - a bug, said plainly
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+
+    def dataset(id: str):
+        try:
+            check_id(id)
+        except ScenarioError as exc:
+            raise ApiError(400, exc.message) from None
+        try:
+            return catalogue.get(id)
+        except KeyError:
+            known = ", ".join(catalogue.ids()) or "none yet"
+            raise ApiError(404, f"no dataset '{id}' (known: {known})") from None
+        except ScenarioError as exc:       # the store is busy or broken
+            raise ApiError(503, exc.message) from None
+
+    # --- the page -------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    # --- the API --------------------------------------------------------------------------------
+    @app.get("/api/scenario")
+    def scenario():
+        return view.info()
+
+    @app.get("/api/datasets")
+    def datasets():
+        return {"datasets": catalogue.list(), "measures": MEASURES}
+
+    @app.get("/api/datasets/{id}")
+    def dataset_info(id: str):
+        ds = dataset(id)
+        return {**ds.info(), "summary": ds.summary(), "members": catalogue.members(ds.id)}
+
+    @app.get("/api/datasets/{id}/map")
+    def dataset_map(id: str):
+        ds = dataset(id)
+        return {"id": ds.id, "dates": [d.isoformat() for d in ds.dates], "places": ds.place_names,
+                "states": STATE_COLUMNS, "runs": ds.runs,
+                "people": [[[round(float(v), 1) for v in row] for row in day] for day in ds.state_mean]}
+
+    @app.get("/api/datasets/{id}/crossings")
+    def dataset_crossings(id: str, measure: str | None = None, runs: int | None = None):
+        """Bands over the dataset's runs; `runs=N`: over its first N (those a what-if reran)."""
+        ds = dataset(id)
+        if measure is not None and measure not in MEASURES:
+            raise ApiError(400, f"unknown measure '{measure[:40]}' (known: {', '.join(MEASURES)})")
+        if runs is not None and not 1 <= runs <= ds.runs:
+            raise ApiError(400, f"runs={runs} is outside 1 to {ds.runs} (the runs of {ds.id})")
+        wanted = [measure] if measure else list(MEASURES)
+        return {"id": ds.id, "dates": [d.isoformat() for d in ds.dates], "runs": runs or ds.runs,
+                "crossings": ds.crossing_names, "measures": {m: ds.bands(m, runs) for m in wanted}}
+
+    @app.get("/api/datasets/{id}/needs")
+    def dataset_needs(id: str, day: str = "0"):
+        ds = dataset(id)
+        try:
+            t = ds.day_index(day)
+        except ScenarioError as exc:
+            raise ApiError(400, exc.message) from None
+        return {"id": ds.id, "day": t, "date": ds.dates[t].isoformat(), "rows": ds.needs_on(t),
+                "standard": view.needs_standard}
+
+    @app.get("/api/datasets/{id}/report", response_class=HTMLResponse)
+    def dataset_report(id: str):
+        from ..report import render_report
+
+        ds = dataset(id)
+        html = render_report(view, ds, store_members=catalogue.members(ds.id))
+        name = f"travesia-{view.scenario.name}-{ds.id}.html"
+        return HTMLResponse(html, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.get("/api/compare")
+    def compare(a: str, b: str):
+        left, right = dataset(a), dataset(b)
+        return {"a": {**left.info(), "summary": left.summary()}, "b": {**right.info(), "summary": right.summary()}}
+
+    @app.get("/api/levers")
+    def levers():
+        return levers_of(view.scenario)
+
+    @app.post("/api/whatif", status_code=202)
+    async def whatif(request: Request):
+        body = await _read_body(request)
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, f"malformed JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "expected a JSON object of levers")
+        w = parse_whatif(data)                        # ScenarioError -> 422
+        try:
+            check_id(w.baseline)
+        except ScenarioError as exc:
+            raise ApiError(400, exc.message) from None
+        try:
+            job = runner.submit(w)
+        except KeyError:
+            raise ApiError(404, f"no dataset '{w.baseline}' to use as the baseline") from None
+        except Busy as exc:
+            raise ApiError(429, str(exc)) from None
+        return job.info()
+
+    @app.get("/api/whatif/{job_id}")
+    def whatif_status(job_id: str):
+        try:
+            return runner.get(job_id).info()
+        except ScenarioError as exc:
+            raise ApiError(400, exc.message) from None
+        except KeyError:
+            raise ApiError(404, f"no what-if '{job_id}'") from None
+
+    @app.get("/api/whatif")
+    def whatif_list():
+        return {"jobs": [j.info() for j in list(runner.jobs.values())]}
+
+    return app
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused past MAX_BODY_BYTES whether or not it says its length."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            if int(length) > MAX_BODY_BYTES:
+                raise ApiError(413, f"body too large ({int(length):,} bytes; at most {MAX_BODY_BYTES:,})")
+        except ValueError:
+            raise ApiError(400, "bad Content-Length header") from None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, f"body too large (more than {MAX_BODY_BYTES:,} bytes)")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,396 @@
+"""What the dashboard and the report show, read from run folders, the ensemble store, or runs in memory.
+
+Every source becomes a `Dataset`: one or more runs of one scenario as arrays (the mean over runs of
+people at each place by state, and each crossing measure per run for quantile bands). This module
+is the only place that reads results files or the store, so the web app and the report never
+touch a path a user named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from ..bands import QUANTILES
+from ..errors import ScenarioError
+from ..needs import needs_for
+from ..results import STATE_COLUMNS, Results
+
+# Crossing measures shown on the charts: `held` is everyone held at a crossing (queued + stranded),
+# as in the run summary and the store's `stranded` series.
+MEASURES = {
+    "held": "people held (queued + stranded)",
+    "queue": "people queued at a post",
+    "stranded": "people stranded (refused, between the posts or on the exit side)",
+    "entries": "entries per day",
+    "refused": "refusals per day",
+    "irregular": "irregular (night) crossings per day",
+}
+HELD_STATES = ("queued", "stranded", "sheltered")
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+
+
+def check_id(value: str, what: str = "dataset") -> str:
+    """A dataset or job id is a short token: never a path."""
+    if not isinstance(value, str) or not SAFE_ID.match(value) or ".." in value:
+        raise ScenarioError(f"'{str(value)[:80]}' is not a {what} id (letters, digits, '-', '_', '.'; no paths)",
+                            field=what)
+    return value
+
+
+@dataclass
+class Dataset:
+    """Runs of one scenario, as arrays over days (T), places (P), states (S), crossings (C), runs (R)."""
+
+    id: str
+    kind: str                         # run | ensemble | whatif
+    label: str
+    scenario: str
+    dates: list[dt.date]
+    place_names: list[str]
+    crossing_names: list[str]
+    state_mean: np.ndarray            # [T, P, S] mean over runs of people by state (STATE_COLUMNS)
+    crossing: dict[str, np.ndarray]   # measure -> [R, T, C]
+    seeds: list[int]
+    parameters: list[dict]            # per run, complete (for what-ifs on the same draws)
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def runs(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def days(self) -> int:
+        return len(self.dates)
+
+    def info(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "label": self.label, "scenario": self.scenario,
+                "runs": self.runs, "start": self.dates[0].isoformat(), "days": self.days, **self.detail}
+
+    def day_index(self, day: int | str | None) -> int:
+        """A day given as an index or an ISO date; out of range is a user error."""
+        if day is None:
+            return 0
+        if isinstance(day, str) and not day.lstrip("-").isdigit():
+            try:
+                date = dt.date.fromisoformat(day)
+            except ValueError:
+                raise ScenarioError(f"not a day index or a date (YYYY-MM-DD): '{day[:40]}'", field="day") from None
+            t = (date - self.dates[0]).days
+        else:
+            t = int(day)
+        if not 0 <= t < self.days:
+            raise ScenarioError(f"day {day} is outside the run ({self.dates[0]} to {self.dates[-1]}, "
+                                f"days 0 to {self.days - 1})", field="day")
+        return t
+
+    # --- what the page shows ------------------------------------------------------------------
+    def bands(self, measure: str, runs: int | None = None) -> dict[str, dict]:
+        """{crossing: {p05, p25, p50, p75, p95, mean}} per day, over the runs (or the first `runs`)."""
+        if measure not in MEASURES:
+            raise ScenarioError(f"unknown measure '{measure[:40]}' (known: {', '.join(MEASURES)})", field="measure")
+        values = self.crossing[measure][:runs].astype(float)     # [R, T, C]
+        q = np.quantile(values, QUANTILES, axis=0)               # [5, T, C]
+        mean = values.mean(axis=0)
+        out = {}
+        for c, name in enumerate(self.crossing_names):
+            out[name] = {f"p{round(qq * 100):02d}": _rounded(q[i, :, c]) for i, qq in enumerate(QUANTILES)}
+            out[name]["mean"] = _rounded(mean[:, c])
+        return out
+
+    def held_at_places(self) -> np.ndarray:
+        """[T, P] mean people held (queued, stranded, sheltered) at each place."""
+        cols = [STATE_COLUMNS.index(s) for s in HELD_STATES]
+        return self.state_mean[:, :, cols].sum(axis=2)
+
+    def needs_on(self, t: int) -> list[dict]:
+        """Needs by the Sphere standards at each place holding people on day t (the first 7 days a
+        place holds people count as the first days of an emergency, as in needs.csv)."""
+        held = self.held_at_places()
+        rows = []
+        for p, name in enumerate(self.place_names):
+            people = round(float(held[t, p]))
+            if people <= 0:
+                continue
+            days_held = 0
+            for k in range(t, -1, -1):
+                if held[k, p] < 0.5:
+                    break
+                days_held += 1
+            need = needs_for(people, first_days=days_held <= 7)
+            rows.append({"place": name, "days_held": days_held, **need})
+        return rows
+
+    def summary(self) -> dict:
+        """Per crossing: the median run's peak held and its date, and median totals of the flows."""
+        held = np.median(self.crossing["held"], axis=0)           # [T, C]
+        out = {}
+        for c, name in enumerate(self.crossing_names):
+            t = int(np.argmax(held[:, c]))
+            out[name] = {
+                "peak_held": round(float(held[t, c])),
+                "peak_date": self.dates[t].isoformat() if held[t, c] > 0 else None,
+                **{f"total_{m}": round(float(np.median(self.crossing[m][:, :, c].sum(axis=1))))
+                   for m in ("entries", "refused", "irregular")},
+            }
+        return out
+
+
+def _rounded(a: np.ndarray) -> list[float]:
+    return [round(float(x), 2) for x in a]
+
+
+# --- building datasets ------------------------------------------------------------------------
+
+def from_results(id: str, kind: str, label: str, results: list[Results], parameters: list[dict],
+                 detail: dict | None = None) -> Dataset:
+    """A dataset from runs held in memory (a what-if)."""
+    first = results[0]
+    counts = np.stack([r.counts for r in results]).astype(float)       # [R, T, P, S]
+    crossing = {m: np.stack([_measure(r.flows, m) for r in results]) for m in MEASURES}
+    return Dataset(id, kind, label, first.scenario, first.dates, list(first.place_names),
+                   list(first.crossing_names), counts.mean(axis=0), crossing, [r.seed for r in results],
+                   parameters, detail or {})
+
+
+def _measure(flows: dict[str, np.ndarray], measure: str) -> np.ndarray:
+    if measure == "held":
+        return flows["queue"] + flows["stranded"]
+    return flows[measure]
+
+
+def read_run_dir(folder: Path, id: str) -> Dataset:
+    """A run folder written by `travesia run`: daily.parquet, crossings.parquet, summary.json."""
+    folder = Path(folder)
+    need = [folder / n for n in ("daily.parquet", "crossings.parquet", "summary.json")]
+    missing = [p.name for p in need if not p.is_file()]
+    if missing:
+        raise ScenarioError(f"not a run folder (missing {', '.join(missing)}; `travesia run` writes them)",
+                            file=folder)
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        daily_table = pq.read_table(folder / "daily.parquet")
+        daily = daily_table.to_pydict()
+        xing = pq.read_table(folder / "crossings.parquet").to_pydict()
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"cannot read the run's files: {exc}", file=folder) from None
+    start = dt.date.fromisoformat(summary["period"]["start"])
+    days = int(summary["period"]["days"])
+    dates = [start + dt.timedelta(days=d) for d in range(days)]
+    crossing_names = list(summary.get("crossings", {}))
+    place_names = _dictionary(daily_table.column("place")) or _ordered(daily["place"])
+    states = np.zeros((days, len(place_names), len(STATE_COLUMNS)))
+    p_of = {p: i for i, p in enumerate(place_names)}
+    for date, place, state, people in zip(daily["date"], daily["place"], daily["state"], daily["people"]):
+        states[(date - start).days, p_of[place], STATE_COLUMNS.index(state)] = people
+    flows = {m: np.zeros((days, len(crossing_names))) for m in ("queue", "stranded", "entries", "refused",
+                                                                   "irregular")}
+    c_of = {c: i for i, c in enumerate(crossing_names)}
+    for i, (date, name) in enumerate(zip(xing["date"], xing["crossing"])):
+        for m, values in flows.items():
+            values[(date - start).days, c_of[name]] = xing[m][i]
+    crossing = {m: _measure(flows, m)[None] for m in MEASURES}
+    params = summary.get("parameters") or {}
+    return Dataset(id, "run", f"run {folder.name} (seed {summary.get('seed', 0)})", summary.get("scenario", ""),
+                   dates, place_names, crossing_names, states, crossing, [int(summary.get("seed", 0))],
+                   [params], {"scenario_hash": summary.get("scenario_hash"), "folder": folder.name,
+                              "travesia_version": summary.get("travesia_version")})
+
+
+def _dictionary(column) -> list[str] | None:
+    """Every name of a dictionary column (places with no one in them included), in the run's order."""
+    import pyarrow as pa
+
+    if not pa.types.is_dictionary(column.type) or column.num_chunks == 0:
+        return None
+    return column.combine_chunks().dictionary.to_pylist()
+
+
+def _ordered(values) -> list[str]:
+    seen: dict[str, None] = {}
+    for v in values:
+        seen.setdefault(v, None)
+    return list(seen)
+
+
+def ensemble_label(ensemble_id: str, runs: int, vary: dict | None) -> str:
+    names = list(vary or {})
+    what = ("seeds only" if not names else f"varying {', '.join(names)}" if len(names) <= 2
+            else f"{len(names)} parameters varied")
+    return f"ensemble {ensemble_id[:8]}: {runs} runs, {what}"
+
+
+class StoreReader:
+    """Read-only access to an ensemble store, opened per call (a writer may hold it in between)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        with self._open():
+            pass
+
+    def _open(self):
+        from ..store import Store
+
+        return Store(self.path, read_only=True)
+
+    def ensembles(self) -> list[dict]:
+        with self._open() as store:
+            return store.ensembles()
+
+    def runs(self, ensemble_id: str) -> list[dict]:
+        with self._open() as store:
+            return store.runs(ensemble_id)
+
+    def dataset(self, ensemble: dict, id: str) -> Dataset:
+        eid = ensemble["ensemble_id"]
+        with self._open() as store:
+            members = store.runs(eid)
+            if not members:
+                raise ScenarioError(f"ensemble {eid} has no finished run", file=self.path)
+            index = {m["run_id"]: i for i, m in enumerate(members)}
+            dates = [r[0] for r in store.con.execute(
+                "SELECT DISTINCT date FROM crossings WHERE run_id = ? ORDER BY date", [members[0]["run_id"]]
+            ).fetchall()]
+            crossings, places = ensemble["crossings"], ensemble["places"]
+            t_of = {d: i for i, d in enumerate(dates)}
+            c_of = {c: i for i, c in enumerate(crossings)}
+            p_of = {p: i for i, p in enumerate(places)}
+            R, T, C, P = len(members), len(dates), len(crossings), len(places)
+            flows = {m: np.zeros((R, T, C)) for m in ("queue", "stranded", "entries", "refused", "irregular")}
+            rows = store.con.execute(
+                "SELECT c.run_id, c.date, c.crossing, c.queue, c.stranded, c.entries, c.refused, c.irregular "
+                "FROM crossings c JOIN ensemble_runs er USING (run_id) WHERE er.ensemble_id = ?", [eid]).fetchall()
+            for run_id, date, name, *values in rows:
+                if run_id in index and date in t_of and name in c_of:
+                    for m, v in zip(("queue", "stranded", "entries", "refused", "irregular"), values):
+                        flows[m][index[run_id], t_of[date], c_of[name]] = v
+            states = np.zeros((T, P, len(STATE_COLUMNS)))
+            s_of = {s: i for i, s in enumerate(STATE_COLUMNS)}
+            rows = store.con.execute(
+                "SELECT d.date, d.place, d.state, sum(d.people) FROM daily d JOIN ensemble_runs er USING (run_id) "
+                "JOIN runs r USING (run_id) WHERE er.ensemble_id = ? AND r.status = 'finished' GROUP BY ALL",
+                [eid]).fetchall()
+            for date, place, state, people in rows:
+                if date in t_of and place in p_of and state in s_of:
+                    states[t_of[date], p_of[place], s_of[state]] = people / R
+        crossing = {m: _measure(flows, m) for m in MEASURES}
+        return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")), ensemble["scenario"],
+                       dates, list(places), list(crossings), states, crossing, [int(m["seed"]) for m in members],
+                       [json.loads(m["parameters"]) for m in members],
+                       {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"), "vary": ensemble.get("vary")})
+
+
+class Catalogue:
+    """The datasets one server or report shows: run folders, a store's ensembles, what-ifs made since.
+
+    Datasets are read when first asked for and kept; the ids are the only handles the API accepts.
+    """
+
+    def __init__(self, scenario_name: str | None = None):
+        self.scenario_name = scenario_name
+        self._entries: dict[str, dict] = {}       # id -> {"info": ..., "load": callable}
+        self._loaded: dict[str, Dataset] = {}
+        self._lock = threading.RLock()
+        self.store: StoreReader | None = None
+
+    # --- adding ---------------------------------------------------------------------------------
+    def add_run_dir(self, folder: Path) -> str:
+        folder = Path(folder)
+        ds = read_run_dir(folder, "pending")
+        base = "run-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", folder.resolve().name).strip("-") or "dir")
+        id = self._unique(base[:60])
+        ds.id = id
+        self._check_scenario(ds.scenario, folder)
+        with self._lock:
+            self._entries[id] = {"info": ds.info()}
+            self._loaded[id] = ds
+        return id
+
+    def add_store(self, path: Path) -> list[str]:
+        self.store = StoreReader(path)
+        ids = []
+        for ens in self.store.ensembles():
+            if self.scenario_name is None:
+                self.scenario_name = ens["scenario"]
+            if ens["scenario"] != self.scenario_name or not ens["finished"]:
+                continue
+            id = self._unique(f"ens-{ens['ensemble_id']}")
+            info = {"id": id, "kind": "ensemble", "scenario": ens["scenario"], "runs": int(ens["finished"]),
+                    "label": ensemble_label(ens["ensemble_id"], ens["finished"], ens.get("vary")),
+                    "vary": ens.get("vary"), "scenario_hash": ens.get("scenario_hash"),
+                    "ensemble_id": ens["ensemble_id"], "days": ens["days"]}
+            with self._lock:
+                self._entries[id] = {"info": info, "ensemble": ens}
+            ids.append(id)
+        return ids
+
+    MAX_WHATIFS = 20      # what-ifs kept in memory; the oldest goes first
+
+    def add_dataset(self, ds: Dataset) -> str:
+        with self._lock:
+            whatifs = [id for id, e in self._entries.items() if e["info"]["kind"] == "whatif"]
+            if ds.kind == "whatif" and len(whatifs) >= self.MAX_WHATIFS:
+                for old in whatifs[: len(whatifs) - self.MAX_WHATIFS + 1]:
+                    del self._entries[old]
+                    self._loaded.pop(old, None)
+            ds.id = self._unique(ds.id)
+            self._entries[ds.id] = {"info": ds.info()}
+            self._loaded[ds.id] = ds
+        return ds.id
+
+    def _unique(self, base: str) -> str:
+        with self._lock:
+            id, n = base, 2
+            while id in self._entries:
+                id, n = f"{base}-{n}", n + 1
+            return id
+
+    def _check_scenario(self, name: str, where: Path) -> None:
+        if self.scenario_name is None:
+            self.scenario_name = name
+        elif name != self.scenario_name:
+            raise ScenarioError(f"is a run of scenario '{name}', not '{self.scenario_name}'", file=where)
+
+    # --- reading --------------------------------------------------------------------------------
+    def list(self) -> list[dict]:
+        with self._lock:
+            return [dict(e["info"]) for e in self._entries.values()]
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._entries)
+
+    def get(self, id: str) -> Dataset:
+        check_id(id)
+        with self._lock:
+            if id in self._loaded:
+                return self._loaded[id]
+            entry = self._entries.get(id)
+        if entry is None:
+            raise KeyError(id)
+        ds = self.store.dataset(entry["ensemble"], id)
+        with self._lock:
+            self._loaded[id] = ds
+            self._entries[id]["info"] = ds.info()
+        return ds
+
+    def members(self, id: str) -> list[dict]:
+        """The runs of a dataset: seed and what was drawn for it."""
+        check_id(id)
+        with self._lock:
+            entry = self._entries.get(id)
+        if entry is None:
+            raise KeyError(id)
+        if "ensemble" in entry:
+            return [{"index": r["run_index"], "seed": r["seed"], "varied": r["varied"],
+                     "wall_seconds": round(r["wall_seconds"] or 0, 3), "run_id": r["run_id"]}
+                    for r in self.store.runs(entry["ensemble"]["ensemble_id"])]
+        ds = self.get(id)
+        return [{"index": i, "seed": s, "varied": {}} for i, s in enumerate(ds.seeds)]

@@ -1,0 +1,75 @@
+"""The scenario as the dashboard and the report show it: places with coordinates, roads, crossings,
+timeline events with their labels, sources and observations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..needs import (
+    KCAL_PER_PERSON_DAY,
+    PEOPLE_PER_TOILET,
+    PEOPLE_PER_TOILET_FIRST_DAYS,
+    SHELTER_M2_PER_PERSON,
+    SPHERE_SOURCE,
+    WATER_L_PER_PERSON_DAY,
+)
+from ..observations import Observation, read_observations
+from ..plot import event_label
+from ..scenario import load_scenario
+from ..scenario.describe import describe
+from ..scenario.load import Scenario
+from ..world import World, compile_world
+
+# observation series -> chart measure (observations.csv's `compare` column)
+COMPARE_TO_MEASURE = {"stranded": "held", "queue": "queue", "entries": "entries", "refused": "refused",
+                      "irregular": "irregular"}
+
+
+@dataclass
+class ScenarioView:
+    scenario: Scenario
+    world: World
+    observations: list[Observation] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, name_or_path: str | Path | None) -> ScenarioView:
+        sc = load_scenario(name_or_path)
+        obs = read_observations(sc.folder / sc.spec.observations) if sc.spec.observations else []
+        return cls(sc, compile_world(sc), obs)
+
+    @property
+    def needs_standard(self) -> dict:
+        return {"water_litres_per_person_day": WATER_L_PER_PERSON_DAY, "kcal_per_person_day": KCAL_PER_PERSON_DAY,
+                "covered_m2_per_person": SHELTER_M2_PER_PERSON, "people_per_toilet": PEOPLE_PER_TOILET,
+                "people_per_toilet_first_days": PEOPLE_PER_TOILET_FIRST_DAYS, "source": SPHERE_SOURCE}
+
+    def chart_observations(self) -> list[dict]:
+        """Observations a chart can show: at a crossing, of a series the model has."""
+        out = []
+        for o in self.observations:
+            measure = COMPARE_TO_MEASURE.get(o.compare or "")
+            if o.crossing and measure:
+                out.append({"date": o.date.isoformat(), "crossing": o.crossing, "measure": measure, "value": o.value,
+                            "low": o.low, "high": o.high, "place": o.place, "source": o.source})
+        return out
+
+    def info(self) -> dict:
+        d = describe(self.scenario)
+        timeline = []
+        for ev, raw in zip(self.scenario.spec.timeline, d["timeline"]):
+            timeline.append({**raw, "label": event_label(ev)})
+        return {
+            "name": d["name"], "title": d["title"], "description": self.scenario.spec.description,
+            "start": d["start"], "end": d["end"], "days": d["days"],
+            "population": d["population"],
+            "places": [{k: p.get(k) for k in ("name", "country", "region", "kind", "lat", "lon")} for p in d["places"]],
+            "routes": [{"from": r["from"], "to": r["to"], "distance_km": r["distance_km"]} for r in d["routes"]],
+            "crossings": [{k: c[k] for k in ("name", "exit_post", "entry_post", "exit_capacity_per_day",
+                                             "entry_capacity_per_day", "exit_admits", "entry_admits")}
+                          for c in d["crossings"]],
+            "timeline": timeline,
+            "sources": d["sources"],
+            "observations": self.chart_observations(),
+            "needs_standard": self.needs_standard,
+        }

@@ -1,0 +1,81 @@
+"""Which scenario and which results a server or a report shows: run folders, a store, or a fresh baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import ScenarioError
+
+BASELINE_SEEDS = 4
+
+
+def scenario_of_sources(store: Path | None, runs: tuple[Path, ...]) -> str | None:
+    """The scenario the given results are of: a run's summary names it; a store's latest ensemble
+    names its folder (or, for a built-in one, its name)."""
+    for run in runs:
+        summary = Path(run) / "summary.json"
+        if summary.is_file():
+            try:
+                return json.loads(summary.read_text(encoding="utf-8")).get("scenario")
+            except ValueError:
+                raise ScenarioError("summary.json is not JSON", file=summary) from None
+    if store is not None:
+        from ..scenario import builtin_scenarios
+        from .data import StoreReader
+
+        ensembles = StoreReader(store).ensembles()
+        if ensembles:
+            latest = ensembles[-1]
+            if latest["scenario"] in builtin_scenarios():
+                return latest["scenario"]
+            if latest.get("scenario_folder") and Path(latest["scenario_folder"]).is_dir():
+                return latest["scenario_folder"]
+            return latest["scenario"]
+    return None
+
+
+def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, baseline_if_empty: bool = True):
+    """The scenario view and the catalogue of datasets to show (with a fresh baseline if none)."""
+    from .data import Catalogue
+    from .scenario_view import ScenarioView
+
+    named = scenario or scenario_of_sources(store, runs)
+    try:
+        view = ScenarioView.load(named)
+    except ScenarioError as exc:
+        if scenario or named is None:
+            raise
+        raise ScenarioError(f"{exc.message} (the results are of scenario '{named}': give its folder with --scenario)",
+                            field="--scenario") from None
+    catalogue = Catalogue(view.scenario.name)
+    if not runs and store is None:           # what `make run` and `travesia ensemble` leave by default
+        default = Path("out") / view.scenario.name
+        if (default / "summary.json").is_file():
+            runs = (default,)
+        if (default / "ensemble.duckdb").is_file():
+            store = default / "ensemble.duckdb"
+    for run in runs:
+        catalogue.add_run_dir(Path(run))
+    if store is not None:
+        catalogue.add_store(Path(store))
+    for info in catalogue.list():
+        if info.get("scenario_hash") and info["scenario_hash"] != view.scenario.content_hash:
+            click.echo(f"warning: {info['id']} was run on other scenario files than {view.scenario.folder} "
+                       f"(hash {info['scenario_hash']}, now {view.scenario.content_hash})", err=True)
+    if not catalogue.ids() and baseline_if_empty:
+        catalogue.add_dataset(baseline_dataset(view, BASELINE_SEEDS))
+    return view, catalogue
+
+
+def baseline_dataset(view, seeds: int):
+    """A baseline of a few seeds of the scenario as it stands, when no results were given."""
+    from ..engine import simulate
+    from .data import from_results
+
+    sc = view.scenario
+    results = [simulate(view.world, sc.params, seed=s, events=sc.spec.timeline) for s in range(seeds)]
+    return from_results("baseline", "run", f"baseline: {seeds} seeds of the scenario's parameters", results,
+                        [sc.params.model_dump()] * seeds)

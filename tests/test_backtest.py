@@ -1,0 +1,46 @@
+"""Backtests fit on what was known at a date and score the next 7 and 14 days beside naive forecasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from click.testing import CliRunner
+from test_calibrate import _observed_tiny
+
+from travesia.backtest import backtest
+from travesia.calibrate import ObservationModel
+from travesia.cli import main
+from travesia.errors import ScenarioError
+
+
+def test_backtest_scores_the_days_after_each_date(tmp_path):
+    folder = _observed_tiny(tmp_path)
+    at = dt.date(2026, 1, 8)           # observations every other day from 2 Jan to 20 Jan
+    result = backtest(str(folder), [at], budget=80, obs_model=ObservationModel(error=0.2), workers=2)
+    entry = result["at"][0]
+    assert entry["date"] == "2026-01-08"
+    assert entry["observations_fitted"] == 8                      # 2, 4, 6, 8 Jan: held and gave up
+    week, fortnight = entry["horizons"]["7"], entry["horizons"]["14"]
+    assert week["summary"]["observations"] == 6                   # 10, 12, 14 Jan
+    assert fortnight["summary"]["observations"] == 12             # to 22 Jan (the scenario ends on 20)
+    first = week["observations"][0]
+    assert first["date"] == "2026-01-10"
+    # the naive forecast carries the value known on 8 Jan, not a later one
+    known = [r for r in fortnight["observations"] if r["compare"] == first["compare"]]
+    assert all(r["naive_last"]["median"] == first["naive_last"]["median"] for r in known)
+    for h in ("7", "14"):
+        s = entry["horizons"][h]["summary"]
+        assert s["model"]["wis"] < s["naive_zero"]["wis"]
+    json.dumps(result)
+
+
+def test_backtest_date_outside_the_scenario_is_a_user_error(tmp_path):
+    folder = _observed_tiny(tmp_path)
+    with pytest.raises(ScenarioError, match="outside"):
+        backtest(str(folder), [dt.date(2030, 1, 1)], budget=60)
+    result = CliRunner().invoke(main, ["backtest", str(folder), "--at", "2030-01-01", "--budget", "60"])
+    assert result.exit_code == 2 and "outside" in result.output
+    result = CliRunner().invoke(main, ["backtest", str(folder), "--at", "1 Dec"])
+    assert result.exit_code == 2 and "not a date" in result.output
