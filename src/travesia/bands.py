@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from .errors import ScenarioError  # noqa: E402
+from .plot import save_figure  # noqa: E402
 from .results import STATE_COLUMNS  # noqa: E402
 from .store import CROSSING_COLUMNS, Store  # noqa: E402
 
@@ -140,12 +141,7 @@ def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None
     axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
     fig.suptitle(title or "ensemble bands", fontsize=12)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def stranded_bands(store_path: str | Path, ensemble_id: str | None = None) -> dict[str, Band]:

@@ -18,6 +18,16 @@ EVENT_COLOURS = {"threat": "#b22222", "deadline": "#8b0000", "emergency": "#1f4e
                  "shelter": "#2e8b57", "note": "#666666"}
 
 
+def save_figure(fig, path: str | Path) -> Path:
+    """Write a figure as PNG under a temporary name, then rename: never a half-written file."""
+    path = Path(path)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
 def event_label(ev) -> str:
     match ev.type:
         case "threat":
@@ -94,9 +104,4 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
                  transform=key.transAxes)
     fig.suptitle(title or f"{results.scenario}: people held at border crossings (seed {results.seed})", fontsize=12)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
