@@ -52,6 +52,22 @@ def test_candidates_up_to_awareness_hops_without_loops(tmp_path):
         "B": 10, "BC": 30, "BCD": 60, "D": 40, "DC": 70, "DCB": 90}
 
 
+def test_each_route_knows_the_link_it_leaves_by(tmp_path):
+    """The kernel steps onto `first_link` without searching: it must leave the origin towards the
+    route's first place, also when that place is a marker, and only over open links."""
+    world = compile_world(square(tmp_path, b_type="marker"))
+    open_ = np.ones(len(world.link_km), bool)
+    a_to_d = next(k for k in range(len(world.link_km))
+                  if world.names[world.link_src[k]] == "A" and world.names[world.link_dst[k]] == "D")
+    for links_open in (open_, np.where(np.arange(len(open_)) == a_to_d, False, open_)):
+        t = enumerate_routes(world, links_open, 2)
+        for p in range(len(world.names)):
+            for r in range(t.start[p], t.start[p + 1]):
+                k = t.first_link[r]
+                assert world.link_src[k] == p and world.link_dst[k] == t.nodes[r, 0] and links_open[k]
+    assert "D" not in routes_of(t, world, world.names.index("A"))
+
+
 def test_a_marker_is_no_hop_and_no_destination(tmp_path):
     world = compile_world(square(tmp_path, b_type="marker"))
     open_ = np.ones(len(world.link_km), bool)

@@ -30,13 +30,13 @@ def cap_multiplier(count: float, capacity: float, buffer: float) -> float:
     return 1.0 - (count - buffer * capacity) / (capacity * (1.0 - buffer))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def choose_route(place, u, r_start, r_end, r_base, r_wpow, place_count, capacity, buffer, weight_power,
                  scratch):
     """Index of the chosen candidate route of `place`, -1 if it has none. One weighted draw with
-    the uniform `u`;
-    uniform when every weight is 0. `r_wpow` is the weight with a capacity multiplier of 1 (the
-    common case); a route whose end camp is past its buffer is weighed afresh."""
+    the uniform `u`; uniform when every weight is 0. `r_wpow` is the weight with a capacity
+    multiplier of 1 (the common case); a route whose end camp is past its buffer is weighed
+    afresh (without a pow call for the usual weight_power 1: it costs ~30 ns)."""
     a = r_start[place]
     b = r_start[place + 1]
     if b == a:
@@ -47,7 +47,10 @@ def choose_route(place, u, r_start, r_end, r_base, r_wpow, place_count, capacity
         cap = capacity[e]
         if cap >= 1.0 and place_count[e] > buffer * cap:
             w = r_base[r] * cap_multiplier(place_count[e], cap, buffer)
-            w = w ** weight_power if w > 0.0 else 0.0
+            if w <= 0.0:
+                w = 0.0
+            elif weight_power != 1.0:
+                w = w ** weight_power
         else:
             w = r_wpow[r]
         scratch[r - a] = w
@@ -98,20 +101,22 @@ def leave_code(i, force_town, where, route_len, route_pos, town, countdown):
 
 
 @njit(cache=True)
-def move_pass(phase, day, n, rng, active, travellers, n_travellers,
-              where, on_link, dist_on_link, route, route_len, route_pos,
-              moved_km, day_used, recent, recent_day, places_travelled,
-              gap_scale, town, camp, capacity, place_count, countdown,
-              link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link,
-              r_start, r_nodes, r_len, r_end, r_base, r_wpow, buffer, weight_power, scratch,
-              max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop):
+def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, rules):
     """phase 1: departures of every agent at a place (Flee's Person.evolve); lists, in creation
     order, every agent on a link after it (`travellers`) and returns how many.
     phase 2: every listed agent advances; on arrival with time left it decides again and may hop
     on (Flee's finish_travel). Only travellers are visited: an agent that did not move today only
-    halves its recent-travel memory, which is kept lazily as (value, day it was computed).
+    halves its recent-travel memory, which is kept lazily as (value, day it was computed); the
+    day's distance and share of the day used live in locals, as they start each day at 0.
     One body for both phases so the departure rule is written once and stays inside one function
-    (per-agent calls that take arrays cost ~300 ns each in numba)."""
+    (per-agent calls that take arrays cost ~300 ns each in numba). The arguments are the tuples
+    of kernels.move_day."""
+    (active, where, on_link, dist_on_link, recent, recent_day, places_travelled,
+     route, route_len, route_pos, travellers) = agents
+    gap_scale, town, camp, capacity, place_count, countdown = places
+    link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
+    r_start, r_nodes, r_len, r_end, r_first, r_base, r_wpow, scratch = routes
+    buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop = rules
     m = 0
     if phase == 1:
         draw_countdowns(rng, gap_scale, countdown)
@@ -121,6 +126,8 @@ def move_pass(phase, day, n, rng, active, travellers, n_travellers,
         if not active[i]:
             continue
         leaving = False
+        moved_km = 0.0
+        day_used = 0.0
         if phase == 1:
             if on_link[i]:
                 travellers[m] = i
@@ -143,9 +150,10 @@ def move_pass(phase, day, n, rng, active, travellers, n_travellers,
                 # -- departure: choose a route if none is held, step onto its next link
                 leaving = False
                 p = where[i]
+                k = -1
                 if route_pos[i] >= route_len[i]:
-                    r = choose_route(p, rng.random(), r_start, r_end, r_base, r_wpow, place_count,
-                                     capacity, buffer, weight_power, scratch)
+                    r = choose_route(p, rng.random(), r_start, r_end, r_base, r_wpow, place_count, capacity,
+                                     buffer, weight_power, scratch)
                     if r < 0:
                         break
                     hops = r_len[r]
@@ -153,13 +161,14 @@ def move_pass(phase, day, n, rng, active, travellers, n_travellers,
                         route[i, h] = r_nodes[r, h]
                     route_len[i] = hops
                     route_pos[i] = 0
-                nxt = route[i, route_pos[i]]
-                k = -1
-                for j in range(adj_start[p], adj_start[p + 1]):
-                    kk = adj_link[j]
-                    if link_dst[kk] == nxt and link_open[kk]:
-                        k = kk
-                        break
+                    k = r_first[r]  # routes are enumerated over open links only
+                else:  # a planned route goes on (past a marker): the next open link to its next place
+                    nxt = route[i, route_pos[i]]
+                    for a in range(adj_start[p], adj_start[p + 1]):
+                        kk = adj_link[a]
+                        if link_dst[kk] == nxt and link_open[kk]:
+                            k = kk
+                            break
                 dest = route[i, route_len[i] - 1]
                 if k < 0 or (camp[dest] and cap_multiplier(place_count[dest], capacity[dest], buffer) < 0.5):
                     route_len[i] = 0  # next link closed or end camp full: plan dropped, stay today
@@ -187,18 +196,19 @@ def move_pass(phase, day, n, rng, active, travellers, n_travellers,
                 speed = max_walk_speed
             if link_walk[k] > 0.0 and rng.random() < link_walk[k]:
                 speed = max_walk_speed
-            avail = speed if fresh_hop else speed * (1.0 - day_used[i])
+            avail = speed if fresh_hop else speed * (1.0 - day_used)
             if avail <= 0.0:
                 break
             remaining = link_km[k] - dist_on_link[i]
             if avail <= remaining:  # still on the link at the end of the day
                 dist_on_link[i] += avail
-                moved_km[i] += avail
-                day_used[i] = 1.0
+                moved_km += avail
+                day_used = 1.0
                 break
-            day_used[i] += remaining / speed
-            moved_km[i] += remaining
-            places_travelled[i] += 1
+            day_used += remaining / speed
+            moved_km += remaining
+            if places_travelled[i] < 255:
+                places_travelled[i] += 1
             link_count[k] -= 1
             on_link[i] = False
             dist_on_link[i] = 0.0
@@ -209,9 +219,9 @@ def move_pass(phase, day, n, rng, active, travellers, n_travellers,
             p = link_dst[k]
             where[i] = p
             place_count[p] += 1
-            if day_used[i] >= 1.0:
+            if day_used >= 1.0:
                 break
-            force = avoid_short_stints and (recent[i] + moved_km[i] / max_move_speed) / 2.0 < 0.5
+            force = avoid_short_stints and (recent[i] + moved_km / max_move_speed) / 2.0 < 0.5
             code = leave_code(i, force, where, route_len, route_pos, town, countdown)
             if code == 2:
                 countdown[p] = trials_to_success(rng.random(), gap_scale[p])
@@ -219,36 +229,25 @@ def move_pass(phase, day, n, rng, active, travellers, n_travellers,
             if not leaving:
                 break
         if phase == 2:  # Flee's recent_travel_distance at the end of today
-            recent[i] = (recent[i] + moved_km[i] / max_move_speed) / 2.0
+            recent[i] = (recent[i] + moved_km / max_move_speed) / 2.0
             recent_day[i] = day
-            moved_km[i] = 0.0
-            day_used[i] = 0.0
     return m
 
 
 @njit(cache=True)
-def move_day(day, n, rng, active, travellers,
-             where, on_link, dist_on_link, route, route_len, route_pos,
-             moved_km, day_used, recent, recent_day, places_travelled,
-             gap_scale, town, camp, capacity, place_count, countdown,
-             link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link,
-             r_start, r_nodes, r_len, r_end, r_base, r_wpow, buffer, weight_power, scratch,
-             max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop):
-    """Both passes of a day (one call from Python instead of two)."""
-    m = 0
-    for phase in (1, 2):
-        m = move_pass(phase, day, n, rng, active, travellers, m,
-                      where, on_link, dist_on_link, route, route_len, route_pos,
-                      moved_km, day_used, recent, recent_day, places_travelled,
-                      gap_scale, town, camp, capacity, place_count, countdown,
-                      link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start,
-                      adj_link, r_start, r_nodes, r_len, r_end, r_base, r_wpow, buffer, weight_power, scratch,
-                      max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop)
+def move_day(day, n, rng, agents, places, links, routes, rules):
+    """Both passes of a day (one call from Python instead of two). The state comes as tuples:
+    agents = AgentArrays.state(); places = (gap_scale, town, camp, capacity, place_count,
+    countdown); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
+    adj_link); routes = (start, nodes, length, end, base weight, weight ** power, scratch);
+    rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot,
+    avoid_short_stints, fresh_hop)."""
+    m = move_pass(1, day, n, 0, rng, agents, places, links, routes, rules)
+    move_pass(2, day, n, m, rng, agents, places, links, routes, rules)
 
 
 @njit(cache=True)
-def end_of_day(n, rng, active, where, on_link, moved_km, day_used, recent, camp, place_count,
-               deactivation, camps_are_sinks, max_move_speed):
+def end_of_day(n, rng, active, where, on_link, camp, place_count, deactivation, camps_are_sinks):
     """Sink camps (camps_are_sinks): agents at a camp leave the simulation with the camp's
     deactivation_probability. Returns the number taken out today."""
     removed = 0

@@ -25,6 +25,7 @@ class RouteTable:
     length: np.ndarray  # (routes,) int64 number of places in `nodes`
     end: np.ndarray     # (routes,) int64 last place
     km: np.ndarray      # (routes,) float64 length of the path
+    first_link: np.ndarray  # (routes,) int64 the link the path leaves its origin by
 
     @property
     def width(self) -> int:
@@ -35,7 +36,7 @@ def enumerate_routes(world: FleeWorld, link_open: np.ndarray, awareness_level: i
                      width: int | None = None) -> RouteTable:
     """All candidate routes of every place over the open links."""
     n = len(world.names)
-    per_place: list[list[tuple[list[int], float]]] = []
+    per_place: list[list[tuple[list[int], float, int]]] = []
     src, dst, km = world.link_src, world.link_dst, world.link_km
     adj_start, adj_link, marker = world.adj_start, world.adj_link, world.marker
 
@@ -46,43 +47,46 @@ def enumerate_routes(world: FleeWorld, link_open: np.ndarray, awareness_level: i
                 yield k
 
     for p in range(n):
-        found: list[tuple[list[int], float]] = []
+        found: list[tuple[list[int], float, int]] = []
         if awareness_level == 0:
             # Flee moves nobody here (a fault); we pick a neighbour uniformly (docs/flee.md).
-            found = [([int(dst[k])], float(km[k])) for k in open_links(p)]
+            found = [([int(dst[k])], float(km[k]), int(k)) for k in open_links(p)]
         else:
-            stack = [(int(k), 0.0, [p], 1) for k in reversed(list(open_links(p)))]
+            stack = [(int(k), 0.0, [p], 1, int(k)) for k in reversed(list(open_links(p)))]
             while stack:
-                k, prior, origins, step = stack.pop()
+                k, prior, origins, step, first = stack.pop()
                 v = int(dst[k])
                 d = prior + float(km[k])
                 if not marker[v]:
-                    found.append((origins[1:] + [v], d))
+                    found.append((origins[1:] + [v], d, first))
                 else:
                     step -= 1
                 if awareness_level > step:
-                    nxt = [(int(k2), d, origins + [v], step + 1) for k2 in open_links(v) if int(dst[k2]) not in origins]
+                    nxt = [(int(k2), d, origins + [v], step + 1, first) for k2 in open_links(v)
+                           if int(dst[k2]) not in origins]
                     stack.extend(reversed(nxt))
         per_place.append(found)
-    longest = max((len(path) for found in per_place for path, _ in found), default=1)
+    longest = max((len(path) for found in per_place for path, _, _ in found), default=1)
     width = max(width or 1, longest)
     total = sum(len(f) for f in per_place)
     nodes = np.full((total, width), -1, np.int64)
     length = np.zeros(total, np.int64)
     end = np.zeros(total, np.int64)
     dist = np.zeros(total)
+    first_link = np.zeros(total, np.int64)
     start = np.zeros(n + 1, np.int64)
     r = 0
     for p, found in enumerate(per_place):
         start[p] = r
-        for path, d in found:
+        for path, d, first in found:
             nodes[r, : len(path)] = path
+            first_link[r] = first
             length[r] = len(path)
             end[r] = path[-1]
             dist[r] = d
             r += 1
     start[n] = r
-    return RouteTable(start, nodes, length, end, dist)
+    return RouteTable(start, nodes, length, end, dist, first_link)
 
 
 def static_weights(table: RouteTable, score: np.ndarray, cfg: FleeSettings) -> np.ndarray:

@@ -69,6 +69,8 @@ class FleeSimulation:
         self.camps = list(w.initial_camps)
         self._increase = self._daily_increase()
         self._score_key = None
+        self._decay: tuple[int, np.ndarray] | None = None
+        self._gap_scale: tuple[bytes, np.ndarray] | None = None
         if self.cfg.insert_day0:
             self.insert_day0()
 
@@ -126,6 +128,7 @@ class FleeSimulation:
         s.conflict[p] = intensity
         s.town[p] = False
         s.time_of_conflict[p] = t
+        self._decay = None
 
     # 2 -------------------------------------------------------------------------
     def observed_increase(self, t: int) -> int:
@@ -143,12 +146,18 @@ class FleeSimulation:
         return np.diff(level, prepend=0)
 
     def decay_today(self, t: int) -> np.ndarray:
-        """Per place: conflict_spawn_decay stepped every interval days since its conflict began."""
+        """Per place: conflict_spawn_decay stepped every interval days since its conflict began
+        (kept for the day: spawning and scores both read it)."""
+        if self._decay is not None and self._decay[0] == t:
+            return self._decay[1]
         seq = self.cfg.conflict_spawn_decay
         if not seq:
-            return np.ones(len(self.state.pop))
-        steps = (t - self.state.time_of_conflict) // self.cfg.conflict_spawn_decay_interval
-        return np.asarray(seq, dtype=float)[np.clip(steps, 0, len(seq) - 1)]
+            decay = np.ones(len(self.state.pop))
+        else:
+            steps = (t - self.state.time_of_conflict) // self.cfg.conflict_spawn_decay_interval
+            decay = np.asarray(seq, dtype=float)[np.clip(steps, 0, len(seq) - 1)]
+        self._decay = (t, decay)
+        return decay
 
     def spawn_weights(self, t: int) -> np.ndarray:
         """Population x intensity x decay at conflict zones, 0 elsewhere."""
@@ -250,11 +259,15 @@ class FleeSimulation:
     # 5 -------------------------------------------------------------------------
     def gap_scale(self) -> np.ndarray:
         """Per place 1 / -log(1 - move chance): turns an Exp(1) draw into the number of agents
-        until the next departure (kernels.trials_to_success); 0 for chance 1, -1 for chance 0."""
+        until the next departure (kernels.trials_to_success); 0 for chance 1, -1 for chance 0.
+        Recomputed only when a move chance has changed."""
         mc = self.state.movechance
-        with np.errstate(divide="ignore"):
-            scale = np.where(mc >= 1.0, 0.0, -1.0 / np.log1p(-np.minimum(mc, 0.999999999)))
-        return np.where(mc <= 0.0, -1.0, scale)
+        key = mc.tobytes()
+        if self._gap_scale is None or self._gap_scale[0] != key:
+            with np.errstate(divide="ignore"):
+                scale = np.where(mc >= 1.0, 0.0, -1.0 / np.log1p(-np.minimum(mc, 0.999999999)))
+            self._gap_scale = (key, np.where(mc <= 0.0, -1.0, scale))
+        return self._gap_scale[1]
 
     def warm_up(self) -> None:
         """Load the compiled kernels (numba's cache) before the clock starts: a move over no agents
@@ -264,19 +277,14 @@ class FleeSimulation:
 
     def move(self, n: int | None = None, rng: np.random.Generator | None = None) -> None:
         a, w, s, r, cfg = self.agents, self.world, self.state, self.routes, self.cfg
-        n = a.n if n is None else n
-        rng = self.rng_move if rng is None else rng
         kernels.move_day(
-            self.day, n, rng, a.active, a.travellers,
-            a.where, a.on_link, a.dist_on_link, a.route, a.route_len,
-            a.route_pos, a.moved_km, a.day_used, a.recent, a.recent_day, a.places_travelled,
-            self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown,
-            w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
-            self.link_count, w.adj_start, w.adj_link,
-            r.start, r.nodes, r.length, r.end, self.route_base, self.route_wpow, cfg.capacity_buffer,
-            cfg.weight_power, self.scratch,
-            cfg.max_move_speed, cfg.max_walk_speed, cfg.start_on_foot, cfg.avoid_short_stints,
-            self.fresh_hop)
+            self.day, a.n if n is None else n, self.rng_move if rng is None else rng, a.state(),
+            (self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown),
+            (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
+             self.link_count, w.adj_start, w.adj_link),
+            (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow, self.scratch),
+            (float(cfg.capacity_buffer), float(cfg.weight_power), float(cfg.max_move_speed),
+             float(cfg.max_walk_speed), bool(cfg.start_on_foot), bool(cfg.avoid_short_stints), bool(self.fresh_hop)))
 
     # 6 -------------------------------------------------------------------------
     def end_of_day(self, n: int | None = None, rng: np.random.Generator | None = None) -> None:
@@ -286,6 +294,5 @@ class FleeSimulation:
         if not cfg.camps_are_sinks:
             return
         self.removed += kernels.end_of_day(
-            a.n if n is None else n, self.rng_move if rng is None else rng, a.active, a.where, a.on_link, a.moved_km, a.day_used, a.recent,
-            self.state.camp, self.place_count, self.world.deactivation_probability,
-            cfg.camps_are_sinks, cfg.max_move_speed)
+            a.n if n is None else n, self.rng_move if rng is None else rng, a.active, a.where, a.on_link,
+            self.state.camp, self.place_count, self.world.deactivation_probability, cfg.camps_are_sinks)
