@@ -1,17 +1,23 @@
 """Agent state of the Flee ruleset: one numpy array per attribute, grown geometrically.
 
 Types are as narrow as the values allow: pass 2 visits the day's travellers scattered through
-the arrays, so bytes per agent decide how many cache lines a traveller costs (about 30 bytes per
+the arrays, so bytes per agent decide how many cache lines a traveller costs (about 29 bytes per
 agent with awareness_level 1, against Flee's ~450 per Python object)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+# `state` of an agent: what pass 1 needs to know from one byte (kernels.move_pass)
+GONE = 0             # taken out by a sink camp
+AT_PLACE = 1         # at a place, no plan: leaves on the place's move chance
+ON_LINK = 2          # travelling
+AT_PLACE_PLANNED = 3  # at a place part-way along a planned route: goes on
+
 _FIELDS = {
-    "active": np.bool_,
-    "where": np.int32,           # place index, or link index when on_link
-    "on_link": np.bool_,
+    "state": np.int8,
+    "where": np.uint32,          # place index, or link index when ON_LINK (unsigned: numba then
+                                 # indexes with it without a negative-index check)
     "dist_on_link": np.float32,  # km travelled on the current link
     "recent": np.float32,        # Flee's recent_travel_distance (in days of max_move_speed)...
     "recent_day": np.int32,      # ...as of the end of this day (halved for each day after)
@@ -35,7 +41,15 @@ class AgentArrays:
 
     @property
     def capacity(self) -> int:
-        return len(self.active)
+        return len(self.state)
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.state != GONE
+
+    @property
+    def on_link(self) -> np.ndarray:
+        return self.state == ON_LINK
 
     @property
     def nbytes_per_agent(self) -> int:
@@ -63,9 +77,8 @@ class AgentArrays:
             return
         self._grow(self.n + k)
         s = slice(self.n, self.n + k)
-        self.active[s] = True
+        self.state[s] = AT_PLACE
         self.where[s] = places
-        self.on_link[s] = False
         self.dist_on_link[s] = 0.0
         self.recent[s] = 0.0
         self.recent_day[s] = -1
@@ -74,7 +87,7 @@ class AgentArrays:
         self.route_pos[s] = 0
         self.n += k
 
-    def state(self) -> tuple:
+    def kernel_arrays(self) -> tuple:
         """The arrays the move kernel takes, in its order (kernels.move_day)."""
-        return (self.active, self.where, self.on_link, self.dist_on_link, self.recent, self.recent_day,
+        return (self.state, self.where, self.dist_on_link, self.recent, self.recent_day,
                 self.places_travelled, self.route, self.route_len, self.route_pos, self.travellers)

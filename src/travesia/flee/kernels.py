@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .agents import AT_PLACE, AT_PLACE_PLANNED, GONE, ON_LINK
+
 
 @njit(cache=True, inline="always")
 def cap_multiplier(count: float, capacity: float, buffer: float) -> float:
@@ -111,7 +113,7 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
     One body for both phases so the departure rule is written once and stays inside one function
     (per-agent calls that take arrays cost ~300 ns each in numba). The arguments are the tuples
     of kernels.move_day."""
-    (active, where, on_link, dist_on_link, recent, recent_day, places_travelled,
+    (state, where, dist_on_link, recent, recent_day, places_travelled,
      route, route_len, route_pos, travellers) = agents
     gap_scale, town, camp, capacity, place_count, countdown = places
     link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
@@ -123,29 +125,33 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
     count = n if phase == 1 else n_travellers
     for j in range(count):
         i = j if phase == 1 else travellers[j]
-        if not active[i]:
-            continue
-        leaving = False
         moved_km = 0.0
         day_used = 0.0
         if phase == 1:
-            if on_link[i]:
+            # the scan over every agent reads one byte for most (state), and for an agent at a
+            # place without a plan only its place's countdown
+            st = state[i]
+            if st == AT_PLACE:
+                p = where[i]
+                countdown[p] -= 1
+                if countdown[p] > 0:
+                    continue
+                countdown[p] = trials_to_success(rng.random(), gap_scale[p])
+            elif st == ON_LINK:
                 travellers[m] = i
                 m += 1
                 continue
-            code = leave_code(i, False, where, route_len, route_pos, town, countdown)
-            if code == 2:
-                countdown[where[i]] = trials_to_success(rng.random(), gap_scale[where[i]])
-            leaving = code > 0
-            if not leaving:
+            elif st == GONE:
                 continue
+            leaving = True  # AT_PLACE on its move chance, or AT_PLACE_PLANNED
         else:
+            leaving = False
             # recent-travel memory as of the end of yesterday (halved each day without travel)
             gap = day - 1 - recent_day[i]
             if gap > 0:
                 recent[i] = recent[i] * 0.5 ** gap if gap < 60 else 0.0
             recent_day[i] = day - 1
-        while leaving or on_link[i]:
+        while leaving or state[i] == ON_LINK:
             if leaving:
                 # -- departure: choose a route if none is held, step onto its next link
                 leaving = False
@@ -173,6 +179,7 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
                 if k < 0 or (camp[dest] and cap_multiplier(place_count[dest], capacity[dest], buffer) < 0.5):
                     route_len[i] = 0  # next link closed or end camp full: plan dropped, stay today
                     route_pos[i] = 0
+                    state[i] = AT_PLACE
                     break
                 route_pos[i] += 1
                 if route_pos[i] >= route_len[i]:
@@ -181,13 +188,13 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
                 place_count[p] -= 1
                 link_count[k] += 1
                 where[i] = k
-                on_link[i] = True
+                state[i] = ON_LINK
                 dist_on_link[i] = 0.0
                 if phase == 1:
                     travellers[m] = i
                     m += 1
                     break
-            if not on_link[i]:
+            if state[i] != ON_LINK:
                 break
             # -- travel on the link
             k = where[i]
@@ -210,7 +217,7 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
             if places_travelled[i] < 255:
                 places_travelled[i] += 1
             link_count[k] -= 1
-            on_link[i] = False
+            state[i] = AT_PLACE_PLANNED if route_pos[i] < route_len[i] else AT_PLACE
             dist_on_link[i] = 0.0
             if not link_open[k]:  # link closed while on it: back where it started
                 where[i] = link_src[k]
@@ -221,7 +228,8 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
             place_count[p] += 1
             if day_used >= 1.0:
                 break
-            force = avoid_short_stints and (recent[i] + moved_km / max_move_speed) / 2.0 < 0.5
+            # (recent + moved / max) / 2 < 0.5, without a division
+            force = avoid_short_stints and recent[i] * max_move_speed + moved_km < max_move_speed
             code = leave_code(i, force, where, route_len, route_pos, town, countdown)
             if code == 2:
                 countdown[p] = trials_to_success(rng.random(), gap_scale[p])
@@ -247,27 +255,15 @@ def move_day(day, n, rng, agents, places, links, routes, rules):
 
 
 @njit(cache=True)
-def end_of_day(n, rng, active, where, on_link, camp, place_count, deactivation, camps_are_sinks):
+def end_of_day(n, rng, state, where, camp, place_count, deactivation):
     """Sink camps (camps_are_sinks): agents at a camp leave the simulation with the camp's
     deactivation_probability. Returns the number taken out today."""
     removed = 0
     for i in range(n):
-        if not active[i]:
-            continue
-        if camps_are_sinks and not on_link[i]:
+        if state[i] == AT_PLACE or state[i] == AT_PLACE_PLANNED:
             p = where[i]
             if camp[p] and deactivation[p] > 0.0 and rng.random() < deactivation[p]:
-                active[i] = False
+                state[i] = GONE
                 place_count[p] -= 1
-                where[i] = -1
                 removed += 1
     return removed
-
-
-@njit(cache=True)
-def count_active(n, active):
-    c = 0
-    for i in range(n):
-        if active[i]:
-            c += 1
-    return c

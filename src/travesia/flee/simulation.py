@@ -278,7 +278,7 @@ class FleeSimulation:
     def move(self, n: int | None = None, rng: np.random.Generator | None = None) -> None:
         a, w, s, r, cfg = self.agents, self.world, self.state, self.routes, self.cfg
         kernels.move_day(
-            self.day, a.n if n is None else n, self.rng_move if rng is None else rng, a.state(),
+            self.day, a.n if n is None else n, self.rng_move if rng is None else rng, a.kernel_arrays(),
             (self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown),
             (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
              self.link_count, w.adj_start, w.adj_link),
@@ -294,5 +294,5 @@ class FleeSimulation:
         if not cfg.camps_are_sinks:
             return
         self.removed += kernels.end_of_day(
-            a.n if n is None else n, self.rng_move if rng is None else rng, a.active, a.where, a.on_link,
-            self.state.camp, self.place_count, self.world.deactivation_probability, cfg.camps_are_sinks)
+            a.n if n is None else n, self.rng_move if rng is None else rng, a.state, a.where,
+            self.state.camp, self.place_count, self.world.deactivation_probability)
