@@ -70,6 +70,8 @@ class FleeSimulation:
         self._increase = self._daily_increase()
         self._score_key = None
         self._decay: tuple[int, np.ndarray] | None = None
+        self._day_key: tuple | None = None
+        self._capacity_grows = bool(np.any(self.world.capacity_per_day != 0))
         self._gap_scale: tuple[bytes, np.ndarray] | None = None
         if self.cfg.insert_day0:
             self.insert_day0()
@@ -232,6 +234,12 @@ class FleeSimulation:
     # 4 -------------------------------------------------------------------------
     def scores_today(self, t: int) -> None:
         w, s, cfg = self.world, self.state, self.cfg
+        # Everything below follows from these; most days none has changed.
+        day_key = (s.conflict.tobytes(), s.camp.tobytes(), self.link_open.tobytes(),
+                   self.decay_today(t).tobytes(), t if self._capacity_grows else None)
+        if day_key == self._day_key:
+            return
+        self._day_key = day_key
         score = np.ones(len(w.names))
         score[w.foreign] *= cfg.foreign_weight
         score[s.camp] *= cfg.camp_weight
