@@ -1,15 +1,21 @@
 """The per-agent passes of a Flee day, as numba kernels over plain arrays (docs/flee.md, "One day").
 
-Agent state is one array per attribute: `where` is a place index for an agent at a place and a
-link index for an agent on a link (`on_link` tells which); `-1` is an agent taken out by a sink
-camp. Agents are visited in the order they were created, as Flee visits its list, so counts seen
-by later agents include earlier agents' moves of the same day (capacity feedback within a day).
+Agent state is one array per attribute (agents.py): `state` says whether an agent is at a place
+(with or without a planned route), on a link, or gone; `where` is a place index at a place and a
+link index on a link. Agents are visited in the order they were created, as Flee visits its
+list, so counts seen by later agents include earlier agents' moves of the same day (capacity
+feedback within a day).
 
 Pass 1 (`move_pass(1, ...)`): every agent at a place leaves with that place's move chance,
 chooses a route if it holds none, and steps onto the route's next link. Pass 2
 (`move_pass(2, ...)`): every agent on a link advances; on arrival with time left it decides again
 and may hop on. Distance a day is bounded by the link speed (Flee lets a hop start a fresh day's
 distance; docs/flee.md).
+
+Random numbers come from xoshiro256+ (Blackman and Vigna, "Scrambled linear pseudorandom number
+generators", ACM TOMS 47(4), 2021), whose 53 high bits are its authors' choice for doubles. Its
+state is four uint64 seeded from the run's seed; inline, a draw costs ~1 ns, where a numpy
+Generator's random() called from numba costs ~6 ns.
 """
 
 from __future__ import annotations
@@ -18,6 +24,45 @@ import numpy as np
 from numba import njit
 
 from .agents import AT_PLACE, AT_PLACE_PLANNED, GONE, ON_LINK
+
+_SHIFT_A = np.uint64(17)
+_ROTATE = np.uint64(45)
+_ROTATE_BACK = np.uint64(64 - 45)
+_TO_53_BITS = np.uint64(11)
+_INV_2_53 = 1.0 / 9007199254740992.0
+
+
+def new_seed_state(seed: int, stream: int) -> np.ndarray:
+    """The generator's state for a run's seed and a stream number (never all zeros)."""
+    state = np.random.SeedSequence(entropy=seed, spawn_key=(stream,)).generate_state(4, np.uint64)
+    if not state.any():
+        state[0] = 1
+    return state
+
+
+@njit(cache=True, inline="always")
+def xoshiro(s0, s1, s2, s3):
+    """One xoshiro256+ step on a state held in four scalars: (uniform in [0, 1), new state)."""
+    result = s0 + s3
+    t = s1 << _SHIFT_A
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << _ROTATE) | (s3 >> _ROTATE_BACK)
+    return float(result >> _TO_53_BITS) * _INV_2_53, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def uniforms(seed_state, k):
+    """k draws from the generator (for tests of its law), advancing the state."""
+    out = np.empty(k)
+    s0, s1, s2, s3 = seed_state[0], seed_state[1], seed_state[2], seed_state[3]
+    for j in range(k):
+        out[j], s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+    seed_state[0], seed_state[1], seed_state[2], seed_state[3] = s0, s1, s2, s3
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -33,46 +78,11 @@ def cap_multiplier(count: float, capacity: float, buffer: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def choose_route(place, u, r_start, r_end, r_base, r_wpow, place_count, capacity, buffer, weight_power,
-                 scratch):
-    """Index of the chosen candidate route of `place`, -1 if it has none. One weighted draw with
-    the uniform `u`; uniform when every weight is 0. `r_wpow` is the weight with a capacity
-    multiplier of 1 (the common case); a route whose end camp is past its buffer is weighed
-    afresh (without a pow call for the usual weight_power 1: it costs ~30 ns)."""
-    a = r_start[place]
-    b = r_start[place + 1]
-    if b == a:
-        return -1
-    total = 0.0
-    for r in range(a, b):
-        e = r_end[r]
-        cap = capacity[e]
-        if cap >= 1.0 and place_count[e] > buffer * cap:
-            w = r_base[r] * cap_multiplier(place_count[e], cap, buffer)
-            if w <= 0.0:
-                w = 0.0
-            elif weight_power != 1.0:
-                w = w ** weight_power
-        else:
-            w = r_wpow[r]
-        scratch[r - a] = w
-        total += w
-    if total <= 0.0:
-        k = a + int(u * (b - a))
-        return k if k < b else b - 1
-    target = u * total
-    acc = 0.0
-    for r in range(a, b):
-        acc += scratch[r - a]
-        if target < acc:
-            return r
-    return b - 1
-
-
-@njit(cache=True, inline="always")
 def trials_to_success(u, scale):
     """Geometric draw: number of Bernoulli(p) trials up to and including the first success, from
-    a uniform `u` and scale = 1 / -log(1 - p) (0 when p = 1, -1 when p = 0: never)."""
+    a uniform `u` and scale = 1 / -log(1 - p) (0 when p = 1, -1 when p = 0: never). A place's
+    move-chance trials are drawn this way, as gaps between departures (`countdown`): the same
+    law as one trial per agent, with one draw per departure instead of one per agent."""
     if scale < 0.0:
         return 1 << 62
     if scale == 0.0:
@@ -81,47 +91,32 @@ def trials_to_success(u, scale):
 
 
 @njit(cache=True)
-def draw_countdowns(rng, gap_scale, countdown):
-    for p in range(len(gap_scale)):
-        countdown[p] = trials_to_success(rng.random(), gap_scale[p])
-
-
-@njit(cache=True, inline="always")
-def leave_code(i, force_town, where, route_len, route_pos, town, countdown):
-    """The move-chance trial of agent i at a place: 0 stays; 1 leaves (it holds a planned route,
-    or is forced out of a town by avoid_short_stints: chance 1); 2 leaves on the place's move
-    chance, and the caller draws the place's next gap. A place's Bernoulli trials are drawn as
-    geometric gaps (`countdown`): same law, one draw per departure instead of one per agent.
-    (No generator is passed to per-agent helpers: numba then boxes it per call, 15x slower.)"""
-    p = where[i]
-    if route_pos[i] < route_len[i] or (force_town and town[p]):
-        return 1
-    countdown[p] -= 1
-    if countdown[p] <= 0:
-        return 2
-    return 0
-
-
-@njit(cache=True)
-def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, rules):
+def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, routes, rules):
     """phase 1: departures of every agent at a place (Flee's Person.evolve); lists, in creation
     order, every agent on a link after it (`travellers`) and returns how many.
     phase 2: every listed agent advances; on arrival with time left it decides again and may hop
     on (Flee's finish_travel). Only travellers are visited: an agent that did not move today only
     halves its recent-travel memory, which is kept lazily as (value, day it was computed); the
     day's distance and share of the day used live in locals, as they start each day at 0.
-    One body for both phases so the departure rule is written once and stays inside one function
-    (per-agent calls that take arrays cost ~300 ns each in numba). The arguments are the tuples
-    of kernels.move_day."""
+    One body for both phases, with the departure rule and the route draw written out in it rather
+    than in helpers: a helper that takes arrays, called or even inlined by numba, increfs and
+    decrefs every array at each use (about a third of the time, measured with perf). Helpers take
+    scalars only. The arguments are those of kernels.move_day."""
     (state, where, dist_on_link, recent, recent_day, places_travelled,
      route, route_len, route_pos, travellers) = agents
     gap_scale, town, camp, capacity, place_count, countdown = places
     link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
     r_start, r_nodes, r_len, r_end, r_first, r_base, r_wpow, scratch = routes
     buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop = rules
+    s0 = seed_state[0]  # the generator's state lives in registers for the whole pass
+    s1 = seed_state[1]
+    s2 = seed_state[2]
+    s3 = seed_state[3]
     m = 0
-    if phase == 1:
-        draw_countdowns(rng, gap_scale, countdown)
+    if phase == 1:  # each place's first gap of the day
+        for q in range(len(gap_scale)):
+            u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+            countdown[q] = trials_to_success(u, gap_scale[q])
     count = n if phase == 1 else n_travellers
     for j in range(count):
         i = j if phase == 1 else travellers[j]
@@ -136,7 +131,8 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
                 countdown[p] -= 1
                 if countdown[p] > 0:
                     continue
-                countdown[p] = trials_to_success(rng.random(), gap_scale[p])
+                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                countdown[p] = trials_to_success(u, gap_scale[p])
             elif st == ON_LINK:
                 travellers[m] = i
                 m += 1
@@ -158,10 +154,38 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
                 p = where[i]
                 k = -1
                 if route_pos[i] >= route_len[i]:
-                    r = choose_route(p, rng.random(), r_start, r_end, r_base, r_wpow, place_count, capacity,
-                                     buffer, weight_power, scratch)
-                    if r < 0:
+                    # one weighted draw over the candidate routes of p (uniform when all weigh 0);
+                    # a route whose end camp is past its buffer is weighed afresh
+                    a = r_start[p]
+                    b = r_start[p + 1]
+                    if b == a:
                         break
+                    u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                    total = 0.0
+                    for r in range(a, b):
+                        e = r_end[r]
+                        cap = capacity[e]
+                        if cap >= 1.0 and place_count[e] > buffer * cap:
+                            wt = r_base[r] * cap_multiplier(place_count[e], cap, buffer)
+                            if wt <= 0.0:
+                                wt = 0.0
+                            elif weight_power != 1.0:
+                                wt = wt ** weight_power
+                        else:
+                            wt = r_wpow[r]
+                        scratch[r - a] = wt
+                        total += wt
+                    if total <= 0.0:
+                        r = min(a + int(u * (b - a)), b - 1)
+                    else:
+                        target = u * total
+                        acc = 0.0
+                        r = a
+                        while r < b - 1:
+                            acc += scratch[r - a]
+                            if target < acc:
+                                break
+                            r += 1
                     hops = r_len[r]
                     for h in range(hops):
                         route[i, h] = r_nodes[r, h]
@@ -201,8 +225,10 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
             speed = link_speed[k]
             if start_on_foot and places_travelled[i] == 1:
                 speed = max_walk_speed
-            if link_walk[k] > 0.0 and rng.random() < link_walk[k]:
-                speed = max_walk_speed
+            if link_walk[k] > 0.0:
+                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                if u < link_walk[k]:
+                    speed = max_walk_speed
             avail = speed if fresh_hop else speed * (1.0 - day_used)
             if avail <= 0.0:
                 break
@@ -230,28 +256,38 @@ def move_pass(phase, day, n, n_travellers, rng, agents, places, links, routes, r
                 break
             # (recent + moved / max) / 2 < 0.5, without a division
             force = avoid_short_stints and recent[i] * max_move_speed + moved_km < max_move_speed
-            code = leave_code(i, force, where, route_len, route_pos, town, countdown)
+            if route_pos[i] < route_len[i] or (force and town[p]):
+                code = 1
+            else:
+                countdown[p] -= 1
+                code = 2 if countdown[p] <= 0 else 0
             if code == 2:
-                countdown[p] = trials_to_success(rng.random(), gap_scale[p])
+                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                countdown[p] = trials_to_success(u, gap_scale[p])
             leaving = code > 0
             if not leaving:
                 break
         if phase == 2:  # Flee's recent_travel_distance at the end of today
             recent[i] = (recent[i] + moved_km / max_move_speed) / 2.0
             recent_day[i] = day
+    seed_state[0] = s0
+    seed_state[1] = s1
+    seed_state[2] = s2
+    seed_state[3] = s3
     return m
 
 
+
 @njit(cache=True)
-def move_day(day, n, rng, agents, places, links, routes, rules):
+def move_day(day, n, seed_state, agents, places, links, routes, rules):
     """Both passes of a day (one call from Python instead of two). The state comes as tuples:
-    agents = AgentArrays.state(); places = (gap_scale, town, camp, capacity, place_count,
+    agents = AgentArrays.kernel_arrays(); places = (gap_scale, town, camp, capacity, place_count,
     countdown); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
-    adj_link); routes = (start, nodes, length, end, base weight, weight ** power, scratch);
-    rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot,
-    avoid_short_stints, fresh_hop)."""
-    m = move_pass(1, day, n, 0, rng, agents, places, links, routes, rules)
-    move_pass(2, day, n, m, rng, agents, places, links, routes, rules)
+    adj_link); routes = (start, nodes, length, end, first_link, base weight, weight ** power,
+    scratch); rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed,
+    start_on_foot, avoid_short_stints, fresh_hop); seed_state is the generator's uint64[4]."""
+    m = move_pass(1, day, n, 0, seed_state, agents, places, links, routes, rules)
+    move_pass(2, day, n, m, seed_state, agents, places, links, routes, rules)
 
 
 @njit(cache=True)

@@ -9,8 +9,9 @@
       6. end_of_day           sink camps (camps_are_sinks)
       7. record               counts per place and per link
 
-Randomness: one numpy Generator per phase that draws (spawn, move), both from the run's seed
-(common random numbers): the same seed gives the same run, bit for bit.
+Randomness: one stream per phase that draws, all from the run's seed (common random numbers):
+a numpy Generator for spawning and for sink camps, and the kernels' inline xoshiro256+ for
+moves. The same seed gives the same run, bit for bit.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .routes import RouteTable, enumerate_routes, static_weights
 from .settings import FleeSettings
 from .world import FleeWorld, compile_world
 
-STREAMS = {"spawn": 1, "move": 2}
+STREAMS = {"spawn": 1, "move": 2, "sinks": 3}
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -43,7 +44,8 @@ class FleeSimulation:
         self.seed = seed
         self.fresh_hop = flee_hop_distance
         self.rng_spawn = stream(seed, "spawn")
-        self.rng_move = stream(seed, "move")
+        self.move_state = kernels.new_seed_state(seed, STREAMS["move"])
+        self.rng_sinks = stream(seed, "sinks")
         w = self.world
         self.state = w.initial.copy()
         self.link_open = np.ones(len(w.link_src), dtype=np.bool_)
@@ -71,6 +73,7 @@ class FleeSimulation:
         self._score_key = None
         self._decay: tuple[int, np.ndarray] | None = None
         self._day_key: tuple | None = None
+        self._decay_steps = np.asarray(self.cfg.conflict_spawn_decay or (), dtype=float)
         self._capacity_grows = bool(np.any(self.world.capacity_per_day != 0))
         self._gap_scale: tuple[bytes, np.ndarray] | None = None
         if self.cfg.insert_day0:
@@ -112,17 +115,20 @@ class FleeSimulation:
                     self._start_conflict(i, 1.0, t)
             return
         today = self.case.conflicts[t]
-        before = self.case.conflicts[t - 1] if t > 0 else None
-        for j, p in enumerate(self._conflict_cols):
-            v = today[j]
-            if v > 1e-6:
-                if before is None or before[j] < 1e-6:
-                    self._start_conflict(p, v, t)
-            elif before is not None and before[j] == 1.0:
-                # Flee ends a conflict only when yesterday's intensity was exactly 1.
-                s.movechance[p] = cfg.default_movechance
-                s.conflict[p] = -1.0
-                s.town[p] = True
+        on = today > 1e-6
+        if t == 0:
+            starting, ending = on, np.zeros_like(on)
+        else:
+            before = self.case.conflicts[t - 1]
+            # Flee ends a conflict only when yesterday's intensity was exactly 1.
+            starting, ending = on & (before < 1e-6), ~on & (before == 1.0)
+        for j in np.flatnonzero(starting):
+            self._start_conflict(self._conflict_cols[j], today[j], t)
+        if ending.any():
+            p = self._conflict_cols[ending]
+            s.movechance[p] = cfg.default_movechance
+            s.conflict[p] = -1.0
+            s.town[p] = True
 
     def _start_conflict(self, p: int, intensity: float, t: int) -> None:
         s = self.state
@@ -152,12 +158,12 @@ class FleeSimulation:
         (kept for the day: spawning and scores both read it)."""
         if self._decay is not None and self._decay[0] == t:
             return self._decay[1]
-        seq = self.cfg.conflict_spawn_decay
-        if not seq:
+        seq = self._decay_steps
+        if not len(seq):
             decay = np.ones(len(self.state.pop))
         else:
             steps = (t - self.state.time_of_conflict) // self.cfg.conflict_spawn_decay_interval
-            decay = np.asarray(seq, dtype=float)[np.clip(steps, 0, len(seq) - 1)]
+            decay = seq[np.minimum(np.maximum(steps, 0), len(seq) - 1)]
         self._decay = (t, decay)
         return decay
 
@@ -280,13 +286,14 @@ class FleeSimulation:
     def warm_up(self) -> None:
         """Load the compiled kernels (numba's cache) before the clock starts: a move over no agents
         with a throwaway generator, so the run's own streams are untouched."""
-        self.move(n=0, rng=np.random.default_rng(0))
+        self.move(n=0, seed_state=kernels.new_seed_state(0, 0))
         self.end_of_day(n=0, rng=np.random.default_rng(0))
 
-    def move(self, n: int | None = None, rng: np.random.Generator | None = None) -> None:
+    def move(self, n: int | None = None, seed_state: np.ndarray | None = None) -> None:
         a, w, s, r, cfg = self.agents, self.world, self.state, self.routes, self.cfg
         kernels.move_day(
-            self.day, a.n if n is None else n, self.rng_move if rng is None else rng, a.kernel_arrays(),
+            self.day, a.n if n is None else n, self.move_state if seed_state is None else seed_state,
+            a.kernel_arrays(),
             (self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown),
             (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
              self.link_count, w.adj_start, w.adj_link),
@@ -302,5 +309,5 @@ class FleeSimulation:
         if not cfg.camps_are_sinks:
             return
         self.removed += kernels.end_of_day(
-            a.n if n is None else n, self.rng_move if rng is None else rng, a.state, a.where,
+            a.n if n is None else n, self.rng_sinks if rng is None else rng, a.state, a.where,
             self.state.camp, self.place_count, self.world.deactivation_probability)
