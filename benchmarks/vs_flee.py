@@ -19,6 +19,11 @@ two adaptations to 3.1 (Ecosystem() takes no arguments; conflicts.csv is read ex
 takes it as an argument). Flee is unseeded: the child seeds Python's and numpy's generators with
 the run's seed so that a benchmark can be repeated.
 
+`--interleave` runs travesia's seeds before and after each Flee run, so that both are timed over
+the same stretch of host load: on a shared virtual machine, runs of a few tenths of a second
+timed minutes apart from Flee's can differ by half. Times and rates are medians over runs; ARD
+is the mean over distinct seeds.
+
 An agent-step is one agent present in the simulation on one day (sum over days of the agent
 count). "engine" agent-steps/s for travesia count only time spent inside the simulation's steps;
 for Flee, whose steps are the whole loop, only the loop.
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -147,10 +153,12 @@ def travesia_child(case: Path, settings: Path | None, seed: int, out_dir: Path,
 # ---------------------------------------------------------------------------------------------
 
 
-def run_child(cmd: list[str]) -> dict:
-    """Run one child; return its last JSON line plus wall seconds and peak RSS (MiB)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start_child(cmd: list[str]) -> tuple[subprocess.Popen, float]:
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True), time.perf_counter()
+
+
+def finish_child(proc: subprocess.Popen, t0: float, cmd: list[str]) -> dict:
+    """Wait for a child; return its last JSON line plus wall seconds and peak RSS (MiB)."""
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -160,6 +168,10 @@ def run_child(cmd: list[str]) -> dict:
     result["wall_seconds"] = wall
     result["peak_rss_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
     return result
+
+
+def run_child(cmd: list[str]) -> dict:
+    return finish_child(*start_child(cmd), cmd)
 
 
 def main() -> None:
@@ -178,6 +190,9 @@ def main() -> None:
                         help="as-flee-3.1 (default): give travesia the settings as Flee 3.1 applies them "
                              "(it ignores capacity_scaling and conflict_spawn_decay_interval), so both tools "
                              "run the same rules; as-written: the file as it is")
+    parser.add_argument("--interleave", action="store_true",
+                        help="run travesia's seeds before and after each Flee run, so that both are timed "
+                             "over the same stretch of host load (for the speed ratio on a shared machine)")
     parser.add_argument("--flee-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--travesia-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -212,7 +227,7 @@ def main() -> None:
     rows: dict[str, list[dict]] = {"travesia": [], "flee": []}
     hasten = ["--hasten", str(args.hasten)] if args.hasten else []
 
-    for seed in args.seeds:
+    def run_travesia(seed: int) -> None:
         d = out / f"travesia_seed{seed}"
         d.mkdir(parents=True, exist_ok=True)
         r = run_child([sys.executable, me, str(case), "--travesia-child", "--settings", str(settings),
@@ -225,33 +240,57 @@ def main() -> None:
               f"{r['agent_steps_per_second']:.3g} agent-steps/s, peak {r['peak_rss_mib']:.0f} MiB, "
               f"ARD {r['ard']:.4f} (rescaled {r['ard_rescaled']:.4f})", flush=True)
 
-    if args.flee_python:
-        for seed in args.flee_seeds if args.flee_seeds is not None else args.seeds:
-            d = out / f"flee_seed{seed}"
-            d.mkdir(parents=True, exist_ok=True)
-            r = run_child([str(args.flee_python), me, str(case), "--flee-child", "--settings",
-                           str(settings), "--seed", str(seed), "--child-out", str(d / "out.csv"),
-                           *hasten])
-            r.update(score_out_csv(d / "out.csv"))
-            r["seed"] = seed
-            r["agent_steps_per_second"] = r["agent_steps"] / r["loop_seconds"]
-            rows["flee"].append(r)
-            print(f"flee 3.1 seed {seed}: wall {r['wall_seconds']:.1f} s, loop "
-                  f"{r['agent_steps_per_second']:.3g} agent-steps/s, peak {r['peak_rss_mib']:.0f} MiB, "
-                  f"ARD {r['ard']:.4f} (rescaled {r['ard_rescaled']:.4f})", flush=True)
+    def start_flee(seed: int) -> tuple[subprocess.Popen, float, list[str]]:
+        d = out / f"flee_seed{seed}"
+        d.mkdir(parents=True, exist_ok=True)
+        cmd = [str(args.flee_python), me, str(case), "--flee-child", "--settings", str(settings),
+               "--seed", str(seed), "--child-out", str(d / "out.csv"), *hasten]
+        return *start_child(cmd), cmd
 
-    def mean(tool: str, key: str) -> float | None:
+    def finish_flee(seed: int, proc: subprocess.Popen, t0: float, cmd: list[str]) -> None:
+        r = finish_child(proc, t0, cmd)
+        r.update(score_out_csv(out / f"flee_seed{seed}" / "out.csv"))
+        r["seed"] = seed
+        r["agent_steps_per_second"] = r["agent_steps"] / r["loop_seconds"]
+        rows["flee"].append(r)
+        print(f"flee 3.1 seed {seed}: wall {r['wall_seconds']:.1f} s, loop "
+              f"{r['agent_steps_per_second']:.3g} agent-steps/s, peak {r['peak_rss_mib']:.0f} MiB, "
+              f"ARD {r['ard']:.4f} (rescaled {r['ard_rescaled']:.4f})", flush=True)
+
+    flee_seeds = (args.flee_seeds if args.flee_seeds is not None else args.seeds) if args.flee_python else []
+    if args.interleave and flee_seeds:
+        # travesia's seeds before and after each Flee run, one tool at a time: both are then
+        # timed over the same stretch of a shared host's load (running them side by side on the
+        # two cores instead slows the compiled kernel more than the interpreter: measured).
+        for seed in flee_seeds:
+            for s in args.seeds:
+                run_travesia(s)
+            finish_flee(seed, *start_flee(seed))
+        for s in args.seeds:
+            run_travesia(s)
+    else:
+        for seed in args.seeds:
+            run_travesia(seed)
+        for seed in flee_seeds:
+            finish_flee(seed, *start_flee(seed))
+
+    def summarise(tool: str, key: str) -> float | None:
+        """Times and rates: the median over runs (robust to a host's slow spells). ARD: the mean
+        over distinct seeds (an interleaved benchmark repeats seeds; a seed gives one result)."""
+        if key.startswith("ard"):
+            vals = list({r["seed"]: r[key] for r in rows[tool] if r.get(key) is not None}.values())
+            return sum(vals) / len(vals) if vals else None
         vals = [r[key] for r in rows[tool] if r.get(key) is not None]
-        return sum(vals) / len(vals) if vals else None
+        return statistics.median(vals) if vals else None
 
-    report = {"case": case.name, "settings": str(settings), "hasten": args.hasten,
+    report = {"case": case.name, "settings": str(settings), "hasten": args.hasten, "interleave": args.interleave,
               "travesia_settings": args.travesia_settings, "flee_version": "3.1", "runs": rows}
     print(f"\n{case.name}" + (f" (hasten {args.hasten})" if args.hasten else ""))
-    print(f"{'':10s} {'seeds':>5s} {'wall s':>8s} {'steps/s':>10s} {'peak MiB':>9s} {'ARD':>7s} {'resc.':>7s}")
+    print(f"{'':10s} {'runs':>5s} {'wall s':>8s} {'steps/s':>10s} {'peak MiB':>9s} {'ARD':>7s} {'resc.':>7s}")
     for tool in ("travesia", "flee"):
         if not rows[tool]:
             continue
-        summary = {k: mean(tool, k) for k in
+        summary = {k: summarise(tool, k) for k in
                    ("wall_seconds", "agent_steps_per_second", "peak_rss_mib", "ard", "ard_rescaled")}
         report[tool] = summary | {"seeds": [r["seed"] for r in rows[tool]]}
         print(f"{tool:10s} {len(rows[tool]):5d} {summary['wall_seconds']:8.2f} "
