@@ -1,6 +1,6 @@
 """Ensemble benchmark (not a test): runs per minute on local worker processes against one process.
 
-    python benchmarks/ensemble.py [SCENARIO] [--runs 48] [--workers N] [--days D]
+    python benchmarks/ensemble.py [SCENARIO] [--runs 96] [--workers N] [--days D]
 
 SCENARIO defaults to the built-in chile-peru-2025 (or name a folder). Both sides do the same
 work: the same planned runs (seeds and draws from the scenario's priors), each written to a fresh
@@ -56,7 +56,7 @@ def local_processes(plan, store_path: Path, workers: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", nargs="?", default=None)
-    ap.add_argument("--runs", type=int, default=48)
+    ap.add_argument("--runs", type=int, default=96)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--days", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
