@@ -13,6 +13,7 @@ GONE = 0             # taken out by a sink camp
 AT_PLACE = 1         # at a place, no plan: leaves on the place's move chance
 ON_LINK = 2          # travelling
 AT_PLACE_PLANNED = 3  # at a place part-way along a planned route: goes on
+CHOSEN = 4           # within pass 1 only: drawn to leave a sampled place (kernels.move_pass)
 
 _FIELDS = {
     "state": np.int8,
@@ -38,6 +39,11 @@ class AgentArrays:
             setattr(self, name, np.zeros(capacity, dtype=dtype))
         self.route = np.full((capacity, self.route_width), -1, dtype=np.int32)
         self.travellers = np.zeros(capacity, dtype=np.int32)  # scratch: today's agents on links
+        # The agents pass 1 visits one by one, in creation order: all but those resting at a
+        # sampled place (a camp, whose leavers are drawn at random instead; kernels.move_pass).
+        self.mobile = np.zeros(capacity, dtype=np.int32)
+        self.mobile_len = np.zeros(1, dtype=np.int64)
+        self.scratch = np.zeros(capacity, dtype=np.int32)
 
     @property
     def capacity(self) -> int:
@@ -53,7 +59,7 @@ class AgentArrays:
 
     @property
     def nbytes_per_agent(self) -> int:
-        return sum(np.dtype(t).itemsize for t in _FIELDS.values()) + 4 * self.route_width + 4
+        return sum(np.dtype(t).itemsize for t in _FIELDS.values()) + 4 * self.route_width + 3 * 4
 
     def _grow(self, need: int) -> None:
         cap = self.capacity
@@ -69,13 +75,24 @@ class AgentArrays:
         route[: self.n] = self.route[: self.n]
         self.route = route
         self.travellers = np.zeros(new, dtype=np.int32)
+        mobile = np.zeros(new, dtype=np.int32)
+        mobile[: self.mobile_len[0]] = self.mobile[: self.mobile_len[0]]
+        self.mobile = mobile
+        self.scratch = np.zeros(new, dtype=np.int32)
 
-    def add(self, places: np.ndarray) -> None:
-        """Append one agent at each of `places` (place indices), in that order."""
+    def add(self, places: np.ndarray, sampled: np.ndarray | None = None) -> None:
+        """Append one agent at each of `places` (place indices), in that order; those not at a
+        `sampled` place (a boolean per place) join the mobile list."""
         k = len(places)
         if k == 0:
             return
         self._grow(self.n + k)
+        new = np.arange(self.n, self.n + k, dtype=np.int32)
+        if sampled is not None:
+            new = new[~sampled[places]]
+        m = int(self.mobile_len[0])
+        self.mobile[m: m + len(new)] = new
+        self.mobile_len[0] = m + len(new)
         s = slice(self.n, self.n + k)
         self.state[s] = AT_PLACE
         self.where[s] = places
@@ -90,4 +107,5 @@ class AgentArrays:
     def kernel_arrays(self) -> tuple:
         """The arrays the move kernel takes, in its order (kernels.move_day)."""
         return (self.state, self.where, self.dist_on_link, self.recent, self.recent_day,
-                self.places_travelled, self.route, self.route_len, self.route_pos, self.travellers)
+                self.places_travelled, self.route, self.route_len, self.route_pos, self.travellers,
+                self.mobile, self.mobile_len, self.scratch)

@@ -23,7 +23,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .agents import AT_PLACE, AT_PLACE_PLANNED, GONE, ON_LINK
+from .agents import AT_PLACE, AT_PLACE_PLANNED, CHOSEN, GONE, ON_LINK
+
+# A place whose move chance is at most this has its leavers drawn rather than found by visiting
+# every agent resting there (camps: 0.001 by default). Visiting costs ~4 ns an agent a day; the
+# draw costs ~n x move chance tries a day.
+SAMPLED_MAX_MOVECHANCE = 0.01
 
 _SHIFT_A = np.uint64(17)
 _ROTATE = np.uint64(45)
@@ -92,19 +97,27 @@ def trials_to_success(u, scale):
 
 @njit(cache=True)
 def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, routes, rules):
-    """phase 1: departures of every agent at a place (Flee's Person.evolve); lists, in creation
-    order, every agent on a link after it (`travellers`) and returns how many.
+    """phase 1: departures (Flee's Person.evolve, over every agent at a place); lists, in
+    creation order, every agent on a link after it (`travellers`) and returns how many.
     phase 2: every listed agent advances; on arrival with time left it decides again and may hop
     on (Flee's finish_travel). Only travellers are visited: an agent that did not move today only
     halves its recent-travel memory, which is kept lazily as (value, day it was computed); the
     day's distance and share of the day used live in locals, as they start each day at 0.
+
+    Pass 1 does not visit the agents resting at a sampled place (a camp: move chance at most
+    SAMPLED_MAX_MOVECHANCE), who are most of them: the number leaving such a place is drawn,
+    Binomial(agents resting there, move chance), as Flee's one trial per agent would give, and
+    that many distinct agents resting there are drawn at random from the whole array (rejection:
+    about n x move chance draws a day per place). They are sorted and visited in creation order
+    along with the mobile list (everyone else), so the day's order of events is Flee's.
+
     One body for both phases, with the departure rule and the route draw written out in it rather
     than in helpers: a helper that takes arrays, called or even inlined by numba, increfs and
     decrefs every array at each use (about a third of the time, measured with perf). Helpers take
     scalars only. The arguments are those of kernels.move_day."""
     (state, where, dist_on_link, recent, recent_day, places_travelled,
-     route, route_len, route_pos, travellers) = agents
-    gap_scale, town, camp, capacity, place_count, countdown = places
+     route, route_len, route_pos, travellers, mobile, mobile_len, chosen) = agents
+    gap_scale, town, camp, capacity, place_count, countdown, sampled, planned_at = places
     link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
     r_start, r_nodes, r_len, r_end, r_first, r_base, r_wpow, scratch = routes
     buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop = rules
@@ -113,34 +126,79 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     s2 = seed_state[2]
     s3 = seed_state[3]
     m = 0
-    if phase == 1:  # each place's first gap of the day
+    n_mobile = mobile_len[0]
+    n_chosen = 0
+    if phase == 1:
+        # each scanned place's first gap of the day
         for q in range(len(gap_scale)):
             u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
             countdown[q] = trials_to_success(u, gap_scale[q])
-    count = n if phase == 1 else n_travellers
+        # who leaves the sampled places: agents resting there are those counted there less
+        # those with a plan (all of them in the mobile list)
+        planned_at[:] = 0
+        for j in range(n_mobile):
+            i = mobile[j]
+            if state[i] == AT_PLACE_PLANNED and sampled[where[i]]:
+                planned_at[where[i]] += 1
+        for q in range(len(gap_scale)):
+            resting = place_count[q] - planned_at[q]
+            if not sampled[q] or resting <= 0 or gap_scale[q] < 0.0:
+                continue
+            leaving_here = 0  # Binomial(resting, chance): geometric gaps that fit in `resting`
+            trial = 0
+            while True:
+                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                trial += trials_to_success(u, gap_scale[q])
+                if trial > resting:
+                    break
+                leaving_here += 1
+            # about n / resting tries a leaver; far more means the counts are wrong: fail loudly
+            # rather than loop for ever (the chance of a false alarm is below e^-64)
+            tries_left = 64 * (n // resting + 1) * leaving_here + 1024
+            while leaving_here > 0:
+                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                i = min(int(u * n), n - 1)
+                if state[i] == AT_PLACE and where[i] == q:
+                    state[i] = CHOSEN
+                    chosen[n_chosen] = i
+                    n_chosen += 1
+                    leaving_here -= 1
+                tries_left -= 1
+                if tries_left == 0:
+                    raise RuntimeError("flee kernel: fewer agents resting at a sampled place than counted")
+        chosen[:n_chosen].sort()
+    count = n_mobile + n_chosen if phase == 1 else n_travellers
+    next_mobile = 0
+    next_chosen = 0
     for j in range(count):
-        i = j if phase == 1 else travellers[j]
         moved_km = 0.0
         day_used = 0.0
         if phase == 1:
-            # the scan over every agent reads one byte for most (state), and for an agent at a
-            # place without a plan only its place's countdown
-            st = state[i]
-            if st == AT_PLACE:
-                p = where[i]
-                countdown[p] -= 1
-                if countdown[p] > 0:
+            # merge of the mobile list and the chosen leavers, both in creation order
+            if next_chosen < n_chosen and (next_mobile >= n_mobile or chosen[next_chosen] < mobile[next_mobile]):
+                i = chosen[next_chosen]
+                next_chosen += 1
+                state[i] = AT_PLACE
+            else:
+                i = mobile[next_mobile]
+                next_mobile += 1
+                st = state[i]
+                if st == AT_PLACE:
+                    p = where[i]
+                    countdown[p] -= 1
+                    if countdown[p] > 0:
+                        continue
+                    u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                    countdown[p] = trials_to_success(u, gap_scale[p])
+                elif st == ON_LINK:
+                    travellers[m] = i
+                    m += 1
                     continue
-                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                countdown[p] = trials_to_success(u, gap_scale[p])
-            elif st == ON_LINK:
-                travellers[m] = i
-                m += 1
-                continue
-            elif st == GONE:
-                continue
-            leaving = True  # AT_PLACE on its move chance, or AT_PLACE_PLANNED
+                elif st == GONE:
+                    continue
+            leaving = True  # chosen, AT_PLACE on its move chance, or AT_PLACE_PLANNED
         else:
+            i = travellers[j]
             leaving = False
             # recent-travel memory as of the end of yesterday (halved each day without travel)
             gap = day - 1 - recent_day[i]
@@ -274,7 +332,40 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     seed_state[1] = s1
     seed_state[2] = s2
     seed_state[3] = s3
+    if phase == 2:
+        # tomorrow's mobile list: today's and the travellers (both in creation order, an agent
+        # may be in both), less those now resting at a sampled place and those gone
+        a = 0
+        b = 0
+        kept = 0
+        while a < n_mobile or b < n_travellers:
+            if b >= n_travellers or (a < n_mobile and mobile[a] < travellers[b]):
+                i = mobile[a]
+                a += 1
+            else:
+                i = travellers[b]
+                b += 1
+                if a < n_mobile and mobile[a] == i:
+                    a += 1
+            st = state[i]
+            if st == ON_LINK or st == AT_PLACE_PLANNED or (st == AT_PLACE and not sampled[where[i]]):
+                chosen[kept] = i
+                kept += 1
+        mobile[:kept] = chosen[:kept]
+        mobile_len[0] = kept
     return m
+
+
+@njit(cache=True)
+def rebuild_mobile(n, state, where, sampled, mobile, mobile_len):
+    """The mobile list from scratch (when the set of sampled places changes)."""
+    kept = 0
+    for i in range(n):
+        st = state[i]
+        if st == ON_LINK or st == AT_PLACE_PLANNED or (st == AT_PLACE and not sampled[where[i]]):
+            mobile[kept] = i
+            kept += 1
+    mobile_len[0] = kept
 
 
 
@@ -282,7 +373,7 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
 def move_day(day, n, seed_state, agents, places, links, routes, rules):
     """Both passes of a day (one call from Python instead of two). The state comes as tuples:
     agents = AgentArrays.kernel_arrays(); places = (gap_scale, town, camp, capacity, place_count,
-    countdown); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
+    countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
     adj_link); routes = (start, nodes, length, end, first_link, base weight, weight ** power,
     scratch); rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed,
     start_on_foot, avoid_short_stints, fresh_hop); seed_state is the generator's uint64[4]."""

@@ -73,6 +73,8 @@ class FleeSimulation:
         self._score_key = None
         self._decay: tuple[int, np.ndarray] | None = None
         self._day_key: tuple | None = None
+        self._sampled_key: bytes | None = None
+        self.planned_at = np.zeros(len(w.names), dtype=np.int64)  # kernel scratch
         self._decay_steps = np.asarray(self.cfg.conflict_spawn_decay or (), dtype=float)
         self._capacity_grows = bool(np.any(self.world.capacity_per_day != 0))
         self._gap_scale: tuple[bytes, np.ndarray] | None = None
@@ -88,7 +90,7 @@ class FleeSimulation:
                 self.add_agents(np.full(series.at(0), c, dtype=np.int64))
 
     def add_agents(self, places: np.ndarray) -> None:
-        self.agents.add(places)
+        self.agents.add(places, self.sampled_places())
         self.place_count += np.bincount(places, minlength=len(self.place_count))
 
     # ------------------------------------------------------------------ the day
@@ -285,16 +287,33 @@ class FleeSimulation:
 
     def warm_up(self) -> None:
         """Load the compiled kernels (numba's cache) before the clock starts: a move over no agents
-        with a throwaway generator, so the run's own streams are untouched."""
-        self.move(n=0, seed_state=kernels.new_seed_state(0, 0))
-        self.end_of_day(n=0, rng=np.random.default_rng(0))
+        with a throwaway generator, so the run's own agents and streams are untouched."""
+        kept = self.agents, self.place_count, self.link_count
+        self.agents = AgentArrays(self.agents.route_width)
+        self.place_count, self.link_count = np.zeros_like(self.place_count), np.zeros_like(self.link_count)
+        try:
+            self.move(seed_state=kernels.new_seed_state(0, 0))
+            self.end_of_day(rng=np.random.default_rng(0))
+        finally:
+            self.agents, self.place_count, self.link_count = kept
+            self._sampled_key = None  # the first real move lists the mobile afresh
 
-    def move(self, n: int | None = None, seed_state: np.ndarray | None = None) -> None:
+    def sampled_places(self) -> np.ndarray:
+        """Places whose leavers the kernel draws instead of visiting each agent (camps)."""
+        return self.state.movechance <= kernels.SAMPLED_MAX_MOVECHANCE
+
+    def move(self, seed_state: np.ndarray | None = None) -> None:
         a, w, s, r, cfg = self.agents, self.world, self.state, self.routes, self.cfg
+        sampled = self.sampled_places()
+        key = sampled.tobytes()
+        if key != self._sampled_key:  # a move chance crossed the line: list the mobile afresh
+            kernels.rebuild_mobile(a.n, a.state, a.where, sampled, a.mobile, a.mobile_len)
+            self._sampled_key = key
         kernels.move_day(
-            self.day, a.n if n is None else n, self.move_state if seed_state is None else seed_state,
+            self.day, a.n, self.move_state if seed_state is None else seed_state,
             a.kernel_arrays(),
-            (self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown),
+            (self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown, sampled,
+             self.planned_at),
             (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
              self.link_count, w.adj_start, w.adj_link),
             (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow, self.scratch),
@@ -302,12 +321,12 @@ class FleeSimulation:
              float(cfg.max_walk_speed), bool(cfg.start_on_foot), bool(cfg.avoid_short_stints), bool(self.fresh_hop)))
 
     # 6 -------------------------------------------------------------------------
-    def end_of_day(self, n: int | None = None, rng: np.random.Generator | None = None) -> None:
+    def end_of_day(self, rng: np.random.Generator | None = None) -> None:
         """Sink camps take agents out (only with camps_are_sinks; the recent-travel memory is
         updated at the end of pass 2)."""
         a, cfg = self.agents, self.cfg
         if not cfg.camps_are_sinks:
             return
         self.removed += kernels.end_of_day(
-            a.n if n is None else n, self.rng_sinks if rng is None else rng, a.state, a.where,
+            a.n, self.rng_sinks if rng is None else rng, a.state, a.where,
             self.state.camp, self.place_count, self.world.deactivation_probability)

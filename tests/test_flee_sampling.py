@@ -1,0 +1,71 @@
+"""Leavers of a camp are drawn, not found by visiting every resting agent (kernels.move_pass):
+the law must stay Flee's one trial per agent, and the list of agents visited one by one (the
+mobile list, kept up to date day by day) must stay what a scan from scratch would give."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from test_flee_kit import write_case
+from travesia.flee import kernels
+from travesia.flee.agents import ON_LINK
+from travesia.flee.reader import read_case
+from travesia.flee.settings import FleeSettings
+from travesia.flee.simulation import FleeSimulation
+
+
+def camp_and_town(tmp_path):
+    return read_case(write_case(
+        tmp_path,
+        locations=["A,r,X,0,0,conflict_zone,0,1000", "C,r,X,0,0,camp,,", "T,r,X,0,0,town,,"],
+        routes=["A,C,50", "C,T,80", "T,A,120"],
+        days=60,
+        counts={"c.csv": ["2020-01-01,10", "2020-03-01,3000"]},
+        layout=["total,c.csv", "C,c.csv"],
+        settings="spawn_rules:\n  sum_from_camps: False\n  insert_day0: False\n",
+    ))
+
+
+def test_leavers_of_a_camp_follow_one_trial_per_agent(tmp_path):
+    """10,000 agents resting at C, move chance 0.01, one day, 10 seeds: the leavers number
+    Binomial(100,000, 0.01) in all, 1,000 +- 31.5 (tolerance 4 sd), and are spread evenly over
+    the agents (mean creation index 4,999.5 +- 91; tolerance 400): no agent is favoured by
+    its place in the array, as a countdown from the start would do if it were wrong."""
+    case = camp_and_town(tmp_path)
+    cfg = FleeSettings(camp_movechance=0.01, max_move_speed=1.0, avoid_short_stints=False, insert_day0=False)
+    assert 0.01 <= kernels.SAMPLED_MAX_MOVECHANCE  # so C is a sampled place
+    leavers = []
+    for seed in range(10):
+        sim = FleeSimulation(case, seed=seed, cfg=cfg)
+        c = sim.world.names.index("C")
+        sim.add_agents(np.full(10_000, c, dtype=np.int64))
+        assert sim.sampled_places()[c]
+        sim.scores_today(0)
+        sim.move()
+        leavers.append(np.flatnonzero(sim.agents.state[:10_000] == ON_LINK))
+        assert sim.place_count[c] == 10_000 - len(leavers[-1])
+    everyone = np.concatenate(leavers)
+    assert abs(len(everyone) - 1000) < 4 * 31.5
+    assert abs(everyone.mean() - 4999.5) < 400
+
+
+def test_the_mobile_list_stays_what_a_scan_gives(tmp_path):
+    """60 days of spawning, travel into and out of a camp, and a closure that turns the camp
+    into a town for a while (so the set of sampled places changes and back): each day, the list
+    kept from day to day equals the one rebuilt from scratch."""
+    case = camp_and_town(tmp_path)
+    cfg = FleeSettings(camp_movechance=0.005)
+    sim = FleeSimulation(case, seed=1, cfg=cfg)
+    closure = type("C", (), {"kind": "camp", "name1": "C", "name2": ""})()
+    a = sim.agents
+    for t in range(60):
+        if t == 20:
+            sim.apply_closure(closure, close=True)
+        if t == 35:
+            sim.apply_closure(closure, close=False)
+        sim.step()
+        kept = a.mobile[: a.mobile_len[0]].copy()
+        fresh, fresh_len = np.zeros_like(a.mobile), np.zeros(1, np.int64)
+        kernels.rebuild_mobile(a.n, a.state, a.where, sim.sampled_places(), fresh, fresh_len)
+        assert np.array_equal(kept, fresh[: fresh_len[0]]), f"day {t}"
+    assert a.n > 2000 and sim.place_count[sim.world.names.index("C")] > 0
