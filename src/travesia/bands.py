@@ -150,3 +150,34 @@ def stranded_bands(store_path: str | Path, ensemble_id: str | None = None) -> di
     with Store(store_path, read_only=True) as store:
         ens = store.ensemble(ensemble_id)
         return {b.label: b for b in compute_bands(store, ens["ensemble_id"], measure="stranded")}
+
+
+@dataclass
+class RunBands:
+    """An ensemble's bands of people held, checked against the scenario a single run is of."""
+
+    bands: dict[str, Band]
+    source: dict          # store, ensemble id, runs: recorded in the run's summary.json
+    warning: str | None   # set when the ensemble was run on another version of the scenario
+
+
+def bands_for_run(store_path: str | Path, ensemble_id: str | None, scenario: str, scenario_hash: str) -> RunBands:
+    """Bands to draw under a run of `scenario` (`travesia run --bands STORE [--ensemble ID]`).
+    An ensemble of another scenario is an error; of another version of it (content hash), a
+    warning: the bands may no longer match the run."""
+    path = Path(store_path)
+    with Store(path, read_only=True) as store:
+        ens = store.ensemble(ensemble_id)
+        eid = ens["ensemble_id"]
+        if ens["scenario"] != scenario:
+            raise ScenarioError(f"ensemble {eid} is of scenario '{ens['scenario']}', not '{scenario}'",
+                                file=path, field="--bands")
+        if not ens["finished"]:
+            raise ScenarioError(f"ensemble {eid} has no finished run yet", file=path, field="--bands")
+        bands = {b.label: b for b in compute_bands(store, eid, measure="stranded")}
+    warning = None
+    if ens["scenario_hash"] != scenario_hash:
+        warning = (f"{path}: ensemble {eid} was run on another version of '{scenario}' (content hash "
+                   f"{ens['scenario_hash'][:12]}, now {scenario_hash[:12]}); its bands may not match this run")
+    source = {"store": str(path), "ensemble_id": eid, "runs": int(ens["finished"]), "same_scenario_version": warning is None}
+    return RunBands(bands, source, warning)

@@ -43,18 +43,29 @@ def main() -> None:
 @click.option("--settings", type=click.Path(path_type=Path), default=None,
               help="Flee folders only: the simsetting.yml to use.")
 @click.option("--quiet", is_flag=True, help="No progress bar or table.")
+@click.option("--bands", "bands_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An ensemble store (travesia ensemble): draw its 5-95% and 25-75% bands of people held "
+                   "on stranded.png.")
+@click.option("--ensemble", "ensemble_id", default=None,
+              help="With --bands: which ensemble of the store (id or unique prefix; default: the latest).")
 @user_errors
-def run(scenario, seed, days, out_dir, params_file, settings, quiet):
+def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store, ensemble_id):
     """Run SCENARIO (a built-in name or a folder; default chile-peru-2025) and write its results:
     daily.parquet, crossings.parquet, summary.json and stranded.png."""
     from .flee_bridge import is_flee_folder, run_flee
 
     if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
+        if bands_store is not None:
+            raise ScenarioError("--bands is for travesia scenarios; a Flee folder has no ensemble bands",
+                                file=Path(scenario), field="--bands")
         run_flee(Path(scenario), settings=settings, seed=seed, out_dir=out_dir, quiet=quiet)
         return
+    if ensemble_id is not None and bands_store is None:
+        raise ScenarioError("--ensemble goes with --bands STORE", field="--ensemble")
     from .runner import run_scenario
 
-    run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file, quiet=quiet)
+    run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file, quiet=quiet,
+                 bands_store=bands_store, ensemble_id=ensemble_id)
 
 
 @main.command("scenarios")

@@ -25,9 +25,17 @@ def scenario_observations(sc) -> list:
 
 
 def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None, out_dir: Path | None = None,
-                 params_file: Path | None = None, quiet: bool = False) -> Results:
+                 params_file: Path | None = None, quiet: bool = False, bands_store: Path | None = None,
+                 ensemble_id: str | None = None) -> Results:
     sc = load_scenario(scenario)
     params = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    run_bands = None
+    if bands_store is not None:  # checked before the run, so a bad store fails at once
+        from .bands import bands_for_run
+
+        run_bands = bands_for_run(bands_store, ensemble_id, sc.name, sc.content_hash)
+        if run_bands.warning:
+            click.echo(f"warning: {run_bands.warning}", err=True)
     observations = scenario_observations(sc)
     world = compile_world(sc)
     out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
@@ -41,9 +49,13 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
             results = simulate(world, params, seed=seed, events=sc.spec.timeline, days=days,
                                progress=lambda d, n: bar.update(task, completed=d, total=n))
     results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump()}
+    if run_bands is not None:
+        results.meta["bands"] = run_bands.source
     paths = results.write(out_dir)
     plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png", observations=stranded_points(observations),
-                  title=f"{sc.spec.title or sc.name} — seed {seed}")
+                  title=f"{sc.spec.title or sc.name} — seed {seed}"
+                  + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands else ""),
+                  bands=run_bands.bands if run_bands else None)
     if not quiet:
         print_summary(results)
         click.echo(f"wrote {', '.join(p.name for p in paths.values())}, stranded.png to {out_dir}")

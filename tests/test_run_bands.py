@@ -1,0 +1,100 @@
+"""`travesia run --bands STORE`: a single run's stranded.png with an ensemble's bands drawn under
+it, and clear errors when the store does not fit the run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from test_ensemble_kit import stranding_scenario
+from travesia import plot
+from travesia.bands import stranded_bands
+from travesia.cli import main
+from travesia.ensemble import plan_ensemble, run_ensemble
+from travesia.priors import parse_vary
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bands")
+    folder = stranding_scenario(root / "sc")
+    store = root / "e.duckdb"
+    plan = plan_ensemble(folder, 6, vary=[parse_vary("giveup_rate_per_day=uniform(0.02,0.4)")], base_seed=0)
+    run_ensemble(plan, store, workers=1)
+    return folder, store
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, ["run", *map(str, args), "--quiet"])
+
+
+def test_the_run_plot_gains_the_ensemble_bands(ensemble, tmp_path, monkeypatch):
+    folder, store = ensemble
+    figures = []
+    original = plot.save_figure
+
+    def keep(fig, path):
+        figures.append(fig)
+        return original(fig, path)
+
+    monkeypatch.setattr(plot, "save_figure", keep)
+    result = run_cli(folder, "--out", tmp_path / "plain")
+    assert result.exit_code == 0, result.output
+    result = run_cli(folder, "--out", tmp_path / "banded", "--bands", store)
+    assert result.exit_code == 0, result.output
+
+    plain, banded = figures[0].axes[0], figures[1].axes[0]
+    labels = [t.get_text() for t in banded.get_legend().get_texts()]
+    assert "ensemble 5–95% of 6 runs" in labels and "ensemble median" in labels
+    assert not any(t.get_text().startswith("ensemble") for t in plain.get_legend().get_texts())
+    # the median line drawn is the store's median of people held at X-Y, day by day
+    expect = stranded_bands(store)["X-Y"]
+    median = next(line for line in banded.get_lines() if line.get_label() == "ensemble median")
+    assert np.allclose(median.get_ydata(), expect.q[2])
+    assert len(banded.collections) == len(plain.collections) + 2   # the two shaded bands
+    assert (tmp_path / "banded" / "stranded.png").read_bytes() != (tmp_path / "plain" / "stranded.png").read_bytes()
+
+    summary = json.loads((tmp_path / "banded" / "summary.json").read_text())
+    assert summary["bands"]["store"] == str(store) and summary["bands"]["runs"] == 6
+    assert summary["bands"]["same_scenario_version"] is True
+    assert "bands" not in json.loads((tmp_path / "plain" / "summary.json").read_text())
+
+
+def test_a_store_that_does_not_fit_the_run_is_a_clear_error(ensemble, tmp_path):
+    folder, store = ensemble
+    other = stranding_scenario(tmp_path / "other")
+    spec = yaml.safe_load((other / "scenario.yaml").read_text())
+    spec["name"] = "another"
+    (other / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    (tmp_path / "junk.duckdb").write_text("not a database")
+    cases = [
+        ((folder, "--bands", tmp_path / "none.duckdb"), "no such store"),
+        ((folder, "--bands", tmp_path / "junk.duckdb"), "not a valid DuckDB database"),
+        ((folder, "--bands", store, "--ensemble", "zzz"), "no ensemble 'zzz'"),
+        ((other, "--bands", store), "is of scenario 'tiny', not 'another'"),
+        ((folder, "--ensemble", "abc"), "--ensemble goes with --bands"),
+    ]
+    for args, says in cases:
+        result = run_cli(*args, "--out", tmp_path / "out")
+        assert result.exit_code == 2, (args, result.output)
+        assert says in result.output and result.output.count("error:") == 1, (args, result.output)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "out" / "summary.json").exists()   # checked before running
+
+
+def test_an_ensemble_of_an_older_version_of_the_scenario_is_drawn_with_a_warning(ensemble, tmp_path):
+    folder, store = ensemble
+    changed = stranding_scenario(tmp_path / "sc", days=20)
+    spec = yaml.safe_load((changed / "scenario.yaml").read_text())
+    spec["parameters"]["giveup_rate_per_day"] = 0.2   # same name, other content
+    (changed / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = CliRunner().invoke(main, ["run", str(changed), "--bands", str(store), "--quiet",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "another version of 'tiny'" in result.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["bands"]["same_scenario_version"] is False
