@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from travesia.flee.kernels import new_seed_state, uniforms
 
 

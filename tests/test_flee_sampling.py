@@ -5,8 +5,8 @@ mobile list, kept up to date day by day) must stay what a scan from scratch woul
 from __future__ import annotations
 
 import numpy as np
-
 from test_flee_kit import write_case
+
 from travesia.flee import kernels
 from travesia.flee.agents import ON_LINK
 from travesia.flee.reader import read_case

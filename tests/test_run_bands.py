@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from test_ensemble_kit import stranding_scenario
+
 from travesia import plot
 from travesia.bands import stranded_bands
 from travesia.cli import main
@@ -87,7 +87,7 @@ def test_a_store_that_does_not_fit_the_run_is_a_clear_error(ensemble, tmp_path):
 
 
 def test_an_ensemble_of_an_older_version_of_the_scenario_is_drawn_with_a_warning(ensemble, tmp_path):
-    folder, store = ensemble
+    _, store = ensemble
     changed = stranding_scenario(tmp_path / "sc", days=20)
     spec = yaml.safe_load((changed / "scenario.yaml").read_text())
     spec["parameters"]["giveup_rate_per_day"] = 0.2   # same name, other content

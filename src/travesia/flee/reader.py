@@ -138,6 +138,21 @@ def _is_blank(cells: list[str]) -> bool:
     return all(c == "" for c in cells)
 
 
+def _header_and_data(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """The first '#' row (names of extra columns) and the data rows, blanks and comments left out."""
+    header = None
+    data = []
+    for row, cells in _rows(path):
+        if _is_blank(cells):
+            continue
+        if _is_comment(cells):
+            if header is None:
+                header = cells
+            continue
+        data.append((row, cells))
+    return header, data
+
+
 def _number(text: str, path: Path, row: int, name: str, *, kind=float, allow_empty=False, default=None):
     if text == "":
         if allow_empty:
@@ -178,15 +193,9 @@ def _extra_header(header: list[str] | None, base: list[str], n: int) -> list[str
 
 
 def read_locations(path: Path) -> Locations:
-    header = None
+    header, data = _header_and_data(path)
     recs: list[tuple[int, list[str]]] = []
-    for row, cells in _rows(path):
-        if _is_blank(cells):
-            continue
-        if _is_comment(cells):
-            if header is None:
-                header = cells
-            continue
+    for row, cells in data:
         if len(cells) < 6:
             raise ScenarioError(f"has {len(cells)} columns, at least 6 are needed "
                                 f"({','.join(LOCATION_COLUMNS[:6])})", file=path, row=row)
@@ -230,18 +239,12 @@ def read_locations(path: Path) -> Locations:
 def read_routes(path: Path, index: dict[str, int]) -> Routes:
     """Links are undirected; a pair listed twice (either direction) becomes one link (FLEE.md:
     Flee makes two, a known fault). The first listing wins."""
-    header = None
+    header, data = _header_and_data(path)
     src, dst, dist, forced = [], [], [], []
     extra_rows: list[list[str]] = []
     seen: dict[frozenset, int] = {}
     width = 4
-    for row, cells in _rows(path):
-        if _is_blank(cells):
-            continue
-        if _is_comment(cells):
-            if header is None:
-                header = cells
-            continue
+    for row, cells in data:
         if len(cells) < 3:
             raise ScenarioError(f"has {len(cells)} columns, 3 are needed (name1,name2,distance)",
                                 file=path, row=row)

@@ -37,7 +37,7 @@ def enumerate_routes(world: FleeWorld, link_open: np.ndarray, awareness_level: i
     """All candidate routes of every place over the open links."""
     n = len(world.names)
     per_place: list[list[tuple[list[int], float, int]]] = []
-    src, dst, km = world.link_src, world.link_dst, world.link_km
+    dst, km = world.link_dst, world.link_km
     adj_start, adj_link, marker = world.adj_start, world.adj_link, world.marker
 
     def open_links(p: int):

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from .reader import read_case
-from .scoring import averaged_relative_difference, score_run_dir as _score_run_dir
+from .scoring import averaged_relative_difference
+from .scoring import score_run_dir as _score_run_dir
 from .simulation import FleeSimulation
 
 

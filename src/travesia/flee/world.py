@@ -29,7 +29,7 @@ class PlaceState:
     time_of_conflict: np.ndarray  # int64, -1 = never
     pop: np.ndarray          # float64 (population, / hasten)
 
-    def copy(self) -> "PlaceState":
+    def copy(self) -> PlaceState:
         return PlaceState(*(getattr(self, f).copy() for f in self.__dataclass_fields__))
 
 
