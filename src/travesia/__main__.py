@@ -1,0 +1,5 @@
+"""`python -m travesia` is the `travesia` command."""
+
+from .cli import main
+
+main()
