@@ -4,8 +4,8 @@ deactivation_probability (a named extra column of locations.csv)."""
 from __future__ import annotations
 
 import numpy as np
-
 from test_flee_kit import write_case
+
 from travesia.flee import kernels
 from travesia.flee.agents import GONE
 from travesia.flee.reader import read_case
