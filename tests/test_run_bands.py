@@ -4,7 +4,9 @@ it, and clear errors when the store does not fit the run."""
 from __future__ import annotations
 
 import json
+import shutil
 
+import duckdb
 import numpy as np
 import pytest
 import yaml
@@ -16,6 +18,7 @@ from travesia.bands import stranded_bands
 from travesia.cli import main
 from travesia.ensemble import plan_ensemble, run_ensemble
 from travesia.priors import parse_vary
+from travesia.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +74,16 @@ def test_a_store_that_does_not_fit_the_run_is_a_clear_error(ensemble, tmp_path):
     spec["name"] = "another"
     (other / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     (tmp_path / "junk.duckdb").write_text("not a database")
+    con = duckdb.connect(str(tmp_path / "other.duckdb"))   # a DuckDB file, but not a store
+    con.execute("CREATE TABLE t (x INTEGER)")
+    con.close()
+    with Store(tmp_path / "empty.duckdb"):                 # a store, but no ensemble in it
+        pass
     cases = [
         ((folder, "--bands", tmp_path / "none.duckdb"), "no such store"),
         ((folder, "--bands", tmp_path / "junk.duckdb"), "not a valid DuckDB database"),
+        ((folder, "--bands", tmp_path / "other.duckdb"), "not a travesia store (no table 'runs')"),
+        ((folder, "--bands", tmp_path / "empty.duckdb"), "the store holds no ensemble"),
         ((folder, "--bands", store, "--ensemble", "zzz"), "no ensemble 'zzz'"),
         ((other, "--bands", store), "is of scenario 'tiny', not 'another'"),
         ((folder, "--ensemble", "abc"), "--ensemble goes with --bands"),
@@ -82,6 +92,9 @@ def test_a_store_that_does_not_fit_the_run_is_a_clear_error(ensemble, tmp_path):
         result = run_cli(*args, "--out", tmp_path / "out")
         assert result.exit_code == 2, (args, result.output)
         assert says in result.output and result.output.count("error:") == 1, (args, result.output)
+        assert result.output.strip().count("\n") == 0, result.output   # one line
+        store_named = next((str(a) for a in args[1:] if str(a).endswith(".duckdb")), None)
+        assert store_named is None or store_named in result.output, result.output
         assert "Traceback" not in result.output
     assert not (tmp_path / "out" / "summary.json").exists()   # checked before running
 
@@ -98,3 +111,26 @@ def test_an_ensemble_of_an_older_version_of_the_scenario_is_drawn_with_a_warning
     assert "another version of 'tiny'" in result.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["bands"]["same_scenario_version"] is False
+
+
+def test_ensemble_picks_one_of_several_and_one_with_no_finished_run_is_an_error(ensemble, tmp_path):
+    folder, store = ensemble
+    two = tmp_path / "two.duckdb"
+    shutil.copy(store, two)
+    with Store(two) as s:   # a second ensemble of the same scenario, planned but none of its runs done
+        first = s.ensemble(None)
+        s.add_ensemble("e2" + "0" * 10, scenario=first["scenario"], scenario_hash=first["scenario_hash"],
+                       scenario_folder=first["scenario_folder"], base_seed=99, days=None, vary={},
+                       base_parameters_json="{}", places=first["places"], crossings=first["crossings"],
+                       members=[("never-run", 0)])
+
+    result = run_cli(folder, "--bands", two, "--out", tmp_path / "latest")   # the latest: nothing finished
+    assert result.exit_code == 2, result.output
+    assert f"error: {two}" in result.output and "ensemble e20000000000 has no finished run" in result.output
+    assert "Traceback" not in result.output
+
+    result = run_cli(folder, "--bands", two, "--ensemble", first["ensemble_id"][:6], "--out", tmp_path / "picked")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "picked" / "summary.json").read_text())
+    assert summary["bands"] == {"store": str(two), "ensemble_id": first["ensemble_id"], "runs": 6,
+                                "same_scenario_version": True}
