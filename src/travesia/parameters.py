@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ScenarioError
+from .yamlfile import read_yaml_mapping
 
 
 class Parameters(BaseModel):
@@ -131,14 +131,7 @@ def parameters_from(
 
 def load_params_file(path: str | Path, base: Parameters | None = None) -> Parameters:
     """Read a `--params FILE` (YAML or JSON mapping of parameter values)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError("parameters file not found", file=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"malformed YAML/JSON: {exc}", file=path) from None
-    if not isinstance(data, dict):
-        raise ScenarioError("expected a mapping of parameter names to values", file=path)
+    data = read_yaml_mapping(path, missing="parameters file not found",
+                             expected="expected a mapping of parameter names to values", empty_ok=True)
     data = data.get("parameters", data)
     return parameters_from(data, base=base, file=path)

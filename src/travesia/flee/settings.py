@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import yaml
-
 from ..errors import ScenarioError
+from ..yamlfile import read_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -65,16 +64,8 @@ def read_settings(path: Path | None) -> FleeSettings:
     if path is None:
         return FleeSettings()
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError("settings file does not exist", file=path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
-                            row=mark.line + 1 if mark else None) from None
-    if not isinstance(raw, dict):
-        raise ScenarioError("must be a mapping of sections (spawn_rules, move_rules, optimisations)", file=path)
+    raw = read_yaml_mapping(path, missing="settings file does not exist", empty_ok=True,
+                            expected="must be a mapping of sections (spawn_rules, move_rules, optimisations)")
     types = {f.name: f.type for f in fields(FleeSettings)}
     values: dict = {}
     for section, keys in _SECTIONS.items():

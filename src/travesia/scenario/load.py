@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError
 from ..parameters import Parameters, parameters_from
+from ..yamlfile import read_yaml_mapping
 from .schema import (
     CrossingRow,
     DocumentsRow,
@@ -154,21 +155,6 @@ def _check_sources(rows: list[tuple[int, Any]], path: Path, sources: dict[str, S
                                     field="source")
 
 
-def _read_yaml(path: Path) -> dict:
-    if not path.is_file():
-        raise ScenarioError("missing file", file=path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"malformed YAML: {problem}", file=path, row=row) from None
-    if not isinstance(data, dict):
-        raise ScenarioError("expected a mapping (name, start, end, timeline, ...)", file=path)
-    return data
-
-
 def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
     try:
         return ScenarioSpec.model_validate(data)
@@ -191,7 +177,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         raise ScenarioError(f"missing file (a scenario folder needs {', '.join(REQUIRED_FILES)})",
                             file=folder / missing[0])
     ypath = folder / "scenario.yaml"
-    spec = _validate_spec(_read_yaml(ypath), ypath)
+    spec = _validate_spec(read_yaml_mapping(ypath, missing="missing file",
+                                              expected="expected a mapping (name, start, end, timeline, ...)"), ypath)
     if spec.end < spec.start:
         raise ScenarioError(f"end {spec.end} is before start {spec.start}", file=ypath, field="end")
     params = parameters_from(spec.parameters, file=ypath)
