@@ -9,7 +9,8 @@ import yaml
 from .errors import ScenarioError
 
 
-def read_yaml_mapping(path: str | Path, *, missing: str, expected: str, empty_ok: bool = False) -> dict:
+def read_yaml_mapping(path: str | Path, *, missing: str, expected: str,
+                      empty_ok: bool = False) -> dict:
     """The mapping in `path`. `missing` and `expected` are the messages for a file that is not
     there and for one that holds something other than a mapping; an empty file is {} when
     `empty_ok`, else an error."""
