@@ -158,20 +158,20 @@ def whatif_timeline(sc: Scenario, w: WhatIf) -> list:
 
     events = list(sc.spec.timeline)
     added = []
-    for i, lv in enumerate(w.capacity):
-        known_crossing(lv.crossing, f"capacity.{i}.crossing")
-        date = in_period(lv.start, f"capacity.{i}.from")
-        events = [e for e in events if not (e.type == "capacity" and e.crossing == lv.crossing
-                                            and e.post == lv.post and e.date >= date)]
-        added.append(CapacityEvent(type="capacity", date=date, crossing=lv.crossing, post=lv.post,
-                                   per_day=lv.per_day, source=SOURCE))
-    for i, lv in enumerate(w.admission):
-        known_crossing(lv.crossing, f"admission.{i}.crossing")
-        date = in_period(lv.start, f"admission.{i}.from")
-        events = [e for e in events if not (e.type == "admission" and e.crossing == lv.crossing
-                                            and e.post == lv.post and e.date >= date)]
-        added.append(AdmissionEvent(type="admission", date=date, crossing=lv.crossing, post=lv.post,
-                                    admits=lv.admits, source=SOURCE))
+    # A capacity or admission lever replaces the post's own events of that kind from its date on.
+    post_levers = (("capacity", w.capacity, lambda lv, date: CapacityEvent(
+                        type="capacity", date=date, crossing=lv.crossing, post=lv.post, per_day=lv.per_day,
+                        source=SOURCE)),
+                   ("admission", w.admission, lambda lv, date: AdmissionEvent(
+                        type="admission", date=date, crossing=lv.crossing, post=lv.post, admits=lv.admits,
+                        source=SOURCE)))
+    for kind, levers, make in post_levers:
+        for i, lv in enumerate(levers):
+            known_crossing(lv.crossing, f"{kind}.{i}.crossing")
+            date = in_period(lv.start, f"{kind}.{i}.from")
+            events = [e for e in events if not (e.type == kind and e.crossing == lv.crossing
+                                                and e.post == lv.post and e.date >= date)]
+            added.append(make(lv, date))
     for i, lv in enumerate(w.troops):
         known_crossing(lv.crossing, f"troops.{i}.crossing")
         date = in_period(lv.start, f"troops.{i}.from")
