@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 DOCUMENTS = ("passport", "visa", "humanitarian")
 STATUSES = ("regular", "irregular")
@@ -21,6 +21,29 @@ def split_ids(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v).strip() for v in value if str(v).strip()]
     return [part.strip() for part in str(value).split(";") if part.strip()]
+
+
+def check_rule(value: str) -> list[str]:
+    """An admission rule: `any`, or documents any one of which admits (`national;visa`)."""
+    value = str(value).strip()
+    if value == "any":
+        return ["any"]
+    parts = split_ids(value)
+    if not parts:
+        raise ValueError("empty admission rule (use 'any' or a list such as 'national;visa')")
+    for part in parts:
+        if part != "national" and part not in DOCUMENTS:
+            raise ValueError(f"unknown document '{part}' in admission rule "
+                             f"(known: any, national, {', '.join(DOCUMENTS)})")
+    return parts
+
+
+def _valid_rule(value: str) -> str:
+    check_rule(value)
+    return value
+
+
+AdmissionRule = Annotated[str, AfterValidator(_valid_rule)]  # a str that check_rule accepts
 
 
 class Row(BaseModel):
@@ -61,16 +84,10 @@ class CrossingRow(Row):
     strip_km: float = Field(ge=0)
     exit_capacity_per_day: float = Field(ge=0)
     entry_capacity_per_day: float = Field(ge=0)
-    exit_admits: str
-    entry_admits: str
+    exit_admits: AdmissionRule
+    entry_admits: AdmissionRule
     return_place: str
     destination: str
-
-    @field_validator("exit_admits", "entry_admits")
-    @classmethod
-    def _rule(cls, value: str) -> str:
-        check_rule(value)
-        return value
 
 
 class PopulationRow(Row):
@@ -97,21 +114,6 @@ class DocumentsRow(Row):
         return value
 
 
-def check_rule(value: str) -> list[str]:
-    """An admission rule: `any`, or documents any one of which admits (`national;visa`)."""
-    value = str(value).strip()
-    if value == "any":
-        return ["any"]
-    parts = split_ids(value)
-    if not parts:
-        raise ValueError("empty admission rule (use 'any' or a list such as 'national;visa')")
-    for part in parts:
-        if part != "national" and part not in DOCUMENTS:
-            raise ValueError(f"unknown document '{part}' in admission rule "
-                             f"(known: any, national, {', '.join(DOCUMENTS)})")
-    return parts
-
-
 # --- timeline events -------------------------------------------------------------------------
 
 class Event(BaseModel):
@@ -136,13 +138,7 @@ class AdmissionEvent(Event):
     type: Literal["admission"]
     crossing: str
     post: Literal["exit", "entry"]
-    admits: str
-
-    @field_validator("admits")
-    @classmethod
-    def _rule(cls, value: str) -> str:
-        check_rule(value)
-        return value
+    admits: AdmissionRule
 
 
 class CapacityEvent(Event):

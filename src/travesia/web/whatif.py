@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..engine import simulate
 from ..errors import ScenarioError
@@ -24,12 +24,12 @@ from ..parameters import Parameters
 from ..scenario.load import Scenario
 from ..scenario.schema import (
     AdmissionEvent,
+    AdmissionRule,
     CapacityEvent,
     CorridorEvent,
     DeadlineEvent,
     FlightEvent,
     TroopsEvent,
-    check_rule,
 )
 from .data import Catalogue, Dataset, check_id, from_results
 
@@ -55,14 +55,8 @@ class CapacityLever(_Lever):
 class AdmissionLever(_Lever):
     crossing: str
     post: Literal["exit", "entry"]
-    admits: str
+    admits: AdmissionRule
     start: dt.date | None = Field(default=None, alias="from")
-
-    @field_validator("admits")
-    @classmethod
-    def _rule(cls, value: str) -> str:
-        check_rule(value)
-        return value
 
 
 class CorridorLever(_Lever):
