@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from test_ensemble_kit import stranding_scenario
 
 from travesia import plot
-from travesia.bands import stranded_bands
+from travesia.bands import compute_bands
 from travesia.cli import main
 from travesia.ensemble import plan_ensemble, run_ensemble
 from travesia.priors import parse_vary
@@ -55,7 +55,8 @@ def test_the_run_plot_gains_the_ensemble_bands(ensemble, tmp_path, monkeypatch):
     assert "ensemble 5–95% of 6 runs" in labels and "ensemble median" in labels
     assert not any(t.get_text().startswith("ensemble") for t in plain.get_legend().get_texts())
     # the median line drawn is the store's median of people held at X-Y, day by day
-    expect = stranded_bands(store)["X-Y"]
+    with Store(store, read_only=True) as s:
+        (expect,) = compute_bands(s, s.ensemble(None)["ensemble_id"], crossing="X-Y")
     median = next(line for line in banded.get_lines() if line.get_label() == "ensemble median")
     assert np.allclose(median.get_ydata(), expect.q[2])
     assert len(banded.collections) == len(plain.collections) + 2   # the two shaded bands

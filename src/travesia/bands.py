@@ -144,14 +144,6 @@ def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None
     return save_figure(fig, path)
 
 
-def stranded_bands(store_path: str | Path, ensemble_id: str | None = None) -> dict[str, Band]:
-    """{crossing: band of people held there} of an ensemble (default: the store's latest), for
-    drawing under a single run's stranded.png (`draw_band(ax, bands[name])`)."""
-    with Store(store_path, read_only=True) as store:
-        ens = store.ensemble(ensemble_id)
-        return {b.label: b for b in compute_bands(store, ens["ensemble_id"], measure="stranded")}
-
-
 @dataclass
 class RunBands:
     """An ensemble's bands of people held, checked against the scenario a single run is of."""
