@@ -23,10 +23,13 @@ _FIELDS = {
     "recent": np.float32,        # Flee's recent_travel_distance (in days of max_move_speed)...
     "recent_day": np.int32,      # ...as of the end of this day (halved for each day after)
     "places_travelled": np.uint8,  # saturates at 255: only "still at the first place" is read
-    "route_len": np.int8,        # planned route: route[i, route_pos:route_len] still to go
-    "route_pos": np.int8,
+    "route_len": np.uint8,       # planned route: route[i, route_pos:route_len] still to go
+    "route_pos": np.uint8,
 }
-MAX_ROUTE_WIDTH = np.iinfo(np.int8).max
+MAX_ROUTE_WIDTH = np.iinfo(np.uint8).max
+# Agent indices (the kernel's lists) and route places are unsigned, as `where` is.
+INDEX = np.uint32
+NO_PLACE = np.iinfo(INDEX).max
 
 
 class AgentArrays:
@@ -37,13 +40,13 @@ class AgentArrays:
         self.route_width = max(1, route_width)
         for name, dtype in _FIELDS.items():
             setattr(self, name, np.zeros(capacity, dtype=dtype))
-        self.route = np.full((capacity, self.route_width), -1, dtype=np.int32)
-        self.travellers = np.zeros(capacity, dtype=np.int32)  # scratch: today's agents on links
+        self.route = np.full((capacity, self.route_width), NO_PLACE, dtype=INDEX)
+        self.travellers = np.zeros(capacity, dtype=INDEX)  # scratch: today's agents on links
         # The agents pass 1 visits one by one, in creation order: all but those resting at a
         # sampled place (a camp, whose leavers are drawn at random instead; kernels.move_pass).
-        self.mobile = np.zeros(capacity, dtype=np.int32)
+        self.mobile = np.zeros(capacity, dtype=INDEX)
         self.mobile_len = np.zeros(1, dtype=np.int64)
-        self.scratch = np.zeros(capacity, dtype=np.int32)
+        self.scratch = np.zeros(capacity, dtype=INDEX)
 
     @property
     def capacity(self) -> int:
@@ -67,14 +70,14 @@ class AgentArrays:
             arr = np.zeros(new, dtype=old.dtype)
             arr[: self.n] = old[: self.n]
             setattr(self, name, arr)
-        route = np.full((new, self.route_width), -1, dtype=np.int32)
+        route = np.full((new, self.route_width), NO_PLACE, dtype=INDEX)
         route[: self.n] = self.route[: self.n]
         self.route = route
-        self.travellers = np.zeros(new, dtype=np.int32)
-        mobile = np.zeros(new, dtype=np.int32)
+        self.travellers = np.zeros(new, dtype=INDEX)
+        mobile = np.zeros(new, dtype=INDEX)
         mobile[: self.mobile_len[0]] = self.mobile[: self.mobile_len[0]]
         self.mobile = mobile
-        self.scratch = np.zeros(new, dtype=np.int32)
+        self.scratch = np.zeros(new, dtype=INDEX)
 
     def add(self, places: np.ndarray, sampled: np.ndarray | None = None) -> None:
         """Append one agent at each of `places` (place indices), in that order; those not at a
@@ -83,7 +86,7 @@ class AgentArrays:
         if k == 0:
             return
         self._grow(self.n + k)
-        new = np.arange(self.n, self.n + k, dtype=np.int32)
+        new = np.arange(self.n, self.n + k, dtype=INDEX)
         if sampled is not None:
             new = new[~sampled[places]]
         m = int(self.mobile_len[0])

@@ -36,6 +36,12 @@ _ROTATE_BACK = np.uint64(64 - 45)
 _TO_53_BITS = np.uint64(11)
 _INV_2_53 = 1.0 / 9007199254740992.0
 
+# Indices in the kernel are unsigned (agents.INDEX, world.py, routes.py): numba indexes with a
+# signed integer through a negative-index check, ~15% of the kernel's time when measured. Signed
+# and unsigned 64-bit integers mix into a float64 in numba, hence these typed constants.
+_ONE = np.uint64(1)
+_NO_LINK = np.uint64(np.iinfo(np.uint64).max)
+
 
 def new_seed_state(seed: int, stream: int) -> np.ndarray:
     """The generator's state for a run's seed and a stream number (never all zeros)."""
@@ -157,10 +163,10 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
             tries_left = 64 * (n // resting + 1) * leaving_here + 1024
             while leaving_here > 0:
                 u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                i = min(int(u * n), n - 1)
-                if state[i] == AT_PLACE and where[i] == q:
-                    state[i] = CHOSEN
-                    chosen[n_chosen] = i
+                pick = min(int(u * n), n - 1)
+                if state[pick] == AT_PLACE and where[pick] == q:
+                    state[pick] = CHOSEN
+                    chosen[n_chosen] = pick
                     n_chosen += 1
                     leaving_here -= 1
                 tries_left -= 1
@@ -210,12 +216,12 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                 # -- departure: choose a route if none is held, step onto its next link
                 leaving = False
                 p = where[i]
-                k = -1
+                k = _NO_LINK
                 if route_pos[i] >= route_len[i]:
                     # one weighted draw over the candidate routes of p (uniform when all weigh 0);
                     # a route whose end camp is past its buffer is weighed afresh
                     a = r_start[p]
-                    b = r_start[p + 1]
+                    b = r_start[p + _ONE]
                     if b == a:
                         break
                     u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
@@ -233,17 +239,18 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                             wt = r_wpow[r]
                         scratch[r - a] = wt
                         total += wt
+                    last = b - _ONE
                     if total <= 0.0:
-                        r = min(a + int(u * (b - a)), b - 1)
+                        r = min(a + np.uint64(u * (b - a)), last)
                     else:
                         target = u * total
                         acc = 0.0
                         r = a
-                        while r < b - 1:
+                        while r < last:
                             acc += scratch[r - a]
                             if target < acc:
                                 break
-                            r += 1
+                            r += _ONE
                     hops = r_len[r]
                     for h in range(hops):
                         route[i, h] = r_nodes[r, h]
@@ -252,13 +259,13 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                     k = r_first[r]  # routes are enumerated over open links only
                 else:  # a planned route goes on (past a marker): the next open link to its next place
                     nxt = route[i, route_pos[i]]
-                    for a in range(adj_start[p], adj_start[p + 1]):
-                        kk = adj_link[a]
+                    for c in range(adj_start[p], adj_start[p + _ONE]):
+                        kk = adj_link[c]
                         if link_dst[kk] == nxt and link_open[kk]:
                             k = kk
                             break
                 dest = route[i, route_len[i] - 1]
-                if k < 0 or (camp[dest] and cap_multiplier(place_count[dest], capacity[dest], buffer) < 0.5):
+                if k == _NO_LINK or (camp[dest] and cap_multiplier(place_count[dest], capacity[dest], buffer) < 0.5):
                     route_len[i] = 0  # next link closed or end camp full: plan dropped, stay today
                     route_pos[i] = 0
                     state[i] = AT_PLACE
@@ -335,18 +342,19 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     if phase == 2:
         # tomorrow's mobile list: today's and the travellers (both in creation order, an agent
         # may be in both), less those now resting at a sampled place and those gone
-        a = 0
-        b = 0
+        next_mobile = 0
+        next_traveller = 0
         kept = 0
-        while a < n_mobile or b < n_travellers:
-            if b >= n_travellers or (a < n_mobile and mobile[a] < travellers[b]):
-                i = mobile[a]
-                a += 1
+        while next_mobile < n_mobile or next_traveller < n_travellers:
+            if next_traveller >= n_travellers or (
+                    next_mobile < n_mobile and mobile[next_mobile] < travellers[next_traveller]):
+                i = mobile[next_mobile]
+                next_mobile += 1
             else:
-                i = travellers[b]
-                b += 1
-                if a < n_mobile and mobile[a] == i:
-                    a += 1
+                i = travellers[next_traveller]
+                next_traveller += 1
+                if next_mobile < n_mobile and mobile[next_mobile] == i:
+                    next_mobile += 1
             st = state[i]
             if st == ON_LINK or st == AT_PLACE_PLANNED or (st == AT_PLACE and not sampled[where[i]]):
                 chosen[kept] = i

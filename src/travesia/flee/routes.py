@@ -17,15 +17,18 @@ import numpy as np
 from .settings import FleeSettings
 from .world import FleeWorld
 
+NO_PLACE = np.iinfo(np.uint64).max  # padding of a route's places
+
 
 @dataclass
 class RouteTable:
-    start: np.ndarray   # (places + 1,) CSR offsets into the rows below
-    nodes: np.ndarray   # (routes, width) int64 places after the origin, -1 padded
-    length: np.ndarray  # (routes,) int64 number of places in `nodes`
-    end: np.ndarray     # (routes,) int64 last place
+    # Indices are unsigned, as in world.py (no negative-index check in the kernel)
+    start: np.ndarray   # (places + 1,) uint64 CSR offsets into the rows below
+    nodes: np.ndarray   # (routes, width) uint64 places after the origin (padding: NO_PLACE)
+    length: np.ndarray  # (routes,) uint64 number of places in `nodes`
+    end: np.ndarray     # (routes,) uint64 last place
     km: np.ndarray      # (routes,) float64 length of the path
-    first_link: np.ndarray  # (routes,) int64 the link the path leaves its origin by
+    first_link: np.ndarray  # (routes,) uint64 the link the path leaves its origin by
 
     @property
     def width(self) -> int:
@@ -69,12 +72,12 @@ def enumerate_routes(world: FleeWorld, link_open: np.ndarray, awareness_level: i
     longest = max((len(path) for found in per_place for path, _, _ in found), default=1)
     width = max(width or 1, longest)
     total = sum(len(f) for f in per_place)
-    nodes = np.full((total, width), -1, np.int64)
-    length = np.zeros(total, np.int64)
-    end = np.zeros(total, np.int64)
+    nodes = np.full((total, width), NO_PLACE, np.uint64)
+    length = np.zeros(total, np.uint64)
+    end = np.zeros(total, np.uint64)
     dist = np.zeros(total)
-    first_link = np.zeros(total, np.int64)
-    start = np.zeros(n + 1, np.int64)
+    first_link = np.zeros(total, np.uint64)
+    start = np.zeros(n + 1, np.uint64)
     r = 0
     for p, found in enumerate(per_place):
         start[p] = r

@@ -122,8 +122,9 @@ def compile_world(case: FleeCase, cfg: FleeSettings | None = None) -> FleeWorld:
 
     r = case.routes
     m = len(r.src)
-    link_src = np.empty(2 * m, np.int64)
-    link_dst = np.empty(2 * m, np.int64)
+    # Index arrays are unsigned: numba indexes with an unsigned value without a negative-index check
+    link_src = np.empty(2 * m, np.uint64)
+    link_dst = np.empty(2 * m, np.uint64)
     link_src[0::2], link_dst[0::2] = r.src, r.dst
     link_src[1::2], link_dst[1::2] = r.dst, r.src
     link_km = np.repeat(r.distance_km, 2)
@@ -131,14 +132,14 @@ def compile_world(case: FleeCase, cfg: FleeSettings | None = None) -> FleeWorld:
                           "max_move_speed")
     walk = _attr_numbers(r.attributes.get("walk_probability", []), m, 0.0, case, "routes.csv", "walk_probability")
     order = np.argsort(link_src, kind="stable")
-    adj_start = np.zeros(n + 1, np.int64)
+    adj_start = np.zeros(n + 1, np.uint64)
     np.add.at(adj_start, link_src + 1, 1)
-    adj_start = np.cumsum(adj_start)
+    adj_start = np.cumsum(adj_start, dtype=np.uint64)
     initial = PlaceState(movechance, camp, idp, town, conflict, np.full(n, -1, np.int64), pop.astype(float))
     return FleeWorld(
         names=list(loc.name), country=list(loc.country), foreign=foreign, forward=forward, marker=marker,
         capacity=capacity, capacity_per_day=per_day, deactivation_probability=deact, initial=initial,
         link_src=link_src, link_dst=link_dst, link_km=link_km, link_speed=np.repeat(speed, 2),
-        link_walk_probability=np.repeat(walk, 2), adj_start=adj_start, adj_link=order.astype(np.int64),
+        link_walk_probability=np.repeat(walk, 2), adj_start=adj_start, adj_link=order.astype(np.uint64),
         initial_camps=[i for i in range(n) if camp[i]],
     )
