@@ -5,6 +5,7 @@ mobile list, kept up to date day by day) must stay what a scan from scratch woul
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from test_flee_kit import write_case
 
 from travesia.flee import kernels
@@ -47,6 +48,32 @@ def test_leavers_of_a_camp_follow_one_trial_per_agent(tmp_path):
     everyone = np.concatenate(leavers)
     assert abs(len(everyone) - 1000) < 4 * 31.5
     assert abs(everyone.mean() - 4999.5) < 400
+
+
+@pytest.mark.parametrize("chance", [0.5, 0.05])
+def test_leavers_of_a_town_follow_one_trial_per_agent(tmp_path, chance):
+    """10,000 agents at town T, one day, 10 seeds: Binomial(100,000, chance) leavers in all
+    (tolerance 4 sd), spread evenly over the agents (mean creation index 4,999.5, tolerance
+    4 sd of the mean of that many distinct indices). 0.5 is drawn agent by agent, 0.05 as gaps
+    between departures (kernels.PER_AGENT_MIN_MOVECHANCE lies between): both must give the law."""
+    assert 0.05 < kernels.PER_AGENT_MIN_MOVECHANCE <= 0.5
+    case = camp_and_town(tmp_path)
+    cfg = FleeSettings(default_movechance=chance, max_move_speed=1.0, avoid_short_stints=False,
+                       insert_day0=False)
+    leavers = []
+    for seed in range(10):
+        sim = FleeSimulation(case, seed=seed, cfg=cfg)
+        t = sim.world.names.index("T")
+        sim.add_agents(np.full(10_000, t, dtype=np.int64))
+        assert not sim.sampled_places()[t]
+        sim.scores_today(0)
+        sim.move()
+        leavers.append(np.flatnonzero(sim.agents.state[:10_000] == ON_LINK))
+        assert sim.place_count[t] == 10_000 - len(leavers[-1])
+    everyone = np.concatenate(leavers)
+    expected, sd = 100_000 * chance, np.sqrt(100_000 * chance * (1 - chance))
+    assert abs(len(everyone) - expected) < 4 * sd
+    assert abs(everyone.mean() - 4999.5) < 4 * 2887 / np.sqrt(expected)
 
 
 def test_the_mobile_list_stays_what_a_scan_gives(tmp_path):

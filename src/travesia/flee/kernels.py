@@ -29,6 +29,9 @@ from .agents import AT_PLACE, AT_PLACE_PLANNED, CHOSEN, GONE, ON_LINK
 # every agent resting there (camps: 0.001 by default). Visiting costs ~4 ns an agent a day; the
 # draw costs ~n x move chance tries a day.
 SAMPLED_MAX_MOVECHANCE = 0.01
+# At a place whose move chance is at least this, each agent's trial is one draw (~1.5 ns); below
+# it, the place draws the gap to its next departure instead (a log, ~15 ns, per departure).
+PER_AGENT_MIN_MOVECHANCE = 0.1
 
 _SHIFT_A = np.uint64(17)
 _ROTATE = np.uint64(45)
@@ -92,13 +95,30 @@ def cap_multiplier(count: float, capacity: float, buffer: float) -> float:
 def trials_to_success(u, scale):
     """Geometric draw: number of Bernoulli(p) trials up to and including the first success, from
     a uniform `u` and scale = 1 / -log(1 - p) (0 when p = 1, -1 when p = 0: never). A place's
-    move-chance trials are drawn this way, as gaps between departures (`countdown`): the same
-    law as one trial per agent, with one draw per departure instead of one per agent."""
+    move-chance trials are drawn this way when the chance is small (below
+    PER_AGENT_MIN_MOVECHANCE), as gaps between departures (`countdown`): the same law as one
+    trial per agent, with one draw per departure instead of one per agent."""
     if scale < 0.0:
         return 1 << 62
     if scale == 0.0:
         return 1
     return 1 + int(-np.log(1.0 - u) * scale)
+
+
+@njit(cache=True, inline="always")
+def move_trial(chance, scale, countdown, s0, s1, s2, s3):
+    """One agent's move-chance trial at a place of move `chance` (gap `scale` as in
+    trials_to_success, and the place's `countdown` of agents to its next departure):
+    (leaves, the countdown after, the generator's state)."""
+    if chance >= PER_AGENT_MIN_MOVECHANCE:
+        if chance >= 1.0:
+            return True, countdown, s0, s1, s2, s3
+        u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+        return u < chance, countdown, s0, s1, s2, s3
+    if countdown > 1:
+        return False, countdown - 1, s0, s1, s2, s3
+    u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+    return True, trials_to_success(u, scale), s0, s1, s2, s3
 
 
 @njit(cache=True)
@@ -123,7 +143,7 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     scalars only. The arguments are those of kernels.move_day."""
     (state, where, dist_on_link, recent, recent_day, places_travelled,
      route, route_len, route_pos, travellers, mobile, mobile_len, chosen) = agents
-    gap_scale, town, camp, capacity, place_count, countdown, sampled, planned_at = places
+    chance, gap_scale, town, camp, capacity, place_count, countdown, sampled, planned_at = places
     link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
     r_start, r_nodes, r_len, r_end, r_first, r_base, r_wpow, scratch = routes
     buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop = rules
@@ -135,10 +155,11 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     n_mobile = mobile_len[0]
     n_chosen = 0
     if phase == 1:
-        # each scanned place's first gap of the day
+        # each place's first gap of the day (where trials are drawn as gaps)
         for q in range(len(gap_scale)):
-            u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-            countdown[q] = trials_to_success(u, gap_scale[q])
+            if chance[q] < PER_AGENT_MIN_MOVECHANCE:
+                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                countdown[q] = trials_to_success(u, gap_scale[q])
         # who leaves the sampled places: agents resting there are those counted there less
         # those with a plan (all of them in the mobile list)
         planned_at[:] = 0
@@ -191,11 +212,10 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                 st = state[i]
                 if st == AT_PLACE:
                     p = where[i]
-                    countdown[p] -= 1
-                    if countdown[p] > 0:
+                    leaves, countdown[p], s0, s1, s2, s3 = move_trial(
+                        chance[p], gap_scale[p], countdown[p], s0, s1, s2, s3)
+                    if not leaves:
                         continue
-                    u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                    countdown[p] = trials_to_success(u, gap_scale[p])
                 elif st == ON_LINK:
                     travellers[m] = i
                     m += 1
@@ -322,14 +342,10 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
             # (recent + moved / max) / 2 < 0.5, without a division
             force = avoid_short_stints and recent[i] * max_move_speed + moved_km < max_move_speed
             if route_pos[i] < route_len[i] or (force and town[p]):
-                code = 1
+                leaving = True
             else:
-                countdown[p] -= 1
-                code = 2 if countdown[p] <= 0 else 0
-            if code == 2:
-                u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                countdown[p] = trials_to_success(u, gap_scale[p])
-            leaving = code > 0
+                leaving, countdown[p], s0, s1, s2, s3 = move_trial(
+                    chance[p], gap_scale[p], countdown[p], s0, s1, s2, s3)
             if not leaving:
                 break
         if phase == 2:  # Flee's recent_travel_distance at the end of today
@@ -380,7 +396,7 @@ def rebuild_mobile(n, state, where, sampled, mobile, mobile_len):
 @njit(cache=True)
 def move_day(day, n, seed_state, agents, places, links, routes, rules):
     """Both passes of a day (one call from Python instead of two). The state comes as tuples:
-    agents = AgentArrays.kernel_arrays(); places = (gap_scale, town, camp, capacity, place_count,
+    agents = AgentArrays.kernel_arrays(); places = (movechance, gap_scale, town, camp, capacity, place_count,
     countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
     adj_link); routes = (start, nodes, length, end, first_link, base weight, weight ** power,
     scratch); rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed,

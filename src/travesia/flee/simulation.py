@@ -312,7 +312,7 @@ class FleeSimulation:
         kernels.move_day(
             self.day, a.n, self.move_state if seed_state is None else seed_state,
             a.kernel_arrays(),
-            (self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown, sampled,
+            (s.movechance, self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown, sampled,
              self.planned_at),
             (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
              self.link_count, w.adj_start, w.adj_link),
