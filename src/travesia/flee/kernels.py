@@ -42,6 +42,7 @@ _INV_2_53 = 1.0 / 9007199254740992.0
 # Indices in the kernel are unsigned (agents.INDEX, world.py, routes.py): numba indexes with a
 # signed integer through a negative-index check, ~15% of the kernel's time when measured. Signed
 # and unsigned 64-bit integers mix into a float64 in numba, hence these typed constants.
+_ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 _NO_LINK = np.uint64(np.iinfo(np.uint64).max)
 
@@ -205,7 +206,7 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
             if next_chosen < n_chosen and (next_mobile >= n_mobile or chosen[next_chosen] < mobile[next_mobile]):
                 i = chosen[next_chosen]
                 next_chosen += 1
-                state[i] = AT_PLACE
+                st = AT_PLACE
             else:
                 i = mobile[next_mobile]
                 next_mobile += 1
@@ -225,19 +226,28 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
             leaving = True  # chosen, AT_PLACE on its move chance, or AT_PLACE_PLANNED
         else:
             i = travellers[j]
+            st = ON_LINK
             leaving = False
+        # The agent's fields live in locals until it stops for the day: numba's arrays may alias
+        # for all LLVM knows, so it would reload each one after every store to any array.
+        w = np.uint64(where[i])
+        dist = np.float64(dist_on_link[i])
+        rpos = np.uint64(route_pos[i])
+        rlen = np.uint64(route_len[i])
+        travelled = places_travelled[i]
+        rec = np.float64(recent[i])
+        if phase == 2:
             # recent-travel memory as of the end of yesterday (halved each day without travel)
             gap = day - 1 - recent_day[i]
             if gap > 0:
-                recent[i] = recent[i] * 0.5 ** gap if gap < 60 else 0.0
-            recent_day[i] = day - 1
-        while leaving or state[i] == ON_LINK:
+                rec = rec * 0.5 ** gap if gap < 60 else 0.0
+        while leaving or st == ON_LINK:
             if leaving:
                 # -- departure: choose a route if none is held, step onto its next link
                 leaving = False
-                p = where[i]
+                p = w
                 k = _NO_LINK
-                if route_pos[i] >= route_len[i]:
+                if rpos >= rlen:
                     # one weighted draw over the candidate routes of p (uniform when all weigh 0);
                     # a route whose end camp is past its buffer is weighed afresh
                     a = r_start[p]
@@ -271,44 +281,44 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                             if target < acc:
                                 break
                             r += _ONE
-                    hops = r_len[r]
-                    for h in range(hops):
+                    rlen = r_len[r]
+                    for h in range(rlen):
                         route[i, h] = r_nodes[r, h]
-                    route_len[i] = hops
-                    route_pos[i] = 0
+                    rpos = _ZERO
+                    dest = r_end[r]
                     k = r_first[r]  # routes are enumerated over open links only
                 else:  # a planned route goes on (past a marker): the next open link to its next place
-                    nxt = route[i, route_pos[i]]
+                    nxt = route[i, rpos]
                     for c in range(adj_start[p], adj_start[p + _ONE]):
                         kk = adj_link[c]
                         if link_dst[kk] == nxt and link_open[kk]:
                             k = kk
                             break
-                dest = route[i, route_len[i] - 1]
+                    dest = np.uint64(route[i, rlen - _ONE])
                 if k == _NO_LINK or (camp[dest] and cap_multiplier(place_count[dest], capacity[dest], buffer) < 0.5):
-                    route_len[i] = 0  # next link closed or end camp full: plan dropped, stay today
-                    route_pos[i] = 0
-                    state[i] = AT_PLACE
+                    rlen = _ZERO  # next link closed or end camp full: plan dropped, stay today
+                    rpos = _ZERO
+                    st = AT_PLACE
                     break
-                route_pos[i] += 1
-                if route_pos[i] >= route_len[i]:
-                    route_len[i] = 0
-                    route_pos[i] = 0
+                rpos += _ONE
+                if rpos >= rlen:
+                    rlen = _ZERO
+                    rpos = _ZERO
                 place_count[p] -= 1
                 link_count[k] += 1
-                where[i] = k
-                state[i] = ON_LINK
-                dist_on_link[i] = 0.0
+                w = k
+                st = ON_LINK
+                dist = 0.0
                 if phase == 1:
                     travellers[m] = i
                     m += 1
                     break
-            if state[i] != ON_LINK:
+            if st != ON_LINK:
                 break
             # -- travel on the link
-            k = where[i]
+            k = w
             speed = link_speed[k]
-            if start_on_foot and places_travelled[i] == 1:
+            if start_on_foot and travelled == 1:
                 speed = max_walk_speed
             if link_walk[k] > 0.0:
                 u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
@@ -317,39 +327,45 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
             avail = speed if fresh_hop else speed * (1.0 - day_used)
             if avail <= 0.0:
                 break
-            remaining = link_km[k] - dist_on_link[i]
+            remaining = link_km[k] - dist
             if avail <= remaining:  # still on the link at the end of the day
-                dist_on_link[i] += avail
+                dist += avail
                 moved_km += avail
                 day_used = 1.0
                 break
             day_used += remaining / speed
             moved_km += remaining
-            if places_travelled[i] < 255:
-                places_travelled[i] += 1
+            if travelled < 255:
+                travelled += 1
             link_count[k] -= 1
-            state[i] = AT_PLACE_PLANNED if route_pos[i] < route_len[i] else AT_PLACE
-            dist_on_link[i] = 0.0
+            st = AT_PLACE_PLANNED if rpos < rlen else AT_PLACE
+            dist = 0.0
             if not link_open[k]:  # link closed while on it: back where it started
-                where[i] = link_src[k]
-                place_count[link_src[k]] += 1
+                w = link_src[k]
+                place_count[w] += 1
                 break
             p = link_dst[k]
-            where[i] = p
+            w = p
             place_count[p] += 1
             if day_used >= 1.0:
                 break
             # (recent + moved / max) / 2 < 0.5, without a division
-            force = avoid_short_stints and recent[i] * max_move_speed + moved_km < max_move_speed
-            if route_pos[i] < route_len[i] or (force and town[p]):
+            force = avoid_short_stints and rec * max_move_speed + moved_km < max_move_speed
+            if rpos < rlen or (force and town[p]):
                 leaving = True
             else:
                 leaving, countdown[p], s0, s1, s2, s3 = move_trial(
                     chance[p], gap_scale[p], countdown[p], s0, s1, s2, s3)
             if not leaving:
                 break
+        state[i] = st
+        where[i] = w
+        dist_on_link[i] = dist
+        route_pos[i] = rpos
+        route_len[i] = rlen
+        places_travelled[i] = travelled
         if phase == 2:  # Flee's recent_travel_distance at the end of today
-            recent[i] = (recent[i] + moved_km / max_move_speed) / 2.0
+            recent[i] = (rec + moved_km / max_move_speed) / 2.0
             recent_day[i] = day
     seed_state[0] = s0
     seed_state[1] = s1
