@@ -7,6 +7,7 @@ object."""
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 # `state` of an agent: what pass 1 needs to know from one byte (kernels.move_pass)
 GONE = 0             # taken out by a sink camp
@@ -86,21 +87,11 @@ class AgentArrays:
         if k == 0:
             return
         self._grow(self.n + k)
-        new = np.arange(self.n, self.n + k, dtype=INDEX)
-        if sampled is not None:
-            new = new[~sampled[places]]
-        m = int(self.mobile_len[0])
-        self.mobile[m: m + len(new)] = new
-        self.mobile_len[0] = m + len(new)
-        s = slice(self.n, self.n + k)
-        self.state[s] = AT_PLACE
-        self.where[s] = places
-        self.dist_on_link[s] = 0.0
-        self.recent[s] = 0.0
-        self.recent_day[s] = -1
-        self.places_travelled[s] = 1
-        self.route_len[s] = 0
-        self.route_pos[s] = 0
+        if sampled is None:
+            sampled = np.zeros(int(places.max()) + 1, dtype=np.bool_)
+        _append(self.n, places, sampled, self.state, self.where, self.dist_on_link, self.recent,
+                self.recent_day, self.places_travelled, self.route_len, self.route_pos, self.mobile,
+                self.mobile_len)
         self.n += k
 
     def kernel_arrays(self) -> tuple:
@@ -108,3 +99,26 @@ class AgentArrays:
         return (self.state, self.where, self.dist_on_link, self.recent, self.recent_day,
                 self.places_travelled, self.route, self.route_len, self.route_pos, self.travellers,
                 self.mobile, self.mobile_len, self.scratch)
+
+
+@njit(cache=True)
+def _append(n, places, sampled, state, where, dist_on_link, recent, recent_day, places_travelled,
+            route_len, route_pos, mobile, mobile_len):
+    """AgentArrays.add's work in one compiled call (spawning adds agents every day: a dozen
+    numpy calls cost more than the loop)."""
+    m = mobile_len[0]
+    for j in range(len(places)):
+        i = n + j
+        p = places[j]
+        state[i] = AT_PLACE
+        where[i] = p
+        dist_on_link[i] = 0.0
+        recent[i] = 0.0
+        recent_day[i] = -1
+        places_travelled[i] = 1
+        route_len[i] = 0
+        route_pos[i] = 0
+        if not sampled[p]:
+            mobile[m] = i
+            m += 1
+    mobile_len[0] = m

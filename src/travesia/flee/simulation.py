@@ -66,12 +66,11 @@ class FleeSimulation:
         self.agent_steps = 0
         self.day = 0
         self._name_index = {n: i for i, n in enumerate(w.names)}
-        if case.conflicts is not None:
-            self._conflict_cols = np.array([self._name_index[n] for n in case.conflict_names], dtype=np.int64)
+        self._conflict_events = self._conflict_calendar()
         self.camps = list(w.initial_camps)
         self._increase = self._daily_increase()
         self._score_key = None
-        self._decay: tuple[int, np.ndarray] | None = None
+        self._decay: tuple[int, int, np.ndarray] | None = None  # (from day, until day, decay)
         self._day_key: tuple | None = None
         self._sampled_key: bytes | None = None
         self.planned_at = np.zeros(len(w.names), dtype=np.int64)  # kernel scratch
@@ -109,28 +108,39 @@ class FleeSimulation:
         return self.agents.n - self.removed
 
     # 1 -------------------------------------------------------------------------
-    def conflicts_today(self, t: int) -> None:
-        s, cfg = self.state, self.cfg
-        if self.case.conflicts is None:
-            for i, kind in enumerate(self.case.locations.location_type):
-                if "conflict" in kind and self.case.locations.conflict_date[i] == t:
-                    self._start_conflict(i, 1.0, t)
-            return
-        today = self.case.conflicts[t]
+    def _conflict_calendar(self) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The days on which a conflict starts or ends: {day: (places starting, their intensity,
+        places ending)}, from conflicts.csv, else from the conflict dates of locations.csv."""
+        case = self.case
+        if case.conflicts is None:
+            loc = case.locations
+            events: dict[int, list[int]] = {}
+            for i, kind in enumerate(loc.location_type):
+                if "conflict" in kind:
+                    events.setdefault(int(loc.conflict_date[i]), []).append(i)
+            return {t: (np.array(ps, dtype=np.int64), np.ones(len(ps)), np.zeros(0, np.int64))
+                    for t, ps in events.items()}
+        cols = np.array([self._name_index[n] for n in case.conflict_names], dtype=np.int64)
+        today = case.conflicts
+        before = np.vstack([np.zeros((1, today.shape[1])), today[:-1]])
         on = today > 1e-6
-        if t == 0:
-            starting, ending = on, np.zeros_like(on)
-        else:
-            before = self.case.conflicts[t - 1]
-            # Flee ends a conflict only when yesterday's intensity was exactly 1.
-            starting, ending = on & (before < 1e-6), ~on & (before == 1.0)
-        for j in np.flatnonzero(starting):
-            self._start_conflict(self._conflict_cols[j], today[j], t)
-        if ending.any():
-            p = self._conflict_cols[ending]
-            s.movechance[p] = cfg.default_movechance
-            s.conflict[p] = -1.0
-            s.town[p] = True
+        # Flee ends a conflict only when yesterday's intensity was exactly 1.
+        starting, ending = on & (before < 1e-6), ~on & (before == 1.0)
+        days = np.flatnonzero(starting.any(axis=1) | ending.any(axis=1))
+        return {int(t): (cols[starting[t]], today[t, starting[t]], cols[ending[t]]) for t in days}
+
+    def conflicts_today(self, t: int) -> None:
+        events = self._conflict_events.get(t)
+        if events is None:
+            return
+        starting, intensity, ending = events
+        for p, x in zip(starting, intensity):
+            self._start_conflict(p, x, t)
+        if len(ending):
+            s = self.state
+            s.movechance[ending] = self.cfg.default_movechance
+            s.conflict[ending] = -1.0
+            s.town[ending] = True
 
     def _start_conflict(self, p: int, intensity: float, t: int) -> None:
         s = self.state
@@ -157,16 +167,19 @@ class FleeSimulation:
 
     def decay_today(self, t: int) -> np.ndarray:
         """Per place: conflict_spawn_decay stepped every interval days since its conflict began
-        (kept for the day: spawning and scores both read it)."""
-        if self._decay is not None and self._decay[0] == t:
-            return self._decay[1]
-        seq = self._decay_steps
+        (time_of_conflict is -1 where none began). Kept until the next day a step changes or a
+        conflict starts: spawning and scores both read it every day."""
+        if self._decay is not None and self._decay[0] <= t < self._decay[1]:
+            return self._decay[2]
+        seq, toc = self._decay_steps, self.state.time_of_conflict
         if not len(seq):
-            decay = np.ones(len(self.state.pop))
+            decay, until = np.ones(len(toc)), np.iinfo(np.int64).max
         else:
-            steps = (t - self.state.time_of_conflict) // self.cfg.conflict_spawn_decay_interval
+            interval = self.cfg.conflict_spawn_decay_interval
+            steps = (t - toc) // interval
             decay = seq[np.minimum(np.maximum(steps, 0), len(seq) - 1)]
-        self._decay = (t, decay)
+            until = int((toc + (steps + 1) * interval).min())
+        self._decay = (t, until, decay)
         return decay
 
     def spawn_weights(self, t: int) -> np.ndarray:
