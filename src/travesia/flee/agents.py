@@ -61,7 +61,8 @@ class AgentArrays:
     def on_link(self) -> np.ndarray:
         return self.state == ON_LINK
 
-    def _grow(self, need: int) -> None:
+    def reserve(self, need: int) -> None:
+        """Room for `need` agents (grown geometrically)."""
         cap = self.capacity
         if need <= cap:
             return
@@ -80,18 +81,23 @@ class AgentArrays:
         self.mobile = mobile
         self.scratch = np.zeros(new, dtype=INDEX)
 
-    def add(self, places: np.ndarray, sampled: np.ndarray | None = None) -> None:
+    def add(self, places: np.ndarray, sampled: np.ndarray | None = None,
+            place_count: np.ndarray | None = None) -> None:
         """Append one agent at each of `places` (place indices), in that order; those not at a
-        `sampled` place (a boolean per place) join the mobile list."""
+        `sampled` place (a boolean per place) join the mobile list. Each is counted into
+        `place_count` (people per place) when given."""
         k = len(places)
         if k == 0:
             return
-        self._grow(self.n + k)
+        self.reserve(self.n + k)
+        places_seen = int(places.max()) + 1
         if sampled is None:
-            sampled = np.zeros(int(places.max()) + 1, dtype=np.bool_)
-        _append(self.n, places, sampled, self.state, self.where, self.dist_on_link, self.recent,
-                self.recent_day, self.places_travelled, self.route_len, self.route_pos, self.mobile,
-                self.mobile_len)
+            sampled = np.zeros(places_seen, dtype=np.bool_)
+        if place_count is None:
+            place_count = np.zeros(places_seen, dtype=np.int64)
+        append_agents(self.n, places, sampled, place_count, self.state, self.where, self.dist_on_link,
+                self.recent, self.recent_day, self.places_travelled, self.route_len, self.route_pos,
+                self.mobile, self.mobile_len)
         self.n += k
 
     def kernel_arrays(self) -> tuple:
@@ -102,14 +108,16 @@ class AgentArrays:
 
 
 @njit(cache=True)
-def _append(n, places, sampled, state, where, dist_on_link, recent, recent_day, places_travelled,
-            route_len, route_pos, mobile, mobile_len):
-    """AgentArrays.add's work in one compiled call (spawning adds agents every day: a dozen
-    numpy calls cost more than the loop)."""
+def append_agents(n, places, sampled, place_count, state, where, dist_on_link, recent, recent_day,
+                  places_travelled, route_len, route_pos, mobile, mobile_len):
+    """Agents n, n+1, ... at `places`, counted into place_count; those not at a sampled place
+    join the mobile list. The arrays must have room (AgentArrays.reserve). Compiled: spawning
+    adds agents every day, and a dozen numpy calls cost more than the loop."""
     m = mobile_len[0]
     for j in range(len(places)):
         i = n + j
         p = places[j]
+        place_count[p] += 1
         state[i] = AT_PLACE
         where[i] = p
         dist_on_link[i] = 0.0

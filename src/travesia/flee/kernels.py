@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .agents import AT_PLACE, AT_PLACE_PLANNED, CHOSEN, GONE, ON_LINK
+from .agents import AT_PLACE, AT_PLACE_PLANNED, CHOSEN, GONE, ON_LINK, append_agents
 
 # A place whose move chance is at most this has its leavers drawn rather than found by visiting
 # every agent resting there (camps: 0.001 by default). Visiting costs ~4 ns an agent a day; the
@@ -410,13 +410,22 @@ def rebuild_mobile(n, state, where, sampled, mobile, mobile_len):
 
 
 @njit(cache=True)
-def move_day(day, n, seed_state, agents, places, links, routes, rules):
-    """Both passes of a day (one call from Python instead of two). The state comes as tuples:
+def move_day(day, n, seed_state, new_agents, agents, places, links, routes, rules):
+    """Today's spawned agents join (new_agents[q] at place q, in place order, after the n there
+    are), then both passes run. One call a day from Python: Python code that runs after this
+    kernel finds its caches cold, and each numpy call then costs ~5-10 us. The state comes as tuples:
     agents = AgentArrays.kernel_arrays(); places = (movechance, gap_scale, town, camp, capacity, place_count,
     countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
     adj_link); routes = (start, nodes, length, end, first_link, base weight, weight ** power,
     scratch); rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed,
     start_on_foot, avoid_short_stints, fresh_hop); seed_state is the generator's uint64[4]."""
+    if new_agents.sum() > 0:
+        (state, where, dist_on_link, recent, recent_day, places_travelled, _, route_len, route_pos,
+         _, mobile, mobile_len, _) = agents
+        spawned = np.repeat(np.arange(len(new_agents)), new_agents)
+        append_agents(n, spawned, places[7], places[5], state, where, dist_on_link, recent, recent_day,
+                      places_travelled, route_len, route_pos, mobile, mobile_len)
+        n += len(spawned)
     m = move_pass(1, day, n, 0, seed_state, agents, places, links, routes, rules)
     move_pass(2, day, n, m, seed_state, agents, places, links, routes, rules)
 

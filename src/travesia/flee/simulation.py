@@ -2,7 +2,8 @@
 
     step(day):
       1. conflicts_today      new conflict zones and their intensities (conflicts.csv)
-      2. spawn_today          new agents from the observed daily increase, debt carried
+      2. spawn_today          new agents from the observed daily increase, debt carried (they
+                              join at the start of 5, in the same compiled call)
       3. closures_today       closures that start or end today
       4. scores_today         place scores, camp capacities, route weights
       5. move                 pass 1 departures, pass 2 travel (numba kernels)
@@ -60,6 +61,9 @@ class FleeSimulation:
         self.scratch = np.zeros(max(1, int(np.diff(full.start).max(initial=1))))
         self.countdown = np.zeros(len(w.names), dtype=np.int64)
         self.agents = AgentArrays(full.width)
+        # today's spawned agents per place: they join at the start of today's move (kernels.move_day)
+        self.new_agents = np.zeros(len(w.names), dtype=np.int64)
+        self.new_agents_total = 0
         self.debt = 0
         self.raw_total = 0           # cumulative observed increase (Flee's "raw UNHCR refugee count")
         self.removed = 0
@@ -71,12 +75,13 @@ class FleeSimulation:
         self._increase = self._daily_increase()
         self._score_key = None
         self._decay: tuple[int, int, np.ndarray] | None = None  # (from day, until day, decay)
+        self._spawn_shares: tuple[tuple, np.ndarray | None] | None = None
+        self._movechance_rules: tuple[bytes, np.ndarray, np.ndarray] | None = None
         self._day_key: tuple | None = None
         self._sampled_key: bytes | None = None
         self.planned_at = np.zeros(len(w.names), dtype=np.int64)  # kernel scratch
         self._decay_steps = np.asarray(self.cfg.conflict_spawn_decay or (), dtype=float)
         self._capacity_grows = bool(np.any(self.world.capacity_per_day != 0))
-        self._gap_scale: tuple[bytes, np.ndarray] | None = None
         if self.cfg.insert_day0:
             self.insert_day0()
 
@@ -89,8 +94,7 @@ class FleeSimulation:
                 self.add_agents(np.full(series.at(0), c, dtype=np.int64))
 
     def add_agents(self, places: np.ndarray) -> None:
-        self.agents.add(places, self.sampled_places())
-        self.place_count += np.bincount(places, minlength=len(self.place_count))
+        self.agents.add(places, self.sampled_places(), self.place_count)
 
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
@@ -187,6 +191,18 @@ class FleeSimulation:
         s = self.state
         return np.where(s.conflict > 0.0, s.pop * s.conflict * self.decay_today(t), 0.0)
 
+    def spawn_shares(self, t: int) -> np.ndarray | None:
+        """spawn_weights as shares of their sum (None when it is 0), kept while the weights'
+        inputs are unchanged: a day's Python runs with cold caches after the move kernel, where
+        each numpy call costs several microseconds."""
+        s = self.state
+        key = (s.conflict.tobytes(), s.pop.tobytes(), self.decay_today(t).tobytes())
+        if self._spawn_shares is None or self._spawn_shares[0] != key:
+            weights = self.spawn_weights(t)
+            total = weights.sum()
+            self._spawn_shares = (key, weights / total if total > 0 else None)
+        return self._spawn_shares[1]
+
     def spawn_today(self, t: int) -> int:
         increase = self.observed_increase(t)
         self.raw_total += increase
@@ -200,17 +216,16 @@ class FleeSimulation:
             self.debt = 0
         if new == 0:
             return 0
-        weights = self.spawn_weights(t)
-        total = weights.sum()
-        if total <= 0:
+        shares = self.spawn_shares(t)
+        if shares is None:
             self.debt += new  # nowhere to spawn today: carried over (Flee stops with an assertion)
             return 0
-        counts = self.rng_spawn.multinomial(new, weights / total)
-        places = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        counts = self.rng_spawn.multinomial(new, shares)
         if self.cfg.take_from_population:
             self.state.pop -= counts
             np.maximum(self.state.pop, 0.0, out=self.state.pop)
-        self.add_agents(places)
+        self.new_agents += counts  # they join at the start of the move, as Flee adds them before it
+        self.new_agents_total += new
         return new
 
     # 3 -------------------------------------------------------------------------
@@ -286,52 +301,63 @@ class FleeSimulation:
             self.scratch = np.zeros(int(counts.max()))
 
     # 5 -------------------------------------------------------------------------
-    def gap_scale(self) -> np.ndarray:
-        """Per place 1 / -log(1 - move chance): turns an Exp(1) draw into the number of agents
-        until the next departure (kernels.trials_to_success); 0 for chance 1, -1 for chance 0.
-        Recomputed only when a move chance has changed."""
+    def _rules_of_movechance(self) -> tuple[np.ndarray, np.ndarray]:
+        """(gap_scale, sampled_places), recomputed only when a move chance has changed."""
         mc = self.state.movechance
         key = mc.tobytes()
-        if self._gap_scale is None or self._gap_scale[0] != key:
+        if self._movechance_rules is None or self._movechance_rules[0] != key:
             with np.errstate(divide="ignore"):
                 scale = np.where(mc >= 1.0, 0.0, -1.0 / np.log1p(-np.minimum(mc, 0.999999999)))
-            self._gap_scale = (key, np.where(mc <= 0.0, -1.0, scale))
-        return self._gap_scale[1]
+            self._movechance_rules = (key, np.where(mc <= 0.0, -1.0, scale), mc <= kernels.SAMPLED_MAX_MOVECHANCE)
+        return self._movechance_rules[1], self._movechance_rules[2]
+
+    def gap_scale(self) -> np.ndarray:
+        """Per place 1 / -log(1 - move chance): turns an Exp(1) draw into the number of agents
+        until the next departure (kernels.trials_to_success); 0 for chance 1, -1 for chance 0."""
+        return self._rules_of_movechance()[0]
 
     def warm_up(self) -> None:
         """Load the compiled kernels (numba's cache) before the clock starts: a move over no agents
         with a throwaway generator, so the run's own agents and streams are untouched."""
-        kept = self.agents, self.place_count, self.link_count
+        kept = self.agents, self.place_count, self.link_count, self.new_agents, self.new_agents_total
         self.agents = AgentArrays(self.agents.route_width)
         self.place_count, self.link_count = np.zeros_like(self.place_count), np.zeros_like(self.link_count)
+        self.new_agents, self.new_agents_total = np.zeros_like(self.new_agents), 0
         try:
             self.move(seed_state=kernels.new_seed_state(0, 0))
             self.end_of_day(rng=np.random.default_rng(0))
         finally:
-            self.agents, self.place_count, self.link_count = kept
+            self.agents, self.place_count, self.link_count, self.new_agents, self.new_agents_total = kept
             self._sampled_key = None  # the first real move lists the mobile afresh
 
     def sampled_places(self) -> np.ndarray:
         """Places whose leavers the kernel draws instead of visiting each agent (camps)."""
-        return self.state.movechance <= kernels.SAMPLED_MAX_MOVECHANCE
+        return self._rules_of_movechance()[1]
 
     def move(self, seed_state: np.ndarray | None = None) -> None:
         a, w, s, r, cfg = self.agents, self.world, self.state, self.routes, self.cfg
-        sampled = self.sampled_places()
+        gap_scale, sampled = self._rules_of_movechance()
         key = sampled.tobytes()
         if key != self._sampled_key:  # a move chance crossed the line: list the mobile afresh
             kernels.rebuild_mobile(a.n, a.state, a.where, sampled, a.mobile, a.mobile_len)
             self._sampled_key = key
+        spawned = self.new_agents_total
+        if spawned:
+            a.reserve(a.n + spawned)
         kernels.move_day(
-            self.day, a.n, self.move_state if seed_state is None else seed_state,
+            self.day, a.n, self.move_state if seed_state is None else seed_state, self.new_agents,
             a.kernel_arrays(),
-            (s.movechance, self.gap_scale(), s.town, s.camp, self.capacity_today, self.place_count, self.countdown, sampled,
+            (s.movechance, gap_scale, s.town, s.camp, self.capacity_today, self.place_count, self.countdown, sampled,
              self.planned_at),
             (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
              self.link_count, w.adj_start, w.adj_link),
             (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow, self.scratch),
             (float(cfg.capacity_buffer), float(cfg.weight_power), float(cfg.max_move_speed),
              float(cfg.max_walk_speed), bool(cfg.start_on_foot), bool(cfg.avoid_short_stints), bool(self.fresh_hop)))
+        if spawned:
+            a.n += spawned
+            self.new_agents[:] = 0
+            self.new_agents_total = 0
 
     # 6 -------------------------------------------------------------------------
     def end_of_day(self, rng: np.random.Generator | None = None) -> None:
