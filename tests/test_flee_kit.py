@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SHARED_FLEE = Path(__file__).resolve().parents[1].parent / "shared" / "flee"
@@ -53,3 +54,23 @@ def write_case(
     if settings is not None:
         (root / "simsetting.yml").write_text(settings)
     return root
+
+
+def check_mobile_list(sim, day: int) -> None:
+    """The kernel's list of agents visited one by one (AgentArrays.mobile) against a scan from
+    scratch (kernels.rebuild_mobile): in creation order, without repeats, holding everyone the
+    scan holds; any other entry is an agent that came to rest at a sampled place (or was taken
+    out) since the last pass 1, which drops such entries."""
+    from travesia.flee import kernels
+    from travesia.flee.agents import AT_PLACE, GONE
+
+    a = sim.agents
+    kept = a.mobile[: a.mobile_len[0]].astype(np.int64)
+    fresh, fresh_len = np.zeros_like(a.mobile), np.zeros(1, np.int64)
+    kernels.rebuild_mobile(a.n, a.state, a.where, sim.sampled_places(), fresh, fresh_len)
+    scan = fresh[: fresh_len[0]].astype(np.int64)
+    assert np.all(np.diff(kept) > 0), f"day {day}: not in creation order, or repeated"
+    assert np.isin(scan, kept).all(), f"day {day}: agents missing from the list"
+    extra = np.setdiff1d(kept, scan)
+    resting = (a.state[extra] == AT_PLACE) & sim.sampled_places()[a.where[extra]]
+    assert np.all(resting | (a.state[extra] == GONE)), f"day {day}: an extra entry is not at rest at a sampled place"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_flee_kit import write_case
+from test_flee_kit import check_mobile_list, write_case
 
 from travesia.flee import kernels
-from travesia.flee.agents import ON_LINK
+from travesia.flee.agents import AT_PLACE_PLANNED, ON_LINK
 from travesia.flee.reader import read_case
 from travesia.flee.settings import FleeSettings
 from travesia.flee.simulation import FleeSimulation
@@ -79,7 +79,7 @@ def test_leavers_of_a_town_follow_one_trial_per_agent(tmp_path, chance):
 def test_the_mobile_list_stays_what_a_scan_gives(tmp_path):
     """60 days of spawning, travel into and out of a camp, and a closure that turns the camp
     into a town for a while (so the set of sampled places changes and back): each day, the list
-    kept from day to day equals the one rebuilt from scratch."""
+    kept from day to day holds what a scan from scratch gives (test_flee_kit.check_mobile_list)."""
     case = camp_and_town(tmp_path)
     cfg = FleeSettings(camp_movechance=0.005)
     sim = FleeSimulation(case, seed=1, cfg=cfg)
@@ -91,8 +91,32 @@ def test_the_mobile_list_stays_what_a_scan_gives(tmp_path):
         if t == 35:
             sim.apply_closure(closure, close=False)
         sim.step()
-        kept = a.mobile[: a.mobile_len[0]].copy()
-        fresh, fresh_len = np.zeros_like(a.mobile), np.zeros(1, np.int64)
-        kernels.rebuild_mobile(a.n, a.state, a.where, sim.sampled_places(), fresh, fresh_len)
-        assert np.array_equal(kept, fresh[: fresh_len[0]]), f"day {t}"
+        check_mobile_list(sim, t)
     assert a.n > 2000 and sim.place_count[sim.world.names.index("C")] > 0
+
+
+def test_plans_through_a_camp_are_not_counted_as_resting_there(tmp_path):
+    """With Flee's hop distance (a hop starts a fresh day's distance) agents can end a day
+    part-way along A-X-C-B, holding a plan at camp C. The next day C's resting agents, among
+    whom its leavers are drawn, exclude them: the kernel counts them (planned_at) whenever a
+    route passes through a sampled place, and only then."""
+    case = read_case(write_case(
+        tmp_path,
+        locations=["A,r,X,0,0,conflict_zone,0,1000", "X,r,X,0,0,town,,", "C,r,Y,0,0,camp,,",
+                   "B,r,Y,0,0,camp,,"],
+        routes=["A,X,100", "X,C,100", "C,B,100"],
+        days=5,
+        counts={"c.csv": ["2020-01-01,1000"]},
+        layout=["total,c.csv"],
+        settings="spawn_rules:\n  sum_from_camps: False\n  insert_day0: False\n"
+                 "move_rules:\n  max_move_speed: 150\n  awareness_level: 3\n  avoid_short_stints: False\n",
+    ))
+    sim = FleeSimulation(case, seed=2, flee_hop_distance=True)
+    c = sim.world.names.index("C")
+    assert sim.passed_through[c] and sim.sampled_places()[c]
+    sim.step()
+    a = sim.agents
+    planned_at_c = int(((a.state[: a.n] == AT_PLACE_PLANNED) & (a.where[: a.n] == c)).sum())
+    assert planned_at_c > 100
+    sim.step()
+    assert sim.planned_at[c] == planned_at_c

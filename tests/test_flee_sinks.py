@@ -4,9 +4,8 @@ deactivation_probability (a named extra column of locations.csv)."""
 from __future__ import annotations
 
 import numpy as np
-from test_flee_kit import write_case
+from test_flee_kit import check_mobile_list, write_case
 
-from travesia.flee import kernels
 from travesia.flee.agents import GONE
 from travesia.flee.reader import read_case
 from travesia.flee.settings import FleeSettings
@@ -56,14 +55,12 @@ def test_without_camps_are_sinks_nobody_is_taken_out(tmp_path):
 
 def test_sinks_keep_the_mobile_list_right(tmp_path):
     """30 days of spawning at A, travel to C and sinks at C (whose leavers are drawn): the list
-    kept from day to day equals a fresh scan, and the counts add up."""
+    kept from day to day holds what a fresh scan gives (test_flee_kit.check_mobile_list), and
+    the counts add up."""
     cfg = FleeSettings(camps_are_sinks=True, camp_movechance=0.005, insert_day0=False)
     sim = FleeSimulation(sink_case(tmp_path), seed=4, cfg=cfg)
-    a = sim.agents
     for t in range(30):
         sim.step()
-        fresh, fresh_len = np.zeros_like(a.mobile), np.zeros(1, np.int64)
-        kernels.rebuild_mobile(a.n, a.state, a.where, sim.sampled_places(), fresh, fresh_len)
-        assert np.array_equal(a.mobile[: a.mobile_len[0]], fresh[: fresh_len[0]]), f"day {t}"
+        check_mobile_list(sim, t)
         assert sim.place_count.sum() + sim.link_count.sum() == sim.agents_present()
     assert sim.removed > 0

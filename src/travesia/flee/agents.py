@@ -1,7 +1,7 @@
 """Agent state of the Flee ruleset: one numpy array per attribute, grown geometrically.
 
-Types are as narrow as the values allow: 36 bytes an agent with awareness_level 1 (20 of state,
-4 per route place, 12 for the kernel's three index lists), against Flee's ~450 per Python
+Types are as narrow as the values allow: 40 bytes an agent with awareness_level 1 (20 of state,
+4 per route place, 16 for the kernel's four index lists), against Flee's ~450 per Python
 object."""
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ class AgentArrays:
         self.route = np.full((capacity, self.route_width), NO_PLACE, dtype=INDEX)
         self.travellers = np.zeros(capacity, dtype=INDEX)  # scratch: today's agents on links
         # The agents pass 1 visits one by one, in creation order: all but those resting at a
-        # sampled place (a camp, whose leavers are drawn at random instead; kernels.move_pass).
+        # sampled place (a camp, whose leavers are drawn at random instead; kernels.move_pass),
+        # and perhaps some who came to rest at one since the last pass 1 (dropped by the next).
         self.mobile = np.zeros(capacity, dtype=INDEX)
         self.mobile_len = np.zeros(1, dtype=np.int64)
         self.scratch = np.zeros(capacity, dtype=INDEX)
+        self.mobile_next = np.zeros(capacity, dtype=INDEX)  # tomorrow's, as the kernel writes it
 
     @property
     def capacity(self) -> int:
@@ -80,6 +82,7 @@ class AgentArrays:
         mobile[: self.mobile_len[0]] = self.mobile[: self.mobile_len[0]]
         self.mobile = mobile
         self.scratch = np.zeros(new, dtype=INDEX)
+        self.mobile_next = np.zeros(new, dtype=INDEX)
 
     def add(self, places: np.ndarray, sampled: np.ndarray | None = None,
             place_count: np.ndarray | None = None) -> None:
@@ -104,7 +107,7 @@ class AgentArrays:
         """The arrays the move kernel takes, in its order (kernels.move_day)."""
         return (self.state, self.where, self.dist_on_link, self.recent, self.recent_day,
                 self.places_travelled, self.route, self.route_len, self.route_pos, self.travellers,
-                self.mobile, self.mobile_len, self.scratch)
+                self.mobile, self.mobile_len, self.scratch, self.mobile_next)
 
 
 @njit(cache=True)

@@ -143,11 +143,12 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     decrefs every array at each use (about a third of the time, measured with perf). Helpers take
     scalars only. The arguments are those of kernels.move_day."""
     (state, where, dist_on_link, recent, recent_day, places_travelled,
-     route, route_len, route_pos, travellers, mobile, mobile_len, chosen) = agents
+     route, route_len, route_pos, travellers, mobile, mobile_len, chosen, mobile_next) = agents
     chance, gap_scale, town, camp, capacity, place_count, countdown, sampled, planned_at = places
     link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
     r_start, r_nodes, r_len, r_end, r_first, r_base, r_wpow, scratch = routes
-    buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop = rules
+    (buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop,
+     plans_pass_sampled) = rules
     s0 = seed_state[0]  # the generator's state lives in registers for the whole pass
     s1 = seed_state[1]
     s2 = seed_state[2]
@@ -162,12 +163,14 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                 u, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                 countdown[q] = trials_to_success(u, gap_scale[q])
         # who leaves the sampled places: agents resting there are those counted there less
-        # those with a plan (all of them in the mobile list)
+        # those with a plan (all of them in the mobile list; none unless a route held
+        # passes through a sampled place)
         planned_at[:] = 0
-        for j in range(n_mobile):
-            i = mobile[j]
-            if state[i] == AT_PLACE_PLANNED and sampled[where[i]]:
-                planned_at[where[i]] += 1
+        if plans_pass_sampled:
+            for j in range(n_mobile):
+                i = mobile[j]
+                if state[i] == AT_PLACE_PLANNED and sampled[where[i]]:
+                    planned_at[where[i]] += 1
         for q in range(len(gap_scale)):
             resting = place_count[q] - planned_at[q]
             if not sampled[q] or resting <= 0 or gap_scale[q] < 0.0:
@@ -195,36 +198,50 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                 if tries_left == 0:
                     raise RuntimeError("flee kernel: fewer agents resting at a sampled place than counted")
         chosen[:n_chosen].sort()
-    count = n_mobile + n_chosen if phase == 1 else n_travellers
     next_mobile = 0
     next_chosen = 0
-    for j in range(count):
+    kept = 0  # phase 1 writes tomorrow's mobile list as it goes (mobile_next)
+    j = -1
+    while True:
+        j += 1
         moved_km = 0.0
         day_used = 0.0
         if phase == 1:
             # merge of the mobile list and the chosen leavers, both in creation order
-            if next_chosen < n_chosen and (next_mobile >= n_mobile or chosen[next_chosen] < mobile[next_mobile]):
+            if next_chosen < n_chosen and (next_mobile >= n_mobile or chosen[next_chosen] <= mobile[next_mobile]):
                 i = chosen[next_chosen]
                 next_chosen += 1
+                if next_mobile < n_mobile and mobile[next_mobile] == i:
+                    next_mobile += 1  # also listed: it came to rest at the camp yesterday
                 st = AT_PLACE
-            else:
+            elif next_mobile < n_mobile:
                 i = mobile[next_mobile]
                 next_mobile += 1
                 st = state[i]
                 if st == AT_PLACE:
                     p = where[i]
+                    if sampled[p]:
+                        continue  # came to rest at a sampled place: drawn with it from now on
                     leaves, countdown[p], s0, s1, s2, s3 = move_trial(
                         chance[p], gap_scale[p], countdown[p], s0, s1, s2, s3)
                     if not leaves:
+                        mobile_next[kept] = i
+                        kept += 1
                         continue
                 elif st == ON_LINK:
                     travellers[m] = i
                     m += 1
+                    mobile_next[kept] = i
+                    kept += 1
                     continue
                 elif st == GONE:
                     continue
+            else:
+                break
             leaving = True  # chosen, AT_PLACE on its move chance, or AT_PLACE_PLANNED
         else:
+            if j >= n_travellers:
+                break
             i = travellers[j]
             st = ON_LINK
             leaving = False
@@ -364,6 +381,9 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
         route_pos[i] = rpos
         route_len[i] = rlen
         places_travelled[i] = travelled
+        if phase == 1 and not (st == AT_PLACE and sampled[w]):
+            mobile_next[kept] = i
+            kept += 1
         if phase == 2:  # Flee's recent_travel_distance at the end of today
             recent[i] = (rec + moved_km / max_move_speed) / 2.0
             recent_day[i] = day
@@ -371,27 +391,11 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     seed_state[1] = s1
     seed_state[2] = s2
     seed_state[3] = s3
-    if phase == 2:
-        # tomorrow's mobile list: today's and the travellers (both in creation order, an agent
-        # may be in both), less those now resting at a sampled place and those gone
-        next_mobile = 0
-        next_traveller = 0
-        kept = 0
-        while next_mobile < n_mobile or next_traveller < n_travellers:
-            if next_traveller >= n_travellers or (
-                    next_mobile < n_mobile and mobile[next_mobile] < travellers[next_traveller]):
-                i = mobile[next_mobile]
-                next_mobile += 1
-            else:
-                i = travellers[next_traveller]
-                next_traveller += 1
-                if next_mobile < n_mobile and mobile[next_mobile] == i:
-                    next_mobile += 1
-            st = state[i]
-            if st == ON_LINK or st == AT_PLACE_PLANNED or (st == AT_PLACE and not sampled[where[i]]):
-                chosen[kept] = i
-                kept += 1
-        mobile[:kept] = chosen[:kept]
+    if phase == 1:
+        # Tomorrow's mobile list: everyone visited today but those now resting at a sampled
+        # place or gone. Those who come to rest at one in pass 2 stay listed until tomorrow's
+        # pass 1 drops them (above): a stale entry costs less than a second merge of the lists.
+        mobile[:kept] = mobile_next[:kept]
         mobile_len[0] = kept
     return m
 
@@ -418,10 +422,11 @@ def move_day(day, n, seed_state, new_agents, agents, places, links, routes, rule
     countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
     adj_link); routes = (start, nodes, length, end, first_link, base weight, weight ** power,
     scratch); rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed,
-    start_on_foot, avoid_short_stints, fresh_hop); seed_state is the generator's uint64[4]."""
+    start_on_foot, avoid_short_stints, fresh_hop, plans_pass_sampled: whether a route an agent
+    may hold passes through a sampled place); seed_state is the generator's uint64[4]."""
     if new_agents.sum() > 0:
         (state, where, dist_on_link, recent, recent_day, places_travelled, _, route_len, route_pos,
-         _, mobile, mobile_len, _) = agents
+         _, mobile, mobile_len, _, _) = agents
         spawned = np.repeat(np.arange(len(new_agents)), new_agents)
         append_agents(n, spawned, places[7], places[5], state, where, dist_on_link, recent, recent_day,
                       places_travelled, route_len, route_pos, mobile, mobile_len)

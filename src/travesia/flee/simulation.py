@@ -55,6 +55,10 @@ class FleeSimulation:
         self.capacity_today = w.capacity.copy()
         full = enumerate_routes(w, self.link_open, self.cfg.awareness_level)
         self.routes: RouteTable = full
+        # places that some route enumerated in this run passes through (not its end): an agent
+        # can hold a plan there (tables change with closures; agents keep the routes they hold)
+        self.passed_through = np.zeros(len(w.names), dtype=np.bool_)
+        self._note_passed_through(full)
         self._routes_key = self.link_open.tobytes()
         self.route_base = np.zeros(len(full.end))
         self.route_wpow = np.zeros(len(full.end))
@@ -288,6 +292,7 @@ class FleeSimulation:
         changed = key != self._routes_key
         if changed:
             self.routes = enumerate_routes(w, self.link_open, cfg.awareness_level, width=self.agents.route_width)
+            self._note_passed_through(self.routes)
             self._routes_key = key
         self.score = score
         score_key = score.tobytes()
@@ -299,6 +304,10 @@ class FleeSimulation:
         counts = np.diff(self.routes.start)
         if len(counts) and counts.max() > len(self.scratch):
             self.scratch = np.zeros(int(counts.max()))
+
+    def _note_passed_through(self, table: RouteTable) -> None:
+        for r in np.flatnonzero(table.length > 1):
+            self.passed_through[table.nodes[r, : int(table.length[r]) - 1].astype(np.int64)] = True
 
     # 5 -------------------------------------------------------------------------
     def _rules_of_movechance(self) -> tuple[np.ndarray, np.ndarray]:
@@ -353,7 +362,8 @@ class FleeSimulation:
              self.link_count, w.adj_start, w.adj_link),
             (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow, self.scratch),
             (float(cfg.capacity_buffer), float(cfg.weight_power), float(cfg.max_move_speed),
-             float(cfg.max_walk_speed), bool(cfg.start_on_foot), bool(cfg.avoid_short_stints), bool(self.fresh_hop)))
+             float(cfg.max_walk_speed), bool(cfg.start_on_foot), bool(cfg.avoid_short_stints), bool(self.fresh_hop),
+             bool((sampled & self.passed_through).any())))
         if spawned:
             a.n += spawned
             self.new_agents[:] = 0
