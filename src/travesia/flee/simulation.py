@@ -44,6 +44,10 @@ class FleeSimulation:
         self.world = world or compile_world(case, self.cfg)
         self.seed = seed
         self.fresh_hop = flee_hop_distance
+        c = self.cfg  # the kernel's rules that stay fixed for the run (kernels.move_day)
+        self._fixed_rules = (float(c.capacity_buffer), float(c.weight_power), float(c.max_move_speed),
+                             float(c.max_walk_speed), bool(c.start_on_foot), bool(c.avoid_short_stints),
+                             bool(flee_hop_distance))
         self.rng_spawn = stream(seed, "spawn")
         self.move_state = kernels.new_seed_state(seed, STREAMS["move"])
         self.rng_sinks = stream(seed, "sinks")
@@ -80,9 +84,9 @@ class FleeSimulation:
         self._score_key = None
         self._decay: tuple[int, int, np.ndarray] | None = None  # (from day, until day, decay)
         self._spawn_shares: tuple[tuple, np.ndarray | None] | None = None
-        self._movechance_rules: tuple[bytes, np.ndarray, np.ndarray] | None = None
+        self._movechance_rules: tuple[bytes, np.ndarray, np.ndarray, bool] | None = None
         self._day_key: tuple | None = None
-        self._sampled_key: bytes | None = None
+        self._sampled_listed: np.ndarray | None = None  # the sampled places the mobile list is for
         self.planned_at = np.zeros(len(w.names), dtype=np.int64)  # kernel scratch
         self._decay_steps = np.asarray(self.cfg.conflict_spawn_decay or (), dtype=float)
         self._capacity_grows = bool(np.any(self.world.capacity_per_day != 0))
@@ -308,17 +312,21 @@ class FleeSimulation:
     def _note_passed_through(self, table: RouteTable) -> None:
         for r in np.flatnonzero(table.length > 1):
             self.passed_through[table.nodes[r, : int(table.length[r]) - 1].astype(np.int64)] = True
+        self._movechance_rules = None
 
     # 5 -------------------------------------------------------------------------
-    def _rules_of_movechance(self) -> tuple[np.ndarray, np.ndarray]:
-        """(gap_scale, sampled_places), recomputed only when a move chance has changed."""
+    def _rules_of_movechance(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(gap_scale, sampled_places, whether a route held may pass through a sampled place),
+        recomputed only when a move chance or the routes have changed."""
         mc = self.state.movechance
         key = mc.tobytes()
         if self._movechance_rules is None or self._movechance_rules[0] != key:
             with np.errstate(divide="ignore"):
                 scale = np.where(mc >= 1.0, 0.0, -1.0 / np.log1p(-np.minimum(mc, 0.999999999)))
-            self._movechance_rules = (key, np.where(mc <= 0.0, -1.0, scale), mc <= kernels.SAMPLED_MAX_MOVECHANCE)
-        return self._movechance_rules[1], self._movechance_rules[2]
+            sampled = mc <= kernels.SAMPLED_MAX_MOVECHANCE
+            self._movechance_rules = (key, np.where(mc <= 0.0, -1.0, scale), sampled,
+                                      bool((sampled & self.passed_through).any()))
+        return self._movechance_rules[1:]
 
     def gap_scale(self) -> np.ndarray:
         """Per place 1 / -log(1 - move chance): turns an Exp(1) draw into the number of agents
@@ -337,19 +345,18 @@ class FleeSimulation:
             self.end_of_day(rng=np.random.default_rng(0))
         finally:
             self.agents, self.place_count, self.link_count, self.new_agents, self.new_agents_total = kept
-            self._sampled_key = None  # the first real move lists the mobile afresh
+            self._sampled_listed = None  # the first real move lists the mobile afresh
 
     def sampled_places(self) -> np.ndarray:
         """Places whose leavers the kernel draws instead of visiting each agent (camps)."""
         return self._rules_of_movechance()[1]
 
     def move(self, seed_state: np.ndarray | None = None) -> None:
-        a, w, s, r, cfg = self.agents, self.world, self.state, self.routes, self.cfg
-        gap_scale, sampled = self._rules_of_movechance()
-        key = sampled.tobytes()
-        if key != self._sampled_key:  # a move chance crossed the line: list the mobile afresh
+        a, w, s, r = self.agents, self.world, self.state, self.routes
+        gap_scale, sampled, plans_pass_sampled = self._rules_of_movechance()
+        if sampled is not self._sampled_listed:  # a move chance crossed the line: list the mobile afresh
             kernels.rebuild_mobile(a.n, a.state, a.where, sampled, a.mobile, a.mobile_len)
-            self._sampled_key = key
+            self._sampled_listed = sampled
         spawned = self.new_agents_total
         if spawned:
             a.reserve(a.n + spawned)
@@ -361,9 +368,7 @@ class FleeSimulation:
             (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
              self.link_count, w.adj_start, w.adj_link),
             (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow, self.scratch),
-            (float(cfg.capacity_buffer), float(cfg.weight_power), float(cfg.max_move_speed),
-             float(cfg.max_walk_speed), bool(cfg.start_on_foot), bool(cfg.avoid_short_stints), bool(self.fresh_hop),
-             bool((sampled & self.passed_through).any())))
+            (*self._fixed_rules, plans_pass_sampled))
         if spawned:
             a.n += spawned
             self.new_agents[:] = 0
