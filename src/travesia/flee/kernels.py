@@ -142,7 +142,8 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     Binomial(agents resting there, move chance), as Flee's one trial per agent would give, and
     that many distinct agents resting there are drawn at random from the whole array (rejection:
     about n x move chance draws a day per place). They are sorted and visited in creation order
-    along with the mobile list (everyone else), so the day's order of events is Flee's.
+    along with the mobile list (everyone else), so the day's order of events is Flee's. Pass 1
+    writes the next day's mobile list as it goes (see the end of this function).
 
     One body for both phases, with the departure rule and the route draw written out in it rather
     than in helpers: a helper that takes arrays, called or even inlined by numba, increfs and
