@@ -6,7 +6,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from test_web_kit import make_run_dir, make_store, web_scenario
+from test_web_kit import scenario_run_and_store
 
 from travesia.cli import main
 
@@ -14,10 +14,7 @@ from travesia.cli import main
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
-    scenario = web_scenario(root / "tiny")
-    run = make_run_dir(scenario, root / "run")
-    store, ensemble_id = make_store(scenario, root / "ens.duckdb", runs=3)
-    return root, scenario, run, store, ensemble_id
+    return root, *scenario_run_and_store(root)
 
 
 def report(*args) -> tuple[int, str]:

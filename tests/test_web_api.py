@@ -6,7 +6,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from test_web_kit import make_run_dir, make_store, web_scenario
+from test_web_kit import make_run_dir, scenario_run_and_store, web_scenario
 
 from travesia.web.app import MAX_BODY_BYTES, create_app
 from travesia.web.sources import build
@@ -15,9 +15,7 @@ from travesia.web.sources import build
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
-    scenario = web_scenario(root / "tiny")
-    run = make_run_dir(scenario, root / "run-a")
-    store, ensemble_id = make_store(scenario, root / "ens.duckdb", runs=3)
+    scenario, run, store, ensemble_id = scenario_run_and_store(root, "run-a")
     view, catalogue = build(str(scenario), store, (run,))
     app = create_app(view, catalogue)
     with TestClient(app) as client:

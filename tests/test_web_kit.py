@@ -65,6 +65,15 @@ def make_store(scenario: Path, path: Path, runs: int = 3) -> tuple[Path, str]:
     return path, plan.ensemble_id
 
 
+def scenario_run_and_store(root: Path, run_name: str = "run") -> tuple[Path, Path, Path, str]:
+    """The tiny web scenario under `root`, one run folder of it and a store with a 3-run ensemble:
+    (scenario, run folder, store, ensemble id)."""
+    scenario = web_scenario(root / "tiny")
+    run = make_run_dir(scenario, root / run_name)
+    store, ensemble_id = make_store(scenario, root / "ens.duckdb", runs=3)
+    return scenario, run, store, ensemble_id
+
+
 # --- the what-if timeline, by hand -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
