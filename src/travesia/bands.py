@@ -99,13 +99,16 @@ def write_bands(bands: list[Band], out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def draw_band(ax, band: Band, colour: str = "#d9534f", label_prefix: str = "") -> None:
-    """A band on an axis: 5–95% light, 25–75% darker, the median as a line."""
+def draw_band(ax, band: Band, colour: str = "#d9534f", label_prefix: str = "", behind: bool = False) -> None:
+    """A band on an axis: 5–95% light, 25–75% darker, the median as a line. `behind`: the shaded
+    bands go under what else is drawn (a run's own areas), the median line over it."""
     dates = np.array(band.dates, dtype="datetime64[D]").astype(object)
+    under, over = ({"zorder": 1}, {"zorder": 3}) if behind else ({}, {})
     ax.fill_between(dates, band.q[0], band.q[4], color=colour, alpha=0.18, lw=0,
-                    label=f"{label_prefix}5–95% of {band.runs} runs")
-    ax.fill_between(dates, band.q[1], band.q[3], color=colour, alpha=0.38, lw=0, label=f"{label_prefix}25–75%")
-    ax.plot(dates, band.q[2], color=colour, lw=1.6, label=f"{label_prefix}median")
+                    label=f"{label_prefix}5–95% of {band.runs} runs", **under)
+    ax.fill_between(dates, band.q[1], band.q[3], color=colour, alpha=0.38, lw=0, label=f"{label_prefix}25–75%",
+                    **under)
+    ax.plot(dates, band.q[2], color=colour, lw=1.6, label=f"{label_prefix}median", **over)
 
 
 def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None = None, events=(),

@@ -58,8 +58,8 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
                   bands: dict | None = None) -> Path:
     """Draw queued and stranded people per crossing; `observations` maps a crossing to a list of
     (date, value, low, high); `bands` maps a crossing to an ensemble's band of people held there
-    (bands.Band), drawn over the run's own stack. Events are numbered on the charts and listed in
-    a key below them."""
+    (bands.Band), drawn behind the run's own stack (its median line in front). Events are
+    numbered on the charts and listed in a key below them."""
     dates = np.array(results.dates, dtype="datetime64[D]").astype(object)
     events = sorted(events, key=lambda ev: ev.date)
     n = len(results.crossing_names)
@@ -73,12 +73,12 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
         c = results.crossing_names.index(name)
         queued, stranded = results.flows["queue"][:, c], results.flows["stranded"][:, c]
         ax.stackplot(dates, stranded, queued, labels=["stranded (refused, waiting)", "queued at a post"],
-                     colors=["#d9534f", "#f0ad4e"], alpha=0.85)
+                     colors=["#d9534f", "#f0ad4e"], alpha=0.85, zorder=2)
         top = max(float((queued + stranded).max()), 1.0)
         if bands and name in bands:
             from .bands import draw_band
 
-            draw_band(ax, bands[name], colour="#3b5b92", label_prefix="ensemble ")
+            draw_band(ax, bands[name], colour="#3b5b92", label_prefix="ensemble ", behind=True)
             top = max(top, float(bands[name].q[4].max()))
         if observations and name in observations:
             obs = observations[name]
