@@ -303,7 +303,7 @@ def score_flee_out(out_csv: Path) -> dict:
     from .flee.scoring import averaged_relative_difference, read_out_csv, score_out_csv
 
     result = score_out_csv(out_csv)
-    _, sim, data = read_out_csv(out_csv)
+    _, _, data = read_out_csv(out_csv)
     carried = np.repeat(data[:1], len(data), axis=0) if len(data) else data
     result["naive_last"] = {"ard": averaged_relative_difference(carried, data)}
     result["naive_zero"] = {"ard": averaged_relative_difference(np.zeros_like(data), data)}

@@ -25,7 +25,7 @@ def giveup_chance(sim) -> np.ndarray:
 
 
 def board_flights(sim, day: int) -> None:
-    a, world = sim.agents, sim.world
+    a = sim.agents
     for flight in sim.policy.flights_today:
         seats = flight.seats
         if flight.crossing >= 0:
