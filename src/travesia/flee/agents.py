@@ -99,8 +99,8 @@ class AgentArrays:
         if place_count is None:
             place_count = np.zeros(places_seen, dtype=np.int64)
         append_agents(self.n, places, sampled, place_count, self.state, self.where, self.dist_on_link,
-                self.recent, self.recent_day, self.places_travelled, self.route_len, self.route_pos,
-                self.mobile, self.mobile_len)
+                      self.recent, self.recent_day, self.places_travelled, self.route_len, self.route_pos,
+                      self.mobile, self.mobile_len)
         self.n += k
 
     def kernel_arrays(self) -> tuple:

@@ -39,15 +39,15 @@ _ROTATE_BACK = np.uint64(64 - 45)
 _TO_53_BITS = np.uint64(11)
 _INV_2_53 = 1.0 / 9007199254740992.0
 
-# Indices in the kernel are unsigned (agents.INDEX, world.py, routes.py): numba indexes with a
-# signed integer through a negative-index check, ~15% of the kernel's time when measured. Signed
-# and unsigned 64-bit integers mix into a float64 in numba, hence these typed constants.
 # The move kernels never meet a NaN or an infinity (speeds are checked above 0 before any
 # division, draws are below 1 before a log), so LLVM may drop the NaN branches of float
 # comparisons; rounding is untouched (no reassociation, no fused multiply-add), so a run is the
 # same bit for bit. ~10% of the kernel's time.
 NO_NAN_OR_INF = {"nnan", "ninf", "nsz"}
 
+# Indices in the kernel are unsigned (agents.INDEX, world.py, routes.py): numba indexes with a
+# signed integer through a negative-index check, ~15% of the kernel's time when measured. Signed
+# and unsigned 64-bit integers mix into a float64 in numba, hence these typed constants.
 _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 _NO_LINK = np.uint64(np.iinfo(np.uint64).max)
@@ -434,8 +434,9 @@ def move_day(day, n, seed_state, new_agents, agents, places, links, routes, rule
     if new_agents.sum() > 0:
         (state, where, dist_on_link, recent, recent_day, places_travelled, _, route_len, route_pos,
          _, mobile, mobile_len, _, _) = agents
+        place_count, sampled = places[5], places[7]
         spawned = np.repeat(np.arange(len(new_agents)), new_agents)
-        append_agents(n, spawned, places[7], places[5], state, where, dist_on_link, recent, recent_day,
+        append_agents(n, spawned, sampled, place_count, state, where, dist_on_link, recent, recent_day,
                       places_travelled, route_len, route_pos, mobile, mobile_len)
         n += len(spawned)
     m = move_pass(1, day, n, 0, seed_state, agents, places, links, routes, rules)

@@ -43,7 +43,6 @@ class FleeSimulation:
         self.cfg = cfg or case.settings
         self.world = world or compile_world(case, self.cfg)
         self.seed = seed
-        self.fresh_hop = flee_hop_distance
         c = self.cfg  # the kernel's rules that stay fixed for the run (kernels.move_day)
         self._fixed_rules = (float(c.capacity_buffer), float(c.weight_power), float(c.max_move_speed),
                              float(c.max_walk_speed), bool(c.start_on_foot), bool(c.avoid_short_stints),
@@ -71,7 +70,6 @@ class FleeSimulation:
         self.agents = AgentArrays(full.width)
         # today's spawned agents per place: they join at the start of today's move (kernels.move_day)
         self.new_agents = np.zeros(len(w.names), dtype=np.int64)
-        self.new_agents_total = 0
         self.debt = 0
         self.raw_total = 0           # cumulative observed increase (Flee's "raw UNHCR refugee count")
         self.removed = 0
@@ -233,7 +231,6 @@ class FleeSimulation:
             self.state.pop -= counts
             np.maximum(self.state.pop, 0.0, out=self.state.pop)
         self.new_agents += counts  # they join at the start of the move, as Flee adds them before it
-        self.new_agents_total += new
         return new
 
     # 3 -------------------------------------------------------------------------
@@ -316,8 +313,10 @@ class FleeSimulation:
 
     # 5 -------------------------------------------------------------------------
     def _rules_of_movechance(self) -> tuple[np.ndarray, np.ndarray, bool]:
-        """(gap_scale, sampled_places, whether a route held may pass through a sampled place),
-        recomputed only when a move chance or the routes have changed."""
+        """(gap scale, sampled places, whether a route held may pass through a sampled place),
+        recomputed only when a move chance or the routes have changed. The gap scale per place is
+        1 / -log(1 - move chance): it turns an Exp(1) draw into the number of agents until the
+        next departure (kernels.trials_to_success); 0 for chance 1, -1 for chance 0."""
         mc = self.state.movechance
         key = mc.tobytes()
         if self._movechance_rules is None or self._movechance_rules[0] != key:
@@ -328,23 +327,18 @@ class FleeSimulation:
                                       bool((sampled & self.passed_through).any()))
         return self._movechance_rules[1:]
 
-    def gap_scale(self) -> np.ndarray:
-        """Per place 1 / -log(1 - move chance): turns an Exp(1) draw into the number of agents
-        until the next departure (kernels.trials_to_success); 0 for chance 1, -1 for chance 0."""
-        return self._rules_of_movechance()[0]
-
     def warm_up(self) -> None:
         """Load the compiled kernels (numba's cache) before the clock starts: a move over no agents
         with a throwaway generator, so the run's own agents and streams are untouched."""
-        kept = self.agents, self.place_count, self.link_count, self.new_agents, self.new_agents_total
+        kept = self.agents, self.place_count, self.link_count, self.new_agents
         self.agents = AgentArrays(self.agents.route_width)
         self.place_count, self.link_count = np.zeros_like(self.place_count), np.zeros_like(self.link_count)
-        self.new_agents, self.new_agents_total = np.zeros_like(self.new_agents), 0
+        self.new_agents = np.zeros_like(self.new_agents)
         try:
             self.move(seed_state=kernels.new_seed_state(0, 0))
             self.end_of_day(rng=np.random.default_rng(0))
         finally:
-            self.agents, self.place_count, self.link_count, self.new_agents, self.new_agents_total = kept
+            self.agents, self.place_count, self.link_count, self.new_agents = kept
             self._sampled_listed = None  # the first real move lists the mobile afresh
 
     def sampled_places(self) -> np.ndarray:
@@ -354,10 +348,10 @@ class FleeSimulation:
     def move(self, seed_state: np.ndarray | None = None) -> None:
         a, w, s, r = self.agents, self.world, self.state, self.routes
         gap_scale, sampled, plans_pass_sampled = self._rules_of_movechance()
-        if sampled is not self._sampled_listed:  # a move chance crossed the line: list the mobile afresh
+        if sampled is not self._sampled_listed:  # recomputed (a move chance changed): list the mobile afresh
             kernels.rebuild_mobile(a.n, a.state, a.where, sampled, a.mobile, a.mobile_len)
             self._sampled_listed = sampled
-        spawned = self.new_agents_total
+        spawned = int(self.new_agents.sum())
         if spawned:
             a.reserve(a.n + spawned)
         kernels.move_day(
@@ -372,7 +366,6 @@ class FleeSimulation:
         if spawned:
             a.n += spawned
             self.new_agents[:] = 0
-            self.new_agents_total = 0
 
     # 6 -------------------------------------------------------------------------
     def end_of_day(self, rng: np.random.Generator | None = None) -> None:
