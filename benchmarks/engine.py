@@ -35,7 +35,8 @@ def current_rss_bytes() -> int:
 
 
 def synthetic_world(places: int = 50, crossings: int = 4, seed: int = 0):
-    from travesia.world import DOC_BIT, World, rule_mask, shortest_paths
+    from travesia.admission import Vocabulary
+    from travesia.world import World, shortest_paths
 
     rng = np.random.default_rng(seed)
     P = places + 2 * crossings + crossings          # cities, posts, destinations
@@ -61,7 +62,8 @@ def synthetic_world(places: int = 50, crossings: int = 4, seed: int = 0):
     place_country[dest] = 1
     settled = np.zeros((P, 2, 2), dtype=np.int64)
     settled[:places] = 1000
-    masks = np.array([0, DOC_BIT["passport"] | DOC_BIT["visa"]], dtype=np.int8)
+    vocab = Vocabulary()
+    masks = np.array([0, vocab.mask_of(["passport", "visa"])], dtype=np.uint16)
     return World(
         name="synthetic", start=__import__("datetime").date(2026, 1, 1), days=10_000,
         place_names=[f"p{i}" for i in range(P)], place_country=place_country,
@@ -71,9 +73,10 @@ def synthetic_world(places: int = 50, crossings: int = 4, seed: int = 0):
         entry_post=entry_post.astype(np.int16), return_place=np.zeros(crossings, dtype=np.int16),
         destination=dest.astype(np.int16), strip_km=np.ones(crossings),
         exit_capacity=np.full(crossings, 2000.0), entry_capacity=np.full(crossings, 2000.0),
-        exit_rule=np.full(crossings, rule_mask("any")), entry_rule=np.full(crossings, rule_mask("national;visa")),
+        exit_rule=[vocab.parse("any")] * crossings, entry_rule=[vocab.parse("national;visa")] * crossings,
+        return_rule=[vocab.parse("any")] * crossings,
         nationalities=["A", "B"], nat_country=np.array([-1, -1], dtype=np.int16), statuses=["regular", "irregular"],
-        settled=settled, doc_masks=masks, doc_shares=np.full((2, 2, 2), 0.5),
+        settled=settled, trait_masks=masks, trait_shares=np.full((2, 2, 2), 0.5), vocabulary=vocab,
     )
 
 
@@ -96,7 +99,7 @@ def bench_size(agents: int, days: int) -> dict:
     crossing = rng.integers(0, C, agents)
     sim.agents.add(agents, state=TRAVELLING, place=rng.integers(0, 50, agents), target=world.exit_post[crossing],
                    crossing=crossing, nat=rng.integers(0, 2, agents), status=1,
-                   docs=world.doc_masks[rng.integers(0, 2, agents)], since=0)
+                   traits=world.trait_masks[rng.integers(0, 2, agents)], since=0)
     started = time.perf_counter()
     sim.run()
     wall = time.perf_counter() - started

@@ -59,7 +59,7 @@ def test_nobody_without_a_permit_is_admitted_when_permits_are_required(tmp_path)
     sim = sim_for(folder, seed=3)
     sim.step(0)
     a = sim.agents
-    visa = (a.view("docs") & 2) != 0
+    visa = (a.view("traits") & sim.world.vocabulary.bit("visa")) != 0
     assert sim.flows["entries"][0, 0] == np.count_nonzero(visa) > 200
     assert sim.flows["refused"][0, 0] == np.count_nonzero(~visa)
     # everyone who got in holds a visa; everyone stranded lacks one

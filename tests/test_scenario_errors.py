@@ -86,7 +86,7 @@ CASES = {
         ["scenario.yaml", "timeline[0].seats", "greater than or equal to 0"]),
     "bad admission rule": (
         lambda f: edit(f / "crossings.csv", ",any,any,", ",any,passports,"),
-        ["crossings.csv", "row 2", "field 'entry_admits'", "unknown document 'passports'"]),
+        ["crossings.csv", "row 2", "field 'entry_admits'", "unknown name 'passports'"]),
     "unknown parameter": (
         lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["parameters"].update({"speed": 3})),
         ["scenario.yaml", "parameters.speed", "unknown parameter"]),

@@ -218,7 +218,7 @@ def test_bad_requests_get_a_clear_4xx(served, path, status, words):
     (b'{"baseline": "run-run-a", "deadline": "2025-01-01"}', 422, "deadline"),
     (b'{"baseline": "run-run-a", "deadline": "soon"}', 422, "deadline"),
     (b'{"baseline": "run-run-a", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "gold"}]}', 422,
-     "unknown document 'gold'"),
+     "unknown name 'gold'"),
     (b'{"baseline": "run-run-a", "flight": [{"from": "A", "date": "2026-01-02", "seats": 1, "nationality": "Mars"}]}',
      422, "no nationality"),
     (b'{"baseline": "run-run-a", "rm": "-rf"}', 422, "rm"),

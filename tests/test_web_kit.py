@@ -112,7 +112,7 @@ def test_corridor_and_flight_are_added(tiny):
     ({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": -1}]}, "capacity.0.per_day"),
     ({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": 1e9}]}, "capacity.0.per_day"),
     ({"baseline": "b", "seeds": 99}, "seeds"),
-    ({"baseline": "b", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "bribe"}]}, "admission.0.admits"),
+    ({"baseline": "b", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "visa+"}]}, "admission.0.admits"),
     ({"baseline": "b", "lever": 1}, "lever"),
 ])
 def test_levers_out_of_range_name_their_field(body, field):
@@ -126,6 +126,7 @@ def test_levers_out_of_range_name_their_field(body, field):
     ({"baseline": "b", "corridor": [{"crossing": "X-Y", "date": "2027-01-01", "days": 1, "per_day": 1}]},
      "corridor.0.date"),
     ({"baseline": "b", "flight": [{"from": "Atlantis", "date": "2026-01-02", "seats": 1}]}, "flight.0.from"),
+    ({"baseline": "b", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "bribe"}]}, "admission.0.admits"),
 ])
 def test_levers_naming_unknown_things_are_refused(tiny, body, field):
     with pytest.raises(ScenarioError) as exc:

@@ -69,18 +69,30 @@ class Parameters(BaseModel):
                     "(admission, capacity, emergency, troops, corridor) that public news closes at once.",
     )
     belief_update_rate: float = Field(
-        default=0.5, gt=0, le=1,
-        description="Share of the gap between belief and news closed per day of news.",
+        default=0.5, ge=0, le=1,
+        description="Share of the gap between belief and news closed per day of news (0: news is ignored).",
     )
     # model.md §4 Travel
     speed_km_per_day: float = Field(default=900.0, gt=0, description="Road speed by bus, km per day.")
+    walk_km_per_day: float = Field(
+        default=20.0, gt=0,
+        description="Walking distance per day on the strip between the posts (model.md §5): a strip of "
+                    "strip_km takes strip_km // walk_km_per_day whole days.",
+    )
     # model.md §6 Stranded choices
     giveup_rate_per_day: float = Field(
-        default=0.10, ge=0, le=1, description="Daily chance that a stranded person gives up and goes back.",
+        default=0.10, ge=0, le=1,
+        description="Daily chance that a stranded person gives up and goes back, with nobody posted.",
+    )
+    giveup_max_per_day: float = Field(
+        default=0.5, ge=0, lt=1,
+        description="Limit of the daily give-up chance as soldiers and police grow without bound (below 1: "
+                    "some always wait another day).",
     )
     giveup_per_100_personnel: float = Field(
-        default=0.10, ge=0,
-        description="Added daily give-up chance per 100 soldiers and police posted at the crossing.",
+        default=0.5, ge=0,
+        description="How fast personnel raise the give-up chance towards its limit: the gap closes by "
+                    "1 - exp(-this x personnel / 100).",
     )
     irregular_attempt_rate_per_day: float = Field(
         default=0.5, ge=0, le=1, description="Daily chance that a stranded person tries to cross at night.",

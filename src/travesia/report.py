@@ -24,7 +24,7 @@ import numpy as np
 
 from . import __version__
 from .bands import Band, draw_band
-from .needs import needs_for
+from .needs import WATER_L_PER_PERSON_DAY, needs_at_peak
 from .plot import EVENT_COLOURS
 
 COUNTRIES = Path(__file__).resolve().parent / "web" / "static" / "vendor" / "countries-110m.geojson"
@@ -140,12 +140,11 @@ def needs_rows(ds) -> list[dict]:
     for p, name in enumerate(ds.place_names):
         if held[:, p].max() < 0.5:
             continue
-        t = int(np.argmax(held[:, p]))
-        need = needs_for(round(float(held[t, p])))
+        t, need = needs_at_peak(held[:, p])
         person_days = float(held[:, p].sum())
         rows.append({"place": name, "peak_date": ds.dates[t].isoformat(), **need,
                      "days_with_people": int((held[:, p] >= 0.5).sum()), "person_days": person_days,
-                     "water_litres_total": person_days * 15.0})
+                     "water_litres_total": person_days * WATER_L_PER_PERSON_DAY})
     return rows
 
 

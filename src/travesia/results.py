@@ -13,13 +13,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import __version__
-from .needs import needs_for
+from .needs import days_held, needs_at_peak, needs_on
 
 # states of people in the daily table (settled are counts per cell; the rest are agents or totals)
 STATE_COLUMNS = ["settled", "travelling", "queued", "stranded", "onward", "returning", "sheltered",
                  "arrived", "flown"]
 # per crossing and day: flows during the day, and levels at its end
-CROSSING_FLOWS = ["departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up", "flown"]
+# night crossings: attempts = irregular (got through) + irregular_caught (held and returned to the line);
+# return_refused: people on the strip who wanted to go back but whom the exit post did not let in
+CROSSING_FLOWS = ["departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up", "flown",
+                  "irregular_attempts", "irregular_caught", "return_refused"]
 CROSSING_LEVELS = ["queue", "stranded", "sheltered"]
 
 
@@ -94,17 +97,16 @@ class Results:
     def needs_table(self) -> pa.Table:
         """Daily needs where people are held (queued, stranded, sheltered), by the Sphere standards.
 
-        The first 7 days a place holds people count as "first days" (one toilet per 50, not 20).
+        The first days a place holds people count as "first days" (needs.py: one toilet per 50, not 20).
         """
         held_cols = [STATE_COLUMNS.index(s) for s in ("queued", "stranded", "sheltered")]
         held = self.counts[:, :, held_cols].sum(axis=2)           # [T, P]
         rows: dict[str, list] = {k: [] for k in ("date", "place", "people", "water_litres_per_day",
                                                  "food_kcal_per_day", "covered_shelter_m2", "toilets")}
-        days_held = np.zeros(held.shape[1], dtype=int)
+        run = days_held(held)
         for t, date in enumerate(self.dates):
-            days_held = np.where(held[t] > 0, days_held + 1, 0)
             for p in np.flatnonzero(held[t]):
-                need = needs_for(int(held[t, p]), first_days=days_held[p] <= 7)
+                need = needs_on(int(held[t, p]), int(run[t, p]))
                 rows["date"].append(date)
                 rows["place"].append(self.place_names[p])
                 for k in list(rows)[2:]:
@@ -124,7 +126,7 @@ class Results:
                 "peak_stranded": peak,
                 "peak_date": self.dates[peak_day].isoformat() if peak else None,
                 "days_with_half_peak_or_more": int(len(above)),
-                "needs_at_peak": needs_for(peak, first_days=True),
+                "needs_at_peak": needs_at_peak(held)[1],
                 "totals": {k: int(self.flows[k][:, c].sum()) for k in CROSSING_FLOWS},
             }
         return {
@@ -137,7 +139,7 @@ class Results:
             "final": {s: int(self.counts[-1, :, i].sum()) for i, s in enumerate(STATE_COLUMNS)},
             "crossings": crossings,
             "needs_standard": "Sphere 2018: 15 L water, 2,100 kcal, 3.5 m2 covered space per person per day; "
-                              "1 toilet per 50 people in the first days (per 20 later)",
+                              "1 toilet per 50 people in a place's first 7 days of holding people (per 20 later)",
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,

@@ -195,7 +195,7 @@ def comparable(observations: list[Observation], crossings: list[str], start: dt.
 # --- reading runs and stores ----------------------------------------------------------------------
 
 MODEL_MEASURES = {"stranded", "queue", "exits", "entries", "refused", "irregular", "departures", "corridor",
-                  "gave_up", "flown", "sheltered"}
+                  "gave_up", "flown", "sheltered", "irregular_attempts", "irregular_caught", "return_refused"}
 
 
 def samples_from_results(results_list, observations: list[Observation]) -> list[np.ndarray]:

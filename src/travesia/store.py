@@ -49,9 +49,12 @@ CREATE TABLE IF NOT EXISTS crossings (
     run_id VARCHAR, date DATE, crossing VARCHAR, queue BIGINT, exits BIGINT, entries BIGINT,
     refused BIGINT, irregular BIGINT, departures BIGINT, corridor BIGINT, gave_up BIGINT, flown BIGINT,
     stranded BIGINT, sheltered BIGINT);
+ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_attempts BIGINT DEFAULT 0;
+ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_caught BIGINT DEFAULT 0;
+ALTER TABLE crossings ADD COLUMN IF NOT EXISTS return_refused BIGINT DEFAULT 0;
 """
 CROSSING_COLUMNS = ["queue", "exits", "entries", "refused", "irregular", "departures", "corridor", "gave_up",
-                    "flown", "stranded", "sheltered"]
+                    "flown", "stranded", "sheltered", "irregular_attempts", "irregular_caught", "return_refused"]
 
 
 def run_id_of(scenario_hash: str, parameters_json: str, seed: int, days: int | None) -> str:

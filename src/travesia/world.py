@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .admission import STATUSES, Rule, Vocabulary
 from .scenario.load import Scenario
-from .scenario.schema import DOCUMENTS, STATUSES, check_rule, split_ids
-
-# Document bits held by a person; NATIONAL is a rule bit only (it follows from nationality).
-DOC_BIT = {name: 1 << i for i, name in enumerate(DOCUMENTS)}
-NATIONAL_BIT = 1 << len(DOCUMENTS)
-RULE_ANY = -1
-
-
-def rule_mask(rule: str) -> int:
-    parts = check_rule(rule)
-    if parts == ["any"]:
-        return RULE_ANY
-    mask = 0
-    for part in parts:
-        mask |= NATIONAL_BIT if part == "national" else DOC_BIT[part]
-    return mask
-
-
-def rule_text(mask: int) -> str:
-    if mask == RULE_ANY:
-        return "any"
-    names = [d for d, bit in DOC_BIT.items() if mask & bit]
-    return ";".join((["national"] if mask & NATIONAL_BIT else []) + names)
+from .scenario.schema import split_ids
 
 
 @dataclass
 class World:
     """Everything the engine needs, as arrays indexed by place (P), crossing (C), nationality (N),
-    status (S) and document set (K)."""
+    status (S) and trait set (K: a combination of documents and demographic groups)."""
 
     name: str
     start: dt.date
@@ -58,14 +37,16 @@ class World:
     strip_km: np.ndarray
     exit_capacity: np.ndarray        # [C] people per day (float: capacities may be fractional)
     entry_capacity: np.ndarray
-    exit_rule: np.ndarray            # [C] rule masks
-    entry_rule: np.ndarray
+    exit_rule: list[Rule]            # [C] admission rules (admission.py)
+    entry_rule: list[Rule]
+    return_rule: list[Rule]          # who the exit post lets back in from the strip
     nationalities: list[str]
     nat_country: np.ndarray          # [N] index into countries, -1 if not a country of the network
     statuses: list[str]
     settled: np.ndarray              # [P, N, S] int64
-    doc_masks: np.ndarray            # [K] int8
-    doc_shares: np.ndarray           # [N, S, K]
+    trait_masks: np.ndarray          # [K] uint16 bits of vocabulary.traits
+    trait_shares: np.ndarray         # [N, S, K] documents x groups, drawn independently
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     @property
     def population(self) -> int:
@@ -118,20 +99,12 @@ def compile_world(scenario: Scenario) -> World:
     for p in scenario.population:
         settled[index[p.place], nindex[p.nationality], STATUSES.index(p.status)] += p.people
 
-    masks: list[int] = []
-    for d in scenario.documents:
-        m = 0 if d.documents == "none" else sum(DOC_BIT[x] for x in split_ids(d.documents))
-        if m not in masks:
-            masks.append(m)
-    if 0 not in masks:
-        masks.insert(0, 0)
-    shares = np.zeros((len(nationalities), len(STATUSES), len(masks)))
-    for d in scenario.documents:
-        m = 0 if d.documents == "none" else sum(DOC_BIT[x] for x in split_ids(d.documents))
-        shares[nindex[d.nationality], STATUSES.index(d.status), masks.index(m)] += d.share
-    # a (nationality, status) with no documents row holds none
-    empty = shares.sum(axis=2) == 0
-    shares[empty, masks.index(0)] = 1.0
+    vocab = scenario.vocabulary
+    doc_masks, doc_shares = _mask_shares(scenario.documents, "documents", vocab, nindex)
+    group_masks, group_shares = _mask_shares(scenario.groups, "groups", vocab, nindex)
+    # documents and groups are drawn independently: the joint is their product
+    masks = (doc_masks[:, None] | group_masks[None, :]).ravel()
+    shares = (doc_shares[:, :, :, None] * group_shares[:, :, None, :]).reshape(len(nationalities), len(STATUSES), -1)
 
     return World(
         name=scenario.name, start=scenario.spec.start, days=scenario.days,
@@ -144,13 +117,29 @@ def compile_world(scenario: Scenario) -> World:
         entry_post=np.array([index[c.entry_post] for c in xs], dtype=np.int16),
         return_place=np.array([index[c.return_place] for c in xs], dtype=np.int16),
         destination=np.array([index[c.destination] for c in xs], dtype=np.int16),
-        strip_km=np.array([c.strip_km for c in xs]),
+        strip_km=np.array([c.strip_km for c in xs], dtype=float),
         exit_capacity=np.array([c.exit_capacity_per_day for c in xs], dtype=float),
         entry_capacity=np.array([c.entry_capacity_per_day for c in xs], dtype=float),
-        exit_rule=np.array([rule_mask(c.exit_admits) for c in xs], dtype=np.int64),
-        entry_rule=np.array([rule_mask(c.entry_admits) for c in xs], dtype=np.int64),
+        exit_rule=[vocab.parse(c.exit_admits) for c in xs],
+        entry_rule=[vocab.parse(c.entry_admits) for c in xs],
+        return_rule=[vocab.parse(c.return_admits) for c in xs],
         nationalities=nationalities,
         nat_country=np.array([cindex.get(n, -1) for n in nationalities], dtype=np.int16),
         statuses=list(STATUSES), settled=settled,
-        doc_masks=np.array(masks, dtype=np.int8), doc_shares=shares,
+        trait_masks=masks.astype(np.uint16), trait_shares=shares, vocabulary=vocab,
     )
+
+
+def _mask_shares(rows, column: str, vocab, nindex: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct trait masks of a shares table and their shares [N, S, K]; a (nationality, status)
+    without rows holds none of them."""
+    def mask_of(value: str) -> int:
+        return 0 if value == "none" else vocab.mask_of(split_ids(value))
+
+    masks = [0] + sorted({mask_of(getattr(r, column)) for r in rows} - {0})
+    shares = np.zeros((len(nindex), len(STATUSES), len(masks)))
+    for r in rows:
+        if r.nationality in nindex:
+            shares[nindex[r.nationality], STATUSES.index(r.status), masks.index(mask_of(getattr(r, column)))] += r.share
+    shares[shares.sum(axis=2) == 0, 0] = 1.0
+    return np.array(masks, dtype=np.int64), shares

@@ -24,7 +24,7 @@ FIELDS = {
     "crossing": np.int8,     # crossing chosen, -1 for none
     "nat": np.int8,          # nationality index
     "status": np.int8,       # legal status index
-    "docs": np.int8,         # document bits held
+    "traits": np.uint16,     # bits of the documents held and demographic groups (admission.py)
     "since": np.int16,       # day the agent entered its current queue or state (first come, first served)
 }
 BYTES_PER_AGENT = sum(np.dtype(t).itemsize for t in FIELDS.values())

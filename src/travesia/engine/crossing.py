@@ -1,25 +1,24 @@
-"""Phase 5, crossing: exit post then entry post, each with a daily capacity, an admission rule on
-documents, and a first-come, first-served queue; refused people are stranded (model.md §5)."""
+"""Phase 5, crossing: exit post, the walk along the strip between the posts, then entry post; each
+post has a daily capacity, an admission rule and a first-come, first-served queue; refused people
+are stranded (model.md §5)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..world import DOC_BIT, NATIONAL_BIT, RULE_ANY
+from ..admission import Rule
 from .agents import ONWARD, QUEUED_ENTRY, QUEUED_EXIT, STRANDED
 from .tally import select_states
 
-DOC_BITS = sum(DOC_BIT.values())
 
-
-def admissible(docs: np.ndarray, nat: np.ndarray, rule: int, post_country: int, nat_country: np.ndarray) -> np.ndarray:
-    """Whether each person's documents (or nationality) satisfy an admission rule."""
-    if rule == RULE_ANY:
-        return np.ones(len(docs), dtype=bool)
-    ok = (docs.astype(np.int64) & (rule & DOC_BITS)) != 0
-    if rule & NATIONAL_BIT:
-        ok |= nat_country[nat] == post_country
-    return ok
+def admits(sim, rule: Rule, post_place: int, who: np.ndarray) -> np.ndarray:
+    """Whether each agent in `who` passes `rule` at the post `post_place`."""
+    if rule.admits_everyone:
+        return np.ones(len(who), dtype=bool)
+    a, world = sim.agents, sim.world
+    nat = a.view("nat")[who]
+    national = world.nat_country[nat] == world.place_country[post_place]
+    return rule.admits(a.view("traits")[who], a.view("status")[who], national)
 
 
 def first_come(indices: np.ndarray, since: np.ndarray) -> np.ndarray:
@@ -37,11 +36,16 @@ def processed_today(sim, c: int, post: str) -> int:
     return n
 
 
+def strip_walk_days(sim, c: int) -> int:
+    """Whole days spent walking the strip between the posts (0 when it is walked within the day)."""
+    return int(sim.world.strip_km[c] // sim.params.walk_km_per_day)
+
+
 def cross(sim, day: int) -> np.ndarray:
     """Process the queues of every crossing; return the agents held at crossings (for phase 6)."""
     world, policy, a = sim.world, sim.policy, sim.agents
     state, since = a.view("state"), a.view("since")
-    docs, nat, status, place = a.view("docs"), a.view("nat"), a.view("status"), a.view("place")
+    nat, status, place = a.view("nat"), a.view("status"), a.view("place")
     flows = sim.flows
     # one pass over all agents; the rest works on those at a crossing
     held = select_states(state, QUEUED_EXIT, QUEUED_ENTRY, STRANDED)
@@ -61,30 +65,29 @@ def cross(sim, day: int) -> np.ndarray:
             stuck = at_c[(state[at_c] == STRANDED) & (place[at_c] == post_place)]
             if len(stuck) == 0:
                 continue
-            ok = admissible(docs[stuck], nat[stuck], rule, world.place_country[post_place], world.nat_country)
+            ok = admits(sim, rule, post_place, stuck)
             if post == "entry" and corridor_left > 0:
                 rest = first_come(stuck[~ok], since)[:corridor_left]
                 ok[np.isin(stuck, rest)] = True
             state[stuck[ok]] = queue_state
 
-        # exit post
+        # exit post; those who pass walk the strip and reach the entry queue `walk` days later
         queue = first_come(at_c[state[at_c] == QUEUED_EXIT], since)
         served = queue[: processed_today(sim, c, "exit")]
         if len(served):
-            ok = admissible(docs[served], nat[served], policy.exit_rule[c], world.place_country[exit_post],
-                            world.nat_country)
+            ok = admits(sim, policy.exit_rule[c], exit_post, served)
             passed, refused = served[ok], served[~ok]
-            state[passed], place[passed], since[passed] = QUEUED_ENTRY, entry_post, day
+            state[passed], place[passed], since[passed] = QUEUED_ENTRY, entry_post, day + strip_walk_days(sim, c)
             state[refused], since[refused] = STRANDED, day
             flows["exits"][day, c] += len(passed)
             flows["refused"][day, c] += len(refused)
 
-        # entry post
-        queue = first_come(at_c[state[at_c] == QUEUED_ENTRY], since)
+        # entry post: those still on the strip (joined in the future) wait for tomorrow
+        waiting = at_c[(state[at_c] == QUEUED_ENTRY) & (since[at_c] <= day)]
+        queue = first_come(waiting, since)
         served = queue[: processed_today(sim, c, "entry")]
         if len(served):
-            ok = admissible(docs[served], nat[served], policy.entry_rule[c], world.place_country[entry_post],
-                            world.nat_country)
+            ok = admits(sim, policy.entry_rule[c], entry_post, served)
             if corridor_left > 0:
                 extra = np.flatnonzero(~ok)[:corridor_left]
                 ok[extra] = True

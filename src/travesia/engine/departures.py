@@ -62,9 +62,9 @@ def choose_exit(sim, day: int, considering: np.ndarray) -> None:
         counts = rng.multinomial(considering[pl, n, s], prob[pl, n, s])
         for c in np.flatnonzero(counts[:C]):
             k = int(counts[c])
-            docs = np.repeat(world.doc_masks, rng.multinomial(k, world.doc_shares[n, s]))
-            rng.shuffle(docs)
+            traits = np.repeat(world.trait_masks, rng.multinomial(k, world.trait_shares[n, s]))
+            rng.shuffle(traits)
             sim.agents.add(k, state=TRAVELLING, place=pl, target=world.exit_post[c], crossing=c,
-                           nat=n, status=s, docs=docs, since=day)
+                           nat=n, status=s, traits=traits, since=day)
             sim.settled[pl, n, s] -= k
             sim.flows["departures"][day, c] += k

@@ -14,7 +14,7 @@ from ..world import World
 from .agents import (
     FREE, ONWARD, QUEUED_ENTRY, QUEUED_EXIT, RETURNING, SHELTERED, STRANDED, TRAVELLING, Agents,
 )
-from .crossing import admissible, cross
+from .crossing import cross
 from .departures import choose_exit, depart
 from .stranded import giveup_chance, night_crossing_success, stranded_choices
 from .timeline import PolicyState, apply_timeline, compile_timeline
@@ -126,19 +126,17 @@ class Simulation:
         night = p.irregular_attempt_rate_per_day * night_crossing_success(self, day)
         give = giveup_chance(self)
         eventually = night / np.maximum(night + (1 - night) * give, 1e-12)
+        traits = world.trait_masks[:, None, None]                                   # [K, 1, 1]
+        status = np.arange(S)[None, None, :]                                        # [1, 1, S]
         belief = np.zeros((C, N, S))
         for c in range(C):
-            for n in range(N):
-                nat = np.array([n])
-                ok = 1.0
-                for rule, post in ((self.policy.exit_rule[c], world.exit_post[c]),
-                                   (self.policy.entry_rule[c], world.entry_post[c])):
-                    per_doc = np.array([admissible(np.array([m]), nat, rule, world.place_country[post],
-                                                   world.nat_country)[0] for m in world.doc_masks])
-                    ok = ok * per_doc
-                for s in range(S):
-                    admitted = float(world.doc_shares[n, s] @ ok)
-                    belief[c, n, s] = admitted + (1 - admitted) * eventually[c]
+            ok = np.ones((len(traits), N, S), dtype=bool)
+            for rule, post in ((self.policy.exit_rule[c], world.exit_post[c]),
+                               (self.policy.entry_rule[c], world.entry_post[c])):
+                national = (world.nat_country == world.place_country[post])[None, :, None]   # [1, N, 1]
+                ok &= rule.admits(traits, status, national)
+            admitted = np.einsum("nsk,kns->ns", world.trait_shares, ok)
+            belief[c] = admitted + (1 - admitted) * eventually[c]
         return belief
 
     def hear_announcements(self, day: int, crossings: set[int]) -> None:

@@ -1,13 +1,14 @@
 """Phase 6, stranded choices: each day a stranded person boards an offered flight, takes an offered
-shelter place, tries to cross at night (success falls with troops and a state of emergency), gives
-up and goes back, or waits (model.md §6). Return flights from a city take settled people too."""
+shelter place, tries to cross at night (success falls with troops and a state of emergency; those
+caught are returned to the line), gives up and goes back if the exit post lets them back in, or
+waits (model.md §6). Return flights from a city take settled people too."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .agents import FREE, ONWARD, RETURNING, SHELTERED, STRANDED
-from .crossing import first_come
+from .crossing import admits, first_come
 from .tally import select_states
 
 
@@ -19,9 +20,11 @@ def night_crossing_success(sim, day: int) -> np.ndarray:
 
 
 def giveup_chance(sim) -> np.ndarray:
-    """[C] daily chance that a stranded person gives up."""
+    """[C] daily chance that a stranded person gives up: from giveup_rate_per_day with nobody
+    posted towards giveup_max_per_day (< 1) as soldiers and police grow (a saturating hazard)."""
     p = sim.params
-    return np.clip(p.giveup_rate_per_day + p.giveup_per_100_personnel * sim.policy.personnel / 100.0, 0.0, 1.0)
+    rise = max(p.giveup_max_per_day - p.giveup_rate_per_day, 0.0)
+    return p.giveup_rate_per_day + rise * (1.0 - np.exp(-p.giveup_per_100_personnel * sim.policy.personnel / 100.0))
 
 
 def board_flights(sim, day: int) -> None:
@@ -29,10 +32,12 @@ def board_flights(sim, day: int) -> None:
     for flight in sim.policy.flights_today:
         seats = flight.seats
         if flight.crossing >= 0:
+            # people of the crossing in its shelter board first (registered for the flight), then the stranded
             state, nat = a.view("state"), a.view("nat")
-            who = np.flatnonzero((state == STRANDED) & (a.view("crossing") == flight.crossing)
-                                 & ((nat == flight.nationality) if flight.nationality >= 0 else True))
-            board = first_come(who, a.view("since"))[:seats]
+            mine = (a.view("crossing") == flight.crossing) & ((nat == flight.nationality) if flight.nationality >= 0
+                                                              else True)
+            board = np.concatenate([first_come(np.flatnonzero(mine & (state == wanted)), a.view("since"))
+                                    for wanted in (SHELTERED, STRANDED)])[:seats]
             np.add.at(sim.flown, (flight.place, nat[board], a.view("status")[board]), 1)
             state[board] = FREE
             sim.flows["flown"][day, flight.crossing] += len(board)
@@ -74,24 +79,39 @@ def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
             room = max(0, int(policy.shelter_capacity[c]) - sheltered)
         u = rng.random((len(stuck), 4))
         if room:
-            wants = np.flatnonzero(u[:, 0] < p.shelter_uptake_per_day)[:room]
+            uptake = p.shelter_uptake_per_day if np.isnan(policy.shelter_uptake[c]) else policy.shelter_uptake[c]
+            wants = np.flatnonzero(u[:, 0] < uptake)[:room]
             taken = stuck[wants]
             state[taken], place[taken] = SHELTERED, policy.shelter_place[c]
             keep = np.ones(len(stuck), dtype=bool)
             keep[wants] = False
             stuck, u = stuck[keep], u[keep]
-        crossed = (u[:, 1] < p.irregular_attempt_rate_per_day) & (u[:, 2] < success[c])
-        gave_up = ~crossed & (u[:, 3] < giveup[c])
+        # a night attempt succeeds or is caught, and the caught are returned to the line
+        tried = u[:, 1] < p.irregular_attempt_rate_per_day
+        crossed = tried & (u[:, 2] < success[c])
+        wants_back = ~crossed & (u[:, 3] < giveup[c])
+        # from the strip, going back means passing the exit post the other way: its return rule
+        on_strip = place[stuck] == world.entry_post[c]
+        let_back = np.ones(len(stuck), dtype=bool)
+        if wants_back.any() and not policy.return_rule[c].admits_everyone:
+            let_back[on_strip] = admits(sim, policy.return_rule[c], int(world.exit_post[c]), stuck[on_strip])
+        gave_up = wants_back & let_back
         went = stuck[crossed]
         state[went], place[went] = ONWARD, world.entry_post[c]
         a.target[went], a.next_place[went] = world.destination[c], -1
         back = stuck[gave_up]
         state[back], place[back] = RETURNING, world.exit_post[c]
         a.target[back], a.next_place[back] = world.return_place[c], -1
-        sim.flows["irregular"][day, c] += len(went)
-        sim.flows["gave_up"][day, c] += len(back)
+        kept_out = stuck[wants_back & ~let_back]
+        flows = sim.flows
+        flows["irregular_attempts"][day, c] += int(tried.sum())
+        flows["irregular_caught"][day, c] += int((tried & ~crossed).sum())
+        flows["irregular"][day, c] += len(went)
+        flows["gave_up"][day, c] += len(back)
+        flows["return_refused"][day, c] += len(kept_out)
         sim.record_news(c, nat[went], status[went], ok=True)
         sim.record_news(c, nat[back], status[back], ok=False)
+        sim.record_news(c, nat[kept_out], status[kept_out], ok=False)
 
     # sheltered people leave to settle where the shelter is, and all leave when it closes
     if policy.shelter_until.max() < 0:      # no shelter has ever opened: nobody is sheltered

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..scenario.schema import STATUSES
-from ..world import World, rule_mask
+from ..admission import STATUSES, Rule
+from ..world import World
 
 
 @dataclass
@@ -26,8 +26,9 @@ class PolicyState:
     deadline_day: np.ndarray           # [S] day of the deadline felt by each status, or a large number
     exit_capacity: np.ndarray          # [C]
     entry_capacity: np.ndarray
-    exit_rule: np.ndarray
-    entry_rule: np.ndarray
+    exit_rule: list[Rule]
+    entry_rule: list[Rule]
+    return_rule: list[Rule]
     emergency_until: np.ndarray        # [C] last day of a state of emergency, -1 if none
     personnel: np.ndarray              # [C] soldiers and police posted
     corridor_until: np.ndarray         # [C]
@@ -35,6 +36,7 @@ class PolicyState:
     shelter_capacity: np.ndarray       # [C] places open for people stranded at the crossing
     shelter_place: np.ndarray          # [C]
     shelter_until: np.ndarray          # [C]
+    shelter_uptake: np.ndarray         # [C] daily share of stranded people who take a place; NaN: the parameter
     flights_today: list[Flight] = field(default_factory=list)
 
     @classmethod
@@ -43,11 +45,12 @@ class PolicyState:
         return cls(
             threat=0.0, deadline_day=np.full(len(STATUSES), 10**9),
             exit_capacity=world.exit_capacity.copy(), entry_capacity=world.entry_capacity.copy(),
-            exit_rule=world.exit_rule.copy(), entry_rule=world.entry_rule.copy(),
+            exit_rule=list(world.exit_rule), entry_rule=list(world.entry_rule),
+            return_rule=list(world.return_rule),
             emergency_until=np.full(C, -1), personnel=np.zeros(C, dtype=np.int64),
             corridor_until=np.full(C, -1), corridor_per_day=np.zeros(C, dtype=np.int64),
             shelter_capacity=np.zeros(C, dtype=np.int64), shelter_place=np.full(C, -1),
-            shelter_until=np.full(C, -1),
+            shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan),
         )
 
     def emergency(self, day: int) -> np.ndarray:
@@ -85,8 +88,8 @@ def apply_timeline(sim, day: int) -> set[int]:
                 for status in ev.statuses:
                     policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
             case "admission":
-                rules = policy.exit_rule if ev.post == "exit" else policy.entry_rule
-                rules[c] = rule_mask(ev.admits)
+                rules = {"exit": policy.exit_rule, "entry": policy.entry_rule, "return": policy.return_rule}[ev.post]
+                rules[c] = world.vocabulary.parse(ev.admits)
             case "capacity":
                 caps = policy.exit_capacity if ev.post == "exit" else policy.entry_capacity
                 caps[c] = ev.per_day
@@ -101,6 +104,7 @@ def apply_timeline(sim, day: int) -> set[int]:
                 policy.shelter_capacity[c] = ev.capacity
                 policy.shelter_place[c] = world.place_index(ev.place)
                 policy.shelter_until[c] = day + ev.days - 1
+                policy.shelter_uptake[c] = np.nan if ev.uptake is None else ev.uptake
             case "flight":
                 nat = world.nationalities.index(ev.nationality) if ev.nationality in world.nationalities else -1
                 if ev.from_ in world.crossing_names:

@@ -15,9 +15,11 @@ from pydantic import BaseModel, ValidationError
 from ..errors import ScenarioError
 from ..parameters import Parameters, parameters_from
 from ..yamlfile import read_yaml_mapping
+from ..admission import Vocabulary
 from .schema import (
     CrossingRow,
     DocumentsRow,
+    GroupsRow,
     PlaceRow,
     PopulationRow,
     RouteRow,
@@ -28,6 +30,7 @@ from .schema import (
 
 REQUIRED_FILES = ("scenario.yaml", "sources.csv", "places.csv", "routes.csv", "crossings.csv",
                   "population.csv", "documents.csv")
+OPTIONAL_FILES = ("groups.csv",)
 SPECIAL_SOURCES = {"assumption", "derived"}
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -47,6 +50,8 @@ class Scenario:
     crossings: list[CrossingRow]
     population: list[PopulationRow]
     documents: list[DocumentsRow]
+    groups: list[GroupsRow] = field(default_factory=list)
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
     content_hash: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -182,6 +187,11 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     if spec.end < spec.start:
         raise ScenarioError(f"end {spec.end} is before start {spec.start}", file=ypath, field="end")
     params = parameters_from(spec.parameters, file=ypath)
+    vocabulary = Vocabulary(tuple(spec.documents), tuple(spec.groups))
+    try:
+        vocabulary.check()
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file=ypath, field="groups" if spec.groups else "documents") from None
 
     spath = folder / "sources.csv"
     source_rows = read_csv_rows(spath, SourceRow)
@@ -190,8 +200,12 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
 
     tables: dict[str, list] = {}
     for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow), ("crossings.csv", CrossingRow),
-                         ("population.csv", PopulationRow), ("documents.csv", DocumentsRow)):
+                         ("population.csv", PopulationRow), ("documents.csv", DocumentsRow),
+                         ("groups.csv", GroupsRow)):
         path = folder / fname
+        if fname in OPTIONAL_FILES and not path.exists():
+            tables[fname] = []
+            continue
         rows = read_csv_rows(path, model)
         _check_sources(rows, path, sources)
         tables[fname] = rows
@@ -219,6 +233,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     cpath = folder / "crossings.csv"
     _unique(tables["crossings.csv"], lambda r: r.name, cpath, "crossing name", "name")
     for line, c in tables["crossings.csv"]:
+        for fld in ("exit_admits", "entry_admits", "return_admits"):
+            _check_rule(vocabulary, getattr(c, fld), cpath, line, fld)
         need_place(c.exit_post, cpath, line, "exit_post", ("post",))
         need_place(c.entry_post, cpath, line, "entry_post", ("post",))
         need_place(c.return_place, cpath, line, "return_place", ("city",))
@@ -238,17 +254,9 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _unique(tables["population.csv"], lambda r: (r.place, r.nationality, r.status), popath,
             "population cell (place, nationality, status)", "status")
 
-    dpath = folder / "documents.csv"
-    _unique(tables["documents.csv"], lambda r: (r.nationality, r.status, r.documents), dpath,
-            "documents row", "documents")
-    totals: dict[tuple[str, str], tuple[float, int]] = {}
-    for line, d in tables["documents.csv"]:
-        share, _ = totals.get((d.nationality, d.status), (0.0, line))
-        totals[(d.nationality, d.status)] = (share + d.share, line)
-    for (nat, status), (share, line) in totals.items():
-        if abs(share - 1.0) > 1e-6:
-            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1", file=dpath, row=line,
-                                field="share")
+    for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents, "document"),
+                                       ("groups.csv", "groups", vocabulary.groups, "group")):
+        _check_shares(tables[fname], folder / fname, column, names, what)
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
     nationalities = {p.nationality for _, p in tables["population.csv"]}
@@ -272,6 +280,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                 field=f"{fld}.nationality")
         if ev.type == "shelter" and ev.place not in kind:
             raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
+        if ev.type == "admission":
+            _check_rule(vocabulary, ev.admits, ypath, None, f"{fld}.admits")
     for pname in spec.priors:   # a dotted name reaches into a mapping: departure_rate_per_day.irregular
         if pname.split(".")[0] not in Parameters.model_fields:
             raise ScenarioError("prior for an unknown parameter", file=ypath, field=f"priors.{pname}")
@@ -280,11 +290,39 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         folder=folder, spec=spec, params=params, sources=sources,
         places=[r for _, r in places], routes=[r for _, r in tables["routes.csv"]],
         crossings=[r for _, r in tables["crossings.csv"]], population=[r for _, r in tables["population.csv"]],
-        documents=[r for _, r in tables["documents.csv"]],
+        documents=[r for _, r in tables["documents.csv"]], groups=[r for _, r in tables["groups.csv"]],
+        vocabulary=vocabulary,
     )
     _check_connected(scenario, tables)
     scenario.content_hash = content_hash(folder)
     return scenario
+
+
+def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None, fld: str) -> None:
+    try:
+        vocabulary.parse(text)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file=path, row=line, field=fld) from None
+
+
+def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: tuple[str, ...], what: str) -> None:
+    """Rows of (nationality, status, a set of names or `none`, share): names declared, no set twice,
+    and the shares of each (nationality, status) sum to 1."""
+    _unique(rows, lambda r: (r.nationality, r.status, getattr(r, column)), path, f"{column} row", column)
+    totals: dict[tuple[str, str], tuple[float, int]] = {}
+    for line, row in rows:
+        value = getattr(row, column)
+        for name in ([] if value == "none" else split_ids(value)):
+            if name not in names:
+                declared = ", ".join(names) or "none declared"
+                raise ScenarioError(f"unknown {what} '{name}' (scenario.yaml declares: {declared}; or none)",
+                                    file=path, row=line, field=column)
+        share, _ = totals.get((row.nationality, row.status), (0.0, line))
+        totals[(row.nationality, row.status)] = (share + row.share, line)
+    for (nat, status), (share, line) in totals.items():
+        if abs(share - 1.0) > 1e-6:
+            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1", file=path, row=line,
+                                field="share")
 
 
 def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
@@ -325,7 +363,7 @@ def content_hash(folder: Path) -> str:
     """
     digest = hashlib.sha256()
     spec = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
-    names = list(REQUIRED_FILES) + ([spec["observations"]] if isinstance(spec.get("observations"), str) else [])
+    names = list(REQUIRED_FILES) + list(OPTIONAL_FILES) + ([spec["observations"]] if isinstance(spec.get("observations"), str) else [])
     for name in names:
         path = folder / name
         if path.is_file():

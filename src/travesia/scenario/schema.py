@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-DOCUMENTS = ("passport", "visa", "humanitarian")
-STATUSES = ("regular", "irregular")
+from ..admission import DEFAULT_DOCUMENTS, STATUSES, split_terms
+
 PLACE_KINDS = ("city", "post", "destination")
 
 
@@ -23,27 +23,12 @@ def split_ids(value: Any) -> list[str]:
     return [part.strip() for part in str(value).split(";") if part.strip()]
 
 
-def check_rule(value: str) -> list[str]:
-    """An admission rule: `any`, or documents any one of which admits (`national;visa`)."""
-    value = str(value).strip()
-    if value == "any":
-        return ["any"]
-    parts = split_ids(value)
-    if not parts:
-        raise ValueError("empty admission rule (use 'any' or a list such as 'national;visa')")
-    for part in parts:
-        if part != "national" and part not in DOCUMENTS:
-            raise ValueError(f"unknown document '{part}' in admission rule "
-                             f"(known: any, national, {', '.join(DOCUMENTS)})")
-    return parts
-
-
 def _valid_rule(value: str) -> str:
-    check_rule(value)
-    return value
+    split_terms(value)       # syntax here; names are checked against the scenario's vocabulary on load
+    return str(value).strip()
 
 
-AdmissionRule = Annotated[str, AfterValidator(_valid_rule)]  # a str that check_rule accepts
+AdmissionRule = Annotated[str, AfterValidator(_valid_rule)]  # admission.py explains the language
 
 
 class Row(BaseModel):
@@ -86,6 +71,7 @@ class CrossingRow(Row):
     entry_capacity_per_day: float = Field(ge=0)
     exit_admits: AdmissionRule
     entry_admits: AdmissionRule
+    return_admits: AdmissionRule = "any"    # who the exit post lets back in from the strip
     return_place: str
     destination: str
 
@@ -106,12 +92,16 @@ class DocumentsRow(Row):
     @field_validator("documents")
     @classmethod
     def _docs(cls, value: str) -> str:
-        if value.strip() == "none":
-            return "none"
-        for doc in split_ids(value):
-            if doc not in DOCUMENTS:
-                raise ValueError(f"unknown document '{doc}' (known: {', '.join(DOCUMENTS)}, or none)")
-        return value
+        return "none" if value.strip() == "none" else value    # names checked on load
+
+
+class GroupsRow(Row):
+    """Share of people of a nationality and status in demographic groups (`none`: none of them)."""
+
+    nationality: str = Field(min_length=1)
+    status: Literal["regular", "irregular"]
+    groups: str
+    share: float = Field(ge=0, le=1)
 
 
 # --- timeline events -------------------------------------------------------------------------
@@ -137,7 +127,7 @@ class DeadlineEvent(Event):
 class AdmissionEvent(Event):
     type: Literal["admission"]
     crossing: str
-    post: Literal["exit", "entry"]
+    post: Literal["exit", "entry", "return"]
     admits: AdmissionRule
 
 
@@ -180,6 +170,7 @@ class ShelterEvent(Event):
     crossing: str
     capacity: int = Field(ge=0)
     days: int = Field(gt=0)
+    uptake: float | None = Field(default=None, ge=0, le=1)   # daily share who take a place; default parameter
 
 
 class NoteEvent(Event):
@@ -204,6 +195,8 @@ class ScenarioSpec(BaseModel):
     start: dt.date
     end: dt.date
     observations: str | None = None
+    documents: list[str] = Field(default_factory=lambda: list(DEFAULT_DOCUMENTS))
+    groups: list[str] = Field(default_factory=list)
     parameters: dict[str, Any] = Field(default_factory=dict)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: list[TimelineEvent] = Field(default_factory=list)

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from ..bands import QUANTILES
 from ..errors import ScenarioError
-from ..needs import needs_for
+from ..needs import days_held, needs_on
 from ..results import STATE_COLUMNS, Results
 
 # Crossing measures shown on the charts: `held` is everyone held at a crossing (queued + stranded),
@@ -114,18 +114,13 @@ class Dataset:
         """Needs by the Sphere standards at each place holding people on day t (the first 7 days a
         place holds people count as the first days of an emergency, as in needs.csv)."""
         held = self.held_at_places()
+        run = days_held(held[: t + 1])[t]
         rows = []
         for p, name in enumerate(self.place_names):
             people = round(float(held[t, p]))
             if people <= 0:
                 continue
-            days_held = 0
-            for k in range(t, -1, -1):
-                if held[k, p] < 0.5:
-                    break
-                days_held += 1
-            need = needs_for(people, first_days=days_held <= 7)
-            rows.append({"place": name, "days_held": days_held, **need})
+            rows.append({"place": name, "days_held": int(run[p]), **needs_on(people, int(run[p]))})
         return rows
 
     def summary(self) -> dict:

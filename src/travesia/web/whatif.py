@@ -159,6 +159,11 @@ def whatif_timeline(sc: Scenario, w: WhatIf) -> list:
                    ("admission", w.admission, lambda lv, date: AdmissionEvent(
                         type="admission", date=date, crossing=lv.crossing, post=lv.post, admits=lv.admits,
                         source=SOURCE)))
+    for i, lv in enumerate(w.admission):
+        try:
+            sc.vocabulary.parse(lv.admits)
+        except ValueError as exc:
+            raise ScenarioError(str(exc), field=f"admission.{i}.admits") from None
     for kind, levers, make in post_levers:
         for i, lv in enumerate(levers):
             known_crossing(lv.crossing, f"{kind}.{i}.crossing")
