@@ -152,3 +152,30 @@ def test_shelter_uptake_of_an_event_overrides_the_parameter_and_flights_take_the
     assert res.flows["flown"][2, 0] == 15
     # after the flight: the freed shelter fills again from the 25 stranded left
     assert res.flows["sheltered"][2, 0] == 10 and res.flows["stranded"][2, 0] == 15
+
+
+def test_an_exemption_can_name_a_nationality(tmp_path):
+    """Peru's 2019 exemptions are for Venezuelans: the elderly Venezuelans pass, the elderly
+    Haitians do not."""
+    folder = tiny_scenario(tmp_path, people=400, entry_admits="visa;Venezuela+elderly", entry_cap=10_000, days=2,
+                           extra_people=[{"place": "A", "nationality": "Haiti", "status": "irregular",
+                                          "people": 400, "source": "hand"}])
+    declare(folder, groups=["elderly"])
+    write_csv(folder / "groups.csv", [
+        {"nationality": n, "status": "irregular", "groups": "elderly", "share": 1, "source": "hand"}
+        for n in ("Venezuela", "Haiti")])
+    res = run(folder)
+    assert res.flows["entries"][0, 0] == 400 and res.flows["refused"][0, 0] == 400
+    with pytest.raises(ValueError, match="two nationalities"):
+        load_scenario(folder).vocabulary.parse("Haiti+Venezuela")
+
+
+def test_a_shelter_for_one_nationality_takes_only_its_people(tmp_path):
+    timeline = [{"date": "2026-01-02", "type": "shelter", "place": "A", "crossing": "X-Y", "capacity": 100,
+                 "days": 5, "uptake": 1.0, "nationality": "Haiti", "source": "hand"}]
+    params = {"shelter_leave_per_day": 0.0}
+    folder = tiny_scenario(tmp_path, people=30, entry_admits="visa", entry_cap=1000, timeline=timeline,
+                           parameters=params, extra_people=[{"place": "A", "nationality": "Haiti",
+                                                             "status": "irregular", "people": 20, "source": "hand"}])
+    res = run(folder)
+    assert res.flows["sheltered"][1, 0] == 20 and res.flows["stranded"][1, 0] == 30

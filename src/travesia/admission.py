@@ -2,9 +2,11 @@
 
 A rule is `any`, or terms separated by `;`, any one of which admits; a term is tokens joined by
 `+`, all of which must hold. A token is `national` (the person's nationality is the post's
-country), a legal status (`regular`, `irregular`), or a trait: a document the scenario declares
-(`passport`, `visa`, ...) or a demographic group it declares (`child`, `pregnant`, ...).
-Peru's 2023 exemptions read `national;visa;pregnant;child+family_in_peru` (docs/scenario-format.md).
+country), a nationality of the scenario (`Venezuela`), a legal status (`regular`, `irregular`),
+or a trait: a document the scenario declares (`passport`, `visa`, ...) or a demographic group it
+declares (`child`, `pregnant`, ...). Peru's 2019 exemptions for Venezuelans, in force in 2023, read
+`national;visa;Venezuela+family_in_peru;Venezuela+elderly;Venezuela+pregnant`
+(docs/scenario-format.md).
 
 A person's traits are bits of one integer (documents first, then groups); a term is a mask of
 trait bits that must all be set, plus optional demands on nationality and status.
@@ -43,6 +45,7 @@ class Term:
     mask: int            # trait bits that must all be held
     national: bool       # nationality must be the post's country
     statuses: int        # bits of STATUSES allowed; 0 = any
+    nationality: int = -1    # index into Vocabulary.nationalities; -1 = any
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,14 @@ class Rule:
     def admits_everyone(self) -> bool:
         return not self.terms
 
-    def admits(self, traits, status, national) -> np.ndarray:
-        """Whether each person (arrays that broadcast: trait bits, status index, is national) passes."""
+    def admits(self, traits, status, national, nationality=-1) -> np.ndarray:
+        """Whether each person (arrays that broadcast: trait bits, status index, is national,
+        nationality index) passes."""
         traits = np.asarray(traits, dtype=np.int64)
         status = np.asarray(status, dtype=np.int64)
         national = np.asarray(national, dtype=bool)
-        shape = np.broadcast_shapes(traits.shape, status.shape, national.shape)
+        nationality = np.asarray(nationality, dtype=np.int64)
+        shape = np.broadcast_shapes(traits.shape, status.shape, national.shape, nationality.shape)
         if not self.terms:
             return np.ones(shape, dtype=bool)
         ok = np.zeros(shape, dtype=bool)
@@ -71,6 +76,8 @@ class Rule:
                 hit = hit & national
             if t.statuses:
                 hit = hit & (((1 << status) & t.statuses) != 0)
+            if t.nationality >= 0:
+                hit = hit & (nationality == t.nationality)
             ok |= hit
         return ok
 
@@ -84,6 +91,7 @@ class Vocabulary:
 
     documents: tuple[str, ...] = DEFAULT_DOCUMENTS
     groups: tuple[str, ...] = ()
+    nationalities: tuple[str, ...] = ()     # the scenario's, in the world's order
 
     @property
     def traits(self) -> tuple[str, ...]:
@@ -106,9 +114,12 @@ class Vocabulary:
             raise ValueError(f"'{dup[0]}' is declared twice (documents and groups share one set of names)")
         if len(names) > MAX_TRAITS:
             raise ValueError(f"{len(names)} documents and groups declared; at most {MAX_TRAITS}")
+        clash = sorted(set(self.nationalities) & (set(names) | set(RESERVED)))
+        if clash:
+            raise ValueError(f"'{clash[0]}' names both a nationality and a document, group or reserved word")
 
     def known(self) -> str:
-        return ", ".join(("any", "national") + STATUSES + self.traits)
+        return ", ".join(("any", "national") + STATUSES + self.traits + self.nationalities)
 
     def parse(self, text: str) -> Rule:
         """Compile a rule; an unknown token is a ValueError naming it and the known ones."""
@@ -117,10 +128,14 @@ class Vocabulary:
             return ANY
         compiled = []
         for term in terms:
-            mask, national, statuses = 0, False, 0
+            mask, national, statuses, nationality = 0, False, 0, -1
             for tok in term:
                 if tok == "national":
                     national = True
+                elif tok in self.nationalities:
+                    if nationality >= 0:
+                        raise ValueError(f"'{'+'.join(term)}' asks for two nationalities; a person has one")
+                    nationality = self.nationalities.index(tok)
                 elif tok in STATUSES:
                     if statuses:
                         raise ValueError(f"'{'+'.join(term)}' asks for two legal statuses; a person has one")
@@ -129,5 +144,5 @@ class Vocabulary:
                     mask |= self.bit(tok)
                 else:
                     raise ValueError(f"unknown name '{tok}' in admission rule (known: {self.known()})")
-            compiled.append(Term(mask, national, statuses))
+            compiled.append(Term(mask, national, statuses, nationality))
         return Rule(str(text).strip(), tuple(compiled))

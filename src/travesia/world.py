@@ -92,8 +92,8 @@ def compile_world(scenario: Scenario) -> World:
     dist, nxt = shortest_paths(link)
 
     xs = scenario.crossings
-    nationalities = sorted({p.nationality for p in scenario.population}
-                           | {d.nationality for d in scenario.documents})
+    nationalities = list(scenario.vocabulary.nationalities) or sorted(
+        {p.nationality for p in scenario.population} | {d.nationality for d in scenario.documents})
     nindex = {n: i for i, n in enumerate(nationalities)}
     settled = np.zeros((P, len(nationalities), len(STATUSES)), dtype=np.int64)
     for p in scenario.population:

@@ -18,7 +18,7 @@ def admits(sim, rule: Rule, post_place: int, who: np.ndarray) -> np.ndarray:
     a, world = sim.agents, sim.world
     nat = a.view("nat")[who]
     national = world.nat_country[nat] == world.place_country[post_place]
-    return rule.admits(a.view("traits")[who], a.view("status")[who], national)
+    return rule.admits(a.view("traits")[who], a.view("status")[who], national, nat)
 
 
 def first_come(indices: np.ndarray, since: np.ndarray) -> np.ndarray:

@@ -134,7 +134,7 @@ class Simulation:
             for rule, post in ((self.policy.exit_rule[c], world.exit_post[c]),
                                (self.policy.entry_rule[c], world.entry_post[c])):
                 national = (world.nat_country == world.place_country[post])[None, :, None]   # [1, N, 1]
-                ok &= rule.admits(traits, status, national)
+                ok &= rule.admits(traits, status, national, np.arange(N)[None, :, None])
             admitted = np.einsum("nsk,kns->ns", world.trait_shares, ok)
             belief[c] = admitted + (1 - admitted) * eventually[c]
         return belief

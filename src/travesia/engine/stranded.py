@@ -80,7 +80,8 @@ def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
         u = rng.random((len(stuck), 4))
         if room:
             uptake = p.shelter_uptake_per_day if np.isnan(policy.shelter_uptake[c]) else policy.shelter_uptake[c]
-            wants = np.flatnonzero(u[:, 0] < uptake)[:room]
+            offered = (nat[stuck] == policy.shelter_nationality[c]) if policy.shelter_nationality[c] >= 0 else True
+            wants = np.flatnonzero((u[:, 0] < uptake) & offered)[:room]
             taken = stuck[wants]
             state[taken], place[taken] = SHELTERED, policy.shelter_place[c]
             keep = np.ones(len(stuck), dtype=bool)

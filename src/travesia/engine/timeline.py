@@ -37,6 +37,7 @@ class PolicyState:
     shelter_place: np.ndarray          # [C]
     shelter_until: np.ndarray          # [C]
     shelter_uptake: np.ndarray         # [C] daily share of stranded people who take a place; NaN: the parameter
+    shelter_nationality: np.ndarray    # [C] the one nationality offered places, -1 for any
     flights_today: list[Flight] = field(default_factory=list)
 
     @classmethod
@@ -50,7 +51,7 @@ class PolicyState:
             emergency_until=np.full(C, -1), personnel=np.zeros(C, dtype=np.int64),
             corridor_until=np.full(C, -1), corridor_per_day=np.zeros(C, dtype=np.int64),
             shelter_capacity=np.zeros(C, dtype=np.int64), shelter_place=np.full(C, -1),
-            shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan),
+            shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan), shelter_nationality=np.full(C, -1),
         )
 
     def emergency(self, day: int) -> np.ndarray:
@@ -105,6 +106,7 @@ def apply_timeline(sim, day: int) -> set[int]:
                 policy.shelter_place[c] = world.place_index(ev.place)
                 policy.shelter_until[c] = day + ev.days - 1
                 policy.shelter_uptake[c] = np.nan if ev.uptake is None else ev.uptake
+                policy.shelter_nationality[c] = -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
             case "flight":
                 nat = world.nationalities.index(ev.nationality) if ev.nationality in world.nationalities else -1
                 if ev.from_ in world.crossing_names:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -210,6 +210,14 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         _check_sources(rows, path, sources)
         tables[fname] = rows
 
+    nationalities = sorted({r.nationality for _, r in tables["population.csv"]}
+                           | {r.nationality for _, r in tables["documents.csv"]})
+    vocabulary = replace(vocabulary, nationalities=tuple(nationalities))
+    try:
+        vocabulary.check()
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file=folder / "population.csv", field="nationality") from None
+
     places = tables["places.csv"]
     ppath = folder / "places.csv"
     _unique(places, lambda r: r.name, ppath, "place name", "name")
@@ -259,7 +267,6 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         _check_shares(tables[fname], folder / fname, column, names, what)
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
-    nationalities = {p.nationality for _, p in tables["population.csv"]}
     for i, ev in enumerate(spec.timeline):
         fld = f"timeline[{i}]"
         if not spec.start <= ev.date <= spec.end:
@@ -280,6 +287,9 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                 field=f"{fld}.nationality")
         if ev.type == "shelter" and ev.place not in kind:
             raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
+        if ev.type == "shelter" and ev.nationality is not None and ev.nationality not in nationalities:
+            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)", file=ypath,
+                                field=f"{fld}.nationality")
         if ev.type == "admission":
             _check_rule(vocabulary, ev.admits, ypath, None, f"{fld}.admits")
     for pname in spec.priors:   # a dotted name reaches into a mapping: departure_rate_per_day.irregular

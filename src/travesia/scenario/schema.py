@@ -171,6 +171,7 @@ class ShelterEvent(Event):
     capacity: int = Field(ge=0)
     days: int = Field(gt=0)
     uptake: float | None = Field(default=None, ge=0, le=1)   # daily share who take a place; default parameter
+    nationality: str | None = None                            # places for people of one nationality only
 
 
 class NoteEvent(Event):
