@@ -1,11 +1,12 @@
 """Ensembles: many (parameters, seed) runs of one scenario on an executor, stored as they finish.
 
 The plan is made in the parent: run i has seed `base_seed + i` and the values drawn for index i
-from each prior (priors.py), or from the posterior of the scenario's fit (posterior.py). Whole runs are the unit of work, so one engine serves one process
-or a cluster (DESIGN.md: "keep one engine; scale out whole runs"). Executors are standard
-`concurrent.futures` ones: local worker processes by default, or a Dask cluster's
-`Client(address).get_executor()`. Each worker process loads and compiles the scenario once and
-keeps it. The parent writes each finished run to the store in one transaction (store.py).
+from each prior (priors.py) or from the posterior of the scenario's fit (posterior.py). Whole
+runs are the unit of work, so one engine serves one process or a cluster (DESIGN.md: "keep one
+engine; scale out whole runs"). Executors are standard `concurrent.futures` ones: local worker
+processes by default, or a Dask cluster's `Client(address).get_executor()`. Each worker process
+loads the scenario once and compiles it once per distinct set of drawn data values. The parent
+writes each finished run to the store in one transaction (store.py).
 """
 
 from __future__ import annotations

@@ -17,9 +17,10 @@ Two ways to say a parameter is uncertain, with the same four distributions:
 
 A dotted name reaches into a mapping parameter (`departure_rate_per_day.irregular`,
 `crossing_preference.Chacalluta.Venezuela`); a name with a row key in brackets is a number of a
-data table (`documents[Venezuela,irregular,none].share`: scenario/data_values.py). Draws are seeded from the ensemble's base seed, the
-parameter's name and the run's index, so run i gets the same values whatever the number of runs
-and whichever other parameters vary (the same idea as the engine's common random numbers).
+data table (`documents[Venezuela,irregular,none].share`: scenario/data_values.py). Draws are
+seeded from the ensemble's base seed, the parameter's name and the run's index, so run i gets the
+same values whatever the number of runs and whichever other parameters vary (the same idea as
+the engine's common random numbers).
 """
 
 from __future__ import annotations
