@@ -185,14 +185,36 @@ def test_a_scenario_borrows_the_fit_a_built_in_scenario_ships(tmp_path, monkeypa
         plan_ensemble(borrower, 1)
 
 
-def test_the_dashboard_baseline_draws_from_the_posterior(tmp_path):
+def test_the_dashboard_baseline_draws_from_the_posterior_and_a_what_if_keeps_its_draws(tmp_path):
+    import time
+
+    import numpy as np
+
+    from travesia.web.data import Catalogue
     from travesia.web.scenario_view import ScenarioView
     from travesia.web.sources import baseline_dataset
+    from travesia.web.whatif import WhatIfRunner, parse_whatif
 
     folder = fitted_scenario(tmp_path / "sc")
-    ds = baseline_dataset(ScenarioView.load(str(folder)), 3)
+    view = ScenarioView.load(str(folder))
+    ds = baseline_dataset(view, 3)
     assert all(p["giveup_rate_per_day"] in DRAWS for p in ds.parameters)
+    assert [d[VISA] for d in ds.data] == [SHARES[DRAWS.index(p["giveup_rate_per_day"])] for p in ds.parameters]
     assert "posterior" in ds.label
+    entries = ds.crossing["entries"].sum(axis=(1, 2))
+    assert len(set(entries)) > 1                         # visa shares of 25/50/75% let in different numbers
+    catalogue = Catalogue(view.scenario.name)
+    catalogue.add_dataset(ds)
+    runner = WhatIfRunner(view.scenario, view.world, catalogue)
+    job = runner.submit(parse_whatif({"baseline": ds.id, "seeds": 3}))    # no lever: the baseline again
+    for _ in range(200):
+        if job.status in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    runner.shutdown()
+    assert job.status == "done", job.error
+    again = catalogue.get(job.dataset)
+    assert np.array_equal(again.crossing["entries"], ds.crossing["entries"])
 
 
 @pytest.mark.xfail(strict=False, reason="the lead refits after the engine changes")

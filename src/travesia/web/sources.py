@@ -89,7 +89,7 @@ def baseline_dataset(view, seeds: int):
     warning = scenario_fit_warning(sc, fit)
     if warning:
         click.echo(f"warning: {warning}", err=True)
-    results, params = [], []
+    results, params, datas = [], [], []
     for s in range(seeds):
         values, data = split_values(posterior_values(fit, 0, s))
         p = with_values(sc.params, values, where=str(fit.path))
@@ -97,5 +97,6 @@ def baseline_dataset(view, seeds: int):
         world = view.world if drawn is sc else compile_world(drawn)
         results.append(simulate(world, p, seed=s, events=drawn.spec.timeline))
         params.append(p.model_dump())
+        datas.append(data)
     return from_results("baseline", "run", f"baseline: {seeds} seeds, each with a draw of the fit's posterior",
-                        results, params)
+                        results, params, data=datas)
