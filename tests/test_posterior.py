@@ -160,6 +160,9 @@ def test_a_fit_of_other_scenario_files_is_flagged_once_on_stderr(tmp_path):
     ens = runner.invoke(main, ["ensemble", str(folder), "--runs", "1", "--workers", "1", "--quiet",
                                "--store", str(tmp_path / "e.duckdb")])
     assert ens.exit_code == 0 and "was fitted to another version of tiny" in ens.stderr
+    fit = runner.invoke(main, ["calibrate", str(folder), "--params", str(other), "--budget", "40"])
+    assert "warning: " in fit.stderr and "was fitted to scenario chile-peru-2025" in fit.stderr
+    assert fit.exit_code == 2                                  # and then: the tiny scenario has no observations
 
 
 def test_a_scenario_borrows_the_fit_a_built_in_scenario_ships(tmp_path, monkeypatch):
