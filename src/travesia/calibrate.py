@@ -297,7 +297,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     priors = scenario_priors(sc)
     for p in vary:
         priors[p.name] = p
-    check_scenario_names(sc, vary)
+    check_scenario_names(sc, [p.name for p in vary])
     if not priors:
         raise ScenarioError("nothing to fit: the scenario has no priors (give --vary NAME=DIST)",
                             file=sc.folder / "scenario.yaml", field="priors")

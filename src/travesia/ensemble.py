@@ -125,14 +125,13 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: li
                                 file=sc.folder / "scenario.yaml", field="--from")
         if fit is not None:
             warnings.append(scenario_fit_warning(sc, fit))
-    check_scenario_names(sc, vary)
+    check_scenario_names(sc, [p.name for p in vary])
     priors = scenario_priors(sc) if use_scenario_priors else {}
     posterior_names = []
     if fit is not None:
         vary_names = {p.name for p in vary}
         posterior_names = [n for n in fit.names if n not in vary_names]
-        check_scenario_names(sc, [Prior(n, "values", ((0,),)) for n in posterior_names],
-                             field=f"{fit.path.name}: posterior column")
+        check_scenario_names(sc, posterior_names, field=f"{fit.path.name}: posterior column")
         for n in fit.names:
             priors.pop(n, None)
     for prior in vary:

@@ -118,11 +118,11 @@ def check_name(name: str, *, file: str | Path | None = None, field: str | None =
         raise ScenarioError(f"'{head}' is a mapping: name one of its keys ({keys})", file=file, field=where)
 
 
-def check_scenario_names(scenario, priors, *, field: str = "--vary") -> None:
-    """Each data name among the priors addresses a row of this scenario."""
-    for prior in priors:
-        if is_data_name(prior.name):
-            check_data_name(scenario, prior.name, field=f"{field} {prior.name}")
+def check_scenario_names(scenario, names, *, field: str = "--vary") -> None:
+    """Each data name among `names` addresses a row of this scenario."""
+    for name in names:
+        if is_data_name(name):
+            check_data_name(scenario, name, field=f"{field} {name}")
 
 
 # --- parsing ------------------------------------------------------------------------------------
