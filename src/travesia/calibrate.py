@@ -40,7 +40,8 @@ import numpy as np
 from .errors import ObservationError, ScenarioError
 from .observations import Observation, read_observations
 from .parameters import Parameters, load_params_file
-from .priors import Prior, _is_int_field, canonical_json, describe, scenario_priors, with_values
+from .priors import Prior, _is_int_field, canonical_json, check_scenario_names, describe, scenario_priors, with_values
+from .scenario.data_values import is_data_name
 from .results import Results
 from .scenario import load_scenario
 from .scenario.load import Scenario
@@ -186,17 +187,12 @@ class Runner:
 
     def run(self, values_list: list[dict[str, Any]], days: int | None) -> list[Results | None]:
         """Results of each parameter set (None for a run that failed), in order."""
-        from .ensemble import RunTask, run_task
-        from .store import run_id_of
+        from .ensemble import run_task, task_of
 
         tasks = []
-        for values in values_list:
-            params = with_values(self.base, values, where="calibrate") if values else self.base
-            pjson = canonical_json(params.model_dump())
-            seed = self.base_seed + self.count
-            tasks.append(RunTask(run_id_of(self.sc.content_hash, pjson, seed, days), self.count, self.sc.name,
-                                 str(self.sc.folder.resolve()), self.sc.content_hash, pjson,
-                                 canonical_json(values), seed, days))
+        for values in values_list:   # parameter and data values (ensemble.task_of splits them)
+            tasks.append(task_of(self.sc, self.base, values, self.count, self.base_seed + self.count, days,
+                                 where="calibrate"))
             self.count += 1
         futures = [self.executor.submit(run_task, t) for t in tasks]
         out: list[Results | None] = [None] * len(tasks)
@@ -301,6 +297,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     priors = scenario_priors(sc)
     for p in vary:
         priors[p.name] = p
+    check_scenario_names(sc, [p.name for p in vary])
     if not priors:
         raise ScenarioError("nothing to fit: the scenario has no priors (give --vary NAME=DIST)",
                             file=sc.folder / "scenario.yaml", field="priors")
@@ -512,8 +509,9 @@ def fitted_parameters(fit: Fit) -> dict[str, Any]:
     """The params-file mapping: each varied parameter at its posterior median (a mapping parameter
     is written whole, with its fitted key set)."""
     base = fit.base or fit.scenario.params
-    merged = with_values(base, fit.best, where="calibrate").model_dump()
-    return {top: merged[top] for top in dict.fromkeys(name.split(".")[0] for name in fit.names)}
+    merged = with_values(base, fit.best, where="calibrate").model_dump()   # data names: in fit.spread
+    return {top: merged[top] for top in dict.fromkeys(name.split(".")[0] for name in fit.names
+                                                      if not is_data_name(name))}
 
 
 def _plain(value):
@@ -589,7 +587,8 @@ def write_fit(fit: Fit, out: str | Path, scores: dict | None = None) -> dict[str
 
 def store_predictive(fit: Fit, store_path: str | Path) -> str:
     """Write the predictive ensemble to a results store (readable by `bands` and `score`)."""
-    from .store import RunRecord, Store, run_id_of
+    from .ensemble import task_of
+    from .store import RunRecord, Store
 
     sc = fit.scenario
     key = canonical_json([sc.content_hash, "calibrate", fit.until.isoformat(), fit.settings,
@@ -600,11 +599,10 @@ def store_predictive(fit: Fit, store_path: str | Path) -> str:
     now = dt.datetime.now()
     records = []
     for i, (res, values) in enumerate(zip(fit.predictive, fit.predictive_values)):
-        pjson = canonical_json(with_values(base, values, where="calibrate").model_dump())
         days = None if res.days >= sc.days else res.days
-        records.append((RunRecord(run_id_of(sc.content_hash, pjson, res.seed, days), ensemble_id, sc.name,
-                                  sc.content_hash, pjson, canonical_json(values), res.seed, days, now, now,
-                                  res.wall_seconds), res, i))
+        task = task_of(sc, base, values, i, res.seed, days, where="calibrate")
+        records.append((RunRecord(task.run_id, ensemble_id, sc.name, sc.content_hash, task.parameters_json,
+                                  task.varied_json, res.seed, days, now, now, res.wall_seconds), res, i))
     with Store(store_path) as store:
         store.add_ensemble(ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
                            scenario_folder=str(sc.folder.resolve()), base_seed=fit.settings.get("base_seed", 0),

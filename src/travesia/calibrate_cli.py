@@ -95,10 +95,14 @@ def calibrate(scenario, until, budget, out, store_path, params_file, observation
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
     sample beside it, the predictive ensemble to a store; print the fit's scores."""
     from .calibrate import ObservationModel, calibrate as fit_scenario, store_predictive, write_fit
+    from .posterior import stale_warning
     from .priors import parse_vary
     from .scenario import load_scenario
 
     sc = load_scenario(scenario)
+    warning = stale_warning(params_file, sc) if params_file else None
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     out = out or Path("out") / sc.name / "fitted_params.yaml"
     store_path = store_path or out.parent / "calibration.duckdb"
     fit = fit_scenario(sc, observations=observations, until=until, budget=budget,

@@ -1,11 +1,12 @@
 """Ensembles: many (parameters, seed) runs of one scenario on an executor, stored as they finish.
 
 The plan is made in the parent: run i has seed `base_seed + i` and the values drawn for index i
-from each prior (priors.py). Whole runs are the unit of work, so one engine serves one process
-or a cluster (DESIGN.md: "keep one engine; scale out whole runs"). Executors are standard
-`concurrent.futures` ones: local worker processes by default, or a Dask cluster's
-`Client(address).get_executor()`. Each worker process loads and compiles the scenario once and
-keeps it. The parent writes each finished run to the store in one transaction (store.py).
+from each prior (priors.py) or from the posterior of the scenario's fit (posterior.py). Whole
+runs are the unit of work, so one engine serves one process or a cluster (DESIGN.md: "keep one
+engine; scale out whole runs"). Executors are standard `concurrent.futures` ones: local worker
+processes by default, or a Dask cluster's `Client(address).get_executor()`. Each worker process
+loads the scenario once and compiles it once per distinct set of drawn data values. The parent
+writes each finished run to the store in one transaction (store.py).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from pathlib import Path
 from .engine import simulate
 from .errors import ScenarioError
 from .parameters import Parameters, load_params_file
-from .priors import Prior, canonical_json, describe, draw_values, scenario_priors, with_values
+from .posterior import LoadedFit, posterior_values, scenario_fit, scenario_fit_warning, stale_warning
+from .priors import Prior, canonical_json, check_scenario_names, describe, draw_values, scenario_priors, with_values
 from .results import Results
 from .scenario import load_scenario
+from .scenario.data_values import split_values, with_data_values
 from .scenario.load import Scenario, builtin_scenarios
 from .store import RunRecord, Store, run_id_of
 
@@ -44,6 +47,7 @@ class RunTask:
     scenario_hash: str
     parameters_json: str
     varied_json: str
+    data_json: str = field(default="{}", kw_only=True)   # drawn numbers of the data tables, {} if none
     seed: int
     days: int | None
 
@@ -67,6 +71,14 @@ class EnsemblePlan:
     base_seed: int
     days: int | None
     tasks: list[RunTask]
+    posterior: LoadedFit | None = None        # the fit whose posterior the runs draw from
+    posterior_names: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def varied(self) -> dict[str, str]:
+        """What each varied name is drawn from, as the store records it."""
+        return {**{n: self.posterior.label for n in self.posterior_names}, **describe(self.priors)}
 
 
 @dataclass
@@ -86,55 +98,112 @@ class EnsembleReport:
 
 def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: list[Prior] = (),
                   base_seed: int = 0, params_file: str | Path | None = None, days: int | None = None,
-                  use_scenario_priors: bool = True) -> EnsemblePlan:
-    """The runs of an ensemble: seeds base_seed + i, parameters drawn for index i.
+                  use_scenario_priors: bool = True, draw_from: str | None = None) -> EnsemblePlan:
+    """The runs of an ensemble: seeds base_seed + i, values drawn for index i.
 
-    Priors: the scenario's own (unless `use_scenario_priors` is false), replaced name by name by
-    `vary`. `params_file` sets the base values the draws replace."""
+    `draw_from`: "posterior" draws the fitted names from the posterior sample of the fit the
+    scenario names (`fit:` in scenario.yaml), "priors" from the scenario's priors; None (the
+    default) is "posterior" when the scenario names a fit and its priors are used, else "priors".
+    Priors of names the posterior lacks are drawn all the same (unless `use_scenario_priors` is
+    false); `vary` replaces any of them, or a fitted name, by name. `params_file` sets the base
+    values the draws replace."""
     if runs < 1:
         raise ScenarioError("needs at least one run", field="--runs")
+    if draw_from not in (None, "posterior", "priors"):
+        raise ScenarioError(f"draw from 'posterior' or 'priors' (got '{draw_from}')", field="--from")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    warnings = []
+    if params_file:
+        warnings.append(stale_warning(params_file, sc))
     base = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    fit = None
+    if draw_from == "posterior" or (draw_from is None and use_scenario_priors):
+        fit = scenario_fit(sc)
+        if fit is None and draw_from == "posterior":
+            raise ScenarioError("the scenario names no fit to draw from (scenario.yaml has no `fit:`; "
+                                "use --from priors, or fit it with travesia calibrate)",
+                                file=sc.folder / "scenario.yaml", field="--from")
+        if fit is not None:
+            warnings.append(scenario_fit_warning(sc, fit))
+    check_scenario_names(sc, [p.name for p in vary])
     priors = scenario_priors(sc) if use_scenario_priors else {}
+    posterior_names = []
+    if fit is not None:
+        vary_names = {p.name for p in vary}
+        posterior_names = [n for n in fit.names if n not in vary_names]
+        check_scenario_names(sc, posterior_names, field=f"{fit.path.name}: posterior column")
+        for n in fit.names:
+            priors.pop(n, None)
     for prior in vary:
         priors[prior.name] = prior
     days = None if days is None or days >= sc.days else int(days)
     base_json = canonical_json(base.model_dump())
-    ensemble_key = canonical_json([sc.content_hash, base_json, describe(priors), base_seed, days])
-    ensemble_id = hashlib.sha256(ensemble_key.encode()).hexdigest()[:12]
-    tasks = []
+    plan = EnsemblePlan("", sc, priors, base, base_seed, days, [], fit, posterior_names,
+                        [w for w in warnings if w])
+    ensemble_key = canonical_json([sc.content_hash, base_json, plan.varied, base_seed, days])
+    plan.ensemble_id = hashlib.sha256(ensemble_key.encode()).hexdigest()[:12]
     for i in range(runs):
         values = draw_values(priors, base_seed, i)
-        params = with_values(base, values) if values else base
-        pjson = canonical_json(params.model_dump())
-        seed = base_seed + i
-        tasks.append(RunTask(run_id_of(sc.content_hash, pjson, seed, days), i, sc.name,
-                             str(sc.folder.resolve()), sc.content_hash, pjson, canonical_json(values), seed, days))
-    return EnsemblePlan(ensemble_id, sc, priors, base, base_seed, days, tasks)
+        if fit is not None:
+            values = {**posterior_values(fit, base_seed, i, posterior_names), **values}
+        plan.tasks.append(task_of(sc, base, values, i, base_seed + i, days))
+    return plan
+
+
+def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None, *,
+            where: str = "--vary") -> RunTask:
+    """The task of one run: `values` (drawn parameter and data values) set on `base` and the
+    scenario's data. A drawn number the data cannot take fails here, in the parent, not in a worker."""
+    param_values, data_values = split_values(values)
+    params = with_values(base, param_values, where=where) if param_values else base
+    pjson = canonical_json(params.model_dump())
+    data_json = canonical_json(data_values)
+    if data_values:
+        with_data_values(sc, data_values)
+    # the run's identity covers the data values; runs without any keep the ids they always had
+    identity = pjson if not data_values else canonical_json([pjson, data_json])
+    return RunTask(run_id_of(sc.content_hash, identity, seed, days), index, sc.name, str(sc.folder.resolve()),
+                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json)
 
 
 # --- the worker side -----------------------------------------------------------------------------
 
-_COMPILED: dict[tuple[str, str], tuple] = {}   # (folder, content hash) -> (world, events), per process
+_LOADED: dict[tuple[str, str], Scenario] = {}  # (folder, content hash) -> the scenario, per process
+_COMPILED: dict[tuple[str, str, str], tuple] = {}   # (folder, content hash, data json) -> (world, events)
+_COMPILED_WITH_DATA = 8                         # compiled variants of drawn data values kept per process
 _COMPILED_LOCK = threading.Lock()               # Dask workers may run tasks in threads
 
 
-def compiled_scenario(folder: str, name: str, content_hash: str):
-    """The scenario's world and events, loaded and compiled once per worker process."""
+def _loaded_scenario(folder: str, name: str, content_hash: str) -> Scenario:
     key = (folder, content_hash)
+    if key not in _LOADED:
+        # the folder may not exist on a remote worker: a built-in scenario is found by name there
+        if not Path(folder).is_dir() and name not in builtin_scenarios():
+            raise ScenarioError(f"scenario folder not found on worker {os.uname().nodename}: workers need it "
+                                "at the same path (a shared file system)", file=folder)
+        sc = load_scenario(folder if Path(folder).is_dir() else name)
+        if sc.content_hash != content_hash:
+            raise ScenarioError(f"scenario files differ from those the ensemble was planned with "
+                                f"(hash {sc.content_hash}, expected {content_hash}): on {os.uname().nodename}",
+                                file=folder)
+        _LOADED[key] = sc
+    return _LOADED[key]
+
+
+def compiled_scenario(folder: str, name: str, content_hash: str, data_json: str = "{}"):
+    """The scenario's world and events, loaded once per worker process and compiled once per
+    distinct set of drawn data values (small scenarios compile in milliseconds)."""
+    key = (folder, content_hash, data_json)
     with _COMPILED_LOCK:
         if key not in _COMPILED:
             from .world import compile_world
 
-            # the folder may not exist on a remote worker: a built-in scenario is found by name there
-            if not Path(folder).is_dir() and name not in builtin_scenarios():
-                raise ScenarioError(f"scenario folder not found on worker {os.uname().nodename}: workers need it "
-                                    "at the same path (a shared file system)", file=folder)
-            sc = load_scenario(folder if Path(folder).is_dir() else name)
-            if sc.content_hash != content_hash:
-                raise ScenarioError(f"scenario files differ from those the ensemble was planned with "
-                                    f"(hash {sc.content_hash}, expected {content_hash}): on {os.uname().nodename}",
-                                    file=folder)
+            sc = _loaded_scenario(folder, name, content_hash)
+            if data_json != "{}":
+                sc = with_data_values(sc, json.loads(data_json))
+                with_data = [k for k in _COMPILED if k[2] != "{}"]
+                for old in with_data[:max(0, len(with_data) + 1 - _COMPILED_WITH_DATA)]:
+                    del _COMPILED[old]       # dicts keep insertion order: the oldest go first
             _COMPILED[key] = (compile_world(sc), list(sc.spec.timeline))
         return _COMPILED[key]
 
@@ -144,7 +213,8 @@ def run_task(task: RunTask) -> RunOutcome:
     started = dt.datetime.now()
     clock = time.perf_counter()
     try:
-        world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash)
+        world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
+                                          task.data_json)
         params = Parameters(**json.loads(task.parameters_json))
         results = simulate(world, params, seed=task.seed, events=events, days=task.days)
         results.belief = None          # not stored; spare the transfer
@@ -203,7 +273,7 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
     with Store(store_path) as store:
         store.add_ensemble(plan.ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
                            scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed, days=plan.days,
-                           vary=describe(plan.priors),
+                           vary=plan.varied,
                            base_parameters_json=canonical_json(plan.base_params.model_dump()),
                            places=[p.name for p in sc.places], crossings=[c.name for c in sc.crossings],
                            members=[(t.run_id, t.index) for t in plan.tasks])

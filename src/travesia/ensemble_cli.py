@@ -58,11 +58,16 @@ def _progress_columns():
               help="YAML/JSON file of parameter values overriding the scenario's (the base of the draws).")
 @click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate only the first N days.")
 @click.option("--no-priors", is_flag=True, help="Ignore the scenario's priors: vary only what --vary names.")
+@click.option("--from", "draw_from", type=click.Choice(["posterior", "priors"]), default=None,
+              help="Draw the fitted parameters from the posterior of the fit the scenario names (`fit:` in "
+                   "scenario.yaml; the default when it names one) or from the scenario's priors.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
-def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, params_file, days, no_priors, quiet):
+def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, params_file, days, no_priors,
+             draw_from, quiet):
     """Run an ensemble of SCENARIO (a built-in name or a folder): N runs over seeds and uncertain
-    parameters, stored as each finishes. Running the same command again resumes it."""
+    parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
+    each finishes. Running the same command again resumes it."""
     from concurrent.futures.process import BrokenProcessPool
 
     from rich.progress import Progress
@@ -73,11 +78,17 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
 
     priors = [parse_vary(text) for text in vary]
     plan = plan_ensemble(scenario, runs, vary=priors, base_seed=base_seed, params_file=params_file, days=days,
-                         use_scenario_priors=not no_priors)
+                         use_scenario_priors=not no_priors, draw_from=draw_from)
+    for warning in plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
     store_path = store_path or default_store_path(plan.scenario.name)
     where = f"Dask scheduler {scheduler}" if scheduler else \
         f"{workers or os.cpu_count()} local worker process{'es' if (workers or os.cpu_count()) != 1 else ''}"
-    varied = ", ".join(f"{p.name}={p.text()}" for p in plan.priors.values()) or "nothing (seeds only)"
+    varied = ", ".join(f"{p.name}={p.text()}" for p in plan.priors.values())
+    if plan.posterior is not None:
+        fitted = f"{len(plan.posterior_names)} fitted parameters from the {plan.posterior.label}"
+        varied = f"{fitted}, {varied}" if varied else fitted
+    varied = varied or "nothing (seeds only)"
     click.echo(f"ensemble {plan.ensemble_id} of {plan.scenario.name}: {runs} runs, seeds {base_seed}.."
                f"{base_seed + runs - 1}, varying {varied}; on {where}; store {store_path}")
     try:

@@ -16,9 +16,11 @@ Two ways to say a parameter is uncertain, with the same four distributions:
   ```
 
 A dotted name reaches into a mapping parameter (`departure_rate_per_day.irregular`,
-`crossing_preference.Chacalluta.Venezuela`). Draws are seeded from the ensemble's base seed, the
-parameter's name and the run's index, so run i gets the same values whatever the number of runs
-and whichever other parameters vary (the same idea as the engine's common random numbers).
+`crossing_preference.Chacalluta.Venezuela`); a name with a row key in brackets is a number of a
+data table (`documents[Venezuela,irregular,none].share`: scenario/data_values.py). Draws are
+seeded from the ensemble's base seed, the parameter's name and the run's index, so run i gets the
+same values whatever the number of runs and whichever other parameters vary (the same idea as
+the engine's common random numbers).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import numpy as np
 
 from .errors import ScenarioError
 from .parameters import Parameters, parameters_from
+from .scenario.data_values import check_data_name, is_data_name, is_integer_name, parse_data_name, split_values
 
 DISTRIBUTIONS = ("uniform", "normal", "lognormal", "values")
 _FIELDS = {  # the fields of each distribution in a scenario's priors:, in the order of the CLI form
@@ -87,13 +90,19 @@ class Prior:
 # --- names --------------------------------------------------------------------------------------
 
 def _is_int_field(name: str) -> bool:
+    if is_data_name(name):
+        return is_integer_name(name)
     info = Parameters.model_fields.get(name)
     return info is not None and info.annotation is int
 
 
 def check_name(name: str, *, file: str | Path | None = None, field: str | None = None) -> None:
-    """A name is a parameter, or parameter.key[.key] into a mapping parameter."""
+    """A name is a parameter, parameter.key[.key] into a mapping parameter, or table[row].column
+    of a data table (whose row is checked against the scenario: `check_scenario_names`)."""
     where = field or name
+    if is_data_name(name):
+        parse_data_name(name, file=file, field=where)
+        return
     parts = name.split(".")
     if not name or any(not p for p in parts):
         raise ScenarioError(f"not a parameter name: '{name}'", file=file, field=where)
@@ -107,6 +116,13 @@ def check_name(name: str, *, file: str | Path | None = None, field: str | None =
     if len(parts) == 1 and is_mapping:
         keys = ", ".join(f"{head}.{k}" for k in (Parameters.model_fields[head].default or {})) or f"{head}.KEY"
         raise ScenarioError(f"'{head}' is a mapping: name one of its keys ({keys})", file=file, field=where)
+
+
+def check_scenario_names(scenario, names, *, field: str = "--vary") -> None:
+    """Each data name among `names` addresses a row of this scenario."""
+    for name in names:
+        if is_data_name(name):
+            check_data_name(scenario, name, field=f"{field} {name}")
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -232,7 +248,9 @@ def scenario_priors(scenario) -> dict[str, Prior]:
 # --- applying draws -----------------------------------------------------------------------------
 
 def with_values(base: Parameters, values: dict[str, Any], *, where: str = "--vary") -> Parameters:
-    """Parameters with each named value set (dotted names reach into mappings), validated."""
+    """Parameters with each named value set (dotted names reach into mappings), validated. Data
+    names are left out: they set numbers of the scenario (scenario/data_values.py)."""
+    values = split_values(values)[0]
     merged = base.model_dump()
     for name, value in values.items():
         parts = name.split(".")

@@ -13,6 +13,7 @@ from .engine import simulate
 from .observations import read_observations, stranded_points
 from .parameters import load_params_file
 from .plot import plot_stranded
+from .posterior import stale_warning
 from .results import Results
 from .scenario import load_scenario
 from .world import compile_world
@@ -29,6 +30,9 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
                  ensemble_id: str | None = None) -> Results:
     sc = load_scenario(scenario)
     params = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    warning = stale_warning(params_file, sc) if params_file else None
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     run_bands = None
     if bands_store is not None:  # checked before the run, so a bad store fails at once
         from .bands import bands_for_run

@@ -16,6 +16,7 @@ from ..errors import ScenarioError
 from ..parameters import Parameters, parameters_from
 from ..yamlfile import read_yaml_mapping
 from ..admission import Vocabulary
+from .data_values import check_data_name, is_data_name
 from .schema import (
     CrossingRow,
     DocumentsRow,
@@ -293,7 +294,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         if ev.type == "admission":
             _check_rule(vocabulary, ev.admits, ypath, None, f"{fld}.admits")
     for pname in spec.priors:   # a dotted name reaches into a mapping: departure_rate_per_day.irregular
-        if pname.split(".")[0] not in Parameters.model_fields:
+        if not is_data_name(pname) and pname.split(".")[0] not in Parameters.model_fields:
             raise ScenarioError("prior for an unknown parameter", file=ypath, field=f"priors.{pname}")
 
     scenario = Scenario(
@@ -304,6 +305,9 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         vocabulary=vocabulary,
     )
     _check_connected(scenario, tables)
+    for pname in spec.priors:   # a number of a data table: its row must be there
+        if is_data_name(pname):
+            check_data_name(scenario, pname, file=ypath, field=f"priors.{pname}")
     scenario.content_hash = content_hash(folder)
     return scenario
 
@@ -369,7 +373,8 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
 def content_hash(folder: Path) -> str:
     """A hash of the scenario's input files, to tell runs of different scenario versions apart.
 
-    Only inputs count: outputs kept beside them (a fitted parameters file) must not change it.
+    Only inputs count: outputs kept beside them (a fitted parameters file) must not change it,
+    nor must naming one in scenario.yaml (its `fit:` key), or a fit would be stale once named.
     """
     digest = hashlib.sha256()
     spec = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
@@ -378,5 +383,18 @@ def content_hash(folder: Path) -> str:
         path = folder / name
         if path.is_file():
             digest.update(name.encode())
-            digest.update(path.read_bytes())
+            data = path.read_bytes()
+            digest.update(_without_fit_key(data) if name == "scenario.yaml" and "fit" in spec else data)
     return digest.hexdigest()[:16]
+
+
+def _without_fit_key(text: bytes) -> bytes:
+    """scenario.yaml without its top-level `fit:` entry (the key line and its indented lines)."""
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        top = line[:1] not in (b" ", b"\t", b"#", b"\n", b"\r", b"")
+        if top:
+            inside = line.startswith(b"fit:")
+        if not inside:
+            kept.append(line)
+    return b"".join(kept)

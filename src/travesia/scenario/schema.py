@@ -186,6 +186,13 @@ TimelineEvent = Annotated[
 ]
 
 
+class FitRef(BaseModel):
+    """`fit: {scenario: NAME}`: use the fit that built-in scenario NAME ships, unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: str = Field(min_length=1)
+
+
 class ScenarioSpec(BaseModel):
     """The contents of scenario.yaml."""
 
@@ -201,3 +208,4 @@ class ScenarioSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    fit: str | FitRef | None = None   # the fit ensembles draw from: a file here, or another scenario's

@@ -22,6 +22,7 @@ from ..bands import QUANTILES
 from ..errors import ScenarioError
 from ..needs import days_held, needs_on
 from ..results import STATE_COLUMNS, Results
+from ..scenario.data_values import split_values
 
 # Crossing measures shown on the charts: `held` is everyone held at a crossing (queued + stranded),
 # as in the run summary and the store's `stranded` series.
@@ -61,6 +62,7 @@ class Dataset:
     seeds: list[int]
     parameters: list[dict]            # per run, complete (for what-ifs on the same draws)
     detail: dict = field(default_factory=dict)
+    data: list[dict] = field(default_factory=list)   # per run, drawn numbers of the data tables (none: {})
 
     @property
     def runs(self) -> int:
@@ -145,14 +147,14 @@ def _rounded(a: np.ndarray) -> list[float]:
 # --- building datasets ------------------------------------------------------------------------
 
 def from_results(id: str, kind: str, label: str, results: list[Results], parameters: list[dict],
-                 detail: dict | None = None) -> Dataset:
+                 detail: dict | None = None, data: list[dict] | None = None) -> Dataset:
     """A dataset from runs held in memory (a what-if)."""
     first = results[0]
     counts = np.stack([r.counts for r in results]).astype(float)       # [R, T, P, S]
     crossing = {m: np.stack([_measure(r.flows, m) for r in results]) for m in MEASURES}
     return Dataset(id, kind, label, first.scenario, first.dates, list(first.place_names),
                    list(first.crossing_names), counts.mean(axis=0), crossing, [r.seed for r in results],
-                   parameters, detail or {})
+                   parameters, detail or {}, data or [])
 
 
 def _measure(flows: dict[str, np.ndarray], measure: str) -> np.ndarray:
@@ -279,7 +281,8 @@ class StoreReader:
         return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")), ensemble["scenario"],
                        dates, list(places), list(crossings), states, crossing, [int(m["seed"]) for m in members],
                        [json.loads(m["parameters"]) for m in members],
-                       {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"), "vary": ensemble.get("vary")})
+                       {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"), "vary": ensemble.get("vary")},
+                       [split_values(m["varied"])[1] for m in members])
 
 
 class Catalogue:

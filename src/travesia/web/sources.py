@@ -71,11 +71,32 @@ def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, b
 
 
 def baseline_dataset(view, seeds: int):
-    """A baseline of a few seeds of the scenario as it stands, when no results were given."""
+    """A baseline of a few seeds of the scenario as it stands, when no results were given: run s
+    takes the posterior draw `travesia ensemble` gives run s when the scenario names a fit."""
     from ..engine import simulate
+    from ..posterior import posterior_values, scenario_fit, scenario_fit_warning
+    from ..priors import with_values
+    from ..scenario.data_values import split_values, with_data_values
+    from ..world import compile_world
     from .data import from_results
 
     sc = view.scenario
-    results = [simulate(view.world, sc.params, seed=s, events=sc.spec.timeline) for s in range(seeds)]
-    return from_results("baseline", "run", f"baseline: {seeds} seeds of the scenario's parameters", results,
-                        [sc.params.model_dump()] * seeds)
+    fit = scenario_fit(sc)
+    if fit is None:
+        results = [simulate(view.world, sc.params, seed=s, events=sc.spec.timeline) for s in range(seeds)]
+        return from_results("baseline", "run", f"baseline: {seeds} seeds of the scenario's parameters", results,
+                            [sc.params.model_dump()] * seeds)
+    warning = scenario_fit_warning(sc, fit)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    results, params, datas = [], [], []
+    for s in range(seeds):
+        values, data = split_values(posterior_values(fit, 0, s))
+        p = with_values(sc.params, values, where=str(fit.path))
+        drawn = with_data_values(sc, data)
+        world = view.world if drawn is sc else compile_world(drawn)
+        results.append(simulate(world, p, seed=s, events=drawn.spec.timeline))
+        params.append(p.model_dump())
+        datas.append(data)
+    return from_results("baseline", "run", f"baseline: {seeds} seeds, each with a draw of the fit's posterior",
+                        results, params, data=datas)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..engine import simulate
 from ..errors import ScenarioError
 from ..parameters import Parameters
+from ..scenario.data_values import with_data_values
 from ..scenario.load import Scenario
 from ..scenario.schema import (
     AdmissionEvent,
@@ -31,6 +32,7 @@ from ..scenario.schema import (
     FlightEvent,
     TroopsEvent,
 )
+from ..world import compile_world
 from .data import Catalogue, Dataset, check_id, from_results
 
 MAX_SEEDS = 8
@@ -285,22 +287,28 @@ class WhatIfRunner:
         job.status = "running"
         clock = time.perf_counter()
         try:
-            results, params_used = [], []
+            results, params_used, data_used = [], [], []
             days = min(baseline.days, self.scenario.days)
             for i in range(job.total_runs):
                 params = Parameters(**baseline.parameters[i]) if baseline.parameters[i] else self.scenario.params
+                data = baseline.data[i] if i < len(baseline.data) else {}
+                world, run_events = self.world, events
+                if data:   # the baseline run's drawn data numbers stay: only the levers differ
+                    drawn = with_data_values(self.scenario, data)
+                    world, run_events = compile_world(drawn), whatif_timeline(drawn, job.request)
 
                 def progress(d, n, i=i):
                     job.progress = (i + d / n) / job.total_runs
 
-                results.append(simulate(self.world, params, seed=baseline.seeds[i], events=events, days=days,
+                results.append(simulate(world, params, seed=baseline.seeds[i], events=run_events, days=days,
                                         progress=progress))
                 params_used.append(params.model_dump())
+                data_used.append(data)
                 job.done_runs = i + 1
             label = job.request.label or "; ".join(describe_levers(job.request))
             n = job.id.split("-")[1]
             ds = from_results(f"whatif-{n}", "whatif", f"what-if {n}: {label}", results, params_used,
-                              {"baseline": baseline.id, "levers": describe_levers(job.request)})
+                              {"baseline": baseline.id, "levers": describe_levers(job.request)}, data_used)
             job.dataset = self.catalogue.add_dataset(ds)
             job.progress = 1.0
             job.status = "done"
