@@ -36,6 +36,12 @@ class DateType(click.ParamType):
             self.fail(f"not a date (YYYY-MM-DD): '{value}'", param, ctx)
 
 
+_future_option = click.option(
+    "--future", type=click.Choice(["planned", "frozen", "as-happened"]), default="planned", show_default=True,
+    help="Timeline events the runs know at DATE: planned (dated by DATE or announced by then), frozen "
+         "(dated by DATE), as-happened (all, hindsight).")
+
+
 def _fit_options(fn):
     options = [
         click.option("--observations", type=click.Path(path_type=Path), default=None,
@@ -127,10 +133,11 @@ def calibrate(scenario, until, budget, out, store_path, params_file, observation
 @click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True, help="Runs per date.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON of the results (default: out/<scenario>/backtest.json).")
+@_future_option
 @_fit_options
 @user_errors
-def backtest(scenario, dates, budget, out, observations, vary, measures, obs_error, base_seed, workers, scheduler,
-             quiet):
+def backtest(scenario, dates, budget, out, future, observations, vary, measures, obs_error, base_seed, workers,
+             scheduler, quiet):
     """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
     7 and 14 days, and score the forecast beside the naive ones."""
     from .backtest import backtest as run_backtest
@@ -152,10 +159,11 @@ def backtest(scenario, dates, budget, out, observations, vary, measures, obs_err
     result = run_backtest(sc, list(dates), observations=observations, budget=budget,
                           vary=[parse_vary(v) for v in vary], measures=_measures(measures),
                           obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
-                          scheduler=scheduler, progress=progress)
+                          scheduler=scheduler, progress=progress, future=future)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     for entry in result["at"]:
+        click.echo(f"future: {future} — {result['future_means'].replace('DATE', entry['date'])}")
         click.echo(f"at {entry['date']}: fitted to {entry['observations_fitted']} observations "
                    f"({entry['runs']} runs, {entry['effective_runs_behind_surface']:.0f} behind the fitted surface)")
         for h, scores in entry["horizons"].items():

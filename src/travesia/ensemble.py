@@ -46,6 +46,7 @@ class RunTask:
     varied_json: str
     seed: int
     days: int | None
+    timeline: str | None = None   # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
 
 
 @dataclass
@@ -146,6 +147,10 @@ def run_task(task: RunTask) -> RunOutcome:
     try:
         world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash)
         params = Parameters(**json.loads(task.parameters_json))
+        if task.timeline:
+            from .scenario.timeline import apply_timeline_spec
+
+            events = apply_timeline_spec(events, task.timeline)
         results = simulate(world, params, seed=task.seed, events=events, days=task.days)
         results.belief = None          # not stored; spare the transfer
         error = None
