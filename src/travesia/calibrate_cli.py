@@ -1,4 +1,4 @@
-"""`travesia calibrate` and `travesia backtest` (registered at the end of cli.py)."""
+"""`travesia calibrate`, `travesia backtest` and `travesia forecast` (registered at the end of cli.py)."""
 
 from __future__ import annotations
 
@@ -172,6 +172,76 @@ def backtest(scenario, dates, budget, out, future, observations, vary, measures,
                 continue
             _print_scores(scores["summary"], f"next {h} days")
     click.echo(f"wrote {out}")
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@click.option("--at", type=DateType(), required=True, help="Forecast from this date (knowing what was known then).")
+@click.option("--horizon", "horizon_days", type=click.IntRange(min=1), default=14, show_default=True,
+              help="Days to forecast after --at.")
+@_future_option
+@click.option("--fit", "fit_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A fitted_params.yaml from `travesia calibrate` (its posterior sample beside it): "
+                   "skip fitting, draw parameter sets from it.")
+@click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True,
+              help="Runs of the fit made here (without --fit).")
+@click.option("--runs", type=click.IntRange(min=1), default=None,
+              help="Forecast runs (default: 200 with --fit; without, a tenth of the budget, 20 to 200).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for forecast.csv, .json, .png (default: out/<scenario>/forecast-<DATE>/).")
+@click.option("--observations", type=click.Path(path_type=Path), default=None,
+              help="CSV of observed counts (default: the scenario's own).")
+@click.option("--obs-error", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
+              help="Reporting error of the fit made here (without --fit).")
+@click.option("--seed", "base_seed", type=int, default=0, show_default=True, help="Base seed of the runs.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: one per core).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on the Dask distributed scheduler at ADDRESS instead of locally.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@user_errors
+def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, observations, obs_error, base_seed,
+             workers, scheduler, quiet):
+    """Forecast SCENARIO from --at DATE for --horizon days, knowing only what was known at DATE:
+    the observations up to it and the timeline events --future allows. Writes forecast.csv
+    (daily 5-95% quantiles per crossing), forecast.png and forecast.json (with scores when later
+    observations exist)."""
+    from .calibrate import ObservationModel
+    from .forecast import forecast as make_forecast
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"
+    result = make_forecast(sc, at, horizon_days=horizon_days, future=future, fit_file=fit_file, budget=budget,
+                           runs=runs, observations=observations, obs_model=ObservationModel(error=obs_error),
+                           base_seed=base_seed, workers=workers, scheduler=scheduler,
+                           progress=_progress(quiet))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    paths = result.write(out)
+    info = result.to_dict()
+    click.echo(f"forecast of {sc.name} from {at} to {result.last_day}: {len(result.runs)} runs, "
+               f"{result.wall_seconds:.0f} s{' (IN-SAMPLE: the fit saw later observations)' if result.in_sample else ''}")
+    click.echo(f"future: {future} — {info['future_means']} ({len(result.events_used)} events used, "
+               f"{len(result.events_dropped)} left out)")
+    _print_forecast(result.rows, result.at, result.horizon_days)
+    for h, scores in result.scores.items():
+        _print_scores(scores["summary"], f"next {h} days (observed later)")
+    click.echo(f"wrote {paths['csv']}, {paths['png'].name}, {paths['json'].name}")
+
+
+def _print_forecast(rows: list[dict], at: dt.date, horizon_days: int) -> None:
+    """Median [5%-95%] of each crossing's measures a week on and at the horizon."""
+    days = sorted({min(7, horizon_days), horizon_days})
+    shown = [(at + dt.timedelta(days=d)).isoformat() for d in days]
+    click.echo(f"  {'crossing':<22} {'measure':<10} " + " ".join(f"{d:>24}" for d in shown))
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        if r["date"] in shown:
+            cells.setdefault((r["crossing"], r["measure"]), {})[r["date"]] = \
+                f"{r['p50']:,.0f} [{r['p05']:,.0f}-{r['p95']:,.0f}]"
+    for (crossing, measure), by_date in cells.items():
+        click.echo(f"  {crossing:<22} {measure:<10} " + " ".join(f"{by_date.get(d, ''):>24}" for d in shown))
 
 
 def _measures(text: str | None) -> list[str] | None:

@@ -160,9 +160,9 @@ from .web.cli import serve, report  # noqa: E402
 for _cmd in (serve, report):
     main.add_command(_cmd)
 
-from .calibrate_cli import calibrate, backtest  # noqa: E402
+from .calibrate_cli import calibrate, backtest, forecast  # noqa: E402
 
-for _cmd in (calibrate, backtest):
+for _cmd in (calibrate, backtest, forecast):
     main.add_command(_cmd)
 
 if __name__ == "__main__":
