@@ -93,10 +93,13 @@ def _progress(quiet: bool, label: str = ""):
               help="Store for the predictive ensemble (default: beside --out, calibration.duckdb).")
 @click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
               help="YAML/JSON parameter values the fitted ones replace (default: the scenario's).")
+@click.option("--future", type=click.Choice(["as-happened", "planned", "frozen"]), default="as-happened",
+              show_default=True, help="Timeline events the runs know at --until: all (as-happened), those "
+                                      "announced by then (planned) or dated by then (frozen).")
 @_fit_options
 @user_errors
-def calibrate(scenario, until, budget, out, store_path, params_file, observations, vary, measures, obs_error,
-              base_seed, workers, scheduler, quiet):
+def calibrate(scenario, until, budget, out, store_path, params_file, future, observations, vary, measures,
+              obs_error, base_seed, workers, scheduler, quiet):
     """Fit SCENARIO's uncertain parameters (its priors, plus --vary) to the observations up to
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
     sample beside it, the predictive ensemble to a store; print the fit's scores."""
@@ -110,7 +113,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, observation
     fit = fit_scenario(sc, observations=observations, until=until, budget=budget,
                        vary=[parse_vary(v) for v in vary], measures=_measures(measures), params_file=params_file,
                        obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
-                       scheduler=scheduler, progress=_progress(quiet))
+                       scheduler=scheduler, progress=_progress(quiet), future=future)
     table = fit.scores()
     summary = table.summary()
     paths = write_fit(fit, out, summary)

@@ -219,7 +219,8 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *, horizon_day
             failed = runner.failed
         if not results:
             raise ScenarioError(f"every forecast run failed: {failed[0].splitlines()[0] if failed else ''}")
-        settings.update(fitted=str(ff.path), runs=n, failed=len(failed))
+        settings.update(fitted=str(ff.path), fit_future=ff.fit.get("future", "as-happened"), runs=n,
+                        failed=len(failed))
     rows = forecast_rows(results, at, last)
     scores = {}
     later = fit_targets(all_obs, sc, last) if all_obs else []
