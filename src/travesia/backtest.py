@@ -53,7 +53,8 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *, ob
                         predictive_days=days, future=future,
                         progress=(lambda done, total, at=at: progress(at, done, total)) if progress else None)
         later = fit_targets(all_obs, sc, last, set(measures) if measures else None)
-        entry = {"date": at.isoformat(), "future": future, "observations_fitted": len(fit.observations), "runs": fit.runs,
+        entry = {"date": at.isoformat(), "future": future, "observations_fitted": len(fit.observations),
+                 "runs": fit.runs,
                  "effective_runs_behind_surface": round(fit.ess, 1),
                  "spread": {n: fit.spread[n] for n in fit.names}, "horizons": {}}
         for h in horizons:

@@ -223,8 +223,9 @@ def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, ob
         click.echo(f"warning: {warning}", err=True)
     paths = result.write(out)
     info = result.to_dict()
+    flag = " (IN-SAMPLE: the fit saw later observations)" if result.in_sample else ""
     click.echo(f"forecast of {sc.name} from {at} to {result.last_day}: {len(result.runs)} runs, "
-               f"{result.wall_seconds:.0f} s{' (IN-SAMPLE: the fit saw later observations)' if result.in_sample else ''}")
+               f"{result.wall_seconds:.0f} s{flag}")
     click.echo(f"future: {future} — {info['future_means']} ({len(result.events_used)} events used, "
                f"{len(result.events_dropped)} left out)")
     _print_forecast(result.rows, result.at, result.horizon_days)
@@ -260,7 +261,9 @@ def _print_spread(spread: dict) -> None:
 
 
 def _print_scores(summary: dict, label: str) -> None:
-    click.echo(f"scores, {label}: {summary['observations']} observations ({summary['ranged']} with ranges)")
+    events = summary.get("events", summary["observations"])
+    counted = f", {events:g} events" if events != summary["observations"] else ""
+    click.echo(f"scores, {label}: {summary['observations']} observations ({summary['ranged']} with ranges{counted})")
     click.echo("  forecast      WIS        abs error  log error  ranges hit  in 50%  in 90%")
     for name in ("model", "naive_last", "naive_zero"):
         s = summary[name]

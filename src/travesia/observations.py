@@ -41,7 +41,8 @@ def event_weights(observations: list[Observation]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ObservationModel:
-    """log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0, outlier_error)."""
+    """How a report relates to the model's value (docs/calibration.md, "Observation model"):
+    log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0, outlier_error)."""
 
     error: float = 0.5
     outlier_share: float = 0.1
