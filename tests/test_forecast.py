@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from scenario_kit import tiny_scenario
 from test_calibrate import _observed_tiny
 
-from travesia.calibrate import ObservationModel, calibrate, write_fit
+from travesia.calibrate import ObservationModel, Runner, calibrate, run_id_with_timeline, write_fit
 from travesia.cli import main
 from travesia.ensemble import RunTask, run_task
 from travesia.errors import ScenarioError
@@ -88,6 +88,20 @@ def test_the_worker_runs_the_timeline_view_its_task_names(tmp_path):
 
     assert entries("frozen:2026-01-02") == 35                  # the post never closes: all 35 pass
     assert entries("planned:2026-01-02") == entries(None) < 35  # the closure announced on 2 Jan is run
+
+
+def test_the_fit_runner_passes_its_timeline_view_to_every_run(tmp_path):
+    """calibrate's Runner: the same closure, frozen on 2 Jan, is never run; run ids differ by view."""
+    sc = _closure_scenario(tmp_path)
+    with Runner(sc, sc.params, workers=1, timeline="frozen:2026-01-02") as runner:
+        frozen = runner.run([{}], None)[0]
+    with Runner(sc, sc.params, workers=1) as runner:
+        every = runner.run([{}], None)[0]
+    assert frozen.at_crossing("X-Y", "entries").sum() == 35
+    assert every.at_crossing("X-Y", "entries").sum() < 35
+    pjson = canonical_json(sc.params.model_dump())
+    assert run_id_with_timeline(sc, pjson, 0, None, "frozen:2026-01-02") != run_id_with_timeline(sc, pjson, 0,
+                                                                                                None, None)
 
 
 def _forecast_cli(args):
