@@ -21,6 +21,7 @@ def test_backtest_scores_the_days_after_each_date(tmp_path):
     result = backtest(str(folder), [at], budget=80, obs_model=ObservationModel(error=0.2), workers=2)
     entry = result["at"][0]
     assert entry["date"] == "2026-01-08"
+    assert result["future"] == entry["future"] == "planned"                # the default: no hindsight
     assert entry["observations_fitted"] == 8                      # 2, 4, 6, 8 Jan: held and gave up
     week, fortnight = entry["horizons"]["7"], entry["horizons"]["14"]
     assert week["summary"]["observations"] == 6                   # 10, 12, 14 Jan
@@ -34,6 +35,20 @@ def test_backtest_scores_the_days_after_each_date(tmp_path):
         s = entry["horizons"][h]["summary"]
         assert s["model"]["wis"] < s["naive_zero"]["wis"]
     json.dumps(result)
+
+
+def test_backtest_names_its_future_mode(tmp_path):
+    folder = _observed_tiny(tmp_path)
+    out = tmp_path / "bt.json"
+    result = CliRunner().invoke(main, ["backtest", str(folder), "--at", "2026-01-08", "--budget", "60",
+                                       "--future", "frozen", "--workers", "2", "--quiet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "future: frozen — only events dated by 2026-01-08" in result.output
+    saved = json.loads(out.read_text())
+    assert saved["future"] == "frozen" and saved["at"][0]["future"] == "frozen"
+    assert saved["observation_noise"]["obs_error"] == 0.5
+    result = CliRunner().invoke(main, ["backtest", str(folder), "--at", "2026-01-08", "--future", "hoped"])
+    assert result.exit_code == 2
 
 
 def test_backtest_date_outside_the_scenario_is_a_user_error(tmp_path):

@@ -51,6 +51,25 @@ def test_likelihood_prefers_a_model_inside_the_reported_range(tmp_path):
     assert ll[3] == pytest.approx(ll[0], abs=0.05)      # "100 or more": any value far above fits
 
 
+def test_five_reports_of_one_event_move_the_likelihood_as_much_as_one(tmp_path):
+    """One count of 45 reported by five outlets (one event id) weighs as one report of it; five
+    rows without an id would count five times."""
+    row = {"date": "2026-01-02", "place": "XP", "measure": "m", "value": 45, "crossing": "X-Y",
+           "compare": "stranded"}
+    write_csv(tmp_path / "one.csv", [{**row, "event": ""}])
+    write_csv(tmp_path / "five.csv", [{**row, "event": "count-2-jan"}] * 5)
+    write_csv(tmp_path / "rows.csv", [{**row, "event": ""}] * 5)
+    values = np.array([[45.0], [90.0], [20.0]])
+    one = Likelihood(read_observations(tmp_path / "one.csv"), ObservationModel())
+    five = Likelihood(read_observations(tmp_path / "five.csv"), ObservationModel())
+    rows = Likelihood(read_observations(tmp_path / "rows.csv"), ObservationModel())
+    assert [o.event for o in read_observations(tmp_path / "five.csv")] == ["count-2-jan"] * 5
+    ll_one, ll_five = one(values), five(np.repeat(values, 5, axis=1))
+    assert ll_five == pytest.approx(ll_one)
+    assert ll_five[0] - ll_five[1] == pytest.approx(ll_one[0] - ll_one[1])
+    assert rows(np.repeat(values, 5, axis=1)) == pytest.approx(5 * ll_one)
+
+
 def _observed_tiny(tmp_path, noise_sd=0.1):
     """The tiny scenario run with TRUTH; held people and give-ups every other day, with 10% noise."""
     folder = tiny_scenario(tmp_path / "sc", people=3000, days=20, entry_cap=20, entry_admits="visa",
@@ -132,6 +151,11 @@ def test_calibrate_cli_writes_the_params_file_and_store(tmp_path):
 
     scored = score_path(out.parent / "calibration.duckdb")             # `travesia score STORE`
     assert scored["kind"] == "ensemble" and scored["runs"] == 20
+    assert scored["observation_noise"]["obs_error"] == 0.2                # the fit's, from ensemble_meta
+    fit_scores = yaml.safe_load(out.read_text())["fit"]["scores"]
+    assert scored["summary"]["model"]["wis"] == pytest.approx(fit_scores["model"]["wis"], rel=1e-3)
+    bare = score_path(out.parent / "calibration.duckdb", observation_noise=False)
+    assert bare["observation_noise"] is None and bare["summary"]["model"] != scored["summary"]["model"]
     run = CliRunner().invoke(main, ["run", str(folder), "--params", str(out), "--quiet",
                                     "--out", str(tmp_path / "run")])
     assert run.exit_code == 0, run.output

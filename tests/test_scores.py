@@ -10,17 +10,45 @@ import pytest
 from scenario_kit import tiny_scenario, write_csv
 
 from travesia.errors import ObservationError
-from travesia.observations import Observation
+from travesia.observations import Observation, ObservationModel
 from travesia.runner import run_scenario
 from travesia.scores import (
     interval_score, last_value, range_wis, score_forecasts, score_one, score_path, weighted_interval_score,
+    with_reporting_noise,
 )
 
 D = dt.date(2025, 11, 28)
 
 
-def obs(value, low=None, high=None, date=D, compare="stranded", crossing="X-Y"):
-    return Observation(date, "p", "m", value, low, high, crossing, compare, "hand")
+def obs(value, low=None, high=None, date=D, compare="stranded", crossing="X-Y", event=None):
+    return Observation(date, "p", "m", value, low, high, crossing, compare, "hand", event)
+
+
+def test_an_event_of_four_reports_counts_once_in_the_coverage():
+    """A forecast of 90 to 110: four outlets report one count of 300 (event 'e'), one report of 100
+    stands alone. By rows 1 of 5 is covered; by events 1 of 2."""
+    observations = [obs(300, event="e")] * 4 + [obs(100, date=D + dt.timedelta(days=1))]
+    sample = np.linspace(90, 110, 21)
+    table = score_forecasts(observations, [sample] * 5)
+    summary = table.summary()
+    assert summary["observations"] == 5 and summary["events"] == 2
+    assert summary["model"]["coverage_90"] == pytest.approx(0.5)
+    assert [r["weight"] for r in table.rows] == [0.25] * 4 + [1.0]
+    one = score_forecasts([obs(300), obs(100, date=D + dt.timedelta(days=1))], [sample] * 2).summary()
+    assert summary["model"]["wis"] == pytest.approx(one["model"]["wis"])
+
+
+def test_reporting_noise_lets_a_tight_forecast_cover_a_report_twice_its_value():
+    """Every run says 100; the report says 200. log(201/101) = 0.69 is inside 1.645 x 0.5 = 0.82,
+    the 90% reach of the fit's reporting error (sd 0.5 on log 1 + count), so with that error drawn
+    onto the runs the forecast covers the report; the bare runs do not."""
+    bare = np.full(40, 100.0)
+    report = obs(200)
+    noisy = with_reporting_noise([bare], ObservationModel(error=0.5), seed=3)[0]
+    assert len(noisy) == 40 * 50
+    assert not score_one(bare, report)["in_90"]
+    assert score_one(noisy, report)["in_90"]
+    assert np.array_equal(noisy, with_reporting_noise([bare], ObservationModel(error=0.5), seed=3)[0])
 
 
 def test_interval_score_by_hand():

@@ -38,14 +38,18 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import ObservationError, ScenarioError
-from .observations import Observation, read_observations
+from .observations import Observation, ObservationModel, event_weights, read_observations
 from .parameters import Parameters, load_params_file
 from .priors import Prior, _is_int_field, canonical_json, check_scenario_names, describe, scenario_priors, with_values
 from .scenario.data_values import is_data_name
 from .results import Results
 from .scenario import load_scenario
 from .scenario.load import Scenario
-from .scores import MODEL_MEASURES, comparable, observed_range, samples_from_results, score_forecasts
+from .scenario.timeline import timeline_spec
+from .scores import (
+    MODEL_MEASURES, NOISE_DRAWS, comparable, observed_range, samples_from_results, score_forecasts,
+    with_reporting_noise,
+)
 
 _NORMAL = statistics.NormalDist()
 
@@ -107,15 +111,6 @@ class PriorSpace:
 
 # --- the likelihood of observations given one run --------------------------------------------------
 
-@dataclass(frozen=True)
-class ObservationModel:
-    """log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0, outlier_error)."""
-
-    error: float = 0.5
-    outlier_share: float = 0.1
-    outlier_error: float = 2.5
-
-
 _erf = np.vectorize(math.erf, otypes=[float])
 
 
@@ -132,9 +127,10 @@ class Likelihood:
         self.low = np.log1p(ranges[:, 0])
         self.high = np.log1p(ranges[:, 1])           # log1p(inf) = inf: an open range
         self.point = ranges[:, 0] == ranges[:, 1]
+        self.weight = event_weights(observations)    # n reports of one event count once
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        """values [runs, observations] -> log likelihood [runs]."""
+        """values [runs, observations] -> log likelihood [runs]: the weighted sum over observations."""
         mu = np.log1p(np.maximum(np.asarray(values, dtype=float), 0.0))
         m = self.model
         total = np.zeros(mu.shape)
@@ -144,17 +140,26 @@ class Likelihood:
             dens = np.exp(-0.5 * ((self.low - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
             mass = _cdf((self.high - mu) / sd) - _cdf((self.low - mu) / sd)
             total += share * np.where(self.point, dens, mass)
-        return np.log(np.maximum(total, 1e-300)).sum(axis=1)
+        return (np.log(np.maximum(total, 1e-300)) * self.weight).sum(axis=1)
 
 
 # --- running batches through the ensemble executor ------------------------------------------------
+
+def run_id_with_timeline(sc: Scenario, pjson: str, seed: int, days: int | None, timeline: str | None) -> str:
+    """A run's id; a run on a view of the timeline differs from one on all events."""
+    from .store import run_id_of
+
+    return run_id_of(sc.content_hash + (f"|{timeline}" if timeline else ""), pjson, seed, days)
+
 
 class Runner:
     """Runs parameter sets of one scenario on the ensemble executor, each with a fresh seed."""
 
     def __init__(self, sc: Scenario, base: Parameters, *, base_seed: int = 0, workers: int | None = None,
-                 scheduler: str | None = None, progress: Callable[[int], None] | None = None):
+                 scheduler: str | None = None, progress: Callable[[int], None] | None = None,
+                 timeline: str | None = None):
         self.sc, self.base, self.base_seed = sc, base, base_seed
+        self.timeline = timeline          # the view of the events the runs use (scenario/timeline.py)
         self.workers, self.scheduler = workers, scheduler
         self.progress = progress
         self.count = 0
@@ -192,7 +197,7 @@ class Runner:
         tasks = []
         for values in values_list:   # parameter and data values (ensemble.task_of splits them)
             tasks.append(task_of(self.sc, self.base, values, self.count, self.base_seed + self.count, days,
-                                 where="calibrate"))
+                                 where="calibrate", timeline=self.timeline))
             self.count += 1
         futures = [self.executor.submit(run_task, t) for t in tasks]
         out: list[Results | None] = [None] * len(tasks)
@@ -233,16 +238,25 @@ class Fit:
     base: Parameters | None = None           # the values the fitted ones replace
 
     @property
+    def observation_model(self) -> ObservationModel:
+        """The reporting error the fit assumed (its likelihood's), which its forecasts carry."""
+        return ObservationModel.from_dict(self.settings)
+
+    @property
     def weights(self) -> np.ndarray:
         w = np.exp(self.log_weights - np.max(self.log_weights))
         return w / w.sum()
 
     def scores(self, observations: list[Observation] | None = None, *, known: list[Observation] | None = None,
-               known_until: dt.date | None = None):
-        """Scores of the predictive ensemble on observations (default: the fitted ones)."""
+               known_until: dt.date | None = None, observation_noise: bool = True):
+        """Scores of the predictive ensemble on observations (default: the fitted ones). The
+        forecast of a report is the runs' values with the reporting error the fit assumed drawn
+        onto them (`observation_noise=False`: the bare model values)."""
         obs = self.observations if observations is None else observations
-        return score_forecasts(obs, samples_from_results(self.predictive, obs), known=known,
-                               known_until=known_until)
+        samples = samples_from_results(self.predictive, obs)
+        if observation_noise:
+            samples = with_reporting_noise(samples, self.observation_model, seed=self.settings.get("base_seed", 0))
+        return score_forecasts(obs, samples, known=known, known_until=known_until)
 
 
 def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -286,11 +300,14 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
               params_file: str | Path | None = None, obs_model: ObservationModel = ObservationModel(),
               base_seed: int = 0, workers: int | None = None, scheduler: str | None = None,
               predictive_runs: int | None = None, predictive_days: int | None = None,
-              runner: Runner | None = None, progress: Callable[[int, int], None] | None = None) -> Fit:
+              runner: Runner | None = None, progress: Callable[[int, int], None] | None = None,
+              future: str = "as-happened") -> Fit:
     """Fit the scenario's priors (replaced name by name by `vary`) to the observations up to `until`.
 
     `budget` counts every run, the predictive ensemble's included (a tenth, 20 to 200 runs).
-    `predictive_days`: length of the predictive runs (default: the whole scenario)."""
+    `predictive_days`: length of the predictive runs (default: the whole scenario).
+    `future`: which timeline events the runs know of at `until` (scenario/timeline.py): `planned`,
+    `frozen`, or `as-happened` (all of them, the default)."""
     started = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     base = load_params_file(params_file, base=sc.params) if params_file else sc.params
@@ -326,6 +343,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     if n_fit < 20:
         raise ScenarioError(f"the budget leaves {n_fit} runs to fit after {n_pred} predictive runs", field="--budget")
     fit_days = (max(o.date for o in targets) - sc.spec.start).days + 1
+    timeline = timeline_spec(future, until)
     space = PriorSpace(priors)
     loglik = Likelihood(targets, obs_model)
     done = [0]
@@ -338,6 +356,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     own = runner is None
     runner = runner or Runner(sc, base, base_seed=base_seed, workers=workers, scheduler=scheduler)
     runner.progress = tick
+    runner.timeline = timeline
     rng = np.random.default_rng([base_seed & 0xFFFFFFFF, 0xCA1])
     Zs, lls, proposals = [], [], []
 
@@ -412,7 +431,8 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
                          "outlier_share": obs_model.outlier_share, "outlier_error": obs_model.outlier_error,
                          "base_seed": base_seed, "budget": budget, "fit_days": fit_days,
                          "cma_popsize": popsize, "vary": {p.name: p.text() for p in vary}, "measures": sorted(measures) if measures else "all",
-                         "params_file": str(params_file) if params_file else None},
+                         "params_file": str(params_file) if params_file else None,
+                         "future": future, "timeline": timeline},
                failed=len(runner.failed), base=base)
 
 
@@ -600,7 +620,7 @@ def store_predictive(fit: Fit, store_path: str | Path) -> str:
     records = []
     for i, (res, values) in enumerate(zip(fit.predictive, fit.predictive_values)):
         days = None if res.days >= sc.days else res.days
-        task = task_of(sc, base, values, i, res.seed, days, where="calibrate")
+        task = task_of(sc, base, values, i, res.seed, days, where="calibrate", timeline=fit.settings.get("timeline"))
         records.append((RunRecord(task.run_id, ensemble_id, sc.name, sc.content_hash, task.parameters_json,
                                   task.varied_json, res.seed, days, now, now, res.wall_seconds), res, i))
     with Store(store_path) as store:
@@ -611,6 +631,10 @@ def store_predictive(fit: Fit, store_path: str | Path) -> str:
                            base_parameters_json=base_json, places=list(fit.predictive[0].place_names),
                            crossings=list(fit.predictive[0].crossing_names),
                            members=[(r.run_id, i) for r, _, i in records])
+        store.set_meta(ensemble_id, {"made_by": "calibrate", "observations_until": fit.until.isoformat(),
+                                     "observation_model": fit.observation_model.as_dict(),
+                                     "noise_seed": fit.settings.get("base_seed", 0), "noise_draws": NOISE_DRAWS,
+                                     "timeline": fit.settings.get("timeline")})
         stored = store.finished_run_ids()
         for record, res, _ in records:
             if record.run_id not in stored:

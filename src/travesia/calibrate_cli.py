@@ -1,4 +1,4 @@
-"""`travesia calibrate` and `travesia backtest` (registered at the end of cli.py)."""
+"""`travesia calibrate`, `travesia backtest` and `travesia forecast` (registered at the end of cli.py)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ class DateType(click.ParamType):
             return dt.date.fromisoformat(value)
         except ValueError:
             self.fail(f"not a date (YYYY-MM-DD): '{value}'", param, ctx)
+
+
+_future_option = click.option(
+    "--future", type=click.Choice(["planned", "frozen", "as-happened"]), default="planned", show_default=True,
+    help="Timeline events the runs know at DATE: planned (dated by DATE or announced by then), frozen "
+         "(dated by DATE), as-happened (all, hindsight).")
 
 
 def _fit_options(fn):
@@ -87,10 +93,13 @@ def _progress(quiet: bool, label: str = ""):
               help="Store for the predictive ensemble (default: beside --out, calibration.duckdb).")
 @click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
               help="YAML/JSON parameter values the fitted ones replace (default: the scenario's).")
+@click.option("--future", type=click.Choice(["as-happened", "planned", "frozen"]), default="as-happened",
+              show_default=True, help="Timeline events the runs know at --until: all (as-happened), those "
+                                      "announced by then (planned) or dated by then (frozen).")
 @_fit_options
 @user_errors
-def calibrate(scenario, until, budget, out, store_path, params_file, observations, vary, measures, obs_error,
-              base_seed, workers, scheduler, quiet):
+def calibrate(scenario, until, budget, out, store_path, params_file, future, observations, vary, measures,
+              obs_error, base_seed, workers, scheduler, quiet):
     """Fit SCENARIO's uncertain parameters (its priors, plus --vary) to the observations up to
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
     sample beside it, the predictive ensemble to a store; print the fit's scores."""
@@ -108,7 +117,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, observation
     fit = fit_scenario(sc, observations=observations, until=until, budget=budget,
                        vary=[parse_vary(v) for v in vary], measures=_measures(measures), params_file=params_file,
                        obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
-                       scheduler=scheduler, progress=_progress(quiet))
+                       scheduler=scheduler, progress=_progress(quiet), future=future)
     table = fit.scores()
     summary = table.summary()
     paths = write_fit(fit, out, summary)
@@ -131,10 +140,11 @@ def calibrate(scenario, until, budget, out, store_path, params_file, observation
 @click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True, help="Runs per date.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON of the results (default: out/<scenario>/backtest.json).")
+@_future_option
 @_fit_options
 @user_errors
-def backtest(scenario, dates, budget, out, observations, vary, measures, obs_error, base_seed, workers, scheduler,
-             quiet):
+def backtest(scenario, dates, budget, out, future, observations, vary, measures, obs_error, base_seed, workers,
+             scheduler, quiet):
     """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
     7 and 14 days, and score the forecast beside the naive ones."""
     from .backtest import backtest as run_backtest
@@ -156,10 +166,11 @@ def backtest(scenario, dates, budget, out, observations, vary, measures, obs_err
     result = run_backtest(sc, list(dates), observations=observations, budget=budget,
                           vary=[parse_vary(v) for v in vary], measures=_measures(measures),
                           obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
-                          scheduler=scheduler, progress=progress)
+                          scheduler=scheduler, progress=progress, future=future)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     for entry in result["at"]:
+        click.echo(f"future: {future} — {result['future_means'].replace('DATE', entry['date'])}")
         click.echo(f"at {entry['date']}: fitted to {entry['observations_fitted']} observations "
                    f"({entry['runs']} runs, {entry['effective_runs_behind_surface']:.0f} behind the fitted surface)")
         for h, scores in entry["horizons"].items():
@@ -168,6 +179,77 @@ def backtest(scenario, dates, budget, out, observations, vary, measures, obs_err
                 continue
             _print_scores(scores["summary"], f"next {h} days")
     click.echo(f"wrote {out}")
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@click.option("--at", type=DateType(), required=True, help="Forecast from this date (knowing what was known then).")
+@click.option("--horizon", "horizon_days", type=click.IntRange(min=1), default=14, show_default=True,
+              help="Days to forecast after --at.")
+@_future_option
+@click.option("--fit", "fit_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A fitted_params.yaml from `travesia calibrate` (its posterior sample beside it): "
+                   "skip fitting, draw parameter sets from it.")
+@click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True,
+              help="Runs of the fit made here (without --fit).")
+@click.option("--runs", type=click.IntRange(min=1), default=None,
+              help="Forecast runs (default: 200 with --fit; without, a tenth of the budget, 20 to 200).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for forecast.csv, .json, .png (default: out/<scenario>/forecast-<DATE>/).")
+@click.option("--observations", type=click.Path(path_type=Path), default=None,
+              help="CSV of observed counts (default: the scenario's own).")
+@click.option("--obs-error", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
+              help="Reporting error of the fit made here (without --fit).")
+@click.option("--seed", "base_seed", type=int, default=0, show_default=True, help="Base seed of the runs.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: one per core).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on the Dask distributed scheduler at ADDRESS instead of locally.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+@user_errors
+def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, observations, obs_error, base_seed,
+             workers, scheduler, quiet):
+    """Forecast SCENARIO from --at DATE for --horizon days, knowing only what was known at DATE:
+    the observations up to it and the timeline events --future allows. Writes forecast.csv
+    (daily 5-95% quantiles per crossing), forecast.png and forecast.json (with scores when later
+    observations exist)."""
+    from .calibrate import ObservationModel
+    from .forecast import forecast as make_forecast
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"
+    result = make_forecast(sc, at, horizon_days=horizon_days, future=future, fit_file=fit_file, budget=budget,
+                           runs=runs, observations=observations, obs_model=ObservationModel(error=obs_error),
+                           base_seed=base_seed, workers=workers, scheduler=scheduler,
+                           progress=_progress(quiet))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    paths = result.write(out)
+    info = result.to_dict()
+    flag = " (IN-SAMPLE: the fit saw later observations)" if result.in_sample else ""
+    click.echo(f"forecast of {sc.name} from {at} to {result.last_day}: {len(result.runs)} runs, "
+               f"{result.wall_seconds:.0f} s{flag}")
+    click.echo(f"future: {future} — {info['future_means']} ({len(result.events_used)} events used, "
+               f"{len(result.events_dropped)} left out)")
+    _print_forecast(result.rows, result.at, result.horizon_days)
+    for h, scores in result.scores.items():
+        _print_scores(scores["summary"], f"next {h} days (observed later)")
+    click.echo(f"wrote {paths['csv']}, {paths['png'].name}, {paths['json'].name}")
+
+
+def _print_forecast(rows: list[dict], at: dt.date, horizon_days: int) -> None:
+    """Median [5%-95%] of each crossing's measures a week on and at the horizon."""
+    days = sorted({min(7, horizon_days), horizon_days})
+    shown = [(at + dt.timedelta(days=d)).isoformat() for d in days]
+    click.echo(f"  {'crossing':<22} {'measure':<10} " + " ".join(f"{d:>24}" for d in shown))
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        if r["date"] in shown:
+            cells.setdefault((r["crossing"], r["measure"]), {})[r["date"]] = \
+                f"{r['p50']:,.0f} [{r['p05']:,.0f}-{r['p95']:,.0f}]"
+    for (crossing, measure), by_date in cells.items():
+        click.echo(f"  {crossing:<22} {measure:<10} " + " ".join(f"{by_date.get(d, ''):>24}" for d in shown))
 
 
 def _measures(text: str | None) -> list[str] | None:
@@ -183,7 +265,9 @@ def _print_spread(spread: dict) -> None:
 
 
 def _print_scores(summary: dict, label: str) -> None:
-    click.echo(f"scores, {label}: {summary['observations']} observations ({summary['ranged']} with ranges)")
+    events = summary.get("events", summary["observations"])
+    counted = f", {events:g} events" if events != summary["observations"] else ""
+    click.echo(f"scores, {label}: {summary['observations']} observations ({summary['ranged']} with ranges{counted})")
     click.echo("  forecast      WIS        abs error  log error  ranges hit  in 50%  in 90%")
     for name in ("model", "naive_last", "naive_zero"):
         s = summary[name]

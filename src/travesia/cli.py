@@ -136,15 +136,18 @@ def parameters():
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--observations", type=click.Path(path_type=Path), default=None,
               help="Observations CSV (default: the scenario's own).")
+@click.option("--observation-noise/--no-observation-noise", default=True, show_default=True,
+              help="For a store made by a fit: add the reporting error the fit assumed to the runs' values.")
 @user_errors
-def score(path, observations):
+def score(path, observations, observation_noise):
     """Score a run folder, an ensemble store (.duckdb) or a Flee-style run against observations:
     errors per observation, 50%/90% coverage, weighted interval score, and the same for two naive
     forecasts (last value carried forward; zero). Flee-style runs also get the averaged relative
     difference."""
     from .scores import score_path
 
-    click.echo(json.dumps(score_path(path, observations), indent=2, default=str))
+    click.echo(json.dumps(score_path(path, observations, observation_noise=observation_noise), indent=2,
+                          default=str))
 
 
 from .ensemble_cli import ensemble, bands, sensitivity  # noqa: E402
@@ -157,9 +160,9 @@ from .web.cli import serve, report  # noqa: E402
 for _cmd in (serve, report):
     main.add_command(_cmd)
 
-from .calibrate_cli import calibrate, backtest  # noqa: E402
+from .calibrate_cli import calibrate, backtest, forecast  # noqa: E402
 
-for _cmd in (calibrate, backtest):
+for _cmd in (calibrate, backtest, forecast):
     main.add_command(_cmd)
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class RunTask:
     data_json: str = field(default="{}", kw_only=True)   # drawn numbers of the data tables, {} if none
     seed: int
     days: int | None
+    timeline: str | None = None   # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
 
 
 @dataclass
@@ -151,7 +152,7 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: li
 
 
 def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None, *,
-            where: str = "--vary") -> RunTask:
+            where: str = "--vary", timeline: str | None = None) -> RunTask:
     """The task of one run: `values` (drawn parameter and data values) set on `base` and the
     scenario's data. A drawn number the data cannot take fails here, in the parent, not in a worker."""
     param_values, data_values = split_values(values)
@@ -162,8 +163,10 @@ def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int,
         with_data_values(sc, data_values)
     # the run's identity covers the data values; runs without any keep the ids they always had
     identity = pjson if not data_values else canonical_json([pjson, data_json])
-    return RunTask(run_id_of(sc.content_hash, identity, seed, days), index, sc.name, str(sc.folder.resolve()),
-                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json)
+    # a run on a view of the timeline (a forecast's future) differs from one on all the events
+    scenario_key = sc.content_hash + (f"|{timeline}" if timeline else "")
+    return RunTask(run_id_of(scenario_key, identity, seed, days), index, sc.name, str(sc.folder.resolve()),
+                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json, timeline=timeline)
 
 
 # --- the worker side -----------------------------------------------------------------------------
@@ -216,6 +219,10 @@ def run_task(task: RunTask) -> RunOutcome:
         world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
                                           task.data_json)
         params = Parameters(**json.loads(task.parameters_json))
+        if task.timeline:
+            from .scenario.timeline import apply_timeline_spec
+
+            events = apply_timeline_spec(events, task.timeline)
         results = simulate(world, params, seed=task.seed, events=events, days=task.days)
         results.belief = None          # not stored; spare the transfer
         error = None

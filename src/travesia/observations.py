@@ -1,11 +1,19 @@
-"""Observed counts (date, place, measure, value, low/high ranges) and what model output they compare to."""
+"""Observed counts (date, place, measure, value, low/high ranges) and what model output they compare to.
+
+Several rows may report one event (the same count in two outlets, a figure repeated a week later):
+they share an `event` id and together weigh as one observation (`event_weights`). The reporting
+error a fit assumes of every row is an `ObservationModel` (docs/calibration.md).
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .errors import ObservationError
 
@@ -21,6 +29,40 @@ class Observation:
     crossing: str | None
     compare: str | None      # model series it compares with: stranded, irregular, exits, ... or None
     source: str
+    event: str | None = None  # rows sharing an event id report one event (they count once)
+
+
+def event_weights(observations: list[Observation]) -> np.ndarray:
+    """Weight of each row: 1/n for one of the n rows of an event in this list, 1 without an event id.
+    The weights sum to the number of independent observations."""
+    counts = Counter(o.event for o in observations if o.event)
+    return np.array([1.0 / counts[o.event] if o.event else 1.0 for o in observations], dtype=float)
+
+
+@dataclass(frozen=True)
+class ObservationModel:
+    """How a report relates to the model's value (docs/calibration.md, "Observation model"):
+    log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0, outlier_error)."""
+
+    error: float = 0.5
+    outlier_share: float = 0.1
+    outlier_error: float = 2.5
+
+    def as_dict(self) -> dict:
+        return {"obs_error": self.error, "outlier_share": self.outlier_share, "outlier_error": self.outlier_error}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ObservationModel":
+        """From the keys a fit file's `fit:` section (or a store's ensemble_meta) holds."""
+        return cls(float(d.get("obs_error", cls.error)), float(d.get("outlier_share", cls.outlier_share)),
+                   float(d.get("outlier_error", cls.outlier_error)))
+
+    def reports(self, values: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+        """`draws` simulated reports of each model value (flat array of len(values) x draws)."""
+        mu = np.log1p(np.maximum(np.asarray(values, dtype=float), 0.0))
+        n = mu.size * draws
+        sd = np.where(rng.random(n) < self.outlier_share, self.outlier_error, self.error)
+        return np.maximum(np.expm1(np.repeat(mu, draws) + sd * rng.standard_normal(n)), 0.0)
 
 
 def _num(text: str | None, path: Path, line: int, field: str) -> float | None:
@@ -62,7 +104,8 @@ def read_observations(path: str | Path) -> list[Observation]:
                                        field="value_low")
             out.append(Observation(date, row["place"], row["measure"], value, low, high,
                                    (row.get("crossing") or "").strip() or None,
-                                   (row.get("compare") or "").strip() or None, row.get("source") or ""))
+                                   (row.get("compare") or "").strip() or None, row.get("source") or "",
+                                   (row.get("event") or "").strip() or None))
     return out
 
 

@@ -113,3 +113,45 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
     fig.suptitle(title or f"{results.scenario}: people held at border crossings (seed {results.seed})", fontsize=12)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def plot_forecast(runs: list[Results], at, last, events, observations, path: str | Path,
+                  title: str | None = None) -> Path:
+    """People held per crossing: the runs' median before `at` (the fit's hindcast), the 50% and
+    90% bands after it to `last`; observations known at `at` as black points, later ones hollow;
+    the events the forecast used as dashed lines; `at` as a solid line."""
+    names = runs[0].crossing_names
+    dates = np.array(runs[0].dates, dtype="datetime64[D]").astype(object)
+    first = next((i for i, d in enumerate(dates) if d > at), len(dates))
+    shown = max(first - 42, 0)            # six weeks of the fitted past for context
+    fig, axes = plt.subplots(len(names), 1, figsize=(10, 3.0 * len(names) + 0.6), sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        held = np.stack([r.at_crossing(name, "stranded_total") for r in runs]).astype(float)
+        q = np.quantile(held, (0.05, 0.25, 0.5, 0.75, 0.95), axis=0)
+        ax.plot(dates[:first], q[2, :first], color="#3b5b92", lw=1, alpha=0.6, label="runs' median (fitted past)")
+        after = slice(max(first - 1, 0), len(dates))
+        ax.fill_between(dates[after], q[0, after], q[4, after], color="#3b5b92", alpha=0.2, label="90%")
+        ax.fill_between(dates[after], q[1, after], q[3, after], color="#3b5b92", alpha=0.35, label="50%")
+        ax.plot(dates[after], q[2, after], color="#3b5b92", lw=1.6, label="median")
+        top = max(float(q[4, shown:].max()), 1.0)
+        held_obs = [o for o in observations or [] if o.compare == "stranded" and o.crossing == name
+                    and dates[shown] <= o.date <= last]
+        for known, style in ((True, {"color": "black"}), (False, {"mfc": "white", "color": "black"})):
+            pts = [o for o in held_obs if (o.date <= at) == known]
+            if pts:
+                ax.plot([o.date for o in pts], [o.value for o in pts], "o", ms=4, **style,
+                        label="observed by then" if known else "observed later")
+                top = max(top, max(o.value for o in pts))
+        for ev in (ev for ev in events if dates[shown] <= ev.date <= last):
+            ax.axvline(ev.date, color=EVENT_COLOURS.get(ev.type, "#666666"), lw=0.8, ls="--", alpha=0.6)
+        ax.axvline(at, color="black", lw=1.2)
+        ax.set_xlim(dates[shown], last)
+        ax.set_ylim(0, top * 1.15)
+        ax.set_title(name, loc="left", fontsize=11)
+        ax.set_ylabel("people held")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
+    fig.suptitle(title or f"forecast from {at}", fontsize=12)
+    fig.tight_layout()
+    return save_figure(fig, path)

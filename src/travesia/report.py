@@ -237,7 +237,8 @@ def render_report(view, ds, store_members: list[dict] | None = None) -> str:
     parts.append("<h2>Scores against observations</h2>")
     if table.rows:
         summ = table.summary()
-        parts.append(f"<p>{summ['observations']} observations ({summ['ranged']} reported as ranges). Weighted "
+        events = "" if summ["events"] == summ["observations"] else f", counted as {summ['events']:g} events"
+        parts.append(f"<p>{summ['observations']} observations ({summ['ranged']} reported as ranges{events}). Weighted "
                      "interval score (WIS, lower is better) and errors of the model, and of two naive forecasts: "
                      "the last value observed before, and nobody.</p>")
         parts.append(_table(["forecast", "WIS", "mean abs. error", "mean log error", "ranges hit", "in 50%",

@@ -20,6 +20,11 @@ latest earlier observation of the same crossing and measure; the median if sever
 date; 0 when nothing was observed before); `zero` forecasts nobody. For Flee-style runs (an
 out.csv of camps) the score is the averaged relative difference (flee/scoring.py), with the same
 two naive forecasts (first observed day carried forward; zero).
+
+Rows reporting one event (the same `event` id) weigh 1/n each, so the summary's means count that
+event once; `events` is the sum of the weights. A fitted forecast is scored as a forecast of the
+report, not of the model's value: its sample is the runs' values with the reporting error the fit
+assumed drawn onto each (`with_reporting_noise`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ObservationError, ScenarioError
-from .observations import Observation, read_observations
+from .observations import Observation, ObservationModel, event_weights, read_observations
 
 # WIS: the median and the central intervals at these alphas (levels 98%, 95%, 90%, 80%, ..., 10%)
 WIS_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -131,10 +136,11 @@ class ScoreTable:
     rows: list[dict]
 
     def summary(self) -> dict:
-        out = {"observations": len(self.rows),
+        weights = [r.get("weight", 1.0) for r in self.rows]
+        out = {"observations": len(self.rows), "events": round(float(sum(weights)), 6),
                "ranged": sum(1 for r in self.rows if r["ranged"])}
         for f in FORECASTS:
-            out[f] = summarise([r[f] for r in self.rows])
+            out[f] = summarise([r[f] for r in self.rows], weights)
         if self.rows:
             out["model_beats_naive"] = {
                 "wis_vs_last": out["model"]["wis"] < out["naive_last"]["wis"],
@@ -146,19 +152,36 @@ class ScoreTable:
         return {"summary": self.summary(), "observations": self.rows}
 
 
-def summarise(scores: list[dict]) -> dict:
-    """Means of the errors and the WIS, the share of ranges hit, the interval coverages."""
+def summarise(scores: list[dict], weights: list[float] | None = None) -> dict:
+    """Weighted means (weights: event_weights; default 1 each) of the errors and the WIS, the
+    interval coverages, and the ranges hit (rows)."""
     if not scores:
         return {}
+    w = np.ones(len(scores)) if weights is None else np.asarray(weights, dtype=float)
+
+    def mean(key: str) -> float:
+        return float(np.average([float(s[key]) for s in scores], weights=w))
+
     hits = [s["hit"] for s in scores if s["hit"] is not None]
     return {
-        "mean_abs_error": float(np.mean([s["abs_error"] for s in scores])),
-        "mean_log_error": float(np.mean([s["log_error"] for s in scores])),
+        "mean_abs_error": mean("abs_error"),
+        "mean_log_error": mean("log_error"),
         "ranges_hit": f"{sum(hits)}/{len(hits)}",
-        "coverage_50": float(np.mean([s["in_50"] for s in scores])),
-        "coverage_90": float(np.mean([s["in_90"] for s in scores])),
-        "wis": float(np.mean([s["wis"] for s in scores])),
+        "coverage_50": mean("in_50"),
+        "coverage_90": mean("in_90"),
+        "wis": mean("wis"),
     }
+
+
+NOISE_DRAWS = 50
+
+
+def with_reporting_noise(samples: list[np.ndarray], model: ObservationModel, *, draws: int = NOISE_DRAWS,
+                         seed: int = 0) -> list[np.ndarray]:
+    """Each observation's sample of model values turned into a sample of reports: `draws` draws of
+    the reporting error per run (seeded by `seed` and the observation's position: reproducible)."""
+    return [model.reports(sample, draws, np.random.default_rng([seed & 0xFFFFFFFF, 0x5EED, i]))
+            for i, sample in enumerate(samples)]
 
 
 def score_forecasts(observations: list[Observation], samples: list[np.ndarray],
@@ -171,13 +194,13 @@ def score_forecasts(observations: list[Observation], samples: list[np.ndarray],
     if known_until is not None:
         known = [o for o in known if o.date <= known_until]
     rows = []
-    for o, sample in zip(observations, samples):
+    for o, sample, weight in zip(observations, samples, event_weights(observations)):
         key = series_key(o)
         last = last_value(known, key, o.date)
         rows.append({
             "date": o.date.isoformat(), "crossing": o.crossing, "compare": o.compare, "value": o.value,
             "low": o.low, "high": o.high, "ranged": o.low is not None or o.high is not None,
-            "source": o.source,
+            "source": o.source, "event": o.event, "weight": float(weight),
             "model": score_one(sample, o),
             "naive_last": score_one(np.array([last]), o),
             "naive_zero": score_one(np.array([0.0]), o),
@@ -232,6 +255,7 @@ def _store_samples(store_path: Path, observations: list[Observation] | None,
 
     with Store(store_path, read_only=True) as store:
         ens = store.ensemble(ensemble_id)
+        ens["meta"] = store.meta(ens["ensemble_id"])
         if observations is None:
             observations = _scenario_observations(ens["scenario_folder"], ens["scenario"],
                                                   ens["scenario_hash"], where=store_path)
@@ -269,10 +293,11 @@ def _scenario_observations(folder: str | None, name: str | None, content_hash: s
     raise ObservationError("no observations known for this run's scenario: give --observations FILE", file=where)
 
 
-def score_path(path: Path, observations: Path | None = None) -> dict:
+def score_path(path: Path, observations: Path | None = None, *, observation_noise: bool = True) -> dict:
     """Scores of a run folder (daily.parquet, crossings.parquet, summary.json), an ensemble store
     (.duckdb) or a Flee-style run folder (out.csv) against observations (default: the scenario's).
-    Prints nothing."""
+    An ensemble made by a fit (calibrate, forecast) records the reporting error it assumed: its
+    sample gets that noise unless `observation_noise` is false. Prints nothing."""
     path = Path(path)
     obs_list = read_observations(observations) if observations else None
     if path.is_dir() and (path / "out.csv").is_file() and not (path / "crossings.parquet").is_file():
@@ -290,6 +315,11 @@ def score_path(path: Path, observations: Path | None = None) -> dict:
         obs, samples, ens = _store_samples(path, obs_list)
         kind, extra = "ensemble", {"scenario": ens["scenario"], "ensemble_id": ens["ensemble_id"],
                                    "runs": int(len(samples[0])) if samples else 0}
+        noise = ens["meta"].get("observation_model")
+        if noise and observation_noise:
+            samples = with_reporting_noise(samples, ObservationModel.from_dict(noise),
+                                           seed=int(ens["meta"].get("noise_seed", 0)))
+        extra["observation_noise"] = noise if observation_noise else None
     else:
         raise ScenarioError("no such run folder or store", file=path)
     if not obs:

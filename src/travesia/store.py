@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS crossings (
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_attempts BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_caught BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS return_refused BIGINT DEFAULT 0;
+CREATE TABLE IF NOT EXISTS ensemble_meta (ensemble_id VARCHAR PRIMARY KEY, meta JSON);
 """
 CROSSING_COLUMNS = ["queue", "exits", "entries", "refused", "irregular", "departures", "corridor", "gave_up",
                     "flown", "stranded", "sheltered", "irregular_attempts", "irregular_caught", "return_refused"]
@@ -162,7 +163,18 @@ class Store:
             self.con.rollback()
             raise
 
+    def set_meta(self, ensemble_id: str, meta: dict) -> None:
+        """What else a reader must know of an ensemble (a fit's observation model, its timeline view)."""
+        self.con.execute("INSERT OR REPLACE INTO ensemble_meta VALUES (?, ?)", [ensemble_id, json.dumps(meta)])
+
     # --- reading --------------------------------------------------------------------------------
+    def meta(self, ensemble_id: str) -> dict:
+        """The ensemble's meta ({} if none, or in a store older than the table)."""
+        if not self._has_table("ensemble_meta"):
+            return {}
+        row = self.con.execute("SELECT meta FROM ensemble_meta WHERE ensemble_id = ?", [ensemble_id]).fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+
     def finished_run_ids(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT run_id FROM runs WHERE status = 'finished'").fetchall()}
 

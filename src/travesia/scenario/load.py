@@ -268,11 +268,19 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         _check_shares(tables[fname], folder / fname, column, names, what)
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
+    event_ids: set[str] = set()
     for i, ev in enumerate(spec.timeline):
         fld = f"timeline[{i}]"
         if not spec.start <= ev.date <= spec.end:
             raise ScenarioError(f"date {ev.date} is outside the period {spec.start} to {spec.end}",
                                 file=ypath, field=f"{fld}.date")
+        if ev.announced is not None and ev.announced > ev.date:
+            raise ScenarioError(f"announced {ev.announced} is after the event's date {ev.date}", file=ypath,
+                                field=f"{fld}.announced")
+        if ev.id is not None:
+            if ev.id in event_ids:
+                raise ScenarioError(f"duplicate event id '{ev.id}'", file=ypath, field=f"{fld}.id")
+            event_ids.add(ev.id)
         for sid in split_ids(ev.source):
             if sid not in sources and sid not in SPECIAL_SOURCES:
                 raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=ypath,

@@ -107,10 +107,20 @@ class GroupsRow(Row):
 # --- timeline events -------------------------------------------------------------------------
 
 class Event(BaseModel):
+    """A dated change to the world. `id` names it (unique in the timeline); `announced` is when it
+    became known (default: its own date): a forecast made between the two may plan on it."""
+
     model_config = ConfigDict(extra="forbid")
     date: dt.date
     source: str | list[str]
     note: str | None = None
+    id: str | None = None
+    announced: dt.date | None = None
+
+
+def announced_on(ev: Event) -> dt.date:
+    """The day an event became known: its `announced` date, else its own date."""
+    return ev.announced if ev.announced is not None else ev.date
 
 
 class ThreatEvent(Event):
