@@ -220,7 +220,6 @@ def test_the_dashboard_baseline_draws_from_the_posterior_and_a_what_if_keeps_its
     assert np.array_equal(again.crossing["entries"], ds.crossing["entries"])
 
 
-@pytest.mark.xfail(strict=False, reason="the lead refits after the engine changes")
 def test_the_shipped_chile_peru_2025_fit_is_of_the_scenario_as_it_stands():
     sc = load_scenario("chile-peru-2025")
     fit = read_fit(sc.folder / "fitted_params.yaml")

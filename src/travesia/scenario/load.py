@@ -400,7 +400,7 @@ def _without_fit_key(text: bytes) -> bytes:
     """scenario.yaml without its top-level `fit:` entry (the key line and its indented lines)."""
     kept, inside = [], False
     for line in text.splitlines(keepends=True):
-        top = line[:1] not in (b" ", b"\t", b"#", b"\n", b"\r", b"")
+        top = line[:1] not in (b" ", b"\t", b"\n", b"\r", b"")      # a comment at column 0 ends the entry
         if top:
             inside = line.startswith(b"fit:")
         if not inside:
