@@ -289,3 +289,28 @@ def test_announced_enforcement_moves_beliefs_at_once(tmp_path):
         sim.step(day)
     after = implied(0.6 * np.exp(-2.0))
     assert sim.belief[0, 0, 1] == pytest.approx(before + 0.5 * (after - before))
+
+
+def test_troops_announced_ahead_move_beliefs_on_the_day_of_the_announcement(tmp_path):
+    """Troops announced on day 1 for day 4: beliefs close announcement_weight of the gap to what
+    the troops imply on day 1 already, then again when the troops arrive."""
+    timeline = [{"date": "2026-01-05", "announced": "2026-01-02", "type": "troops", "crossing": "X-Y",
+                 "personnel": 200, "source": "hand"}]
+    params = {"departure_rate_per_day": {"regular": 0.0, "irregular": 0.0}, "irregular_attempt_rate_per_day": 0.5,
+              "irregular_success": 0.6, "giveup_rate_per_day": 0.1, "enforcement_per_100_personnel": 1.0,
+              "announcement_weight": 0.5}
+    sim = sim_for(tiny_scenario(tmp_path, entry_admits="visa", timeline=timeline, parameters=params))
+
+    def implied(success):
+        night = 0.5 * success
+        return night / (night + (1 - night) * 0.1)
+
+    before, after = implied(0.6), implied(0.6 * np.exp(-2.0))
+    seen = []
+    for day in range(5):
+        sim.step(day)
+        seen.append(float(sim.belief[0, 0, 1]))
+    once = before + 0.5 * (after - before)
+    assert seen[0] == pytest.approx(before)
+    assert seen[1:4] == pytest.approx([once] * 3)
+    assert seen[4] == pytest.approx(once + 0.5 * (after - once))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import zlib
 from typing import Callable
@@ -17,7 +18,7 @@ from .agents import (
 from .crossing import cross
 from .departures import choose_exit, depart
 from .stranded import giveup_chance, night_crossing_success, stranded_choices
-from .timeline import PolicyState, apply_timeline, compile_timeline
+from .timeline import PolicyState, apply_event, apply_timeline, compile_plans, compile_timeline
 from .tally import tally_agents
 from .travel import travel
 
@@ -55,6 +56,7 @@ class Simulation:
         self.policy = PolicyState.initial(world)
         self.events = list(events)
         self.events_by_day = compile_timeline(world, self.events)
+        self.plans_by_day = compile_plans(world, self.events)   # announced before they take effect
         self.link_km32 = np.where(np.isfinite(world.link_km), world.link_km, 0).astype(np.float32)
         self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
         T = self.days
@@ -68,6 +70,7 @@ class Simulation:
         apply_timeline(self, 0)   # events of day 0 set the initial conditions people believe in
         self._applied_day0 = True
         self.belief = self.implied_belief(0)
+        self.hear_plans(0)
 
     # --- the step -------------------------------------------------------------------------------
     def step(self, day: int) -> None:
@@ -76,6 +79,7 @@ class Simulation:
         if not (day == 0 and self._applied_day0):
             announced = apply_timeline(self, day)         # 1 timeline
             self.hear_announcements(day, announced)
+            self.hear_plans(day)
         considering = depart(self, day)                   # 2 departures
         choose_exit(self, day, considering)               # 3 exit choice
         self.arrive(day, travel(self, day))               # 4 travel
@@ -117,22 +121,22 @@ class Simulation:
         if ok:
             self.news_ok[self.day, c] += heard
 
-    def implied_belief(self, day: int) -> np.ndarray:
+    def implied_belief(self, day: int, policy: PolicyState | None = None) -> np.ndarray:
         """[C, N, S] chance of getting through that the rules in force imply: those admitted by
         their documents, plus those who would cross at night before giving up. Beliefs start here,
         and move towards it when a crossing's rules or enforcement are announced (model.md §3)."""
-        world, p = self.world, self.params
+        world, p, policy = self.world, self.params, policy or self.policy
         C, N, S = len(world.crossing_names), len(world.nationalities), len(world.statuses)
-        night = p.irregular_attempt_rate_per_day * night_crossing_success(self, day)
-        give = giveup_chance(self)
+        night = p.irregular_attempt_rate_per_day * night_crossing_success(self, day, policy)
+        give = giveup_chance(self, policy)
         eventually = night / np.maximum(night + (1 - night) * give, 1e-12)
         traits = world.trait_masks[:, None, None]                                   # [K, 1, 1]
         status = np.arange(S)[None, None, :]                                        # [1, 1, S]
         belief = np.zeros((C, N, S))
         for c in range(C):
             ok = np.ones((len(traits), N, S), dtype=bool)
-            for rule, post in ((self.policy.exit_rule[c], world.exit_post[c]),
-                               (self.policy.entry_rule[c], world.entry_post[c])):
+            for rule, post in ((policy.exit_rule[c], world.exit_post[c]),
+                               (policy.entry_rule[c], world.entry_post[c])):
                 national = (world.nat_country == world.place_country[post])[None, :, None]   # [1, N, 1]
                 ok &= rule.admits(traits, status, national, np.arange(N)[None, :, None])
             admitted = np.einsum("nsk,kns->ns", world.trait_shares, ok)
@@ -144,6 +148,19 @@ class Simulation:
         if not crossings:
             return
         implied = self.implied_belief(day)
+        w = self.params.announcement_weight
+        for c in crossings:
+            self.belief[c] += w * (implied[c] - self.belief[c])
+
+    def hear_plans(self, day: int) -> None:
+        """Rules or enforcement announced today for a later date are news too: beliefs close
+        announcement_weight of the gap to the chance the announced policy implies (model.md §3)."""
+        plans = self.plans_by_day.get(day)
+        if not plans:
+            return
+        planned = copy.deepcopy(self.policy)
+        crossings = {apply_event(planned, self.world, ev, day) for ev in plans}
+        implied = self.implied_belief(day, planned)
         w = self.params.announcement_weight
         for c in crossings:
             self.belief[c] += w * (implied[c] - self.belief[c])

@@ -12,19 +12,19 @@ from .crossing import admits, first_come
 from .tally import select_states
 
 
-def night_crossing_success(sim, day: int) -> np.ndarray:
-    """[C] chance that one night attempt succeeds."""
-    p, policy = sim.params, sim.policy
+def night_crossing_success(sim, day: int, policy=None) -> np.ndarray:
+    """[C] chance that one night attempt succeeds (under `policy`, default the policy in force)."""
+    p, policy = sim.params, policy or sim.policy
     success = p.irregular_success * np.exp(-p.enforcement_per_100_personnel * policy.personnel / 100.0)
     return success * np.where(policy.emergency(day), p.emergency_success_factor, 1.0)
 
 
-def giveup_chance(sim) -> np.ndarray:
+def giveup_chance(sim, policy=None) -> np.ndarray:
     """[C] daily chance that a stranded person gives up: from giveup_rate_per_day with nobody
     posted towards giveup_max_per_day (< 1) as soldiers and police grow (a saturating hazard)."""
-    p = sim.params
+    p, policy = sim.params, policy or sim.policy
     rise = max(p.giveup_max_per_day - p.giveup_rate_per_day, 0.0)
-    return p.giveup_rate_per_day + rise * (1.0 - np.exp(-p.giveup_per_100_personnel * sim.policy.personnel / 100.0))
+    return p.giveup_rate_per_day + rise * (1.0 - np.exp(-p.giveup_per_100_personnel * policy.personnel / 100.0))
 
 
 def board_flights(sim, day: int) -> None:

@@ -69,51 +69,67 @@ def compile_timeline(world: World, events) -> dict[int, list]:
     return by_day
 
 
-ANNOUNCED = {"admission", "capacity", "emergency", "troops", "corridor"}
+ANNOUNCED = {"admission", "capacity", "emergency", "troops", "corridor"}   # rules and enforcement: public news
+
+
+def compile_plans(world: World, events) -> dict[int, list]:
+    """Rule and enforcement events announced before they take effect, by the day of the announcement
+    (day 0 for those announced before the scenario starts)."""
+    by_day: dict[int, list] = {}
+    for ev in events:
+        announced = getattr(ev, "announced", None)
+        if ev.type in ANNOUNCED and announced is not None and announced < ev.date and ev.date > world.start:
+            by_day.setdefault(max((announced - world.start).days, 0), []).append(ev)
+    return by_day
 
 
 def apply_timeline(sim, day: int) -> set[int]:
     """Apply today's events; return the crossings whose rules or enforcement were announced today."""
     policy: PolicyState = sim.policy
-    world: World = sim.world
     policy.flights_today = []
     announced: set[int] = set()
     for ev in sim.events_by_day.get(day, []):
-        c = world.crossing_index(ev.crossing) if getattr(ev, "crossing", None) else -1
+        c = apply_event(policy, sim.world, ev, day)
         if ev.type in ANNOUNCED:
             announced.add(c)
-        match ev.type:
-            case "threat":
-                policy.threat = ev.level
-            case "deadline":
-                for status in ev.statuses:
-                    policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
-            case "admission":
-                rules = {"exit": policy.exit_rule, "entry": policy.entry_rule, "return": policy.return_rule}[ev.post]
-                rules[c] = world.vocabulary.parse(ev.admits)
-            case "capacity":
-                caps = policy.exit_capacity if ev.post == "exit" else policy.entry_capacity
-                caps[c] = ev.per_day
-            case "emergency":
-                policy.emergency_until[c] = max(policy.emergency_until[c], day + ev.days - 1)
-            case "troops":
-                policy.personnel[c] = max(0, policy.personnel[c] + ev.personnel)
-            case "corridor":
-                policy.corridor_until[c] = day + ev.days - 1
-                policy.corridor_per_day[c] = ev.per_day
-            case "shelter":
-                policy.shelter_capacity[c] = ev.capacity
-                policy.shelter_place[c] = world.place_index(ev.place)
-                policy.shelter_until[c] = day + ev.days - 1
-                policy.shelter_uptake[c] = np.nan if ev.uptake is None else ev.uptake
-                policy.shelter_nationality[c] = -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
-            case "flight":
-                nat = world.nationalities.index(ev.nationality) if ev.nationality in world.nationalities else -1
-                if ev.from_ in world.crossing_names:
-                    xc = world.crossing_index(ev.from_)
-                    policy.flights_today.append(Flight(xc, int(world.return_place[xc]), ev.seats, nat))
-                else:
-                    policy.flights_today.append(Flight(-1, world.place_index(ev.from_), ev.seats, nat))
-            case "note":
-                pass
     return announced
+
+
+def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
+    """Change `policy` as event `ev` does on `day`; return its crossing (-1 for none)."""
+    c = world.crossing_index(ev.crossing) if getattr(ev, "crossing", None) else -1
+    match ev.type:
+        case "threat":
+            policy.threat = ev.level
+        case "deadline":
+            for status in ev.statuses:
+                policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
+        case "admission":
+            rules = {"exit": policy.exit_rule, "entry": policy.entry_rule, "return": policy.return_rule}[ev.post]
+            rules[c] = world.vocabulary.parse(ev.admits)
+        case "capacity":
+            caps = policy.exit_capacity if ev.post == "exit" else policy.entry_capacity
+            caps[c] = ev.per_day
+        case "emergency":
+            policy.emergency_until[c] = max(policy.emergency_until[c], day + ev.days - 1)
+        case "troops":
+            policy.personnel[c] = max(0, policy.personnel[c] + ev.personnel)
+        case "corridor":
+            policy.corridor_until[c] = day + ev.days - 1
+            policy.corridor_per_day[c] = ev.per_day
+        case "shelter":
+            policy.shelter_capacity[c] = ev.capacity
+            policy.shelter_place[c] = world.place_index(ev.place)
+            policy.shelter_until[c] = day + ev.days - 1
+            policy.shelter_uptake[c] = np.nan if ev.uptake is None else ev.uptake
+            policy.shelter_nationality[c] = -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
+        case "flight":
+            nat = world.nationalities.index(ev.nationality) if ev.nationality in world.nationalities else -1
+            if ev.from_ in world.crossing_names:
+                xc = world.crossing_index(ev.from_)
+                policy.flights_today.append(Flight(xc, int(world.return_place[xc]), ev.seats, nat))
+            else:
+                policy.flights_today.append(Flight(-1, world.place_index(ev.from_), ev.seats, nat))
+        case "note":
+            pass
+    return c
