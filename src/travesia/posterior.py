@@ -132,7 +132,13 @@ def scenario_fit(sc) -> LoadedFit | None:
         raise ScenarioError(f"built-in scenario '{ref.scenario}' ships no fit of its own to borrow", file=ypath,
                             field="fit.scenario")
     fit = read_fit(_inside(lender.folder, lender.spec.fit, file=lender.folder / "scenario.yaml"))
-    return dataclasses.replace(fit, borrowed_from=ref.scenario, lender_hash=lender.content_hash)
+    # a borrowed fit lends behaviour only: numbers fitted in the lender's data files are its facts
+    from .scenario.data_values import is_data_name
+
+    names = [n for n in fit.names if not is_data_name(n)]
+    sample = [{n: draw[n] for n in names} for draw in fit.sample]
+    return dataclasses.replace(fit, names=names, sample=sample, borrowed_from=ref.scenario,
+                               lender_hash=lender.content_hash)
 
 
 def stale_warning(path: str | Path, sc, *, fit: dict | None = None, borrowed_from: str | None = None,

@@ -25,11 +25,26 @@ def scenario_observations(sc) -> list:
     return read_observations(sc.folder / sc.spec.observations)
 
 
+def run_parameters(sc, params_file: Path | None = None):
+    """(parameters, where they come from) of a single run: `--params FILE` over the scenario's own;
+    without it, a scenario that ships a fit runs its posterior medians (the fit is the forecast)."""
+    if params_file:
+        return load_params_file(params_file, base=sc.params), str(params_file)
+    from .posterior import scenario_fit
+
+    fit = scenario_fit(sc)
+    if fit is None:
+        return sc.params, "scenario.yaml"
+    medians = {k: v for k, v in fit.parameters.items() if k in type(sc.params).model_fields}
+    lender = f" of {fit.borrowed_from}" if fit.borrowed_from else ""
+    return sc.params.with_overrides(medians, file=fit.path), f"posterior medians of the fit{lender} ({fit.path.name})"
+
+
 def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None, out_dir: Path | None = None,
                  params_file: Path | None = None, quiet: bool = False, bands_store: Path | None = None,
                  ensemble_id: str | None = None) -> Results:
     sc = load_scenario(scenario)
-    params = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    params, source = run_parameters(sc, params_file)
     warning = stale_warning(params_file, sc) if params_file else None
     if warning:
         click.echo(f"warning: {warning}", err=True)
@@ -52,7 +67,7 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
             task = bar.add_task(sc.name, total=days or sc.days)
             results = simulate(world, params, seed=seed, events=sc.spec.timeline, days=days,
                                progress=lambda d, n: bar.update(task, completed=d, total=n))
-    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump()}
+    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(), "parameters_from": source}
     if run_bands is not None:
         results.meta["bands"] = run_bands.source
     paths = results.write(out_dir)
