@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from .errors import ScenarioError  # noqa: E402
-from .plot import save_figure  # noqa: E402
+from .plot import draw_band, save_figure  # noqa: E402,F401 (draw_band: drawn here, kept importable)
 from .results import STATE_COLUMNS  # noqa: E402
 from .store import CROSSING_COLUMNS, Store  # noqa: E402
 
@@ -97,18 +97,6 @@ def write_bands(bands: list[Band], out_dir: str | Path) -> dict[str, Path]:
     pq.write_table(table, tmp)
     tmp.replace(paths["parquet"])
     return paths
-
-
-def draw_band(ax, band: Band, colour: str = "#d9534f", label_prefix: str = "", behind: bool = False) -> None:
-    """A band on an axis: 5–95% light, 25–75% darker, the median as a line. `behind`: the shaded
-    bands go under what else is drawn (a run's own areas), the median line over it."""
-    dates = np.array(band.dates, dtype="datetime64[D]").astype(object)
-    under, over = ({"zorder": 1}, {"zorder": 3}) if behind else ({}, {})
-    ax.fill_between(dates, band.q[0], band.q[4], color=colour, alpha=0.18, lw=0,
-                    label=f"{label_prefix}5–95% of {band.runs} runs", **under)
-    ax.fill_between(dates, band.q[1], band.q[3], color=colour, alpha=0.38, lw=0, label=f"{label_prefix}25–75%",
-                    **under)
-    ax.plot(dates, band.q[2], color=colour, lw=1.6, label=f"{label_prefix}median", **over)
 
 
 def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None = None, events=(),

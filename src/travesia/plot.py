@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -12,6 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .results import Results  # noqa: E402
+
+if TYPE_CHECKING:
+    from .bands import Band
 
 EVENT_COLOURS = {"threat": "#b22222", "deadline": "#8b0000", "emergency": "#1f4e79", "troops": "#2e75b6",
                  "admission": "#7030a0", "capacity": "#7030a0", "corridor": "#2e8b57", "flight": "#2e8b57",
@@ -76,8 +80,6 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
                      colors=["#d9534f", "#f0ad4e"], alpha=0.85, zorder=2)
         top = max(float((queued + stranded).max()), 1.0)
         if bands and name in bands:
-            from .bands import draw_band
-
             draw_band(ax, bands[name], colour="#3b5b92", label_prefix="ensemble ", behind=True)
             top = max(top, float(bands[name].q[4].max()))
         if observations and name in observations:
@@ -155,3 +157,15 @@ def plot_forecast(runs: list[Results], at, last, events, observations, path: str
     fig.suptitle(title or f"forecast from {at}", fontsize=12)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def draw_band(ax, band: Band, colour: str = "#d9534f", label_prefix: str = "", behind: bool = False) -> None:
+    """A band on an axis: 5–95% light, 25–75% darker, the median as a line. `behind`: the shaded
+    bands go under what else is drawn (a run's own areas), the median line over it."""
+    dates = np.array(band.dates, dtype="datetime64[D]").astype(object)
+    under, over = ({"zorder": 1}, {"zorder": 3}) if behind else ({}, {})
+    ax.fill_between(dates, band.q[0], band.q[4], color=colour, alpha=0.18, lw=0,
+                    label=f"{label_prefix}5–95% of {band.runs} runs", **under)
+    ax.fill_between(dates, band.q[1], band.q[3], color=colour, alpha=0.38, lw=0, label=f"{label_prefix}25–75%",
+                    **under)
+    ax.plot(dates, band.q[2], color=colour, lw=1.6, label=f"{label_prefix}median", **over)
