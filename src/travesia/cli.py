@@ -124,6 +124,15 @@ def scenario_show(path, as_json):
 
 
 @main.command()
+def phases():
+    """Print the plan of one simulated day: the phases of the travesia ruleset, in order."""
+    from .engine import PLAN
+
+    for i, phase in enumerate(PLAN, start=1):
+        click.echo(f"{i}. {phase.name:<17} docs/model.md {phase.section}  {phase.does}")
+
+
+@main.command()
 def parameters():
     """List the model's behaviour parameters with their defaults and meanings."""
     from .parameters import Parameters

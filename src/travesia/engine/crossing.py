@@ -4,14 +4,19 @@ are stranded (model.md §5)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..admission import Rule
 from .agents import ONWARD, QUEUED_ENTRY, QUEUED_EXIT, STRANDED
 from .tally import select_states
 
+if TYPE_CHECKING:
+    from .simulation import Simulation
 
-def admits(sim, rule: Rule, post_place: int, who: np.ndarray) -> np.ndarray:
+
+def admits(sim: Simulation, rule: Rule, post_place: int, who: np.ndarray) -> np.ndarray:
     """Whether each agent in `who` passes `rule` at the post `post_place`."""
     if rule.admits_everyone:
         return np.ones(len(who), dtype=bool)
@@ -26,7 +31,7 @@ def first_come(indices: np.ndarray, since: np.ndarray) -> np.ndarray:
     return indices[np.argsort(since[indices], kind="stable")]
 
 
-def processed_today(sim, c: int, post: str) -> int:
+def processed_today(sim: Simulation, c: int, post: str) -> int:
     """Whole people a post can process today; fractional capacity carries over to the next day."""
     cap = (sim.policy.exit_capacity if post == "exit" else sim.policy.entry_capacity)[c]
     carry = sim.capacity_carry[post]
@@ -36,12 +41,12 @@ def processed_today(sim, c: int, post: str) -> int:
     return n
 
 
-def strip_walk_days(sim, c: int) -> int:
+def strip_walk_days(sim: Simulation, c: int) -> int:
     """Whole days spent walking the strip between the posts (0 when it is walked within the day)."""
     return int(sim.world.strip_km[c] // sim.params.walk_km_per_day)
 
 
-def cross(sim, day: int) -> np.ndarray:
+def cross(sim: Simulation, day: int) -> np.ndarray:
     """Process the queues of every crossing; return the agents held at crossings (for phase 6)."""
     world, policy, a = sim.world, sim.policy, sim.agents
     state, since = a.view("state"), a.view("since")

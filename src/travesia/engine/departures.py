@@ -4,12 +4,17 @@ among the crossings and staying put, by distance and the believed chance of gett
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .agents import TRAVELLING
 
+if TYPE_CHECKING:
+    from .simulation import Simulation
 
-def departure_rates(sim, day: int) -> np.ndarray:
+
+def departure_rates(sim: Simulation, day: int) -> np.ndarray:
     """[N, S] daily chance that a settled person considers leaving today."""
     p, policy, world = sim.params, sim.policy, sim.world
     base = np.array([p.departure_rate_per_day.get(s, 0.0) for s in world.statuses])
@@ -21,13 +26,13 @@ def departure_rates(sim, day: int) -> np.ndarray:
     return np.clip(nat[:, None] * rate_s[None, :], 0.0, 1.0)
 
 
-def depart(sim, day: int) -> np.ndarray:
+def depart(sim: Simulation, day: int) -> np.ndarray:
     """[P, N, S] people who consider leaving today (they may still choose to stay)."""
     rates = departure_rates(sim, day)
     return sim.rng["departures"].binomial(sim.settled, np.broadcast_to(rates[None], sim.settled.shape))
 
 
-def exit_utilities(sim) -> np.ndarray:
+def exit_utilities(sim: Simulation) -> np.ndarray:
     """[P, N, S, C + 1] utility of each crossing (last: staying put) for someone at P of (N, S)."""
     p, world = sim.params, sim.world
     C = len(world.crossing_names)
@@ -47,7 +52,7 @@ def exit_utilities(sim) -> np.ndarray:
     return np.concatenate([u, stay], axis=-1)
 
 
-def choose_exit(sim, day: int, considering: np.ndarray) -> None:
+def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     """Split who considers leaving among crossings and staying; those who go become agents."""
     world, rng = sim.world, sim.rng["exit_choice"]
     cells = np.argwhere(considering > 0)

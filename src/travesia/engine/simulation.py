@@ -1,10 +1,13 @@
-"""The step loop of the travesia ruleset. One day is one step; `PHASES` lists its phases in order."""
+"""The step loop of the travesia ruleset. One day is one step: `PLAN` lists its phases in order,
+each a function of the simulation (the typed state below) and the day (docs/model.md §1–7).
+`travesia phases` prints the plan."""
 
 from __future__ import annotations
 
 import copy
 import time
 import zlib
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -34,7 +37,66 @@ for _state, _name in STATE_COLUMN.items():
 _LEVEL = np.full(8, -1, dtype=np.int64)
 _LEVEL[[QUEUED_EXIT, QUEUED_ENTRY, STRANDED, SHELTERED]] = [0, 0, 1, 2]
 
-PHASES = ("timeline", "departures", "exit_choice", "travel", "crossing", "stranded_choices", "record")
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the day: its name (also its random stream's), the model.md section, what it does."""
+
+    name: str
+    section: str
+    does: str
+    run: Callable[["Simulation", int], None]
+
+
+def _timeline(sim: "Simulation", day: int) -> None:
+    if day == 0 and sim.applied_day0:       # applied when the simulation was set up
+        return
+    sim.hear_announcements(day, apply_timeline(sim, day))
+    sim.hear_plans(day)
+
+
+def _departures(sim: "Simulation", day: int) -> None:
+    sim.today.considering = depart(sim, day)
+
+
+def _exit_choice(sim: "Simulation", day: int) -> None:
+    choose_exit(sim, day, sim.today.considering)
+
+
+def _travel(sim: "Simulation", day: int) -> None:
+    sim.arrive(day, travel(sim, day))
+
+
+def _crossing(sim: "Simulation", day: int) -> None:
+    sim.today.held = cross(sim, day)
+
+
+def _stranded_choices(sim: "Simulation", day: int) -> None:
+    stranded_choices(sim, day, sim.today.held)
+
+
+def _record(sim: "Simulation", day: int) -> None:
+    sim.record(day)
+
+
+PLAN: tuple[Phase, ...] = (
+    Phase("timeline", "§1", "today's events change the policy; announced and planned rules move beliefs", _timeline),
+    Phase("departures", "§2", "settled people consider leaving: binomial draws per cell", _departures),
+    Phase("exit_choice", "§3", "those considering choose a crossing or staying, by believed chance", _exit_choice),
+    Phase("travel", "§4", "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
+    Phase("crossing", "§5", "exit post, strip, entry post: capacities, rules, first come first served",
+          _crossing),
+    Phase("stranded_choices", "§6", "flights, shelter, night attempts, giving up, waiting", _stranded_choices),
+    Phase("record", "§7", "counts by place and state, flows by crossing; beliefs take in the news", _record),
+)
+PHASES = tuple(phase.name for phase in PLAN)      # the random streams, one per phase
+
+
+@dataclass
+class Today:
+    """What one phase hands the next within a day."""
+
+    considering: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # [P, N, S]
+    held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))          # agents at crossings
 
 
 def phase_rng(seed: int, phase: str) -> np.random.Generator:
@@ -43,6 +105,23 @@ def phase_rng(seed: int, phase: str) -> np.random.Generator:
 
 
 class Simulation:
+    """The state a day's phases read and change."""
+
+    world: World
+    params: Parameters
+    seed: int
+    days: int
+    rng: dict[str, np.random.Generator]     # one stream per phase
+    agents: Agents                          # people on the move (arrays)
+    settled: np.ndarray                     # [P, N, S] people settled, counts per cell
+    arrived: np.ndarray                     # [P, N, S] people who reached a destination
+    flown: np.ndarray                       # [P, N, S] people who left on a flight
+    policy: PolicyState                     # what the timeline controls
+    belief: np.ndarray                      # [C, N, S] believed chance of getting through
+    flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
+    counts: np.ndarray                      # [T, P, states]
+    today: Today
+
     def __init__(self, world: World, params: Parameters, seed: int = 0, events=(), days: int | None = None):
         self.world, self.params, self.seed = world, params, seed
         self.days = world.days if days is None else min(days, world.days)
@@ -67,25 +146,18 @@ class Simulation:
         self.belief_history = np.zeros((T, C, N, S))
         self.agent_steps = 0
         self.day = 0
+        self.today = Today()
         apply_timeline(self, 0)   # events of day 0 set the initial conditions people believe in
-        self._applied_day0 = True
+        self.applied_day0 = True
         self.belief = self.implied_belief(0)
         self.hear_plans(0)
 
     # --- the step -------------------------------------------------------------------------------
     def step(self, day: int) -> None:
-        """One day, in the order of PHASES."""
+        """One day: the phases of PLAN, in order."""
         self.day = day
-        if not (day == 0 and self._applied_day0):
-            announced = apply_timeline(self, day)         # 1 timeline
-            self.hear_announcements(day, announced)
-            self.hear_plans(day)
-        considering = depart(self, day)                   # 2 departures
-        choose_exit(self, day, considering)               # 3 exit choice
-        self.arrive(day, travel(self, day))               # 4 travel
-        held = cross(self, day)                           # 5 crossing
-        stranded_choices(self, day, held)                 # 6 stranded choices
-        self.record(day)                                  # 7 record
+        for phase in PLAN:
+            phase.run(self, day)
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
         started = time.perf_counter()

@@ -5,21 +5,26 @@ waits (model.md §6). Return flights from a city take settled people too."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .agents import FREE, ONWARD, RETURNING, SHELTERED, STRANDED
 from .crossing import admits, first_come
 from .tally import select_states
 
+if TYPE_CHECKING:
+    from .simulation import Simulation
 
-def night_crossing_success(sim, day: int, policy=None) -> np.ndarray:
+
+def night_crossing_success(sim: Simulation, day: int, policy=None) -> np.ndarray:
     """[C] chance that one night attempt succeeds (under `policy`, default the policy in force)."""
     p, policy = sim.params, policy or sim.policy
     success = p.irregular_success * np.exp(-p.enforcement_per_100_personnel * policy.personnel / 100.0)
     return success * np.where(policy.emergency(day), p.emergency_success_factor, 1.0)
 
 
-def giveup_chance(sim, policy=None) -> np.ndarray:
+def giveup_chance(sim: Simulation, policy=None) -> np.ndarray:
     """[C] daily chance that a stranded person gives up: from giveup_rate_per_day with nobody
     posted towards giveup_max_per_day (< 1) as soldiers and police grow (a saturating hazard)."""
     p, policy = sim.params, policy or sim.policy
@@ -27,7 +32,7 @@ def giveup_chance(sim, policy=None) -> np.ndarray:
     return p.giveup_rate_per_day + rise * (1.0 - np.exp(-p.giveup_per_100_personnel * policy.personnel / 100.0))
 
 
-def board_flights(sim, day: int) -> None:
+def board_flights(sim: Simulation, day: int) -> None:
     a = sim.agents
     for flight in sim.policy.flights_today:
         seats = flight.seats
@@ -61,7 +66,7 @@ def board_flights(sim, day: int) -> None:
                 sim.flown[flight.place] += sub
 
 
-def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
+def stranded_choices(sim: Simulation, day: int, held: np.ndarray | None = None) -> None:
     """`held`: agents at crossings after phase 5 (a superset of the stranded), to spare a pass."""
     board_flights(sim, day)
     a, world, policy, rng, p = sim.agents, sim.world, sim.policy, sim.rng["stranded_choices"], sim.params
@@ -76,7 +81,7 @@ def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
         room = 0
         if policy.shelter_until[c] >= day:
             sheltered = np.count_nonzero((state == SHELTERED) & (crossing == c))
-            room = max(0, int(policy.shelter_capacity[c]) - sheltered)
+            room = max(0, int(policy.shelter_capacity[c]) - int(sheltered))
         u = rng.random((len(stuck), 4))
         if room:
             uptake = p.shelter_uptake_per_day if np.isnan(policy.shelter_uptake[c]) else policy.shelter_uptake[c]

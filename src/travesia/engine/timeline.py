@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..admission import STATUSES, Rule
 from ..world import World
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
 
 
 @dataclass
@@ -83,7 +88,7 @@ def compile_plans(world: World, events) -> dict[int, list]:
     return by_day
 
 
-def apply_timeline(sim, day: int) -> set[int]:
+def apply_timeline(sim: Simulation, day: int) -> set[int]:
     """Apply today's events; return the crossings whose rules or enforcement were announced today."""
     policy: PolicyState = sim.policy
     policy.flights_today = []

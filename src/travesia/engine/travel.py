@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
 from .agents import ONWARD, RETURNING, TRAVELLING
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
 
 
 @njit(cache=True, nogil=True)
@@ -45,7 +50,7 @@ def advance_on_roads(state, place, next_place, km_left, target, budget_km, link_
     return moved
 
 
-def travel(sim, day: int) -> np.ndarray:
+def travel(sim: Simulation, day: int) -> np.ndarray:
     """Move everyone on a road; return the indices of agents that reached their trip's end today."""
     a = sim.agents
     arrived = np.zeros(a.n, dtype=np.int8)
