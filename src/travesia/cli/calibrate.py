@@ -6,22 +6,11 @@ import datetime as dt
 import json
 import sys
 import time
-from functools import wraps
 from pathlib import Path
 
 import click
 
-
-def user_errors(fn):
-    """cli.user_errors, looked up when called (cli.py imports this module at its end)."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        from .cli import user_errors as wrap
-
-        return wrap(fn)(*args, **kwargs)
-
-    return wrapper
+from .common import user_errors
 
 
 class DateType(click.ParamType):
@@ -103,10 +92,10 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, obs
     """Fit SCENARIO's uncertain parameters (its priors, plus --vary) to the observations up to
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
     sample beside it, the predictive ensemble to a store; print the fit's scores."""
-    from .calibrate import ObservationModel, calibrate as fit_scenario, store_predictive, write_fit
-    from .posterior import stale_warning
-    from .priors import parse_vary
-    from .scenario import load_scenario
+    from ..calibrate import ObservationModel, calibrate as fit_scenario, store_predictive, write_fit
+    from ..posterior import stale_warning
+    from ..priors import parse_vary
+    from ..scenario import load_scenario
 
     sc = load_scenario(scenario)
     warning = stale_warning(params_file, sc) if params_file else None
@@ -147,10 +136,10 @@ def backtest(scenario, dates, budget, out, future, observations, vary, measures,
              scheduler, quiet):
     """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
     7 and 14 days, and score the forecast beside the naive ones."""
-    from .backtest import backtest as run_backtest
-    from .calibrate import ObservationModel
-    from .priors import parse_vary
-    from .scenario import load_scenario
+    from ..backtest import backtest as run_backtest
+    from ..calibrate import ObservationModel
+    from ..priors import parse_vary
+    from ..scenario import load_scenario
 
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / "backtest.json"
@@ -213,9 +202,9 @@ def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, ob
     the observations up to it and the timeline events --future allows. Writes forecast.csv
     (daily 5-95% quantiles per crossing), forecast.png and forecast.json (with scores when later
     observations exist)."""
-    from .calibrate import ObservationModel
-    from .forecast import forecast as make_forecast
-    from .scenario import load_scenario
+    from ..calibrate import ObservationModel
+    from ..forecast import forecast as make_forecast
+    from ..scenario import load_scenario
 
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"

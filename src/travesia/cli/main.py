@@ -1,29 +1,15 @@
-"""The command line. User mistakes (ScenarioError) print one line and exit with status 2."""
+"""The `travesia` command group and its own commands (run, scenarios, scenario, phases, parameters,
+score); the others are registered from the modules beside this one."""
 
 from __future__ import annotations
 
 import json
-import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 
-from .errors import ScenarioError
-
-
-def user_errors(fn):
-    """Turn a ScenarioError into `error: <where>: <what>` on stderr and exit status 2."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ScenarioError as exc:
-            click.echo(f"error: {exc.message}", err=True)
-            sys.exit(2)
-
-    return wrapper
+from ..errors import ScenarioError
+from .common import user_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,7 +38,7 @@ def main() -> None:
 def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store, ensemble_id):
     """Run SCENARIO (a built-in name or a folder; default chile-peru-2025) and write its results:
     daily.parquet, crossings.parquet, summary.json and stranded.png."""
-    from .flee_bridge import is_flee_folder, run_flee
+    from .flee import is_flee_folder, run_flee
 
     if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
         if bands_store is not None:
@@ -62,7 +48,7 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
         return
     if ensemble_id is not None and bands_store is None:
         raise ScenarioError("--ensemble goes with --bands STORE", field="--ensemble")
-    from .runner import run_scenario
+    from ..runner import run_scenario
 
     run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file, quiet=quiet,
                  bands_store=bands_store, ensemble_id=ensemble_id)
@@ -71,7 +57,7 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
 @main.command("scenarios")
 def list_scenarios():
     """List the built-in scenarios."""
-    from .scenario import builtin_scenarios, load_scenario
+    from ..scenario import builtin_scenarios, load_scenario
 
     for name in builtin_scenarios():
         sc = load_scenario(name)
@@ -88,8 +74,8 @@ def scenario():
 @user_errors
 def scenario_check(path):
     """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row, field."""
-    from .scenario import load_scenario
-    from .world import compile_world
+    from ..scenario import load_scenario
+    from ..world import compile_world
 
     sc = load_scenario(path)
     world = compile_world(sc)
@@ -103,8 +89,8 @@ def scenario_check(path):
 @user_errors
 def scenario_show(path, as_json):
     """Show the compiled scenario: population by nationality, status and region; places; crossings; events."""
-    from .scenario import load_scenario
-    from .scenario.describe import describe
+    from ..scenario import load_scenario
+    from ..scenario.describe import describe
 
     info = describe(load_scenario(path))
     if as_json:
@@ -126,7 +112,7 @@ def scenario_show(path, as_json):
 @main.command()
 def phases():
     """Print the plan of one simulated day: the phases of the travesia ruleset, in order."""
-    from .engine import PLAN
+    from ..engine import PLAN
 
     for i, phase in enumerate(PLAN, start=1):
         click.echo(f"{i}. {phase.name:<17} docs/model.md {phase.section}  {phase.does}")
@@ -135,7 +121,7 @@ def phases():
 @main.command()
 def parameters():
     """List the model's behaviour parameters with their defaults and meanings."""
-    from .parameters import Parameters
+    from ..parameters import Parameters
 
     for name, info in Parameters.model_fields.items():
         click.echo(f"{name} = {info.default!r}\n    {info.description}")
@@ -153,23 +139,23 @@ def score(path, observations, observation_noise):
     errors per observation, 50%/90% coverage, weighted interval score, and the same for two naive
     forecasts (last value carried forward; zero). Flee-style runs also get the averaged relative
     difference."""
-    from .scores import score_path
+    from ..scores import score_path
 
     click.echo(json.dumps(score_path(path, observations, observation_noise=observation_noise), indent=2,
                           default=str))
 
 
-from .ensemble_cli import ensemble, bands, sensitivity  # noqa: E402
+from .ensemble import bands, ensemble, sensitivity  # noqa: E402
 
 for _cmd in (ensemble, bands, sensitivity):
     main.add_command(_cmd)
 
-from .web.cli import serve, report  # noqa: E402
+from .web import report, serve  # noqa: E402
 
 for _cmd in (serve, report):
     main.add_command(_cmd)
 
-from .calibrate_cli import calibrate, backtest, forecast  # noqa: E402
+from .calibrate import backtest, calibrate, forecast  # noqa: E402
 
 for _cmd in (calibrate, backtest, forecast):
     main.add_command(_cmd)

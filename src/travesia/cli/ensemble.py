@@ -5,22 +5,11 @@ from __future__ import annotations
 import math
 import os
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 
-
-def user_errors(fn):
-    """cli.user_errors, looked up when called (cli.py imports this module at its end)."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        from .cli import user_errors as wrap
-
-        return wrap(fn)(*args, **kwargs)
-
-    return wrapper
+from .common import user_errors
 
 
 def _progress_columns():
@@ -72,9 +61,9 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
 
     from rich.progress import Progress
 
-    from .ensemble import plan_ensemble, run_ensemble
-    from .priors import parse_vary
-    from .store import default_store_path
+    from ..ensemble import plan_ensemble, run_ensemble
+    from ..priors import parse_vary
+    from ..store import default_store_path
 
     priors = [parse_vary(text) for text in vary]
     plan = plan_ensemble(scenario, runs, vary=priors, base_seed=base_seed, params_file=params_file, days=days,
@@ -149,7 +138,7 @@ def _log_lines():
 
 
 def _open(store_path: Path, ensemble_id: str | None):
-    from .store import Store
+    from ..store import Store
 
     store = Store(store_path, read_only=True)
     try:
@@ -161,8 +150,8 @@ def _open(store_path: Path, ensemble_id: str | None):
 
 def _scenario_of(ens: dict):
     """The ensemble's scenario, if its folder is still here unchanged (for observations and events)."""
-    from .errors import ScenarioError
-    from .scenario import load_scenario
+    from ..errors import ScenarioError
+    from ..scenario import load_scenario
 
     for where in (ens["scenario_folder"], ens["scenario"]):
         try:
@@ -192,7 +181,7 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
     from rich.console import Console
     from rich.table import Table
 
-    from .bands import compute_bands, plot_bands, write_bands
+    from ..bands import compute_bands, plot_bands, write_bands
 
     store, ens = _open(store_path, ensemble_id)
     with store:
@@ -205,8 +194,8 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
     if sc is not None:
         events = sc.spec.timeline
         if place is None and measure == "stranded":
-            from .observations import stranded_points
-            from .runner import scenario_observations
+            from ..observations import stranded_points
+            from ..runner import scenario_observations
 
             observations = stranded_points(scenario_observations(sc))
     title = f"{ens['scenario']} — ensemble {ens['ensemble_id']}, {result[0].runs} runs"
@@ -237,7 +226,7 @@ def sensitivity(store_path, ensemble_id, out_dir):
     from rich.console import Console
     from rich.table import Table
 
-    from .sensitivity import sensitivity as compute, write_sensitivity
+    from ..sensitivity import sensitivity as compute, write_sensitivity
 
     store, ens = _open(store_path, ensemble_id)
     with store:

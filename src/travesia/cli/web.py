@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from functools import wraps
 from pathlib import Path
 
 import click
 
 from ..errors import ScenarioError
-from .sources import build
+from .common import user_errors
+from ..web.sources import build
 
-
-def user_errors(fn):
-    """travesia.cli's handling of user mistakes, looked up when a command runs: travesia.cli imports
-    this module as it loads, so importing it from here at load time would be circular."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        from ..cli import user_errors as handle
-
-        return handle(fn)(*args, **kwargs)
-
-    return wrapper
 
 @click.command()
 @click.option("--store", type=click.Path(path_type=Path), default=None,
@@ -40,7 +28,7 @@ def serve(store, runs, scenario, port, host):
     or, when that is empty, a baseline of a few seeds it runs first."""
     import uvicorn
 
-    from .app import create_app
+    from ..web.app import create_app
 
     view, catalogue = build(scenario, store, runs)
     app = create_app(view, catalogue)

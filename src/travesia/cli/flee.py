@@ -10,7 +10,7 @@ import click
 
 def is_flee_folder(path: Path) -> bool:
     try:
-        from .flee import is_flee_folder as detect
+        from ..flee import is_flee_folder as detect
     except ImportError:
         return False
     return detect(path)
@@ -19,7 +19,7 @@ def is_flee_folder(path: Path) -> bool:
 def run_flee(folder: Path, *, settings: Path | None, seed: int, out_dir: Path | None, quiet: bool) -> dict:
     from rich.progress import Progress
 
-    from .flee import run_flee_folder
+    from ..flee import run_flee_folder
 
     out_dir = out_dir or Path("out") / folder.name
     if quiet:
@@ -36,6 +36,6 @@ def run_flee(folder: Path, *, settings: Path | None, seed: int, out_dir: Path | 
 
 
 def score_flee_run(run_dir: Path) -> dict:
-    from .flee import score_run_dir
+    from ..flee import score_run_dir
 
     return score_run_dir(run_dir)
