@@ -126,3 +126,33 @@ def test_travesia_phases_prints_the_plan():
     result = CliRunner().invoke(main, ["phases"])
     assert result.exit_code == 0
     assert [line.split()[1] for line in result.output.splitlines()] == list(PHASES)
+
+
+# The layers, top to bottom (docs/architecture.md). A module may import its own layer and those
+# below it, never one above.
+LAYERS = {
+    1: ("travesia.cli", "travesia.web", "travesia.report", "travesia.__main__"),          # faces
+    2: ("travesia.calibrate", "travesia.backtest", "travesia.forecast", "travesia.sensitivity"),   # inference
+    3: ("travesia.ensemble", "travesia.priors", "travesia.posterior", "travesia.runner"),  # many runs
+    4: ("travesia.store", "travesia.bands", "travesia.plot", "travesia.scores"),           # outputs
+    5: ("travesia.world", "travesia.engine", "travesia.flee", "travesia.results", "travesia.needs",
+        "travesia.measures"),                                                              # the model
+    6: ("travesia.scenario", "travesia.observations", "travesia.admission", "travesia.parameters",
+        "travesia.errors", "travesia.yamlfile", "travesia"),                               # formats
+}
+
+
+def layer_of(module: str) -> int | None:
+    best: tuple[int, int] | None = None
+    for layer, prefixes in LAYERS.items():
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[1]):
+                best = (layer, len(prefix))
+    return best[0] if best else None
+
+
+def test_every_module_has_a_layer_and_no_layer_imports_one_above_it():
+    graph = import_graph()
+    assert [m for m in graph if layer_of(m) is None] == []
+    upward = [(m, t) for m, targets in graph.items() for t in targets if layer_of(t) < layer_of(m)]
+    assert upward == []

@@ -1,0 +1,47 @@
+"""The measures of a run, named once: every table, store, band, score, page and report says
+these names and means these things (docs/architecture.md, "One vocabulary").
+
+At a place, people are in one of PLACE_STATES every day. At a crossing, every day has flows
+(people who did something that day) and levels (people there at the end of the day); `held` is
+everyone held at the crossing: queued at a post plus stranded (refused, waiting).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PLACE_STATES = ("settled", "travelling", "queued", "stranded", "onward", "returning", "sheltered", "arrived",
+                "flown")
+
+CROSSING_FLOWS = ("departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up", "flown",
+                  "irregular_attempts", "irregular_caught", "return_refused")
+CROSSING_LEVELS = ("queue", "stranded", "sheltered")
+HELD = "held"
+CROSSING_MEASURES = (HELD,) + CROSSING_LEVELS + CROSSING_FLOWS
+
+MEANING = {
+    "held": "people held at the crossing at the end of the day: queued + stranded",
+    "queue": "people queued at the exit or entry post (or walking the strip to it)",
+    "stranded": "people refused, waiting beside the post or on the strip",
+    "sheltered": "people in a shelter offered for the crossing",
+    "departures": "people who set out for the crossing that day",
+    "exits": "people let out by the exit post",
+    "entries": "people let in by the entry post",
+    "refused": "people refused by a post",
+    "irregular": "night crossings that got through",
+    "irregular_attempts": "night crossings tried",
+    "irregular_caught": "night crossings caught, the people returned to the line",
+    "corridor": "people let through by a humanitarian corridor",
+    "gave_up": "stranded people who gave up and went back",
+    "return_refused": "people on the strip the exit post would not let back in",
+    "flown": "people who left on a return flight",
+}
+
+
+def crossing_series(flows: dict[str, np.ndarray], measure: str) -> np.ndarray:
+    """[..., days, crossings] of a crossing measure from arrays of the flows and levels."""
+    if measure == HELD:
+        return flows["queue"] + flows["stranded"]
+    if measure not in flows:
+        raise KeyError(f"unknown crossing measure '{measure}' (known: {', '.join(CROSSING_MEASURES)})")
+    return flows[measure]
