@@ -51,6 +51,7 @@ class RunTask:
     seed: int
     days: int | None
     timeline: str | None = None   # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
+    levers_json: str | None = None   # a what-if's levers (scenario/levers.py) pulled on the timeline; None: none
 
 
 @dataclass
@@ -61,6 +62,7 @@ class RunOutcome:
     finished: dt.datetime
     wall_seconds: float
     error: str | None = None
+    user_error: str | None = None    # a user's mistake (ScenarioError), as its one-line message
 
 
 @dataclass
@@ -152,7 +154,7 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: li
 
 
 def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None, *,
-            where: str = "--vary", timeline: str | None = None) -> RunTask:
+            where: str = "--vary", timeline: str | None = None, levers: str | None = None) -> RunTask:
     """The task of one run: `values` (drawn parameter and data values) set on `base` and the
     scenario's data. A drawn number the data cannot take fails here, in the parent, not in a worker."""
     param_values, data_values = split_values(values)
@@ -164,15 +166,17 @@ def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int,
     # the run's identity covers the data values; runs without any keep the ids they always had
     identity = pjson if not data_values else canonical_json([pjson, data_json])
     # a run on a view of the timeline (a forecast's future) differs from one on all the events
-    scenario_key = sc.content_hash + (f"|{timeline}" if timeline else "")
+    scenario_key = sc.content_hash + (f"|{timeline}" if timeline else "") + (f"|{levers}" if levers else "")
     return RunTask(run_id_of(scenario_key, identity, seed, days), index, sc.name, str(sc.folder.resolve()),
-                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json, timeline=timeline)
+                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json, timeline=timeline,
+                   levers_json=levers)
 
 
 # --- the worker side -----------------------------------------------------------------------------
 
 _LOADED: dict[tuple[str, str], Scenario] = {}  # (folder, content hash) -> the scenario, per process
 _COMPILED: dict[tuple[str, str, str], tuple] = {}   # (folder, content hash, data json) -> (world, events)
+_DRAWN: dict[tuple[str, str, str], Scenario] = {}   # the same keys -> the scenario with those data values
 _COMPILED_WITH_DATA = 8                         # compiled variants of drawn data values kept per process
 _COMPILED_LOCK = threading.Lock()               # Dask workers may run tasks in threads
 
@@ -207,28 +211,46 @@ def compiled_scenario(folder: str, name: str, content_hash: str, data_json: str 
                 with_data = [k for k in _COMPILED if k[2] != "{}"]
                 for old in with_data[:max(0, len(with_data) + 1 - _COMPILED_WITH_DATA)]:
                     del _COMPILED[old]       # dicts keep insertion order: the oldest go first
+                    _DRAWN.pop(old, None)
             _COMPILED[key] = (compile_world(sc), list(sc.spec.timeline))
+            _DRAWN[key] = sc
         return _COMPILED[key]
 
 
-def run_task(task: RunTask) -> RunOutcome:
-    """Run one member of an ensemble (in a worker). Failures come back as outcomes, not exceptions."""
+def _drawn_scenario(folder: str, name: str, content_hash: str, data_json: str = "{}") -> Scenario:
+    """The scenario with a task's drawn data values (compiled_scenario's cache keeps it)."""
+    compiled_scenario(folder, name, content_hash, data_json)
+    with _COMPILED_LOCK:
+        return _DRAWN[(folder, content_hash, data_json)]
+
+
+def run_task(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
+    """Run one task: a member of an ensemble or a fit in a worker, a single run, a what-if or a
+    dashboard baseline in this process. Failures come back as outcomes, not exceptions."""
     started = dt.datetime.now()
     clock = time.perf_counter()
     try:
         world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
                                           task.data_json)
         params = Parameters(**json.loads(task.parameters_json))
+        if task.levers_json:
+            from .scenario.levers import parse_whatif, whatif_timeline
+
+            drawn = _drawn_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash, task.data_json)
+            events = whatif_timeline(drawn, parse_whatif({"baseline": "-", **json.loads(task.levers_json)}))
         if task.timeline:
             from .scenario.timeline import apply_timeline_spec
 
             events = apply_timeline_spec(events, task.timeline)
-        results = simulate(world, params, seed=task.seed, events=events, days=task.days)
+        results = simulate(world, params, seed=task.seed, events=events, days=task.days, progress=progress)
         results.belief = None          # not stored; spare the transfer
         error = None
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the ensemble goes on
         results = None
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+        if isinstance(exc, ScenarioError):
+            return RunOutcome(task.run_id, None, started, dt.datetime.now(), time.perf_counter() - clock, error,
+                              user_error=exc.message)
     return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock, error)
 
 

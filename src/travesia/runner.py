@@ -9,14 +9,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .engine import simulate
+from .ensemble import run_task, task_of
+from .errors import ScenarioError
 from .observations import read_observations, stranded_points
 from .parameters import load_params_file
 from .plot import plot_stranded
 from .posterior import stale_warning
 from .results import Results
 from .scenario import load_scenario
-from .world import compile_world
 
 
 def scenario_observations(sc) -> list:
@@ -56,17 +56,21 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
         if run_bands.warning:
             click.echo(f"warning: {run_bands.warning}", err=True)
     observations = scenario_observations(sc)
-    world = compile_world(sc)
     out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
+    task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None, where="--params")
     if quiet:
-        results = simulate(world, params, seed=seed, events=sc.spec.timeline, days=days)
+        outcome = run_task(task)
     else:
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("days"), TimeRemainingColumn())
         with Progress(*columns, transient=True) as bar:
-            task = bar.add_task(sc.name, total=days or sc.days)
-            results = simulate(world, params, seed=seed, events=sc.spec.timeline, days=days,
-                               progress=lambda d, n: bar.update(task, completed=d, total=n))
+            shown = bar.add_task(sc.name, total=days or sc.days)
+            outcome = run_task(task, progress=lambda d, n: bar.update(shown, completed=d, total=n))
+    if outcome.user_error:
+        raise ScenarioError(outcome.user_error)
+    if outcome.error or outcome.results is None:
+        raise RuntimeError(outcome.error or "the run gave no results")
+    results = outcome.results
     results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(), "parameters_from": source}
     if run_bands is not None:
         results.meta["bands"] = run_bands.source

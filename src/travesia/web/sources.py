@@ -72,31 +72,31 @@ def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, b
 
 def baseline_dataset(view, seeds: int):
     """A baseline of a few seeds of the scenario as it stands, when no results were given: run s
-    takes the posterior draw `travesia ensemble` gives run s when the scenario names a fit."""
-    from ..engine import simulate
+    takes the posterior draw `travesia ensemble` gives run s when the scenario names a fit. The
+    runs are run tasks (ensemble.py), run in this process."""
+    from ..ensemble import run_task, task_of
     from ..posterior import posterior_values, scenario_fit, scenario_fit_warning
-    from ..priors import with_values
-    from ..scenario.data_values import split_values, with_data_values
-    from ..world import compile_world
+    from ..scenario.data_values import split_values
     from .data import from_results
 
     sc = view.scenario
     fit = scenario_fit(sc)
-    if fit is None:
-        results = [simulate(view.world, sc.params, seed=s, events=sc.spec.timeline) for s in range(seeds)]
-        return from_results("baseline", "run", f"baseline: {seeds} seeds of the scenario's parameters", results,
-                            [sc.params.model_dump()] * seeds)
-    warning = scenario_fit_warning(sc, fit)
-    if warning:
-        click.echo(f"warning: {warning}", err=True)
+    if fit is not None:
+        warning = scenario_fit_warning(sc, fit)
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     results, params, datas = [], [], []
     for s in range(seeds):
-        values, data = split_values(posterior_values(fit, 0, s))
-        p = with_values(sc.params, values, where=str(fit.path))
-        drawn = with_data_values(sc, data)
-        world = view.world if drawn is sc else compile_world(drawn)
-        results.append(simulate(world, p, seed=s, events=drawn.spec.timeline))
-        params.append(p.model_dump())
-        datas.append(data)
+        values = posterior_values(fit, 0, s) if fit is not None else {}
+        task = task_of(sc, sc.params, values, s, s, None, where=str(fit.path) if fit else "scenario.yaml")
+        outcome = run_task(task)
+        if outcome.error:
+            raise ScenarioError(f"a baseline run failed: {outcome.error.splitlines()[0]}", file=sc.folder)
+        results.append(outcome.results)
+        params.append(json.loads(task.parameters_json))
+        datas.append(split_values(values)[1])
+    if fit is None:
+        return from_results("baseline", "run", f"baseline: {seeds} seeds of the scenario's parameters", results,
+                            params)
     return from_results("baseline", "run", f"baseline: {seeds} seeds, each with a draw of the fit's posterior",
                         results, params, data=datas)
