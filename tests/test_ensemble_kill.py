@@ -3,6 +3,7 @@ partial one; the same command then runs only what is missing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -49,10 +50,8 @@ def test_sigkill_loses_no_finished_run_and_the_rerun_completes(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
-        try:                                            # its worker processes, orphaned by the kill
+        with contextlib.suppress(ProcessLookupError):   # its worker processes, orphaned by the kill
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
 
@@ -75,7 +74,8 @@ def test_sigkill_loses_no_finished_run_and_the_rerun_completes(tmp_path):
         assert len(daily) == expected.daily_table().num_rows
 
     # the same command again runs only the missing runs
-    again = subprocess.run(_command(folder, store) + ["--quiet"], capture_output=True, text=True, timeout=300)
+    again = subprocess.run(_command(folder, store) + ["--quiet"], capture_output=True, text=True, timeout=300,
+                           check=False)
     assert again.returncode == 0, again.stderr
     assert f"{len(finished)} of {RUNS} runs were already stored" in again.stdout
     assert f"ran {RUNS - len(finished)} runs" in again.stdout

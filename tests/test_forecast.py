@@ -142,7 +142,7 @@ def test_a_fit_that_saw_later_observations_makes_an_in_sample_forecast(tmp_path)
     info = json.loads((out / "forecast.json").read_text())
     assert info["in_sample"] is True and info["runs"] == 12
     assert info["observation_noise"]["obs_error"] == 0.2                # the fit's, not the default
-    again = _forecast_cli([str(folder), "--at", "2026-01-08", "--fit", str(paths["params"]), "--runs", "12",
+    _forecast_cli([str(folder), "--at", "2026-01-08", "--fit", str(paths["params"]), "--runs", "12",
                            "--out", str(tmp_path / "fc2")])
     assert (tmp_path / "fc2" / "forecast.csv").read_text() == (out / "forecast.csv").read_text()  # seeded
 

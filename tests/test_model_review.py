@@ -16,7 +16,6 @@ import pyarrow.csv as pacsv
 from scenario_kit import tiny_scenario
 from travesia.engine import Simulation, simulate
 from travesia.engine.stranded import giveup_chance
-from travesia.needs import needs_at_peak
 from travesia.parameters import load_params_file
 from travesia.report import needs_rows
 from travesia.scenario import load_scenario

@@ -20,7 +20,7 @@ def test_uniform_from_the_command_line():
     p = parse_vary("giveup_rate_per_day=uniform(0.05,0.3)")
     assert (p.name, p.dist, p.args) == ("giveup_rate_per_day", "uniform", (0.05, 0.3))
     draws = [p.draw(7, i) for i in range(500)]
-    assert 0.05 <= min(draws) and max(draws) <= 0.3
+    assert min(draws) >= 0.05 and max(draws) <= 0.3
     assert abs(np.mean(draws) - 0.175) < 0.01
 
 

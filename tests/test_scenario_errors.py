@@ -115,7 +115,7 @@ def test_cli_prints_no_traceback_for_a_user_mistake(tmp_path):
     folder = tiny_scenario(tmp_path)
     edit(folder / "routes.csv", "A,XP,1.0", "A,XP,-5")
     proc = subprocess.run([sys.executable, "-c", "from travesia.cli import main; main()", "run", str(folder), "--quiet"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "routes.csv" in proc.stderr
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from .calibrate import ObservationModel, calibrate, fit_targets
 from .errors import ObservationError, ScenarioError

@@ -33,14 +33,15 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 from .errors import ObservationError, ScenarioError
 from .observations import Observation, ObservationModel, event_weights, read_observations
 from .parameters import Parameters, load_params_file
-from .priors import Prior, _is_int_field, canonical_json, check_scenario_names, describe, scenario_priors, with_values
+from .priors import Prior, _is_int_field, canonical_json, check_scenario_names, scenario_priors, with_values
 from .scenario.data_values import is_data_name
 from .results import Results
 from .scenario import load_scenario
@@ -167,7 +168,7 @@ class Runner:
         self.executor = None
         self.client = None
 
-    def __enter__(self) -> "Runner":
+    def __enter__(self) -> Runner:
         from .ensemble import dask_executor, local_executor
 
         if self.scheduler:
@@ -627,7 +628,7 @@ def store_predictive(fit: Fit, store_path: str | Path) -> str:
         store.add_ensemble(ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
                            scenario_folder=str(sc.folder.resolve()), base_seed=fit.settings.get("base_seed", 0),
                            days=records[0][0].days if records else None,
-                           vary={n: f"posterior of calibrate (until {fit.until})" for n in fit.names},
+                           vary=dict.fromkeys(fit.names, f"posterior of calibrate (until {fit.until})"),
                            base_parameters_json=base_json, places=list(fit.predictive[0].place_names),
                            crossings=list(fit.predictive[0].crossing_names),
                            members=[(r.run_id, i) for r, _, i in records])

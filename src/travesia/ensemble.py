@@ -79,7 +79,7 @@ class EnsemblePlan:
     @property
     def varied(self) -> dict[str, str]:
         """What each varied name is drawn from, as the store records it."""
-        return {**{n: self.posterior.label for n in self.posterior_names}, **describe(self.priors)}
+        return {**dict.fromkeys(self.posterior_names, self.posterior.label), **describe(self.priors)}
 
 
 @dataclass

@@ -52,7 +52,7 @@ class ObservationModel:
         return {"obs_error": self.error, "outlier_share": self.outlier_share, "outlier_error": self.outlier_error}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ObservationModel":
+    def from_dict(cls, d: dict) -> ObservationModel:
         """From the keys a fit file's `fit:` section (or a store's ensemble_meta) holds."""
         return cls(float(d.get("obs_error", cls.error)), float(d.get("outlier_share", cls.outlier_share)),
                    float(d.get("outlier_error", cls.outlier_error)))

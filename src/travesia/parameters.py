@@ -119,7 +119,7 @@ class Parameters(BaseModel):
         description="Chance that a settled person of the flight's nationality at its place takes a seat.",
     )
 
-    def with_overrides(self, overrides: dict[str, Any], *, file: str | Path | None = None) -> "Parameters":
+    def with_overrides(self, overrides: dict[str, Any], *, file: str | Path | None = None) -> Parameters:
         return parameters_from(overrides, base=self, file=file)
 
 

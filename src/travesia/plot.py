@@ -141,7 +141,7 @@ def plot_forecast(runs: list[Results], at, last, events, observations, path: str
             if pts:
                 ax.plot([o.date for o in pts], [o.value for o in pts], "o", ms=4, **style,
                         label="observed by then" if known else "observed later")
-                top = max(top, max(o.value for o in pts))
+                top = max(top, *(o.value for o in pts))
         for ev in (ev for ev in events if dates[shown] <= ev.date <= last):
             ax.axvline(ev.date, color=EVENT_COLOURS.get(ev.type, "#666666"), lw=0.8, ls="--", alpha=0.6)
         ax.axvline(at, color="black", lw=1.2)

@@ -191,7 +191,7 @@ def parse_vary(text: str) -> Prior:
     if dist not in _FIELDS or dist == "values":
         raise ScenarioError(f"unknown distribution '{dist}' (known: uniform, normal, lognormal, [a,b,c])",
                             field=where)
-    parts = [p for p in inner.split(",")] if inner.strip() else []
+    parts = list(inner.split(",")) if inner.strip() else []
     positional, named = [], {}
     for p in parts:
         if "=" in p:

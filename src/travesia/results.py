@@ -44,7 +44,7 @@ class Results:
     meta: dict = field(default_factory=dict)
 
     @classmethod
-    def from_simulation(cls, sim, wall_seconds: float = 0.0) -> "Results":
+    def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
         w = sim.world
         return cls(scenario=w.name, seed=sim.seed, start=w.start, place_names=list(w.place_names),
                    crossing_names=list(w.crossing_names), counts=sim.counts.copy(),

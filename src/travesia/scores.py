@@ -238,7 +238,7 @@ def _run_dir_samples(run_dir: Path, observations: list[Observation]) -> tuple[li
     series: dict[tuple[str, dt.date], dict] = {}
     for i, (date, crossing) in enumerate(zip(table["date"], table["crossing"])):
         series[(crossing, date)] = i
-    dates = sorted({d for d in table["date"]})
+    dates = sorted(set(table["date"]))
     crossings = sorted(set(table["crossing"]))
     obs = comparable(observations, crossings, dates[0], dates[-1], MODEL_MEASURES)
     samples = []

@@ -41,7 +41,7 @@ class PolicyState:
     flights_today: list[Flight] = field(default_factory=list)
 
     @classmethod
-    def initial(cls, world: World) -> "PolicyState":
+    def initial(cls, world: World) -> PolicyState:
         C = len(world.crossing_names)
         return cls(
             threat=0.0, deadline_day=np.full(len(STATUSES), 10**9),

@@ -314,7 +314,7 @@ def read_conflicts(path: Path, index: dict[str, int]) -> tuple[list[str], np.nda
         raise ScenarioError("empty file", file=path)
     hrow, header = rows[0]
     cols = [(k, h) for k, h in enumerate(header) if k > 0 and h != ""]
-    for k, h in cols:
+    for _k, h in cols:
         if h not in index:
             raise ScenarioError(f"unknown location '{h}' in the header", file=path, row=hrow, field=h)
     data = []
@@ -393,7 +393,7 @@ def read_data_layout(folder: Path, start: date, scale: float) -> tuple[CountSeri
     camps: dict[str, CountSeries] = {}
     first = True
     for row, cells in _rows(layout):
-        cells = [c for c in cells]
+        cells = list(cells)
         if _is_blank(cells) or _is_comment(cells):
             continue
         if len(cells) < 2 or cells[1] == "":

@@ -104,7 +104,7 @@ def _convert(value, kind: str, path: Path, where: str):
             value = [value[k] for k in sorted(value)]
         return tuple(float(v) for v in value)
     except (TypeError, ValueError):
-        raise ScenarioError(f"'{value}' is not a valid {kind.split(' ')[0]}", file=path, field=where) from None
+        raise ScenarioError(f"'{value}' is not a valid {kind.split(' ', maxsplit=1)[0]}", file=path, field=where) from None
 
 
 def _check(cfg: FleeSettings, path: Path) -> None:

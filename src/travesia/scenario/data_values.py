@@ -114,7 +114,7 @@ def _row_key(spec: DataTable, row) -> tuple[str, ...]:
     return tuple(_normal(f, getattr(row, f)) for f in spec.key)
 
 
-def _rows(scenario: "Scenario", table: str, *, file, field: str) -> list:
+def _rows(scenario: Scenario, table: str, *, file, field: str) -> list:
     if table == "timeline":
         return list(scenario.spec.timeline)
     rows = getattr(scenario, TABLES[table].attr, None)
@@ -124,7 +124,7 @@ def _rows(scenario: "Scenario", table: str, *, file, field: str) -> list:
     return rows
 
 
-def _row_index(scenario: "Scenario", table: str, key: tuple[str, ...], column: str, *, file, field: str) -> int:
+def _row_index(scenario: Scenario, table: str, key: tuple[str, ...], column: str, *, file, field: str) -> int:
     rows = _rows(scenario, table, file=file, field=field)
     if table == "timeline":
         ids = [getattr(ev, "id", None) for ev in rows]
@@ -147,7 +147,7 @@ def _row_index(scenario: "Scenario", table: str, key: tuple[str, ...], column: s
     raise ScenarioError(f"no row {','.join(key)} in {spec.file} (rows: {known})", file=file, field=field)
 
 
-def check_data_name(scenario: "Scenario", name: str, *, file=None, field: str | None = None) -> None:
+def check_data_name(scenario: Scenario, name: str, *, file=None, field: str | None = None) -> None:
     """The name's table, row and column exist in this scenario (a one-line error otherwise)."""
     where = field or f"priors.{name}"
     table, key, column = parse_data_name(name, file=file, field=where)
@@ -173,7 +173,7 @@ def _set_number(row, column: str, value: Any, name: str, *, integer: bool):
     return copy
 
 
-def with_data_values(scenario: "Scenario", values: dict[str, Any]) -> "Scenario":
+def with_data_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """A copy of the scenario with each named data number set; the original is untouched.
 
     A drawn share is clipped to [0, 1]; the unset shares of its (nationality, status) are rescaled

@@ -6,11 +6,11 @@ docs/scenario-format.md is the prose twin of this module; keep them in step.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ..admission import DEFAULT_DOCUMENTS, STATUSES, split_terms
+from ..admission import DEFAULT_DOCUMENTS, split_terms
 
 PLACE_KINDS = ("city", "post", "destination")
 
@@ -190,8 +190,8 @@ class NoteEvent(Event):
 
 
 TimelineEvent = Annotated[
-    Union[ThreatEvent, DeadlineEvent, AdmissionEvent, CapacityEvent, EmergencyEvent, TroopsEvent,
-          CorridorEvent, FlightEvent, ShelterEvent, NoteEvent],
+    ThreatEvent | DeadlineEvent | AdmissionEvent | CapacityEvent | EmergencyEvent | TroopsEvent
+    | CorridorEvent | FlightEvent | ShelterEvent | NoteEvent,
     Field(discriminator="type"),
 ]
 
