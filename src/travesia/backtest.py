@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 from .calibrate import ObservationModel, calibrate, fit_targets
 from .errors import ObservationError, ScenarioError
@@ -26,7 +28,7 @@ HORIZONS_DAYS = (7, 14)
 
 
 def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *, observations: str | Path | None = None,
-             budget: int = 600, horizons: tuple[int, ...] = HORIZONS_DAYS, vary: list[Prior] = (),
+             budget: int = 600, horizons: tuple[int, ...] = HORIZONS_DAYS, vary: Sequence[Prior] = (),
              measures: list[str] | None = None, obs_model: ObservationModel = ObservationModel(),
              base_seed: int = 0, workers: int | None = None, scheduler: str | None = None,
              progress: Callable[[dt.date, int, int], None] | None = None, future: str = "planned") -> dict:
@@ -51,9 +53,9 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *, ob
         fit = calibrate(sc, observations=obs_path, until=at, budget=budget, vary=vary, measures=measures,
                         obs_model=obs_model, base_seed=base_seed, workers=workers, scheduler=scheduler,
                         predictive_days=days, future=future,
-                        progress=(lambda done, total, at=at: progress(at, done, total)) if progress else None)
+                        progress=partial(progress, at) if progress else None)
         later = fit_targets(all_obs, sc, last, set(measures) if measures else None)
-        entry = {"date": at.isoformat(), "future": future, "observations_fitted": len(fit.observations),
+        entry: dict[str, Any] = {"date": at.isoformat(), "future": future, "observations_fitted": len(fit.observations),
                  "runs": fit.runs,
                  "effective_runs_behind_surface": round(fit.ess, 1),
                  "spread": {n: fit.spread[n] for n in fit.names}, "horizons": {}}

@@ -70,7 +70,7 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = "stranded", 
 
 
 def bands_table(bands: list[Band]) -> pa.Table:
-    rows = {"date": [], "where": [], "measure": [], "runs": [], "p05": [], "p25": [], "p50": [], "p75": [],
+    rows: dict[str, list] = {"date": [], "where": [], "measure": [], "runs": [], "p05": [], "p25": [], "p50": [], "p75": [],
             "p95": [], "mean": []}
     for b in bands:
         n = len(b.dates)

@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -165,7 +165,7 @@ class Runner:
         self.progress = progress
         self.count = 0
         self.failed: list[str] = []
-        self.executor = None
+        self.executor: Any = None        # a concurrent.futures or a Dask executor
         self.client = None
 
     def __enter__(self) -> Runner:
@@ -296,7 +296,7 @@ def fit_targets(observations: list[Observation], sc: Scenario, until: dt.date,
 
 
 def calibrate(scenario: str | Path | Scenario | None = None, *, observations: str | Path | None = None,
-              until: dt.date | None = None, budget: int = 2000, vary: list[Prior] = (),
+              until: dt.date | None = None, budget: int = 2000, vary: Sequence[Prior] = (),
               measures: list[str] | None = None,
               params_file: str | Path | None = None, obs_model: ObservationModel = ObservationModel(),
               base_seed: int = 0, workers: int | None = None, scheduler: str | None = None,
@@ -359,7 +359,8 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     runner.progress = tick
     runner.timeline = timeline
     rng = np.random.default_rng([base_seed & 0xFFFFFFFF, 0xCA1])
-    Zs, lls, proposals = [], [], []
+    Zs, lls = [], []
+    proposals: list = []
 
     def evaluate(Z: np.ndarray) -> np.ndarray:
         results = runner.run([space.values(z) for z in Z], fit_days)
@@ -408,7 +409,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
                 tally: dict = {}
                 for c, wi in zip(col, w):
                     tally[c] = tally.get(c, 0.0) + wi
-                best[name] = max(tally, key=tally.get)
+                best[name] = max(tally, key=lambda k: tally[k])
                 spread[name] = {"p05": None, "p50": best[name], "p95": None, "prior": prior.text(),
                                 "shares": {str(k): round(v, 3) for k, v in tally.items()}}
                 continue

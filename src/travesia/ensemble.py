@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +79,8 @@ class EnsemblePlan:
     @property
     def varied(self) -> dict[str, str]:
         """What each varied name is drawn from, as the store records it."""
-        return {**dict.fromkeys(self.posterior_names, self.posterior.label), **describe(self.priors)}
+        posterior = {} if self.posterior is None else dict.fromkeys(self.posterior_names, self.posterior.label)
+        return {**posterior, **describe(self.priors)}
 
 
 @dataclass
@@ -97,7 +98,7 @@ class EnsembleReport:
 
 # --- planning ------------------------------------------------------------------------------------
 
-def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: list[Prior] = (),
+def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Sequence[Prior] = (),
                   base_seed: int = 0, params_file: str | Path | None = None, days: int | None = None,
                   use_scenario_priors: bool = True, draw_from: str | None = None) -> EnsemblePlan:
     """The runs of an ensemble: seeds base_seed + i, values drawn for index i.
@@ -263,7 +264,7 @@ def dask_executor(address: str, timeout_s: float | None = None):
     def slots() -> int:
         if time.monotonic() - asked["at"] > 2.0:
             asked["at"], asked["slots"] = time.monotonic(), max(1, sum(client.nthreads().values()))
-        return asked["slots"]
+        return int(asked["slots"])
 
     return client.get_executor(pure=False), slots, client
 

@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +118,7 @@ def series_key(o: Observation) -> tuple[str, str] | None:
     return o.crossing, o.compare
 
 
-def last_value(known: list[Observation], key: tuple[str, str], before: dt.date) -> float:
+def last_value(known: list[Observation], key: tuple[str, str] | None, before: dt.date) -> float:
     """The naive 'last value carried forward': the median of the latest observations of a series
     dated before `before` (0 when there is none)."""
     earlier = [o for o in known if series_key(o) == key and o.date < before]
@@ -137,7 +138,7 @@ class ScoreTable:
 
     def summary(self) -> dict:
         weights = [r.get("weight", 1.0) for r in self.rows]
-        out = {"observations": len(self.rows), "events": round(float(sum(weights)), 6),
+        out: dict[str, Any] = {"observations": len(self.rows), "events": round(float(sum(weights)), 6),
                "ranged": sum(1 for r in self.rows if r["ranged"])}
         for f in FORECASTS:
             out[f] = summarise([r[f] for r in self.rows], weights)
@@ -235,7 +236,7 @@ def _run_dir_samples(run_dir: Path, observations: list[Observation]) -> tuple[li
     import pyarrow.parquet as pq
 
     table = pq.read_table(run_dir / "crossings.parquet").to_pydict()
-    series: dict[tuple[str, dt.date], dict] = {}
+    series: dict[tuple, int] = {}
     for i, (date, crossing) in enumerate(zip(table["date"], table["crossing"])):
         series[(crossing, date)] = i
     dates = sorted(set(table["date"]))

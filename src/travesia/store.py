@@ -109,8 +109,9 @@ class Store:
             raise ScenarioError("not a travesia store (no table 'runs')", file=self.path)
 
     def _has_table(self, name: str) -> bool:
-        return bool(self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+        return bool(row and row[0])
 
     def close(self) -> None:
         self.con.close()

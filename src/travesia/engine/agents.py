@@ -33,6 +33,18 @@ BYTES_PER_AGENT = sum(np.dtype(t).itemsize for t in FIELDS.values())
 class Agents:
     """Struct of arrays. `n` slots are in use (some may be FREE until the next compaction)."""
 
+    # one array per name in FIELDS, set by __init__ (declared here for the type checker)
+    state: np.ndarray
+    place: np.ndarray
+    next_place: np.ndarray
+    km_left: np.ndarray
+    target: np.ndarray
+    crossing: np.ndarray
+    nat: np.ndarray
+    status: np.ndarray
+    traits: np.ndarray
+    since: np.ndarray
+
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         for name, dtype in FIELDS.items():

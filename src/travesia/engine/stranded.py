@@ -76,7 +76,7 @@ def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
         room = 0
         if policy.shelter_until[c] >= day:
             sheltered = np.count_nonzero((state == SHELTERED) & (crossing == c))
-            room = max(0, int(policy.shelter_capacity[c]) - sheltered)
+            room = max(0, int(policy.shelter_capacity[c]) - int(sheltered))
         u = rng.random((len(stuck), 4))
         if room:
             uptake = p.shelter_uptake_per_day if np.isnan(policy.shelter_uptake[c]) else policy.shelter_uptake[c]

@@ -34,6 +34,16 @@ NO_PLACE = np.iinfo(INDEX).max
 
 
 class AgentArrays:
+    # one array per name in _FIELDS, set by __init__ (declared here for the type checker)
+    state: np.ndarray
+    where: np.ndarray
+    dist_on_link: np.ndarray
+    recent: np.ndarray
+    recent_day: np.ndarray
+    places_travelled: np.ndarray
+    route_len: np.ndarray
+    route_pos: np.ndarray
+
     def __init__(self, route_width: int, capacity: int = 1024) -> None:
         if route_width > MAX_ROUTE_WIDTH:
             raise ValueError(f"routes of {route_width} places: at most {MAX_ROUTE_WIDTH} are supported")

@@ -66,7 +66,7 @@ def read_settings(path: Path | None) -> FleeSettings:
     path = Path(path)
     raw = read_yaml_mapping(path, missing="settings file does not exist", empty_ok=True,
                             expected="must be a mapping of sections (spawn_rules, move_rules, optimisations)")
-    types = {f.name: f.type for f in fields(FleeSettings)}
+    types = {f.name: str(f.type) for f in fields(FleeSettings)}  # str: postponed annotations
     values: dict = {}
     for section, keys in _SECTIONS.items():
         sec = raw.get(section) or {}

@@ -79,7 +79,7 @@ class FleeSimulation:
         self._conflict_events = self._conflict_calendar()
         self.camps = list(w.initial_camps)
         self._increase = self._daily_increase()
-        self._score_key = None
+        self._score_key: bytes | None = None
         self._decay: tuple[int, int, np.ndarray] | None = None  # (from day, until day, decay)
         self._spawn_shares: tuple[tuple, np.ndarray | None] | None = None
         self._movechance_rules: tuple[bytes, np.ndarray, np.ndarray, bool] | None = None
@@ -130,6 +130,7 @@ class FleeSimulation:
                     events.setdefault(int(loc.conflict_date[i]), []).append(i)
             return {t: (np.array(ps, dtype=np.int64), np.ones(len(ps)), np.zeros(0, np.int64))
                     for t, ps in events.items()}
+        assert case.conflict_names is not None   # read with the conflicts
         cols = np.array([self._name_index[n] for n in case.conflict_names], dtype=np.int64)
         today = case.conflicts
         before = np.vstack([np.zeros((1, today.shape[1])), today[:-1]])

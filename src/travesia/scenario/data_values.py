@@ -133,9 +133,9 @@ def _row_index(scenario: Scenario, table: str, key: tuple[str, ...], column: str
             raise ScenarioError(f"no timeline event has id '{key[0]}' (ids: {known})", file=file, field=field)
         i = ids.index(key[0])
         if column not in type(rows[i]).model_fields:
-            have = [n for n in EVENT_NUMBERS if n in type(rows[i]).model_fields]
+            numbers = [n for n in EVENT_NUMBERS if n in type(rows[i]).model_fields]
             raise ScenarioError(f"event '{key[0]}' is a {rows[i].type} event: it has no '{column}' "
-                                f"(numbers: {', '.join(have) or 'none'})", file=file, field=field)
+                                f"(numbers: {', '.join(numbers) or 'none'})", file=file, field=field)
         return i
     spec = TABLES[table]
     wanted = tuple(_normal(f, k) for f, k in zip(spec.key, key))
@@ -198,7 +198,7 @@ def with_data_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     for table, rows in tables.items():
         if table in TABLES and TABLES[table].share_within:
             _rescale_shares(rows, TABLES[table], set(changed[table]), table)
-    updates = {TABLES[t].attr: rows for t, rows in tables.items() if t != "timeline"}
+    updates: dict[str, Any] = {TABLES[t].attr: rows for t, rows in tables.items() if t != "timeline"}
     if "timeline" in tables:
         updates["spec"] = scenario.spec.model_copy(update={"timeline": tables["timeline"]})
     return dataclasses.replace(scenario, **updates)

@@ -8,6 +8,7 @@ touch a path a user named.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import re
@@ -361,7 +362,7 @@ class Catalogue:
         with self._lock:
             return [dict(e["info"]) for e in self._entries.values()]
 
-    def ids(self) -> list[str]:
+    def ids(self) -> builtins.list[str]:  # `list` is the method above
         with self._lock:
             return list(self._entries)
 
@@ -373,13 +374,14 @@ class Catalogue:
             entry = self._entries.get(id)
         if entry is None:
             raise KeyError(id)
+        assert self.store is not None   # stored entries come from the store
         ds = self.store.dataset(entry["ensemble"], id)
         with self._lock:
             self._loaded[id] = ds
             self._entries[id]["info"] = ds.info()
         return ds
 
-    def members(self, id: str) -> list[dict]:
+    def members(self, id: str) -> builtins.list[dict]:
         """The runs of a dataset: seed and what was drawn for it."""
         check_id(id)
         with self._lock:
@@ -387,6 +389,7 @@ class Catalogue:
         if entry is None:
             raise KeyError(id)
         if "ensemble" in entry:
+            assert self.store is not None
             return [{"index": r["run_index"], "seed": r["seed"], "varied": r["varied"],
                      "wall_seconds": round(r["wall_seconds"] or 0, 3), "run_id": r["run_id"]}
                     for r in self.store.runs(entry["ensemble"]["ensemble_id"])]

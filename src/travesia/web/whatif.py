@@ -14,7 +14,7 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -152,8 +152,9 @@ def whatif_timeline(sc: Scenario, w: WhatIf) -> list:
         if name not in crossings:
             raise ScenarioError(f"no crossing '{name[:60]}' (known: {', '.join(sorted(crossings))})", field=fld)
 
-    events = list(sc.spec.timeline)
-    added = []
+    events: list[Any] = list(sc.spec.timeline)   # a union of event types: read by their `type`
+    added: list[Any] = []
+    lv: Any                                       # the levers of each kind in turn
     # A capacity or admission lever replaces the post's own events of that kind from its date on.
     post_levers = (("capacity", w.capacity, lambda lv, date: CapacityEvent(
                         type="capacity", date=date, crossing=lv.crossing, post=lv.post, per_day=lv.per_day,

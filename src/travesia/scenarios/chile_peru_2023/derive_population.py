@@ -53,7 +53,7 @@ def largest_remainder(values: list[float], total: int) -> list[int]:
 def main() -> None:
     with SOURCE_TABLE.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    out = []
+    out: list[dict] = []
     for status, target in TARGET.items():
         cells = [r for r in rows if r["status"] == status]
         base = sum(int(r["people"]) for r in cells)

@@ -204,8 +204,8 @@ def derive() -> list[dict]:
     rest = 100.0 - sum(TARAPACA_MIX.values())
     others = ["Haiti", "Argentina", "Other"]
     mix = dict(TARAPACA_MIX)
-    for n in others:
-        mix[n] = rest * BY_NATIONALITY[n] / sum(BY_NATIONALITY[o] for o in others)
+    for other in others:
+        mix[other] = rest * BY_NATIONALITY[other] / sum(BY_NATIONALITY[o] for o in others)
     iq = PLACES.index("Iquique")
     seed = np.zeros((len(PLACES), len(NATIONALITIES)))
     seed[iq] = [row_tot[iq] * mix[n] / 100.0 for n in NATIONALITIES]
