@@ -86,7 +86,8 @@ def test_held_count_has_the_shape_of_the_2025_episode(scenario, seed):
     assert held_on("2025-12-04") <= 0.25 * peak
     assert held_on("2025-12-07") <= 0.1 * peak
     # and the count stays low for the rest of the period, runoff and deadline included
-    assert res.at_crossing(CROSSING)[(dt.date(2025, 12, 7) - scenario.spec.start).days:].max() <= 0.3 * peak
+    assert res.at_crossing(CROSSING)[(dt.date(2025, 12,
+                                              7) - scenario.spec.start).days:].max() <= 0.3 * peak
     # conservation on the real scenario too
     assert np.all(res.counts.sum(axis=(1, 2)) == res.population)
 

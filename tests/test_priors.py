@@ -68,7 +68,8 @@ def test_run_i_gets_the_same_values_whatever_else_varies():
     ("giveup_rate_per_day=[1,2", "a list of values is written [1,2,3]"),
     ("belief_weight=normal(1,0)", "sd must be above 0"),
     ("belief_weight=normal(1,1,top=2)", "normal takes no 'top='"),
-    ("departure_rate_per_day=lognormal(1e-5,0.5)", "'departure_rate_per_day' is a mapping: name one of its keys"),
+    ("departure_rate_per_day=lognormal(1e-5,0.5)",
+     "'departure_rate_per_day' is a mapping: name one of its keys"),
     ("giveup_rate_per_day.x=uniform(0,1)", "'giveup_rate_per_day' is a number, not a mapping"),
     ("departure_rate_per_day.irregular=lognormal(-1,0.5)", "median must be above 0"),
     ("departure_rate_per_day.irregular=lognormal(1e-5,inf)", "not a finite number"),
@@ -112,7 +113,8 @@ def test_scenario_priors_are_read_with_their_fields(tmp_path):
     ({"dist": "beta", "a": 1}, "priors.giveup_rate_per_day.dist", "unknown dist 'beta'"),
     ({"dist": "uniform", "low": 0}, "priors.giveup_rate_per_day.high", "uniform needs 'high'"),
     ({"dist": "uniform", "low": 0, "high": "x"}, "priors.giveup_rate_per_day.high", "not a number"),
-    ({"dist": "uniform", "low": 0, "high": 1, "mean": 2}, "priors.giveup_rate_per_day.mean", "takes no 'mean'"),
+    ({"dist": "uniform", "low": 0, "high": 1, "mean": 2}, "priors.giveup_rate_per_day.mean",
+     "takes no 'mean'"),
     ({"dist": "values", "values": []}, "priors.giveup_rate_per_day", "needs a non-empty list"),
 ])
 def test_scenario_prior_mistakes_name_the_file_and_field(spec, field, says):

@@ -47,10 +47,12 @@ class RunTask:
     scenario_hash: str
     parameters_json: str
     varied_json: str
-    data_json: str = field(default="{}", kw_only=True)   # drawn numbers of the data tables, {} if none
+    # drawn numbers of the data tables, {} if none
+    data_json: str = field(default="{}", kw_only=True)
     seed: int
     days: int | None
-    timeline: str | None = None   # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
+    # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
+    timeline: str | None = None
 
 
 @dataclass
@@ -79,7 +81,8 @@ class EnsemblePlan:
     @property
     def varied(self) -> dict[str, str]:
         """What each varied name is drawn from, as the store records it."""
-        posterior = {} if self.posterior is None else dict.fromkeys(self.posterior_names, self.posterior.label)
+        posterior = {} if self.posterior is None else dict.fromkeys(self.posterior_names,
+                                                                    self.posterior.label)
         return {**posterior, **describe(self.priors)}
 
 
@@ -99,7 +102,8 @@ class EnsembleReport:
 # --- planning ------------------------------------------------------------------------------------
 
 def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Sequence[Prior] = (),
-                  base_seed: int = 0, params_file: str | Path | None = None, days: int | None = None,
+                  base_seed: int = 0, params_file: str | Path | None = None,
+                  days: int | None = None,
                   use_scenario_priors: bool = True, draw_from: str | None = None) -> EnsemblePlan:
     """The runs of an ensemble: seeds base_seed + i, values drawn for index i.
 
@@ -112,7 +116,8 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Se
     if runs < 1:
         raise ScenarioError("needs at least one run", field="--runs")
     if draw_from not in (None, "posterior", "priors"):
-        raise ScenarioError(f"draw from 'posterior' or 'priors' (got '{draw_from}')", field="--from")
+        raise ScenarioError(f"draw from 'posterior' or 'priors' (got '{draw_from}')",
+                            field="--from")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     warnings = []
     if params_file:
@@ -122,7 +127,8 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Se
     if draw_from == "posterior" or (draw_from is None and use_scenario_priors):
         fit = scenario_fit(sc)
         if fit is None and draw_from == "posterior":
-            raise ScenarioError("the scenario names no fit to draw from (scenario.yaml has no `fit:`; "
+            raise ScenarioError("the scenario names no fit to draw from (scenario.yaml has no "
+                                "`fit:`; "
                                 "use --from priors, or fit it with travesia calibrate)",
                                 file=sc.folder / "scenario.yaml", field="--from")
         if fit is not None:
@@ -152,7 +158,8 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Se
     return plan
 
 
-def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None, *,
+def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None,
+            *,
             where: str = "--vary", timeline: str | None = None) -> RunTask:
     """The task of one run: `values` (drawn parameter and data values) set on `base` and the
     scenario's data. A drawn number the data cannot take fails here, in the parent, not in a worker."""
@@ -166,15 +173,19 @@ def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int,
     identity = pjson if not data_values else canonical_json([pjson, data_json])
     # a run on a view of the timeline (a forecast's future) differs from one on all the events
     scenario_key = sc.content_hash + (f"|{timeline}" if timeline else "")
-    return RunTask(run_id_of(scenario_key, identity, seed, days), index, sc.name, str(sc.folder.resolve()),
-                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json, timeline=timeline)
+    return RunTask(run_id_of(scenario_key, identity, seed, days), index, sc.name,
+                   str(sc.folder.resolve()),
+                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json,
+                   timeline=timeline)
 
 
 # --- the worker side -----------------------------------------------------------------------------
 
 _LOADED: dict[tuple[str, str], Scenario] = {}  # (folder, content hash) -> the scenario, per process
-_COMPILED: dict[tuple[str, str, str], tuple] = {}   # (folder, content hash, data json) -> (world, events)
-_COMPILED_WITH_DATA = 8                         # compiled variants of drawn data values kept per process
+# (folder, content hash, data json) -> (world, events)
+_COMPILED: dict[tuple[str, str, str], tuple] = {}
+# compiled variants of drawn data values kept per process
+_COMPILED_WITH_DATA = 8
 _COMPILED_LOCK = threading.Lock()               # Dask workers may run tasks in threads
 
 
@@ -183,12 +194,14 @@ def _loaded_scenario(folder: str, name: str, content_hash: str) -> Scenario:
     if key not in _LOADED:
         # the folder may not exist on a remote worker: a built-in scenario is found by name there
         if not Path(folder).is_dir() and name not in builtin_scenarios():
-            raise ScenarioError(f"scenario folder not found on worker {os.uname().nodename}: workers need it "
+            raise ScenarioError(f"scenario folder not found on worker {os.uname().nodename}: "
+                                "workers need it "
                                 "at the same path (a shared file system)", file=folder)
         sc = load_scenario(folder if Path(folder).is_dir() else name)
         if sc.content_hash != content_hash:
             raise ScenarioError(f"scenario files differ from those the ensemble was planned with "
-                                f"(hash {sc.content_hash}, expected {content_hash}): on {os.uname().nodename}",
+                                f"(hash {sc.content_hash}, expected {content_hash}): on "
+                                f"{os.uname().nodename}",
                                 file=folder)
         _LOADED[key] = sc
     return _LOADED[key]
@@ -217,7 +230,8 @@ def run_task(task: RunTask) -> RunOutcome:
     started = dt.datetime.now()
     clock = time.perf_counter()
     try:
-        world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
+        world, events = compiled_scenario(task.scenario_folder, task.scenario_name,
+                                          task.scenario_hash,
                                           task.data_json)
         params = Parameters(**json.loads(task.parameters_json))
         if task.timeline:
@@ -230,7 +244,8 @@ def run_task(task: RunTask) -> RunOutcome:
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the ensemble goes on
         results = None
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
-    return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock, error)
+    return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock,
+                      error)
 
 
 # --- executors -----------------------------------------------------------------------------------
@@ -258,7 +273,8 @@ def dask_executor(address: str, timeout_s: float | None = None):
     try:
         client = Client(address, timeout=timeout_s or DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ScenarioError(f"cannot reach a Dask scheduler at {address}: {exc}", field="--scheduler") from None
+        raise ScenarioError(f"cannot reach a Dask scheduler at {address}: {exc}",
+                            field="--scheduler") from None
     asked = {"at": 0.0, "slots": 1}
 
     def slots() -> int:
@@ -280,10 +296,12 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
     sc = plan.scenario
     with Store(store_path) as store:
         store.add_ensemble(plan.ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
-                           scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed, days=plan.days,
+                           scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed,
+                           days=plan.days,
                            vary=plan.varied,
                            base_parameters_json=canonical_json(plan.base_params.model_dump()),
-                           places=[p.name for p in sc.places], crossings=[c.name for c in sc.crossings],
+                           places=[p.name for p in sc.places],
+                           crossings=[c.name for c in sc.crossings],
                            members=[(t.run_id, t.index) for t in plan.tasks])
         stored = store.finished_run_ids()
         todo = [t for t in plan.tasks if t.run_id not in stored]
@@ -302,7 +320,8 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
         queue = iter(todo)
         try:
             while True:
-                # runs in flight: twice the workers keeps them busy and leaves little to redo after a
+                # runs in flight: twice the workers keeps them busy and leaves little to redo after
+                # a
                 # kill; on Dask the count of workers is asked again, as workers join and leave
                 while len(by_future) < 2 * slots():
                     task = next(queue, None)
@@ -340,7 +359,8 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
 def _store_outcome(store: Store, plan: EnsemblePlan, task: RunTask, outcome: RunOutcome) -> None:
     record = RunRecord(
         run_id=task.run_id, ensemble_id=plan.ensemble_id, scenario=task.scenario_name,
-        scenario_hash=task.scenario_hash, parameters_json=task.parameters_json, varied_json=task.varied_json,
+        scenario_hash=task.scenario_hash, parameters_json=task.parameters_json,
+        varied_json=task.varied_json,
         seed=task.seed, days=task.days, started=outcome.started, finished=outcome.finished,
         wall_seconds=outcome.wall_seconds, status="failed" if outcome.error else "finished",
         error=outcome.error)

@@ -27,7 +27,8 @@ class Observation:
     low: float | None
     high: float | None
     crossing: str | None
-    compare: str | None      # model series it compares with: stranded, irregular, exits, ... or None
+    # model series it compares with: stranded, irregular, exits, ... or None
+    compare: str | None
     source: str
     event: str | None = None  # rows sharing an event id report one event (they count once)
 
@@ -49,12 +50,14 @@ class ObservationModel:
     outlier_error: float = 2.5
 
     def as_dict(self) -> dict:
-        return {"obs_error": self.error, "outlier_share": self.outlier_share, "outlier_error": self.outlier_error}
+        return {"obs_error": self.error, "outlier_share": self.outlier_share,
+                "outlier_error": self.outlier_error}
 
     @classmethod
     def from_dict(cls, d: dict) -> ObservationModel:
         """From the keys a fit file's `fit:` section (or a store's ensemble_meta) holds."""
-        return cls(float(d.get("obs_error", cls.error)), float(d.get("outlier_share", cls.outlier_share)),
+        return cls(float(d.get("obs_error", cls.error)), float(d.get("outlier_share",
+                                                                     cls.outlier_share)),
                    float(d.get("outlier_error", cls.outlier_error)))
 
     def reports(self, values: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -71,7 +74,8 @@ def _num(text: str | None, path: Path, line: int, field: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise ObservationError(f"not a number: '{text}'", file=path, row=line, field=field) from None
+        raise ObservationError(f"not a number: '{text}'", file=path, row=line,
+                               field=field) from None
 
 
 def read_observations(path: str | Path) -> list[Observation]:
@@ -84,7 +88,8 @@ def read_observations(path: str | Path) -> list[Observation]:
         need = {"date", "place", "measure", "value"}
         missing = need - set(reader.fieldnames or [])
         if missing:
-            raise ObservationError(f"missing column(s) {', '.join(sorted(missing))}", file=path, row=1)
+            raise ObservationError(f"missing column(s) {', '.join(sorted(missing))}", file=path,
+                                   row=1)
         for row in reader:
             line = reader.line_num
             if (row.get("date") or "").startswith("#"):
@@ -92,7 +97,8 @@ def read_observations(path: str | Path) -> list[Observation]:
             try:
                 date = dt.date.fromisoformat((row["date"] or "").strip())
             except ValueError:
-                raise ObservationError(f"not a date (YYYY-MM-DD): '{row['date']}'", file=path, row=line,
+                raise ObservationError(f"not a date (YYYY-MM-DD): '{row['date']}'", file=path,
+                                       row=line,
                                        field="date") from None
             value = _num(row["value"], path, line, "value")
             if value is None:
@@ -100,11 +106,13 @@ def read_observations(path: str | Path) -> list[Observation]:
             low = _num(row.get("value_low"), path, line, "value_low")
             high = _num(row.get("value_high"), path, line, "value_high")
             if low is not None and high is not None and low > high:
-                raise ObservationError(f"value_low {low:g} is above value_high {high:g}", file=path, row=line,
+                raise ObservationError(f"value_low {low:g} is above value_high {high:g}", file=path,
+                                       row=line,
                                        field="value_low")
             out.append(Observation(date, row["place"], row["measure"], value, low, high,
                                    (row.get("crossing") or "").strip() or None,
-                                   (row.get("compare") or "").strip() or None, row.get("source") or "",
+                                   (row.get("compare") or "").strip() or None,
+                                   row.get("source") or "",
                                    (row.get("event") or "").strip() or None))
     return out
 

@@ -37,11 +37,14 @@ def run_parameters(sc, params_file: Path | None = None):
         return sc.params, "scenario.yaml"
     medians = {k: v for k, v in fit.parameters.items() if k in type(sc.params).model_fields}
     lender = f" of {fit.borrowed_from}" if fit.borrowed_from else ""
-    return sc.params.with_overrides(medians, file=fit.path), f"posterior medians of the fit{lender} ({fit.path.name})"
+    return sc.params.with_overrides(medians,
+                                    file=fit.path), f"posterior medians of the fit{lender} ({fit.path.name})"
 
 
-def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None, out_dir: Path | None = None,
-                 params_file: Path | None = None, quiet: bool = False, bands_store: Path | None = None,
+def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None,
+                 out_dir: Path | None = None,
+                 params_file: Path | None = None, quiet: bool = False,
+                 bands_store: Path | None = None,
                  ensemble_id: str | None = None) -> Results:
     sc = load_scenario(scenario)
     params, source = run_parameters(sc, params_file)
@@ -67,13 +70,16 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
             task = bar.add_task(sc.name, total=days or sc.days)
             results = simulate(world, params, seed=seed, events=sc.spec.timeline, days=days,
                                progress=lambda d, n: bar.update(task, completed=d, total=n))
-    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(), "parameters_from": source}
+    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(),
+                    "parameters_from": source}
     if run_bands is not None:
         results.meta["bands"] = run_bands.source
     paths = results.write(out_dir)
-    plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png", observations=stranded_points(observations),
+    plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png",
+                  observations=stranded_points(observations),
                   title=f"{sc.spec.title or sc.name} — seed {seed}"
-                  + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands else ""),
+                  + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands
+                     else ""),
                   bands=run_bands.bands if run_bands else None)
     if not quiet:
         print_summary(results)
@@ -84,10 +90,13 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
 def print_summary(results: Results) -> None:
     s = results.summary()
     console = Console(width=max(Console().width, 120))
-    console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to {s['period']['end']}, "
+    console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to "
+                  f"{s['period']['end']}, "
                   f"{s['population']:,} people, {s['wall_seconds']:.2f} s")
-    table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the peak (Sphere)")
-    for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night", "gave up",
+    table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the "
+                        "peak (Sphere)")
+    for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night",
+                "gave up",
                 "water L/d", "toilets"):
         if col == "crossing":
             table.add_column(col, no_wrap=True, min_width=max(len(n) for n in s["crossings"]))
@@ -97,8 +106,10 @@ def print_summary(results: Results) -> None:
             table.add_column(col, justify="right")
     for name, c in s["crossings"].items():
         t, needs = c["totals"], c["needs_at_peak"]
-        table.add_row(name, f"{c['peak_stranded']:,}", c["peak_date"] or "-", str(c["days_with_half_peak_or_more"]),
-                      f"{t['entries']:,}", f"{t['refused']:,}", f"{t['irregular']:,}", f"{t['gave_up']:,}",
+        table.add_row(name, f"{c['peak_stranded']:,}", c["peak_date"] or "-",
+                      str(c["days_with_half_peak_or_more"]),
+                      f"{t['entries']:,}", f"{t['refused']:,}", f"{t['irregular']:,}",
+                      f"{t['gave_up']:,}",
                       f"{needs['water_litres_per_day']:,.0f}", str(needs["toilets"]))
     console.print(table)
     final = s["final"]

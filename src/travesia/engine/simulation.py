@@ -34,7 +34,8 @@ for _state, _name in STATE_COLUMN.items():
 _LEVEL = np.full(8, -1, dtype=np.int64)
 _LEVEL[[QUEUED_EXIT, QUEUED_ENTRY, STRANDED, SHELTERED]] = [0, 0, 1, 2]
 
-PHASES = ("timeline", "departures", "exit_choice", "travel", "crossing", "stranded_choices", "record")
+PHASES = ("timeline", "departures", "exit_choice", "travel", "crossing", "stranded_choices",
+          "record")
 
 
 def phase_rng(seed: int, phase: str) -> np.random.Generator:
@@ -43,7 +44,8 @@ def phase_rng(seed: int, phase: str) -> np.random.Generator:
 
 
 class Simulation:
-    def __init__(self, world: World, params: Parameters, seed: int = 0, events=(), days: int | None = None):
+    def __init__(self, world: World, params: Parameters, seed: int = 0, events=(),
+                 days: int | None = None):
         self.world, self.params, self.seed = world, params, seed
         self.days = world.days if days is None else min(days, world.days)
         self.rng = {name: phase_rng(seed, name) for name in PHASES}
@@ -60,7 +62,8 @@ class Simulation:
         self.link_km32 = np.where(np.isfinite(world.link_km), world.link_km, 0).astype(np.float32)
         self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
         T = self.days
-        self.flows = {name: np.zeros((T, C), dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
+        self.flows = {name: np.zeros((T, C),
+                                     dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
         self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
         self.news_ok = np.zeros((T, C, N, S))
         self.news_all = np.zeros((T, C, N, S))
@@ -137,7 +140,8 @@ class Simulation:
             ok = np.ones((len(traits), N, S), dtype=bool)
             for rule, post in ((policy.exit_rule[c], world.exit_post[c]),
                                (policy.entry_rule[c], world.entry_post[c])):
-                national = (world.nat_country == world.place_country[post])[None, :, None]   # [1, N, 1]
+                # [1, N, 1]
+                national = (world.nat_country == world.place_country[post])[None, :, None]
                 ok &= rule.admits(traits, status, national, np.arange(N)[None, :, None])
             admitted = np.einsum("nsk,kns->ns", world.trait_shares, ok)
             belief[c] = admitted + (1 - admitted) * eventually[c]
@@ -171,7 +175,8 @@ class Simulation:
             return
         heard = self.news_all[news_day]
         rate = np.divide(self.news_ok[news_day], heard, out=np.zeros_like(heard), where=heard > 0)
-        self.belief = np.where(heard > 0, self.belief + self.params.belief_update_rate * (rate - self.belief),
+        self.belief = np.where(heard > 0,
+                               self.belief + self.params.belief_update_rate * (rate - self.belief),
                                self.belief)
 
     def record(self, day: int) -> None:
@@ -179,8 +184,10 @@ class Simulation:
         P, C = len(world.place_names), len(world.crossing_names)
         counts = np.zeros((P, len(STATE_COLUMNS)), dtype=np.int64)
         levels = np.zeros((C, len(CROSSING_LEVELS)), dtype=np.int64)
-        self.agent_steps += tally_agents(a.view("state"), a.view("place"), a.view("crossing"), _COL, _LEVEL,
-                                         counts, levels)   # agents alive today: the work of this step
+        self.agent_steps += tally_agents(a.view("state"), a.view("place"), a.view("crossing"), _COL,
+                                         _LEVEL,
+                                         # agents alive today: the work of this step
+                                         counts, levels)
         counts[:, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))

@@ -23,7 +23,8 @@ class PolicyState:
     """What the timeline controls, per crossing where it is about a crossing."""
 
     threat: float
-    deadline_day: np.ndarray           # [S] day of the deadline felt by each status, or a large number
+    # [S] day of the deadline felt by each status, or a large number
+    deadline_day: np.ndarray
     exit_capacity: np.ndarray          # [C]
     entry_capacity: np.ndarray
     exit_rule: list[Rule]
@@ -36,7 +37,8 @@ class PolicyState:
     shelter_capacity: np.ndarray       # [C] places open for people stranded at the crossing
     shelter_place: np.ndarray          # [C]
     shelter_until: np.ndarray          # [C]
-    shelter_uptake: np.ndarray         # [C] daily share of stranded people who take a place; NaN: the parameter
+    # [C] daily share of stranded people who take a place; NaN: the parameter
+    shelter_uptake: np.ndarray
     shelter_nationality: np.ndarray    # [C] the one nationality offered places, -1 for any
     flights_today: list[Flight] = field(default_factory=list)
 
@@ -51,7 +53,8 @@ class PolicyState:
             emergency_until=np.full(C, -1), personnel=np.zeros(C, dtype=np.int64),
             corridor_until=np.full(C, -1), corridor_per_day=np.zeros(C, dtype=np.int64),
             shelter_capacity=np.zeros(C, dtype=np.int64), shelter_place=np.full(C, -1),
-            shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan), shelter_nationality=np.full(C, -1),
+            shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan),
+            shelter_nationality=np.full(C, -1),
         )
 
     def emergency(self, day: int) -> np.ndarray:
@@ -69,7 +72,8 @@ def compile_timeline(world: World, events) -> dict[int, list]:
     return by_day
 
 
-ANNOUNCED = {"admission", "capacity", "emergency", "troops", "corridor"}   # rules and enforcement: public news
+# rules and enforcement: public news
+ANNOUNCED = {"admission", "capacity", "emergency", "troops", "corridor"}
 
 
 def compile_plans(world: World, events) -> dict[int, list]:
@@ -105,7 +109,8 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
             for status in ev.statuses:
                 policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
         case "admission":
-            rules = {"exit": policy.exit_rule, "entry": policy.entry_rule, "return": policy.return_rule}[ev.post]
+            rules = {"exit": policy.exit_rule, "entry": policy.entry_rule,
+                     "return": policy.return_rule}[ev.post]
             rules[c] = world.vocabulary.parse(ev.admits)
         case "capacity":
             caps = policy.exit_capacity if ev.post == "exit" else policy.entry_capacity

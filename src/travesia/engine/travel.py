@@ -9,7 +9,8 @@ from .agents import ONWARD, RETURNING, TRAVELLING
 
 
 @njit(cache=True, nogil=True)
-def advance_on_roads(state, place, next_place, km_left, target, budget_km, link_km, next_hop, arrived):
+def advance_on_roads(state, place, next_place, km_left, target, budget_km, link_km, next_hop,
+                     arrived):
     """Advance every moving agent by budget_km; set arrived[i] = 1 for those reaching their target.
 
     Returns the number of agents moved (the agent-steps of this phase).

@@ -46,7 +46,8 @@ class AgentArrays:
 
     def __init__(self, route_width: int, capacity: int = 1024) -> None:
         if route_width > MAX_ROUTE_WIDTH:
-            raise ValueError(f"routes of {route_width} places: at most {MAX_ROUTE_WIDTH} are supported")
+            raise ValueError(f"routes of {route_width} places: at most {MAX_ROUTE_WIDTH} are "
+                             "supported")
         self.n = 0
         self.route_width = max(1, route_width)
         for name, dtype in _FIELDS.items():
@@ -108,8 +109,10 @@ class AgentArrays:
             sampled = np.zeros(places_seen, dtype=np.bool_)
         if place_count is None:
             place_count = np.zeros(places_seen, dtype=np.int64)
-        append_agents(self.n, places, sampled, place_count, self.state, self.where, self.dist_on_link,
-                      self.recent, self.recent_day, self.places_travelled, self.route_len, self.route_pos,
+        append_agents(self.n, places, sampled, place_count, self.state, self.where,
+                      self.dist_on_link,
+                      self.recent, self.recent_day, self.places_travelled, self.route_len,
+                      self.route_pos,
                       self.mobile, self.mobile_len)
         self.n += k
 

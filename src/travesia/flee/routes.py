@@ -96,4 +96,5 @@ def static_weights(table: RouteTable, score: np.ndarray, cfg: FleeSettings) -> n
     """(weight_softening + S(end)) / (softening + km) ** distance_power for every route."""
     if cfg.awareness_level == 0:
         return np.ones(len(table.end))
-    return (cfg.weight_softening + score[table.end]) / (cfg.softening + table.km) ** cfg.distance_power
+    return (cfg.weight_softening + score[table.end]) / (cfg.softening
+                                                        + table.km) ** cfg.distance_power

@@ -44,8 +44,10 @@ class FleeSimulation:
         self.world = world or compile_world(case, self.cfg)
         self.seed = seed
         c = self.cfg  # the kernel's rules that stay fixed for the run (kernels.move_day)
-        self._fixed_rules = (float(c.capacity_buffer), float(c.weight_power), float(c.max_move_speed),
-                             float(c.max_walk_speed), bool(c.start_on_foot), bool(c.avoid_short_stints),
+        self._fixed_rules = (float(c.capacity_buffer), float(c.weight_power),
+                             float(c.max_move_speed),
+                             float(c.max_walk_speed), bool(c.start_on_foot),
+                             bool(c.avoid_short_stints),
                              bool(flee_hop_distance))
         self.rng_spawn = stream(seed, "spawn")
         self.move_state = kernels.new_seed_state(seed, STREAMS["move"])
@@ -68,10 +70,12 @@ class FleeSimulation:
         self.scratch = np.zeros(max(1, int(np.diff(full.start).max(initial=1))))
         self.countdown = np.zeros(len(w.names), dtype=np.int64)
         self.agents = AgentArrays(full.width)
-        # today's spawned agents per place: they join at the start of today's move (kernels.move_day)
+        # today's spawned agents per place: they join at the start of today's move
+        # (kernels.move_day)
         self.new_agents = np.zeros(len(w.names), dtype=np.int64)
         self.debt = 0
-        self.raw_total = 0           # cumulative observed increase (Flee's "raw UNHCR refugee count")
+        # cumulative observed increase (Flee's "raw UNHCR refugee count")
+        self.raw_total = 0
         self.removed = 0
         self.agent_steps = 0
         self.day = 0
@@ -287,13 +291,17 @@ class FleeSimulation:
         score[s.camp] *= cfg.camp_weight
         in_conflict = s.conflict > 0.0
         if in_conflict.any():
-            score[in_conflict] *= cfg.conflict_weight ** (self.decay_today(t)[in_conflict] * s.conflict[in_conflict])
+            score[in_conflict] *= cfg.conflict_weight ** (self.decay_today(t)[in_conflict]
+                                                          * s.conflict[in_conflict])
         limited = w.capacity >= 1
-        self.capacity_today = np.where(limited, (w.capacity + w.capacity_per_day * t) * cfg.capacity_scaling, -1.0)
+        self.capacity_today = np.where(limited,
+                                       (w.capacity + w.capacity_per_day * t) * cfg.capacity_scaling,
+                                       -1.0)
         key = self.link_open.tobytes()
         changed = key != self._routes_key
         if changed:
-            self.routes = enumerate_routes(w, self.link_open, cfg.awareness_level, width=self.agents.route_width)
+            self.routes = enumerate_routes(w, self.link_open, cfg.awareness_level,
+                                           width=self.agents.route_width)
             self._note_passed_through(self.routes)
             self._routes_key = key
         self.score = score
@@ -349,7 +357,8 @@ class FleeSimulation:
     def move(self, seed_state: np.ndarray | None = None) -> None:
         a, w, s, r = self.agents, self.world, self.state, self.routes
         gap_scale, sampled, plans_pass_sampled = self._rules_of_movechance()
-        if sampled is not self._sampled_listed:  # recomputed (a move chance changed): list the mobile afresh
+        # recomputed (a move chance changed): list the mobile afresh
+        if sampled is not self._sampled_listed:
             kernels.rebuild_mobile(a.n, a.state, a.where, sampled, a.mobile, a.mobile_len)
             self._sampled_listed = sampled
         spawned = int(self.new_agents.sum())
@@ -358,11 +367,14 @@ class FleeSimulation:
         kernels.move_day(
             self.day, a.n, self.move_state if seed_state is None else seed_state, self.new_agents,
             a.kernel_arrays(),
-            (s.movechance, gap_scale, s.town, s.camp, self.capacity_today, self.place_count, self.countdown, sampled,
+            (s.movechance, gap_scale, s.town, s.camp, self.capacity_today, self.place_count,
+             self.countdown, sampled,
              self.planned_at),
-            (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
+            (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability,
+             self.link_open,
              self.link_count, w.adj_start, w.adj_link),
-            (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow, self.scratch),
+            (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow,
+             self.scratch),
             (*self._fixed_rules, plans_pass_sampled))
         if spawned:
             a.n += spawned

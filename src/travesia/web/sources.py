@@ -37,7 +37,8 @@ def scenario_of_sources(store: Path | None, runs: tuple[Path, ...]) -> str | Non
     return None
 
 
-def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, baseline_if_empty: bool = True):
+def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *,
+          baseline_if_empty: bool = True):
     """The scenario view and the catalogue of datasets to show (with a fresh baseline if none)."""
     from .data import Catalogue
     from .scenario_view import ScenarioView
@@ -48,10 +49,12 @@ def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, b
     except ScenarioError as exc:
         if scenario or named is None:
             raise
-        raise ScenarioError(f"{exc.message} (the results are of scenario '{named}': give its folder with --scenario)",
+        raise ScenarioError(f"{exc.message} (the results are of scenario '{named}': give its "
+                            "folder with --scenario)",
                             field="--scenario") from None
     catalogue = Catalogue(view.scenario.name)
-    if not runs and store is None:           # what `make run` and `travesia ensemble` leave by default
+    # what `make run` and `travesia ensemble` leave by default
+    if not runs and store is None:
         default = Path("out") / view.scenario.name
         if (default / "summary.json").is_file():
             runs = (default,)
@@ -63,8 +66,10 @@ def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, b
         catalogue.add_store(Path(store))
     for info in catalogue.list():
         if info.get("scenario_hash") and info["scenario_hash"] != view.scenario.content_hash:
-            click.echo(f"warning: {info['id']} was run on other scenario files than {view.scenario.folder} "
-                       f"(hash {info['scenario_hash']}, now {view.scenario.content_hash})", err=True)
+            click.echo(f"warning: {info['id']} was run on other scenario files than "
+                       f"{view.scenario.folder} "
+                       f"(hash {info['scenario_hash']}, now {view.scenario.content_hash})",
+                       err=True)
     if not catalogue.ids() and baseline_if_empty:
         catalogue.add_dataset(baseline_dataset(view, BASELINE_SEEDS))
     return view, catalogue
@@ -83,8 +88,10 @@ def baseline_dataset(view, seeds: int):
     sc = view.scenario
     fit = scenario_fit(sc)
     if fit is None:
-        results = [simulate(view.world, sc.params, seed=s, events=sc.spec.timeline) for s in range(seeds)]
-        return from_results("baseline", "run", f"baseline: {seeds} seeds of the scenario's parameters", results,
+        results = [simulate(view.world, sc.params, seed=s,
+                            events=sc.spec.timeline) for s in range(seeds)]
+        return from_results("baseline", "run",
+                            f"baseline: {seeds} seeds of the scenario's parameters", results,
                             [sc.params.model_dump()] * seeds)
     warning = scenario_fit_warning(sc, fit)
     if warning:
@@ -98,5 +105,6 @@ def baseline_dataset(view, seeds: int):
         results.append(simulate(world, p, seed=s, events=drawn.spec.timeline))
         params.append(p.model_dump())
         datas.append(data)
-    return from_results("baseline", "run", f"baseline: {seeds} seeds, each with a draw of the fit's posterior",
+    return from_results("baseline", "run",
+                        f"baseline: {seeds} seeds, each with a draw of the fit's posterior",
                         results, params, data=datas)

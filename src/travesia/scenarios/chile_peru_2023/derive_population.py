@@ -59,16 +59,20 @@ def main() -> None:
         base = sum(int(r["people"]) for r in cells)
         people = largest_remainder([int(r["people"]) * target / base for r in cells], target)
         for r, n in zip(cells, people):
-            out.append({"place": r["place"], "nationality": r["nationality"], "status": status, "people": n,
+            out.append({"place": r["place"], "nationality": r["nationality"], "status": status,
+                        "people": n,
                         "source": SOURCES[status],
-                        "note": f"31 Dec 2023 cell of chile-peru-2025 ({r['people']}) x {target:,}/{base:,} "
+                        "note": f"31 Dec 2023 cell of chile-peru-2025 ({r['people']}) x "
+                                f"{target:,}/{base:,} "
                                 f"({status} at 31 Dec 2022 on the 2023 method, derived)"})
-    out.sort(key=lambda r: ([x["place"] for x in rows].index(r["place"]), r["nationality"], r["status"]))
+    out.sort(key=lambda r: ([x["place"] for x in rows].index(r["place"]), r["nationality"],
+                            r["status"]))
     with (HERE / "population.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(out[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(out)
-    print(f"total {sum(r['people'] for r in out):,}; irregular {sum(r['people'] for r in out if r['status'] == 'irregular'):,}")
+    print(f"total {sum(r['people'] for r in out):,}; irregular "
+          f"{sum(r['people'] for r in out if r['status'] == 'irregular'):,}")
 
 
 if __name__ == "__main__":

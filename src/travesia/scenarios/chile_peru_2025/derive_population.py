@@ -57,7 +57,8 @@ CENSUS_COUNT = {
     "Tarapacá": 84_935,                              # estrellaiquique-2025-05-02 (22.97%)
     "Coquimbo": 44_578,                              # laserenaonline-195829
     # % foreign-born of region residents x census region population:
-    "Atacama": 0.085 * 299_180,                      # uchile-2025-04-30 (8.5%); diarioatacama-2025-03-28
+    # uchile-2025-04-30 (8.5%); diarioatacama-2025-03-28
+    "Atacama": 0.085 * 299_180,
     # Arica y Parinacota: 14.9% (vilasradio-94487) x population 2024 derived as 2017 census
     # population 226,068 (aricaldia-2017) + growth of Arica comuna 2017-2024, 20,289
     # (quepasa-2025-04-07); the region's three rural comunas are assumed unchanged.
@@ -247,7 +248,8 @@ def main() -> None:
     rows = derive()
     out = HERE / "population.csv"
     with out.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["place", "nationality", "status", "people", "source", "note"],
+        w = csv.DictWriter(f, fieldnames=["place", "nationality", "status", "people", "source",
+                                          "note"],
                            lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
