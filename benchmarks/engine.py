@@ -3,7 +3,8 @@
     python benchmarks/engine.py [--sizes 10000 100000 1000000] [--days 100]
 
 Each size runs in a fresh process on a synthetic network of 50 places and 4 crossings: M agents
-start on the roads at day 0, travel, queue at posts that process M/40 people a day each, half of them lack the
+start on the roads at day 0, travel, queue at posts that process M/40 people a day each, half of
+them lack the
 visa the entry posts ask for and are stranded, cross at night, give up and go back, settle and
 leave again. Every phase of the step runs on every day. An agent-step is one live agent on one
 day. Memory is the peak resident size of the process above what it held before the agents
@@ -92,8 +93,8 @@ def bench_size(agents: int, days: int) -> dict:
     world = synthetic_world()
     # posts process a fortieth of the agents a day each, so queues form but do not hold everyone
     world.exit_capacity[:] = world.entry_capacity[:] = max(agents / 40, 50)
-    params = Parameters(speed_km_per_day=60.0, departure_rate_per_day={"regular": 1e-3,
-                                                                       "irregular": 1e-3},
+    params = Parameters(speed_km_per_day=60.0,
+                        departure_rate_per_day={"regular": 1e-3, "irregular": 1e-3},
                         irregular_attempt_rate_per_day=0.2, irregular_success=0.2,
                         giveup_rate_per_day=0.02)
     # warm the JIT on a small run so compile time is not counted

@@ -220,7 +220,9 @@ def main() -> None:
     if settings is None:
         settings = case / "simsetting.yml"
         if not settings.exists():
-            settings = Path(__file__).resolve().parents[1].parent / "shared" / "flee" / "simsetting.yml"
+            settings = (
+                Path(__file__).resolve().parents[1].parent / "shared" / "flee" / "simsetting.yml"
+            )
     settings = settings.resolve()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from travesia.flee.scoring import score_out_csv

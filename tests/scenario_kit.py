@@ -24,7 +24,8 @@ def tiny_scenario(folder: Path, *, people: int = 35, status: str = "irregular",
                   entry_cap: float = 10,
                   entry_admits: str = "any", days: int = 10, parameters: dict | None = None,
                   timeline: list | None = None, extra_people: list[dict] | None = None) -> Path:
-    """Town A (country X) -- road -- exit post XP | strip | entry post YP (country Y) -- road -- destination D.
+    """Town A (country X) -- road -- exit post XP | strip | entry post YP (country Y) -- road --
+    destination D.
 
     With the default parameters below, everyone at A leaves on day 0 for the one crossing.
     """

@@ -36,12 +36,12 @@ def test_a_term_needs_all_its_tokens_and_any_term_admits():
     fam, child, visa, preg = (v.bit(n) for n in ("family_in_peru", "child", "visa", "pregnant"))
     traits = np.array([0, fam, child, fam | child, visa, preg, 0])
     national = np.array([False] * 6 + [True])
-    assert rule.admits(traits, 1, national).tolist() == [False, False, False, True, True, True,
-                                                         True]
+    assert rule.admits(traits, 1,
+                       national).tolist() == [False, False, False, True, True, True, True]
     # a status token: only regular residents of the exit country are let back in
     back = v.parse("national;regular")
-    assert back.admits(np.zeros(3, dtype=int), np.array([0, 1, 1]), np.array([False, False,
-                                                                              True])).tolist() == \
+    assert back.admits(np.zeros(3, dtype=int), np.array([0, 1, 1]),
+                       np.array([False, False, True])).tolist() == \
         [True, False, True]
 
 
@@ -117,8 +117,8 @@ def test_people_the_exit_post_will_not_let_back_stay_on_the_strip(tmp_path):
                                           "status": "regular",
                                           "people": 20, "source": "hand"}])
     path = folder / "crossings.csv"
-    text = path.read_text().replace("return_place", "return_admits,return_place").replace(",A,D,",
-                                                                                          ",regular,A,D,")
+    text = path.read_text().replace("return_place",
+                                    "return_admits,return_place").replace(",A,D,", ",regular,A,D,")
     path.write_text(text, encoding="utf-8")
     # the regular residents leave too (departure rate 1 for both statuses in the kit)
     res = run(folder)
@@ -144,15 +144,17 @@ def test_night_attempts_are_successes_plus_those_caught(tmp_path):
                            parameters=params, days=3)
     res = run(folder, seed=11)
     f = res.flows
-    assert np.array_equal(f["irregular_attempts"][:, 0], f["irregular"][:,
-                                                                        0] + f["irregular_caught"][:, 0])
+    assert np.array_equal(f["irregular_attempts"][:, 0],
+                          f["irregular"][:, 0] + f["irregular_caught"][:, 0])
     # day 0: 20,000 refused; half try; 40% of tries get through, 60% are caught and stay on the line
     assert f["irregular_attempts"][0, 0] == pytest.approx(10_000, rel=0.03)
     assert f["irregular_caught"][0, 0] == pytest.approx(6_000, rel=0.05)
     assert f["stranded"][0, 0] == 20_000 - f["irregular"][0, 0]
 
 
-def test_shelter_uptake_of_an_event_overrides_the_parameter_and_flights_take_the_sheltered_first(tmp_path):
+def test_shelter_uptake_of_an_event_overrides_the_parameter_and_flights_take_the_sheltered_first(
+    tmp_path,
+):
     """Day 2: a shelter for 10 with uptake 1 takes 10 of 40 stranded at once; day 3: a flight of
     15 seats boards the 10 sheltered, then 5 stranded."""
     timeline = [
@@ -194,10 +196,22 @@ def test_a_shelter_for_one_nationality_takes_only_its_people(tmp_path):
                  "capacity": 100,
                  "days": 5, "uptake": 1.0, "nationality": "Haiti", "source": "hand"}]
     params = {"shelter_leave_per_day": 0.0}
-    folder = tiny_scenario(tmp_path, people=30, entry_admits="visa", entry_cap=1000,
-                           timeline=timeline,
-                           parameters=params, extra_people=[{"place": "A", "nationality": "Haiti",
-                                                             "status": "irregular", "people": 20,
-                                                             "source": "hand"}])
+    folder = tiny_scenario(
+        tmp_path,
+        people=30,
+        entry_admits="visa",
+        entry_cap=1000,
+        timeline=timeline,
+        parameters=params,
+        extra_people=[
+            {
+                "place": "A",
+                "nationality": "Haiti",
+                "status": "irregular",
+                "people": 20,
+                "source": "hand",
+            }
+        ],
+    )
     res = run(folder)
     assert res.flows["sheltered"][1, 0] == 20 and res.flows["stranded"][1, 0] == 30

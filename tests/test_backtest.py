@@ -1,4 +1,5 @@
-"""Backtests fit on what was known at a date and score the next 7 and 14 days beside naive forecasts."""
+"""Backtests fit on what was known at a date and score the next 7 and 14 days beside naive
+forecasts."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ def test_the_behaviour_is_the_2025_posterior_unchanged(scenarios):
 
 def test_stocks_are_those_of_31_december_2022_on_the_2023_method(scenarios):
     sc23, _ = scenarios
-    people = {s: sum(r.people for r in sc23.population if r.status == s) for s in ("regular",
-                                                                                   "irregular")}
+    people = {s: sum(r.people for r in sc23.population if r.status == s) for s
+              in ("regular", "irregular")}
     assert people["regular"] + people["irregular"] == 1_918_583 - 82_446
     assert people["irregular"] == 336_984 - 44_235
 
@@ -46,7 +46,10 @@ def test_children_elderly_and_pregnant_women_exist_and_rules_use_them(scenarios)
     sc23, _ = scenarios
     assert {"child", "elderly", "pregnant", "ill"} <= set(sc23.vocabulary.groups)
     crossing = next(c for c in sc23.crossings if c.name == "Chacalluta–Santa Rosa")
-    assert "Venezuela+pregnant" in crossing.entry_admits and "Venezuela+elderly" in crossing.entry_admits
+    assert (
+        "Venezuela+pregnant" in crossing.entry_admits
+        and "Venezuela+elderly" in crossing.entry_admits
+    )
     assert crossing.return_admits == "national;regular"
 
 

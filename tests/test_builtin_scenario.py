@@ -1,4 +1,5 @@
-"""The built-in scenario chile-peru-2025: its figures, its sources, and the shape of the 2025 episode."""
+"""The built-in scenario chile-peru-2025: its figures, its sources, and the shape of the 2025
+episode."""
 
 from __future__ import annotations
 
@@ -105,5 +106,7 @@ def test_make_run_writes_the_five_outputs(tmp_path):
     assert CROSSING in result.output
     import duckdb
 
-    n_days = duckdb.sql(f"select count(distinct date) from '{out / 'daily.parquet'}'").fetchall()[0][0]
+    n_days = duckdb.sql(f"select count(distinct date) from '{out / 'daily.parquet'}'").fetchall()[
+        0
+    ][0]
     assert n_days == summary["period"]["days"]

@@ -34,9 +34,9 @@ def test_prior_space_maps_the_standard_normal_to_each_prior():
                     1.0) == pytest.approx(8e-5 * math.exp(0.5))
     delays = [value_of(Prior("news_delay_days", "values", ((1, 2, 3, 4),)), z)
               for z in np.random.default_rng(0).standard_normal(4000)]
-    assert {v: delays.count(v) / 4000 for v in (1, 2, 3, 4)} == pytest.approx({1: .25, 2: .25,
-                                                                               3: .25, 4: .25},
-                                                                             abs=0.03)
+    assert {v: delays.count(v) / 4000 for v in (1, 2, 3, 4)} == pytest.approx(
+        {1: 0.25, 2: 0.25, 3: 0.25, 4: 0.25}, abs=0.03
+    )
     clipped = Prior("belief_weight", "normal", (1.5, 0.4), (1.0, 2.0))
     assert all(1.0 <= value_of(clipped, z) <= 2.0 for z in (-6, -1, 0, 1, 6))
 
@@ -75,10 +75,16 @@ def test_five_reports_of_one_event_move_the_likelihood_as_much_as_one(tmp_path):
 
 
 def _observed_tiny(tmp_path, noise_sd=0.1):
-    """The tiny scenario run with TRUTH; held people and give-ups every other day, with 10% noise."""
-    folder = tiny_scenario(tmp_path / "sc", people=3000, days=20, entry_cap=20, entry_admits="visa",
-                           parameters={"departure_rate_per_day": {"regular": 0.01,
-                                                                  "irregular": 0.01}})
+    """The tiny scenario run with TRUTH; held people and give-ups every other day, with 10%
+    noise."""
+    folder = tiny_scenario(
+        tmp_path / "sc",
+        people=3000,
+        days=20,
+        entry_cap=20,
+        entry_admits="visa",
+        parameters={"departure_rate_per_day": {"regular": 0.01, "irregular": 0.01}},
+    )
     spec = yaml.safe_load((folder / "scenario.yaml").read_text())
     spec["priors"] = PRIORS
     spec["observations"] = "observations.csv"
@@ -134,8 +140,8 @@ def test_calibrate_needs_priors_and_observations(tmp_path):
     with pytest.raises(ScenarioError, match="no priors"):
         calibrate(str(folder), budget=50)
     with pytest.raises(ObservationError, match="no observations"):
-        calibrate(str(folder), budget=50, vary=[Prior("giveup_rate_per_day", "uniform", (0.1,
-                                                                                         0.2))])
+        calibrate(str(folder), budget=50, vary=[Prior("giveup_rate_per_day", "uniform",
+                                                      (0.1, 0.2))])
 
 
 def test_calibrate_cli_errors_are_one_line(tmp_path):
@@ -159,8 +165,8 @@ def test_calibrate_cli_writes_the_params_file_and_store(tmp_path):
                                        "--obs-error", "0.2", "--workers", "2", "--quiet"])
     assert result.exit_code == 0, result.output
     assert "naive_last" in result.output and out.is_file()
-    assert (out.parent / "calibration.duckdb").is_file() and (out.parent
-                                                              / "fitted.scores.json").is_file()
+    assert (out.parent
+            / "calibration.duckdb").is_file() and (out.parent / "fitted.scores.json").is_file()
     from travesia.scores import score_path
 
     scored = score_path(out.parent / "calibration.duckdb")             # `travesia score STORE`
@@ -170,7 +176,9 @@ def test_calibrate_cli_writes_the_params_file_and_store(tmp_path):
     fit_scores = yaml.safe_load(out.read_text())["fit"]["scores"]
     assert scored["summary"]["model"]["wis"] == pytest.approx(fit_scores["model"]["wis"], rel=1e-3)
     bare = score_path(out.parent / "calibration.duckdb", observation_noise=False)
-    assert bare["observation_noise"] is None and bare["summary"]["model"] != scored["summary"]["model"]
+    assert (
+        bare["observation_noise"] is None and bare["summary"]["model"] != scored["summary"]["model"]
+    )
     run = CliRunner().invoke(main, ["run", str(folder), "--params", str(out), "--quiet",
                                     "--out", str(tmp_path / "run")])
     assert run.exit_code == 0, run.output

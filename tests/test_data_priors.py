@@ -30,7 +30,8 @@ VISA = "documents[Venezuela,irregular,visa].share"
 
 def visa_scenario(folder: Path, *, people: int = 100, days: int = 10, **kw) -> Path:
     """100 people leave A on day 0 for an entry post that admits visa holders only (room for all):
-    whoever holds a visa enters, the rest are refused. Half hold a visa, 30% nothing, 20% a passport."""
+    whoever holds a visa enters, the rest are refused. Half hold a visa, 30% nothing, 20% a
+    passport."""
     tiny_scenario(folder, people=people, entry_admits="visa", entry_cap=1000, days=days, **kw)
     write_csv(folder / "documents.csv", [
         {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s,
@@ -54,11 +55,12 @@ def test_a_visa_share_of_1_admits_everyone_and_0_nobody_and_the_other_shares_are
     sc = load_scenario(visa_scenario(tmp_path / "sc"))
     everyone = with_data_values(sc, {VISA: 1.0})
     nobody = with_data_values(sc, {VISA: 0.0})
-    assert [(d.documents, d.share) for d in everyone.documents] == [("visa", 1.0), ("none", 0.0),
-                                                                    ("passport", 0.0)]
+    assert [(d.documents,
+             d.share) for d in everyone.documents] == [("visa", 1.0), ("none", 0.0),
+                                                       ("passport", 0.0)]
     # 0.3 : 0.2 keep their ratio and fill what the visa leaves
-    assert [(d.documents, d.share) for d in nobody.documents] == [("visa", 0.0), ("none",
-                                                                                  pytest.approx(0.6)),
+    assert [(d.documents,
+             d.share) for d in nobody.documents] == [("visa", 0.0), ("none", pytest.approx(0.6)),
                                                                   ("passport", pytest.approx(0.4))]
     # the original untouched
     assert [d.share for d in sc.documents] == [0.5, 0.3, 0.2]
@@ -88,8 +90,9 @@ def test_a_timeline_personnel_prior_changes_the_troops_and_so_who_gives_up(tmp_p
     # events get an `id:` with the timeline work; until then the test names the event itself
     sc.spec.timeline[0] = sc.spec.timeline[0].model_copy(update={"id": "army"})
     more = with_data_values(sc, {"timeline[army].personnel": 499.6})
-    assert more.spec.timeline[0].personnel == 500 and isinstance(more.spec.timeline[0].personnel,
-                                                                 int)
+    assert more.spec.timeline[0].personnel == 500 and isinstance(
+        more.spec.timeline[0].personnel, int
+    )
     assert sc.spec.timeline[0].personnel == 100
     assert _totals(more)["gave_up"] > _totals(sc)["gave_up"]
     with pytest.raises(ScenarioError, match="no 'level'") as err:
@@ -127,23 +130,32 @@ def test_an_unknown_row_table_or_column_is_a_one_line_error_naming_the_prior(tmp
     result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--vary",
                                        f"{name}=uniform(0.1,0.9)",
                                        "--store", str(tmp_path / "e.duckdb")])
-    assert result.exit_code == 2 and says in result.output and result.output.strip().count("\n") == 0
+    assert (
+        result.exit_code == 2 and says in result.output and result.output.strip().count("\n") == 0
+    )
     assert f"--vary {name}" in result.output
 
 
 def test_priors_split_parameter_and_data_values(tmp_path):
     sc = load_scenario(visa_scenario(tmp_path / "sc"))
-    _set_yaml(sc.folder, priors={VISA: {"dist": "uniform", "low": 0, "high": 1,
-                                        "note": "an assumption"},
-                                 "giveup_rate_per_day": {"dist": "uniform", "low": 0.1,
-                                                         "high": 0.2}})
+    _set_yaml(
+        sc.folder,
+        priors={
+            VISA: {"dist": "uniform", "low": 0, "high": 1, "note": "an assumption"},
+            "giveup_rate_per_day": {"dist": "uniform", "low": 0.1, "high": 0.2},
+        },
+    )
     priors = scenario_priors(load_scenario(sc.folder))
     values = draw_values(priors, 0, 3)
     params, data = split_values(values)
     assert set(params) == {"giveup_rate_per_day"} and set(data) == {VISA}
     assert with_values(sc.params, values).giveup_rate_per_day == params["giveup_rate_per_day"]
-    assert isinstance(draw_values({"p": parse_vary("population[A,Venezuela,irregular].people=uniform(10,50)")},
-                                  0, 0)["p"], int)
+    assert isinstance(
+        draw_values(
+            {"p": parse_vary("population[A,Venezuela,irregular].people=uniform(10,50)")}, 0, 0
+        )["p"],
+        int,
+    )
 
 
 def test_an_ensemble_with_a_data_prior_stores_runs_that_differ_by_their_draws(tmp_path):
@@ -183,10 +195,14 @@ def test_a_worker_keeps_a_few_compiled_variants_of_drawn_data_and_the_plain_scen
 def test_calibration_recovers_a_document_share(tmp_path):
     """Synthetic counts of people held at the line from a visa share of 0.3: the fit's 90% range
     of the share holds 0.3 and is narrower than the prior's."""
-    folder = tiny_scenario(tmp_path / "sc", people=2000, days=15, entry_admits="visa",
-                           entry_cap=10_000,
-                           parameters={"departure_rate_per_day": {"regular": 0.1,
-                                                                  "irregular": 0.1}})
+    folder = tiny_scenario(
+        tmp_path / "sc",
+        people=2000,
+        days=15,
+        entry_admits="visa",
+        entry_cap=10_000,
+        parameters={"departure_rate_per_day": {"regular": 0.1, "irregular": 0.1}},
+    )
     write_csv(folder / "documents.csv", [
         {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s,
          "source": "hand"}

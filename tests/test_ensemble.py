@@ -1,4 +1,5 @@
-"""Ensembles on local worker processes: planning, storing, resuming, bands and sensitivity, and the CLI."""
+"""Ensembles on local worker processes: planning, storing, resuming, bands and sensitivity, and the
+CLI."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def test_the_plan_is_the_same_for_the_same_command_and_grows_by_appending(tmp_pa
     assert [t.run_id for t in a.tasks] == [t.run_id for t in b.tasks[:6]]
     assert [t.seed for t in b.tasks] == list(range(10, 19))
     c = plan_ensemble(folder, 6, vary=VARY, base_seed=11)
-    assert c.ensemble_id != a.ensemble_id and not {t.run_id for t in a.tasks} & {t.run_id for t
-                                                                                 in c.tasks}
+    assert c.ensemble_id != a.ensemble_id and not {t.run_id for t
+                                                   in a.tasks} & {t.run_id for t in c.tasks}
     rates = [json.loads(t.varied_json)["giveup_rate_per_day"] for t in a.tasks]
     assert len(set(rates)) == 6 and all(0.02 <= r <= 0.4 for r in rates)
 
@@ -184,10 +185,13 @@ def test_a_failed_run_is_recorded_and_retried(tmp_path, monkeypatch):
     bad = plan.tasks[1]
     plan.tasks[1] = type(bad)(**{**bad.__dict__, "parameters_json": '{"no_such_parameter": 1}'})
     report = run_ensemble(plan, store, workers=1)
-    assert report.ran == 2 and len(report.failed) == 1 and "no_such_parameter" in report.failed[0][1]
+    assert (
+        report.ran == 2 and len(report.failed) == 1 and "no_such_parameter" in report.failed[0][1]
+    )
     con = duckdb.connect(str(store), read_only=True)
-    assert con.execute("SELECT status, count(*) FROM runs GROUP BY status ORDER BY status").fetchall() == \
-        [("failed", 1), ("finished", 2)]
+    assert con.execute(
+        "SELECT status, count(*) FROM runs GROUP BY status ORDER BY status"
+    ).fetchall() == [("failed", 1), ("finished", 2)]
     assert con.execute("SELECT count(*) FROM crossings WHERE run_id = ?",
                        [bad.run_id]).fetchone()[0] == 0
     con.close()
@@ -206,8 +210,7 @@ def test_the_scenarios_priors_are_the_defaults_and_vary_replaces_them(tmp_path):
     (tmp_path / "p.yaml").write_text("belief_weight: 2.5\n")
     plan = plan_ensemble(folder, 5, params_file=tmp_path / "p.yaml")
     values = [json.loads(t.varied_json) for t in plan.tasks]
-    assert all(0.05 <= v["giveup_rate_per_day"] <= 0.1 and v["news_delay_days"] in (4,
-                                                                                    5) for v
+    assert all(0.05 <= v["giveup_rate_per_day"] <= 0.1 and v["news_delay_days"] in (4, 5) for v
                in values)
     assert all(json.loads(t.parameters_json)["belief_weight"] == 2.5 for t in plan.tasks)
     replaced = plan_ensemble(folder, 5, vary=[parse_vary("giveup_rate_per_day=[0.5]")])

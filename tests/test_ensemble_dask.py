@@ -67,8 +67,8 @@ def test_dask_ensemble_equals_the_local_one(tmp_path, dask_cluster):
     on_dask = run_ensemble(plan, tmp_path / "dask.duckdb", scheduler=dask_cluster)
     local = run_ensemble(plan, tmp_path / "local.duckdb", workers=2)
     assert on_dask.ran == local.ran == 8 and not on_dask.failed
-    dask_rows, local_rows = store_rows(tmp_path / "dask.duckdb"), store_rows(tmp_path
-                                                                             / "local.duckdb")
+    dask_rows, local_rows = store_rows(tmp_path
+                                       / "dask.duckdb"), store_rows(tmp_path / "local.duckdb")
     assert set(dask_rows) == {t.run_id for t in plan.tasks}
     # same seeds, same parameters, same numbers, row for row
     assert dask_rows == local_rows

@@ -74,5 +74,6 @@ def check_mobile_list(sim, day: int) -> None:
     assert np.isin(scan, kept).all(), f"day {day}: agents missing from the list"
     extra = np.setdiff1d(kept, scan)
     resting = (a.state[extra] == AT_PLACE) & sim.sampled_places()[a.where[extra]]
-    assert np.all(resting | (a.state[extra]
-                             == GONE)), f"day {day}: an extra entry is not at rest at a sampled place"
+    assert np.all(resting | (a.state[extra] == GONE)), (
+        f"day {day}: an extra entry is not at rest at a sampled place"
+    )

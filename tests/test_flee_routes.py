@@ -48,8 +48,8 @@ def test_candidates_up_to_awareness_hops_without_loops(tmp_path):
     a = world.names.index("A")
     assert routes_of(enumerate_routes(world, open_, 1), world, a) == {"B": 10, "D": 40}
     # two hops: A-B-C (30 km), A-D-C (70 km); A-B-A and A-D-A are loops and pruned
-    assert routes_of(enumerate_routes(world, open_, 2), world, a) == {"B": 10, "BC": 30, "D": 40,
-                                                                      "DC": 70}
+    assert routes_of(enumerate_routes(world, open_, 2), world,
+                     a) == {"B": 10, "BC": 30, "D": 40, "DC": 70}
     # three hops: also A-B-C-D (60) and A-D-C-B (90); never back to A
     assert routes_of(enumerate_routes(world, open_, 3), world, a) == {
         "B": 10, "BC": 30, "BCD": 60, "D": 40, "DC": 70, "DCB": 90}
@@ -68,8 +68,9 @@ def test_each_route_knows_the_link_it_leaves_by(tmp_path):
         for p in range(len(world.names)):
             for r in range(t.start[p], t.start[p + 1]):
                 k = t.first_link[r]
-                assert world.link_src[k] == p and world.link_dst[k] == t.nodes[r,
-                                                                               0] and links_open[k]
+                assert (
+                    world.link_src[k] == p and world.link_dst[k] == t.nodes[r, 0] and links_open[k]
+                )
     assert "D" not in routes_of(t, world, world.names.index("A"))
 
 
@@ -99,8 +100,8 @@ def test_weights_by_flee_formula(tmp_path):
     score = np.ones(4)
     score[world.initial.camp] *= cfg.camp_weight
     w = static_weights(table, score, cfg)
-    got = {k: w[r] for r, k in zip(range(table.start[0], table.start[1]), routes_of(table, world,
-                                                                                    0))}
+    got = {k: w[r] for r, k in zip(range(table.start[0], table.start[1]),
+                                   routes_of(table, world, 0))}
     assert got == pytest.approx({"B": 1 / 20, "BC": 2 / 40, "D": 1 / 50, "DC": 2 / 80})
 
 
@@ -123,8 +124,8 @@ def first_choices(case, *, agents=20_000, at_c=0):
     held = ag.route_len[movers] == 2
     assert ag.on_link[movers].all()
     return {name: float(np.mean((to == first) & (held == two)))
-            for name, first, two in (("B", "B", False), ("BC", "B", True), ("D", "D", False), ("DC",
-                                                                                               "D", True))}
+            for name, first, two in (("B", "B", False), ("BC", "B", True), ("D", "D", False),
+                                     ("DC", "D", True))}
 
 
 def test_one_weighted_draw_over_all_candidates(tmp_path):

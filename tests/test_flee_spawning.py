@@ -101,7 +101,8 @@ def test_a_fall_in_the_count_is_carried_as_debt(tmp_path):
 
 
 def test_spawn_places_follow_population_times_intensity(tmp_path):
-    """Two conflict zones, populations 3000 and 1000, same intensity: about 3/4 start at the first."""
+    """Two conflict zones, populations 3000 and 1000, same intensity: about 3/4 start at the
+    first."""
     root = write_case(
         tmp_path,
         locations=["A,r,X,0,0,conflict_zone,0,3000", "B,r,X,0,0,conflict_zone,0,1000",

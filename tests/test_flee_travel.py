@@ -34,7 +34,8 @@ def run_one_day(case):
 def test_a_hop_gets_what_is_left_of_the_day(tmp_path):
     """150 km a day: 100 km to B (2/3 of the day), B is a town the agent is made to leave
     (avoid_short_stints: it has travelled under half a day's distance recently), so it takes the
-    only road on, B -> C, for the 50 km left. (Flee would give the hop a fresh 150 km and reach C.)"""
+    only road on, B -> C, for the 50 km left. (Flee would give the hop a fresh 150 km and reach
+    C.)"""
     sim = run_one_day(chain(tmp_path,
                             settings="  avoid_short_stints: True\n  default_movechance: 0.005\n"))
     a = sim.agents

@@ -95,7 +95,8 @@ def test_the_worker_runs_the_timeline_view_its_task_names(tmp_path):
 
 
 def test_the_fit_runner_passes_its_timeline_view_to_every_run(tmp_path):
-    """calibrate's Runner: the same closure, frozen on 2 Jan, is never run; run ids differ by view."""
+    """calibrate's Runner: the same closure, frozen on 2 Jan, is never run; run ids differ by
+    view."""
     sc = _closure_scenario(tmp_path)
     with Runner(sc, sc.params, workers=1, timeline="frozen:2026-01-02") as runner:
         frozen = runner.run([{}], None)[0]
@@ -104,9 +105,9 @@ def test_the_fit_runner_passes_its_timeline_view_to_every_run(tmp_path):
     assert frozen.at_crossing("X-Y", "entries").sum() == 35
     assert every.at_crossing("X-Y", "entries").sum() < 35
     pjson = canonical_json(sc.params.model_dump())
-    assert run_id_with_timeline(sc, pjson, 0, None, "frozen:2026-01-02") != run_id_with_timeline(sc,
-                                                                                                 pjson, 0,
-                                                                                                None, None)
+    assert run_id_with_timeline(sc, pjson, 0, None, "frozen:2026-01-02") != run_id_with_timeline(
+        sc, pjson, 0, None, None
+    )
 
 
 def _forecast_cli(args):
@@ -128,7 +129,11 @@ def test_forecast_writes_quantiles_plot_and_scores_for_the_days_after_the_date(t
                                             "refused"}
     assert all(float(r["p05"]) <= float(r["p50"]) <= float(r["p95"]) for r in rows)
     info = json.loads((out / "forecast.json").read_text())
-    assert info["in_sample"] is False and info["future"] == "planned" and info["fit_observations_until"] == "2026-01-08"
+    assert (
+        info["in_sample"] is False
+        and info["future"] == "planned"
+        and info["fit_observations_until"] == "2026-01-08"
+    )
     # 10, 12, 14 Jan: held and gave up
     assert info["scores"]["7"]["summary"]["observations"] == 6
     assert "14" not in info["scores"]                                # beyond the 7-day horizon

@@ -50,7 +50,8 @@ def _travesia_run(folder_or_name, seed: int, params_file: bool = False) -> dict:
 
 def _every_mechanism(folder: Path) -> Path:
     """The tiny world with a 50 km strip, a rule over documents, groups and a nationality, a return
-    rule, troops, an emergency announced ahead, a shelter for one nationality, a flight, a corridor."""
+    rule, troops, an emergency announced ahead, a shelter for one nationality, a flight, a
+    corridor."""
     timeline = [
         {"date": "2026-01-03", "type": "threat", "level": 0.5, "source": "hand"},
         {"date": "2026-01-06", "announced": "2026-01-03", "type": "emergency", "crossing": "X-Y",
@@ -100,10 +101,12 @@ def compute(tmp: Path) -> dict:
     folder = _every_mechanism(tmp / "every-mechanism")
     for seed in (0, 1):
         out[f"tiny every mechanism, seed {seed}"] = _travesia_run(folder, seed)
-    out["chile-peru-2025 fitted medians, seed 0"] = _travesia_run("chile-peru-2025", 0,
-                                                                  params_file=True)
-    out["chile-peru-2023 borrowed medians, seed 3"] = _travesia_run("chile-peru-2023", 3,
-                                                                    params_file=True)
+    out["chile-peru-2025 fitted medians, seed 0"] = _travesia_run(
+        "chile-peru-2025", 0, params_file=True
+    )
+    out["chile-peru-2023 borrowed medians, seed 3"] = _travesia_run(
+        "chile-peru-2023", 3, params_file=True
+    )
     return out
 
 
@@ -111,8 +114,8 @@ def compute_flee(tmp: Path) -> dict:
     from travesia.flee import run_flee_folder
 
     settings = tmp / "simsetting.yml"
-    settings.write_text((SHARED_FLEE / "simsetting.yml").read_text().replace("hasten: 1",
-                                                                             "hasten: 10"))
+    settings.write_text((SHARED_FLEE
+                         / "simsetting.yml").read_text().replace("hasten: 1", "hasten: 10"))
     summary = run_flee_folder(SHARED_FLEE / "scenarios" / "mali2012", settings=settings, seed=0,
                               out_dir=tmp / "mali")
     data = (tmp / "mali" / "out.csv").read_bytes()

@@ -41,13 +41,14 @@ def write_fit_files(folder: Path, name: str, scenario: str, scenario_hash: str) 
                    "posterior_sample": f"{Path(name).stem}.posterior.csv"}}
     (folder / name).write_text(yaml.safe_dump(doc, sort_keys=False))
     write_csv(folder / f"{Path(name).stem}.posterior.csv",
-              [{"draw": i, "giveup_rate_per_day": g, VISA: s} for i, (g, s) in enumerate(zip(DRAWS,
-                                                                                             SHARES))])
+              [{"draw": i, "giveup_rate_per_day": g, VISA: s} for i,
+               (g, s) in enumerate(zip(DRAWS, SHARES))])
     return folder / name
 
 
 def fitted_scenario(folder: Path) -> Path:
-    """A tiny scenario with visa/none document rows, priors on three names, and a fit of two of them."""
+    """A tiny scenario with visa/none document rows, priors on three names, and a fit of two of
+    them."""
     tiny_scenario(folder, people=100, entry_admits="visa", entry_cap=1000, days=8)
     write_csv(folder / "documents.csv", [
         {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s,
@@ -75,7 +76,11 @@ def test_a_fit_reads_its_medians_sample_and_what_it_was_fitted_to(tmp_path):
     assert fit.parameters == {"giveup_rate_per_day": 0.22}
     assert fit.names == ["giveup_rate_per_day", VISA]
     assert [d["giveup_rate_per_day"] for d in fit.sample] == DRAWS
-    assert fit.scenario == "tiny" and fit.observations_until == "2026-01-05" and fit.obs_model["obs_error"] == 0.3
+    assert (
+        fit.scenario == "tiny"
+        and fit.observations_until == "2026-01-05"
+        and fit.obs_model["obs_error"] == 0.3
+    )
 
 
 def test_an_ensemble_draws_the_fitted_names_from_the_posterior_and_the_rest_from_priors(tmp_path):
@@ -91,8 +96,9 @@ def test_an_ensemble_draws_the_fitted_names_from_the_posterior_and_the_rest_from
     more = plan_ensemble(folder, 9, base_seed=4)
     # run i's draw is its own
     assert [t.run_id for t in more.tasks[:6]] == [t.run_id for t in plan.tasks]
-    assert plan.varied["giveup_rate_per_day"].startswith("posterior fitted_params.posterior.csv (3 "
-                                                         "draws")
+    assert plan.varied["giveup_rate_per_day"].startswith(
+        "posterior fitted_params.posterior.csv (3 draws"
+    )
     assert plan.varied["belief_weight"] == "uniform(2,3)" and not plan.warnings
 
     priors = plan_ensemble(folder, 6, base_seed=4, draw_from="priors")

@@ -10,7 +10,13 @@ import pytest
 from scenario_kit import tiny_scenario
 from travesia.errors import ScenarioError
 from travesia.parameters import Parameters
-from travesia.priors import draw_values, parse_vary, prior_from_mapping, scenario_priors, with_values
+from travesia.priors import (
+    draw_values,
+    parse_vary,
+    prior_from_mapping,
+    scenario_priors,
+    with_values,
+)
 from travesia.scenario import load_scenario
 
 
@@ -120,7 +126,9 @@ def test_scenario_priors_are_read_with_their_fields(tmp_path):
 def test_scenario_prior_mistakes_name_the_file_and_field(spec, field, says):
     with pytest.raises(ScenarioError) as err:
         prior_from_mapping("giveup_rate_per_day", spec, file="scenario.yaml")
-    assert err.value.field == field and says in err.value.reason and err.value.file == "scenario.yaml"
+    assert (
+        err.value.field == field and says in err.value.reason and err.value.file == "scenario.yaml"
+    )
 
 
 def test_lognormal_median_is_exp_of_mu():

@@ -61,8 +61,8 @@ def test_the_run_plot_gains_the_ensemble_bands(ensemble, tmp_path, monkeypatch):
     median = next(line for line in banded.get_lines() if line.get_label() == "ensemble median")
     assert np.allclose(median.get_ydata(), expect.q[2])
     assert len(banded.collections) == len(plain.collections) + 2   # the two shaded bands
-    assert (tmp_path / "banded" / "stranded.png").read_bytes() != (tmp_path / "plain"
-                                                                   / "stranded.png").read_bytes()
+    assert (tmp_path / "banded"
+            / "stranded.png").read_bytes() != (tmp_path / "plain" / "stranded.png").read_bytes()
 
     summary = json.loads((tmp_path / "banded" / "summary.json").read_text())
     assert summary["bands"]["store"] == str(store) and summary["bands"]["runs"] == 6
@@ -102,8 +102,9 @@ def test_a_store_that_does_not_fit_the_run_is_a_clear_error(ensemble, tmp_path):
     assert not (tmp_path / "out" / "summary.json").exists()   # checked before running
 
 
-def test_an_ensemble_of_an_older_version_of_the_scenario_is_drawn_with_a_warning(ensemble,
-                                                                                 tmp_path):
+def test_an_ensemble_of_an_older_version_of_the_scenario_is_drawn_with_a_warning(
+    ensemble, tmp_path
+):
     _, store = ensemble
     changed = stranding_scenario(tmp_path / "sc", days=20)
     spec = yaml.safe_load((changed / "scenario.yaml").read_text())
@@ -134,7 +135,10 @@ def test_ensemble_picks_one_of_several_and_one_with_no_finished_run_is_an_error(
     # the latest: nothing finished
     result = run_cli(folder, "--bands", two, "--out", tmp_path / "latest")
     assert result.exit_code == 2, result.output
-    assert f"error: {two}" in result.output and "ensemble e20000000000 has no finished run" in result.output
+    assert (
+        f"error: {two}" in result.output
+        and "ensemble e20000000000 has no finished run" in result.output
+    )
     assert "Traceback" not in result.output
 
     result = run_cli(folder, "--bands", two, "--ensemble", first["ensemble_id"][:6], "--out",

@@ -1,4 +1,5 @@
-"""Every user mistake in a scenario folder ends in one line naming file, row or field, and exit status 2."""
+"""Every user mistake in a scenario folder ends in one line naming file, row or field, and exit
+status 2."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Forecast scores worked out by hand: errors against points and ranges, coverage, WIS, naive forecasts."""
+"""Forecast scores worked out by hand: errors against points and ranges, coverage, WIS, naive
+forecasts."""
 
 from __future__ import annotations
 
@@ -122,15 +123,17 @@ def test_score_forecasts_compares_model_with_both_naive_forecasts():
     assert s["naive_zero"]["wis"] == pytest.approx(60)                   # (100 + 20) / 2
     # (100 - 0 + |20 - 100|) / 2
     assert s["naive_last"]["wis"] == pytest.approx(90)
-    assert s["model"]["wis"] < 10 and s["model_beats_naive"] == {"wis_vs_last": True,
-                                                                 "wis_vs_zero": True}
+    assert s["model"]["wis"] < 10 and s["model_beats_naive"] == {
+        "wis_vs_last": True,
+        "wis_vs_zero": True,
+    }
     assert s["model"]["coverage_90"] == 1.0
 
 
 def test_backtest_naive_uses_only_what_was_known(tmp_path):
     known = [obs(100, date=dt.date(2025, 11, 26)), obs(20, date=D)]
-    table = score_forecasts([known[1]], [np.array([20.0])], known=known, known_until=dt.date(2025,
-                                                                                             11, 26))
+    table = score_forecasts([known[1]], [np.array([20.0])], known=known,
+                            known_until=dt.date(2025, 11, 26))
     assert table.rows[0]["naive_last"]["median"] == 100
 
 

@@ -34,7 +34,9 @@ def test_a_run_is_written_whole(tmp_path):
     results, sc = _results(tmp_path)
     with Store(tmp_path / "s.duckdb") as store:
         store.add_run(_record("r1", sc), results)
-        count = store.con.execute("SELECT count(*) FROM crossings WHERE run_id = 'r1'").fetchone()[0]
+        count = store.con.execute("SELECT count(*) FROM crossings WHERE run_id = 'r1'").fetchone()[
+            0
+        ]
         people = store.con.execute("SELECT sum(people) FROM daily WHERE run_id = 'r1' AND date = "
                                    "DATE "
                                    "'2026-01-05'").fetchone()[0]

@@ -1,4 +1,5 @@
-"""The dashboard's API, endpoint by endpoint, with the bad inputs a user (or a stranger) may send."""
+"""The dashboard's API, endpoint by endpoint, with the bad inputs a user (or a stranger) may
+send."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ def ids(client) -> list[str]:
 def test_page_and_vendor_files_are_served(served):
     client, _, _ = served
     page = client.get("/")
-    assert page.status_code == 200 and "leaflet.js" in page.text and "plotly-basic.min.js" in page.text
+    assert (
+        page.status_code == 200 and "leaflet.js" in page.text and "plotly-basic.min.js" in page.text
+    )
     assert "http://" not in page.text.replace("http://www.w3.org",
                                               "") and "https://" not in page.text
     for path in ("/static/app.js", "/static/style.css", "/static/vendor/leaflet/leaflet.js",
@@ -81,7 +84,9 @@ def test_crossings_give_bands_in_order(served):
     assert c["runs"] == 3 and c["crossings"] == ["X-Y"]
     held = c["measures"]["held"]["X-Y"]
     for t in range(10):
-        assert held["p05"][t] <= held["p25"][t] <= held["p50"][t] <= held["p75"][t] <= held["p95"][t]
+        assert (
+            held["p05"][t] <= held["p25"][t] <= held["p50"][t] <= held["p75"][t] <= held["p95"][t]
+        )
     first2 = client.get(f"/api/datasets/ens-{ensemble_id}/crossings?runs=2").json()
     assert first2["runs"] == 2 and len(first2["measures"]["held"]["X-Y"]["p50"]) == 10
     one = client.get(f"/api/datasets/ens-{ensemble_id}/crossings?measure=entries").json()
@@ -112,7 +117,11 @@ def test_levers_offer_the_timeline_values(served):
     client, _, _ = served
     lv = client.get("/api/levers").json()
     (x,) = lv["crossings"]
-    assert x["entry_capacity_per_day"] == 10 and x["troops_at_most"] == 80 and lv["deadline"] == "2026-01-08"
+    assert (
+        x["entry_capacity_per_day"] == 10
+        and x["troops_at_most"] == 80
+        and lv["deadline"] == "2026-01-08"
+    )
     assert lv["places"] == ["A", "XP", "YP", "D"] and lv["nationalities"] == ["Venezuela"]
 
 
@@ -120,7 +129,9 @@ def test_report_of_a_dataset_is_self_contained(served):
     client, ensemble_id, _ = served
     r = client.get(f"/api/datasets/ens-{ensemble_id}/report")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    assert "<script" not in r.text and "src=\"http" not in r.text and "data:image/png;base64," in r.text
+    assert (
+        "<script" not in r.text and 'src="http' not in r.text and "data:image/png;base64," in r.text
+    )
 
 
 def wait_for(client, job_id: str, timeout_s: float = 60) -> dict:
@@ -145,7 +156,11 @@ def test_whatif_doubling_entry_capacity_lowers_the_queue(served):
     assert job["dataset"] in ids(client)
     new = client.get(f"/api/datasets/{job['dataset']}/crossings?measure=entries").json()
     old = client.get(f"/api/datasets/{base}/crossings?measure=entries").json()
-    assert max(new["measures"]["entries"]["X-Y"]["p95"]) > 10 >= max(old["measures"]["entries"]["X-Y"]["p95"])
+    assert (
+        max(new["measures"]["entries"]["X-Y"]["p95"])
+        > 10
+        >= max(old["measures"]["entries"]["X-Y"]["p95"])
+    )
     assert client.get(f"/api/datasets/{job['dataset']}/map").status_code == 200
     assert any(j["id"] == job["id"] for j in client.get("/api/whatif").json()["jobs"])
 
@@ -305,7 +320,11 @@ def test_old_whatifs_are_let_go(tmp_path):
         run_copy = type(run)(**{**run.__dict__, "id": f"whatif-{i}", "kind": "whatif"})
         catalogue.add_dataset(run_copy)
     kept = [i for i in catalogue.ids() if i.startswith("whatif-")]
-    assert len(kept) == Catalogue.MAX_WHATIFS and kept[0] == "whatif-3" and "run-run" in catalogue.ids()
+    assert (
+        len(kept) == Catalogue.MAX_WHATIFS
+        and kept[0] == "whatif-3"
+        and "run-run" in catalogue.ids()
+    )
 
 
 def test_travesia_serve_starts_and_answers(tmp_path):

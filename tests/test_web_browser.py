@@ -1,4 +1,5 @@
-"""The dashboard in a real headless Chromium (Debian's, driven by Playwright), against a server started
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright), against a server
+started
 here on a free port, showing the built-in scenario: the map draws its places, the slider moves the
 circles, a what-if with doubled entry capacity finishes and its curves are overlaid; and the report
 opens with no request at all. Screenshots are kept as test artefacts (out/test-artefacts/, or

@@ -91,8 +91,12 @@ def test_capacity_lever_sets_the_post_from_the_start(tiny):
                                                      "per_day": 20}]})
     events = whatif_timeline(tiny, w)
     cap = [e for e in events if e.type == "capacity"]
-    assert len(cap) == 1 and cap[0].date == dt.date(2026, 1,
-                                                    1) and cap[0].per_day == 20 and cap[0].post == "entry"
+    assert (
+        len(cap) == 1
+        and cap[0].date == dt.date(2026, 1, 1)
+        and cap[0].per_day == 20
+        and cap[0].post == "entry"
+    )
 
 
 def test_troops_lever_replaces_later_deployments_with_one_total(tiny):
@@ -115,8 +119,9 @@ def test_corridor_and_flight_are_added(tiny):
                       "flight": [{"from": "A", "date": "2026-01-02", "seats": 7,
                                   "nationality": "Venezuela"}]})
     events = whatif_timeline(tiny, w)
-    assert [(e.type, e.date.day) for e in events if e.source == "what-if"] == [("flight", 2),
-                                                                               ("corridor", 4)]
+    assert [(e.type,
+             e.date.day) for e in events if e.source
+            == "what-if"] == [("flight", 2), ("corridor", 4)]
 
 
 @pytest.mark.parametrize("body, field", [

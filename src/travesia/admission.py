@@ -25,7 +25,8 @@ MAX_TRAITS = 16          # traits are bits of a uint16 per agent
 
 
 def split_terms(text: str) -> list[list[str]]:
-    """`national;visa;child+family` -> [['national'], ['visa'], ['child', 'family']] (syntax only)."""
+    """`national;visa;child+family` -> [['national'], ['visa'], ['child', 'family']] (syntax
+    only)."""
     text = str(text).strip()
     if text == "any":
         return [["any"]]

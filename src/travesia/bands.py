@@ -1,4 +1,5 @@
-"""Quantile bands of an ensemble: 5/25/50/75/95% of a daily measure over its runs, and their plot."""
+"""Quantile bands of an ensemble: 5/25/50/75/95% of a daily measure over its runs, and their
+plot."""
 
 from __future__ import annotations
 
@@ -122,7 +123,8 @@ def draw_band(ax, band: Band, colour: str = "#d9534f", label_prefix: str = "",
 
 def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None = None, events=(),
                title: str | None = None) -> Path:
-    """bands.png: one panel per series; `observations` {label: [(date, value, low, high)]} as points."""
+    """bands.png: one panel per series; `observations` {label: [(date, value, low, high)]} as
+    points."""
     from .plot import EVENT_COLOURS, event_label
 
     n = len(bands)

@@ -41,7 +41,14 @@ import numpy as np
 from .errors import ObservationError, ScenarioError
 from .observations import Observation, ObservationModel, event_weights, read_observations
 from .parameters import Parameters, load_params_file
-from .priors import Prior, _is_int_field, canonical_json, check_scenario_names, scenario_priors, with_values
+from .priors import (
+    Prior,
+    _is_int_field,
+    canonical_json,
+    check_scenario_names,
+    scenario_priors,
+    with_values,
+)
 from .scenario.data_values import is_data_name
 from .results import Results
 from .scenario import load_scenario
@@ -132,7 +139,8 @@ class Likelihood:
         self.weight = event_weights(observations)    # n reports of one event count once
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        """values [runs, observations] -> log likelihood [runs]: the weighted sum over observations."""
+        """values [runs, observations] -> log likelihood [runs]: the weighted sum over
+        observations."""
         mu = np.log1p(np.maximum(np.asarray(values, dtype=float), 0.0))
         m = self.model
         total = np.zeros(mu.shape)
@@ -224,7 +232,8 @@ class Runner:
 
 @dataclass
 class Fit:
-    """A fitted posterior: draws of the parameters (with weights), the summary, the predictive runs."""
+    """A fitted posterior: draws of the parameters (with weights), the summary, the predictive
+    runs."""
 
     scenario: Scenario
     priors: dict[str, Prior]
@@ -279,8 +288,9 @@ def _log_gauss(Z: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     d = Z.shape[1]
     chol = np.linalg.cholesky(cov)
     sol = np.linalg.solve(chol, (Z - mean).T)
-    return -0.5 * (sol ** 2).sum(axis=0) - np.log(np.diag(chol)).sum() - 0.5 * d * math.log(2
-                                                                                            * math.pi)
+    return (
+        -0.5 * (sol**2).sum(axis=0) - np.log(np.diag(chol)).sum() - 0.5 * d * math.log(2 * math.pi)
+    )
 
 
 @dataclass
@@ -317,7 +327,8 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
               predictive_runs: int | None = None, predictive_days: int | None = None,
               runner: Runner | None = None, progress: Callable[[int, int], None] | None = None,
               future: str = "as-happened") -> Fit:
-    """Fit the scenario's priors (replaced name by name by `vary`) to the observations up to `until`.
+    """Fit the scenario's priors (replaced name by name by `vary`) to the observations up to
+    `until`.
 
     `budget` counts every run, the predictive ensemble's included (a tenth, 20 to 200 runs).
     `predictive_days`: length of the predictive runs (default: the whole scenario).
@@ -356,8 +367,9 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
                                file=obs_path)
     if budget < 40:
         raise ScenarioError("a budget of at least 40 runs is needed", field="--budget")
-    n_pred = predictive_runs if predictive_runs is not None else int(min(200, max(20,
-                                                                                  budget // 10)))
+    n_pred = (
+        predictive_runs if predictive_runs is not None else int(min(200, max(20, budget // 10)))
+    )
     n_fit = budget - n_pred
     if n_fit < 20:
         raise ScenarioError(f"the budget leaves {n_fit} runs to fit after {n_pred} predictive runs",
@@ -411,14 +423,15 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
             n = (n_fit - used) // (rounds - r)
             if n <= 0:
                 continue
-            prop = _Proposal([(0.85, post_mean, 1.5 ** 2 * post_cov), (0.15, np.zeros(d),
-                                                                       np.eye(d))], n)
+            prop = _Proposal([(0.85, post_mean, 1.5 ** 2 * post_cov),
+                              (0.15, np.zeros(d), np.eye(d))], n)
             evaluate(prop.draw(rng, n))
             proposals.append(prop)
             used += n
             Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
-            post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, post_mean,
-                                                          2.0 ** 2 * post_cov)
+            post_mean, post_cov, ess = _surface_posterior(
+                Z_all, ll_all, post_mean, 2.0**2 * post_cov
+            )
         draws = rng.multivariate_normal(post_mean, post_cov, size=POSTERIOR_DRAWS)
         values = [space.values(z) for z in draws]
         lw = np.zeros(len(values))
@@ -491,7 +504,8 @@ def _quadratic_features(Z: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarr
 
 
 def _surface_posterior(Z: np.ndarray, ll: np.ndarray, center: np.ndarray, kernel: np.ndarray):
-    """Gaussian posterior in z space from a quadratic fitted to the runs' log likelihoods near `center`.
+    """Gaussian posterior in z space from a quadratic fitted to the runs' log likelihoods near
+    `center`.
 
     Each run's log likelihood is one seed's: noisy. A quadratic fitted by least squares to many
     runs (weighted by a Gaussian kernel around the centre) averages the noise out; with the
@@ -537,8 +551,8 @@ def _cma_search(evaluate, d: int, budget: int, popsize: int, seed: int, proposal
                                                     "verbose": -9, "CMA_mirrors": 0})
     used = 0
     while used + popsize <= budget:
-        mean, cov = np.array(es.mean, dtype=float), float(es.sigma) ** 2 * np.array(es.sm.C,
-                                                                                    dtype=float)
+        mean, cov = np.array(es.mean,
+                             dtype=float), float(es.sigma) ** 2 * np.array(es.sm.C, dtype=float)
         Z = np.array(es.ask(), dtype=float)
         ll = evaluate(Z)
         log_post = ll - 0.5 * (Z ** 2).sum(axis=1)

@@ -1,4 +1,5 @@
-"""`travesia calibrate`, `travesia backtest` and `travesia forecast` (registered at the end of cli.py)."""
+"""`travesia calibrate`, `travesia backtest` and `travesia forecast` (registered at the end of
+cli.py)."""
 
 from __future__ import annotations
 
@@ -46,23 +47,52 @@ _future_option = click.option(
 
 def _fit_options(fn):
     options = [
-        click.option("--observations", type=click.Path(path_type=Path), default=None,
-                     help="CSV of observed counts (default: the scenario's own)."),
-        click.option("--vary", multiple=True, metavar="NAME=DIST",
-                     help="Fit this parameter too (or replace the scenario's prior of that name): "
-                          "uniform(low,high), normal(mean,sd), lognormal(median,sigma) or [a,b,c]."),
-        click.option("--measures", default=None, metavar="LIST",
-                     help="Fit only these model series (comma-separated: stranded, irregular, "
-                          "exits, ...)."),
-        click.option("--obs-error", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
-                     help="Reporting error: sd of log(1 + count) of a report around the model's "
-                          "value."),
-        click.option("--seed", "base_seed", type=int, default=0, show_default=True,
-                     help="Base seed of the runs."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Local worker processes (default: one per core)."),
-        click.option("--scheduler", default=None, metavar="ADDRESS",
-                     help="Run on the Dask distributed scheduler at ADDRESS instead of locally."),
+        click.option(
+            "--observations",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="CSV of observed counts (default: the scenario's own).",
+        ),
+        click.option(
+            "--vary",
+            multiple=True,
+            metavar="NAME=DIST",
+            help="Fit this parameter too (or replace the scenario's prior of that name): "
+            "uniform(low,high), normal(mean,sd), lognormal(median,sigma) or [a,b,c].",
+        ),
+        click.option(
+            "--measures",
+            default=None,
+            metavar="LIST",
+            help="Fit only these model series (comma-separated: stranded, irregular, exits, ...).",
+        ),
+        click.option(
+            "--obs-error",
+            type=click.FloatRange(min=0.01),
+            default=0.5,
+            show_default=True,
+            help="Reporting error: sd of log(1 + count) of a report around the model's value.",
+        ),
+        click.option(
+            "--seed",
+            "base_seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Base seed of the runs.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Local worker processes (default: one per core).",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Run on the Dask distributed scheduler at ADDRESS instead of locally.",
+        ),
         click.option("--quiet", is_flag=True, help="No progress lines."),
     ]
     for option in reversed(options):
@@ -134,8 +164,9 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, obs
     summary = table.summary()
     paths = write_fit(fit, out, summary)
     ensemble_id = store_predictive(fit, store_path)
-    (out.with_name(out.stem + ".scores.json")).write_text(json.dumps(table.to_dict(), indent=2),
-                                                          encoding="utf-8")
+    (out.with_name(out.stem
+                   + ".scores.json")).write_text(json.dumps(table.to_dict(), indent=2),
+                                                 encoding="utf-8")
     click.echo(f"fitted {len(fit.names)} parameters of {sc.name} to {len(fit.observations)} "
                "observations up to "
                f"{fit.until}: {fit.runs} runs in {fit.wall_seconds:.0f} s, {fit.ess:.0f} runs "
@@ -278,8 +309,8 @@ def _print_forecast(rows: list[dict], at: dt.date, horizon_days: int) -> None:
             cells.setdefault((r["crossing"], r["measure"]), {})[r["date"]] = \
                 f"{r['p50']:,.0f} [{r['p05']:,.0f}-{r['p95']:,.0f}]"
     for (crossing, measure), by_date in cells.items():
-        click.echo(f"  {crossing:<22} {measure:<10} " + " ".join(f"{by_date.get(d, ''):>24}" for d
-                                                                 in shown))
+        click.echo(f"  {crossing:<22} {measure:<10} "
+                   + " ".join(f"{by_date.get(d, ''):>24}" for d in shown))
 
 
 def _measures(text: str | None) -> list[str] | None:

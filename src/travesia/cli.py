@@ -94,7 +94,8 @@ def scenario():
 @click.argument("path")
 @user_errors
 def scenario_check(path):
-    """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row, field."""
+    """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row,
+    field."""
     from .scenario import load_scenario
     from .world import compile_world
 
@@ -110,7 +111,8 @@ def scenario_check(path):
 @click.option("--json", "as_json", is_flag=True, help="Print the compiled scenario as JSON.")
 @user_errors
 def scenario_show(path, as_json):
-    """Show the compiled scenario: population by nationality, status and region; places; crossings; events."""
+    """Show the compiled scenario: population by nationality, status and region; places; crossings;
+    events."""
     from .scenario import load_scenario
     from .scenario.describe import describe
 

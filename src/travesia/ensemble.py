@@ -27,8 +27,22 @@ from pathlib import Path
 from .engine import simulate
 from .errors import ScenarioError
 from .parameters import Parameters, load_params_file
-from .posterior import LoadedFit, posterior_values, scenario_fit, scenario_fit_warning, stale_warning
-from .priors import Prior, canonical_json, check_scenario_names, describe, draw_values, scenario_priors, with_values
+from .posterior import (
+    LoadedFit,
+    posterior_values,
+    scenario_fit,
+    scenario_fit_warning,
+    stale_warning,
+)
+from .priors import (
+    Prior,
+    canonical_json,
+    check_scenario_names,
+    describe,
+    draw_values,
+    scenario_priors,
+    with_values,
+)
 from .results import Results
 from .scenario import load_scenario
 from .scenario.data_values import split_values, with_data_values
@@ -81,8 +95,11 @@ class EnsemblePlan:
     @property
     def varied(self) -> dict[str, str]:
         """What each varied name is drawn from, as the store records it."""
-        posterior = {} if self.posterior is None else dict.fromkeys(self.posterior_names,
-                                                                    self.posterior.label)
+        posterior = (
+            {}
+            if self.posterior is None
+            else dict.fromkeys(self.posterior_names, self.posterior.label)
+        )
         return {**posterior, **describe(self.priors)}
 
 
@@ -162,7 +179,8 @@ def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int,
             *,
             where: str = "--vary", timeline: str | None = None) -> RunTask:
     """The task of one run: `values` (drawn parameter and data values) set on `base` and the
-    scenario's data. A drawn number the data cannot take fails here, in the parent, not in a worker."""
+    scenario's data. A drawn number the data cannot take fails here, in the parent, not in a
+    worker."""
     param_values, data_values = split_values(values)
     params = with_values(base, param_values, where=where) if param_values else base
     pjson = canonical_json(params.model_dump())
@@ -226,7 +244,8 @@ def compiled_scenario(folder: str, name: str, content_hash: str, data_json: str 
 
 
 def run_task(task: RunTask) -> RunOutcome:
-    """Run one member of an ensemble (in a worker). Failures come back as outcomes, not exceptions."""
+    """Run one member of an ensemble (in a worker). Failures come back as outcomes, not
+    exceptions."""
     started = dt.datetime.now()
     clock = time.perf_counter()
     try:

@@ -1,4 +1,5 @@
-"""`travesia ensemble`, `travesia bands`, `travesia sensitivity` (registered at the end of cli.py)."""
+"""`travesia ensemble`, `travesia bands`, `travesia sensitivity` (registered at the end of
+cli.py)."""
 
 from __future__ import annotations
 
@@ -96,8 +97,12 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     store_path = store_path or default_store_path(plan.scenario.name)
-    where = f"Dask scheduler {scheduler}" if scheduler else \
-        f"{workers or os.cpu_count()} local worker process{'es' if (workers or os.cpu_count()) != 1 else ''}"
+    where = (
+        f"Dask scheduler {scheduler}"
+        if scheduler
+        else f"{workers or os.cpu_count()} local worker "
+        f"process{'es' if (workers or os.cpu_count()) != 1 else ''}"
+    )
     varied = ", ".join(f"{p.name}={p.text()}" for p in plan.priors.values())
     if plan.posterior is not None:
         fitted = f"{len(plan.posterior_names)} fitted parameters from the {plan.posterior.label}"
@@ -182,7 +187,8 @@ def _open(store_path: Path, ensemble_id: str | None):
 
 
 def _scenario_of(ens: dict):
-    """The ensemble's scenario, if its folder is still here unchanged (for observations and events)."""
+    """The ensemble's scenario, if its folder is still here unchanged (for observations and
+    events)."""
     from .errors import ScenarioError
     from .scenario import load_scenario
 
@@ -261,7 +267,8 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
 @user_errors
 def sensitivity(store_path, ensemble_id, out_dir):
     """Which varied parameters move the peak number held at each crossing most: Spearman rank
-    correlation and partial rank correlation (PRCC), printed and written to sensitivity.csv/.json."""
+    correlation and partial rank correlation (PRCC), printed and written to
+    sensitivity.csv/.json."""
     from rich.console import Console
     from rich.table import Table
 

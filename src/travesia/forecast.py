@@ -1,4 +1,5 @@
-"""Forecasts from a date without knowing the future (docs/calibration.md, "Forecasting from a date").
+"""Forecasts from a date without knowing the future (docs/calibration.md, "Forecasting from a
+date").
 
 `forecast(scenario, at)` fits the observations dated up to `at` (or takes the posterior sample of
 an earlier fit), runs the posterior forward to `at` + the horizon on the timeline view the
@@ -42,7 +43,8 @@ FORECAST_MEASURES = ("stranded", "irregular", "gave_up", "entries", "refused")
 
 @dataclass
 class FitFile:
-    """What a forecast takes from `travesia calibrate`'s output: the fit's settings and its posterior sample."""
+    """What a forecast takes from `travesia calibrate`'s output: the fit's settings and its
+    posterior sample."""
 
     path: Path
     fit: dict
@@ -170,8 +172,8 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
              runs: int | None = None, observations: str | Path | None = None,
              obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,
              workers: int | None = None,
-             scheduler: str | None = None, progress: Callable[[int, int],
-                                                              None] | None = None) -> ForecastResult:
+             scheduler: str | None = None,
+             progress: Callable[[int, int], None] | None = None) -> ForecastResult:
     """Forecast `scenario` from `at` to `at` + `horizon_days` (docs/calibration.md).
 
     Without `fit_file`, fit the observations up to `at` (`budget` runs, the predictive ensemble's

@@ -1,4 +1,5 @@
-"""Observed counts (date, place, measure, value, low/high ranges) and what model output they compare to.
+"""Observed counts (date, place, measure, value, low/high ranges) and what model output they compare
+to.
 
 Several rows may report one event (the same count in two outlets, a figure repeated a week later):
 they share an `event` id and together weigh as one observation (`event_weights`). The reporting
@@ -34,7 +35,8 @@ class Observation:
 
 
 def event_weights(observations: list[Observation]) -> np.ndarray:
-    """Weight of each row: 1/n for one of the n rows of an event in this list, 1 without an event id.
+    """Weight of each row: 1/n for one of the n rows of an event in this list, 1 without an event
+    id.
     The weights sum to the number of independent observations."""
     counts = Counter(o.event for o in observations if o.event)
     return np.array([1.0 / counts[o.event] if o.event else 1.0 for o in observations], dtype=float)
@@ -43,7 +45,8 @@ def event_weights(observations: list[Observation]) -> np.ndarray:
 @dataclass(frozen=True)
 class ObservationModel:
     """How a report relates to the model's value (docs/calibration.md, "Observation model"):
-    log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0, outlier_error)."""
+    log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0,
+    outlier_error)."""
 
     error: float = 0.5
     outlier_share: float = 0.1
@@ -56,8 +59,8 @@ class ObservationModel:
     @classmethod
     def from_dict(cls, d: dict) -> ObservationModel:
         """From the keys a fit file's `fit:` section (or a store's ensemble_meta) holds."""
-        return cls(float(d.get("obs_error", cls.error)), float(d.get("outlier_share",
-                                                                     cls.outlier_share)),
+        return cls(float(d.get("obs_error", cls.error)),
+                   float(d.get("outlier_share", cls.outlier_share)),
                    float(d.get("outlier_error", cls.outlier_error)))
 
     def reports(self, values: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -118,7 +121,8 @@ def read_observations(path: str | Path) -> list[Observation]:
 
 
 def stranded_points(observations: list[Observation]) -> dict[str, list[tuple]]:
-    """Observations of people held at a crossing, as {crossing: [(date, value, low, high)]} for plots."""
+    """Observations of people held at a crossing, as {crossing: [(date, value, low, high)]} for
+    plots."""
     points: dict[str, list[tuple]] = {}
     for o in observations:
         if o.compare == "stranded" and o.crossing:

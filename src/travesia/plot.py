@@ -1,4 +1,5 @@
-"""stranded.png: people held at each crossing (queued + stranded) over time, with the timeline marked."""
+"""stranded.png: people held at each crossing (queued + stranded) over time, with the timeline
+marked."""
 
 from __future__ import annotations
 
@@ -110,8 +111,8 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
     key = fig.add_subplot(grid[n, 0])
     key.axis("off")
-    lines = [f"{i:>2}  {ev.date:%d %b %Y}  {event_label(ev)}" for i, ev in enumerate(events,
-                                                                                     start=1)]
+    lines = [f"{i:>2}  {ev.date:%d %b %Y}  {event_label(ev)}" for i,
+             ev in enumerate(events, start=1)]
     half = (len(lines) + 1) // 2
     for col, chunk in enumerate((lines[:half], lines[half:])):
         key.text(0.0 + 0.5 * col, 1.0, "\n".join(chunk), fontsize=7.5, family="monospace", va="top",
@@ -148,8 +149,8 @@ def plot_forecast(runs: list[Results], at, last, events, observations, path: str
         top = max(float(q[4, shown:].max()), 1.0)
         held_obs = [o for o in observations or [] if o.compare == "stranded" and o.crossing == name
                     and dates[shown] <= o.date <= last]
-        for known, style in ((True, {"color": "black"}), (False, {"mfc": "white",
-                                                                  "color": "black"})):
+        for known, style in ((True, {"color": "black"}),
+                             (False, {"mfc": "white", "color": "black"})):
             pts = [o for o in held_obs if (o.date <= at) == known]
             if pts:
                 ax.plot([o.date for o in pts], [o.value for o in pts], "o", ms=4, **style,

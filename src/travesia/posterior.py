@@ -1,4 +1,5 @@
-"""A fit read back: the posterior a scenario's forecasts draw from (docs/calibration.md, "The fit is the forecast").
+"""A fit read back: the posterior a scenario's forecasts draw from (docs/calibration.md, "The fit is
+the forecast").
 
 `travesia calibrate` writes a fit file (`parameters:` posterior medians, `fit:` what was fitted to
 what) and `<stem>.posterior.csv` beside it (posterior draws, a column per fitted name). A
@@ -42,7 +43,8 @@ class LoadedFit:
     @property
     def label(self) -> str:
         """How a store records draws from it."""
-        return f"posterior {self.path.stem}.posterior.csv ({len(self.sample)} draws, {self.sample_digest})"
+        return (f"posterior {self.path.stem}.posterior.csv "
+                f"({len(self.sample)} draws, {self.sample_digest})")
 
 
 def fit_section(path: str | Path) -> dict | None:
@@ -159,7 +161,8 @@ def stale_warning(path: str | Path, sc, *, fit: dict | None = None,
                   borrowed_from: str | None = None,
                   lender_hash: str | None = None) -> str | None:
     """One line if the fit file at `path` was fitted to another version of `sc` (or to another
-    scenario that `sc` does not borrow its fit from); None for a current fit or a plain params file."""
+    scenario that `sc` does not borrow its fit from); None for a current fit or a plain params
+    file."""
     section = fit if fit is not None else fit_section(path)
     if not section or not section.get("scenario"):
         return None

@@ -37,7 +37,13 @@ import numpy as np
 
 from .errors import ScenarioError
 from .parameters import Parameters, parameters_from
-from .scenario.data_values import check_data_name, is_data_name, is_integer_name, parse_data_name, split_values
+from .scenario.data_values import (
+    check_data_name,
+    is_data_name,
+    is_integer_name,
+    parse_data_name,
+    split_values,
+)
 
 DISTRIBUTIONS = ("uniform", "normal", "lognormal", "values")
 _FIELDS = {  # the fields of each distribution in a scenario's priors:, in the order of the CLI form

@@ -1,4 +1,5 @@
-"""`travesia report`: one self-contained HTML file of a run or an ensemble, for people who will never
+"""`travesia report`: one self-contained HTML file of a run or an ensemble, for people who will
+never
 install anything. Charts are PNG images inlined as data: URIs; the file makes no request at all.
 
 Sections: the scenario and its population, the map, the curves at each crossing (with bands, the
@@ -40,13 +41,14 @@ def _png(fig) -> str:
 
 def _band(ds, measure: str, c: int) -> Band:
     values = ds.crossing[measure][:, :, c].astype(float)
-    return Band(ds.crossing_names[c], measure, ds.dates, np.quantile(values, (0.05, 0.25, 0.5, 0.75,
-                                                                              0.95), axis=0),
+    return Band(ds.crossing_names[c], measure, ds.dates,
+                np.quantile(values, (0.05, 0.25, 0.5, 0.75, 0.95), axis=0),
                 values.mean(axis=0), values.shape[0])
 
 
 def crossing_chart(view, ds, c: int) -> str:
-    """One crossing: people held with bands, observations with their ranges, events; and the flows."""
+    """One crossing: people held with bands, observations with their ranges, events; and the
+    flows."""
     from .web.data import MEASURES
 
     name = ds.crossing_names[c]
@@ -100,8 +102,8 @@ def map_chart(view, ds, t: int) -> str:
             polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
             for poly in polys:
                 ring = np.array(poly[0])
-                if (ring[:, 0].max() < box[0] or ring[:, 0].min() > box[1] or ring[:,
-                                                                                   1].max() < box[2]
+                if (ring[:, 0].max() < box[0] or ring[:,
+                                                      0].min() > box[1] or ring[:, 1].max() < box[2]
                         or ring[:, 1].min() > box[3]):
                     continue
                 ax.fill(ring[:, 0], ring[:, 1], color="#eeeae2", ec="#9a9a9a", lw=0.6)
@@ -146,7 +148,8 @@ def map_chart(view, ds, t: int) -> str:
 
 
 def needs_rows(ds) -> list[dict]:
-    """Per place that ever holds people: its peak, the day, the needs then, and person-days in all."""
+    """Per place that ever holds people: its peak, the day, the needs then, and person-days in
+    all."""
     held = ds.held_at_places()
     rows = []
     for p, name in enumerate(ds.place_names):
@@ -161,7 +164,8 @@ def needs_rows(ds) -> list[dict]:
 
 
 def score_table(view, ds):
-    """Forecast scores (scores.py) of the dataset's runs against each observation of a series it has."""
+    """Forecast scores (scores.py) of the dataset's runs against each observation of a series it
+    has."""
     from .scores import comparable, score_forecasts
     from .web.scenario_view import COMPARE_TO_MEASURE
 
@@ -268,7 +272,11 @@ def render_report(view, ds, store_members: list[dict] | None = None) -> str:
     parts.append("<h2>Scores against observations</h2>")
     if table.rows:
         summ = table.summary()
-        events = "" if summ["events"] == summ["observations"] else f", counted as {summ['events']:g} events"
+        events = (
+            ""
+            if summ["events"] == summ["observations"]
+            else f", counted as {summ['events']:g} events"
+        )
         parts.append(f"<p>{summ['observations']} observations ({summ['ranged']} reported as "
                      f"ranges{events}). Weighted "
                      "interval score (WIS, lower is better) and errors of the model, and of two "
@@ -281,8 +289,8 @@ def render_report(view, ds, store_members: list[dict] | None = None) -> str:
                               f"{m['mean_log_error']:.2f}",
                               m["ranges_hit"], f"{100 * m['coverage_50']:.0f}%",
                               f"{100 * m['coverage_90']:.0f}%"]
-                             for name, m in (("model", summ["model"]), ("last value",
-                                                                        summ["naive_last"]),
+                             for name, m in (("model", summ["model"]),
+                                             ("last value", summ["naive_last"]),
                                              ("nobody", summ["naive_zero"]))], "num"))
         parts.append(_table(["date", "crossing", "series", "observed", "range", "model median",
                              "model 5–95%",
@@ -313,28 +321,36 @@ def render_report(view, ds, store_members: list[dict] | None = None) -> str:
                          for k, v in info["sources"].items()]))
     body = "\n".join(parts)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(sc.spec.title or sc.name)} — travesia report</title>
 <style>{REPORT_CSS}</style></head>
 <body>{body}
-<p class=meta>Made with travesia {e(__version__)}. This file is self-contained: it loads nothing from anywhere.</p>
+<p class=meta>Made with travesia {e(__version__)}.
+This file is self-contained: it loads nothing from anywhere.</p>
 </body></html>
 """
 
 
 def _link(url: str) -> str:
     if url.startswith(("http://", "https://")):
-        return _Raw(f'<a href="{html.escape(url)}">{html.escape(url[:70])}{"…" if len(url) > 70 else ""}</a>')
+        return _Raw(
+            f'<a href="{html.escape(url)}">'
+            f'{html.escape(url[:70])}{"…" if len(url) > 70 else ""}</a>'
+        )
     return url
 
 
 REPORT_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1050px;margin:24px auto;padding:0 16px;color:#222}
-h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:3px}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1050px;
+  margin:24px auto;padding:0 16px;color:#222}
+h1{font-size:24px;margin-bottom:4px}
+h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:3px}
 .meta{color:#666;font-size:12px}.note{color:#555;font-size:12.5px}
 table{border-collapse:collapse;margin:8px 0;font-size:12.5px;width:100%}
 th,td{border-bottom:1px solid #e5e5e5;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f6f6f6}td:first-child{white-space:nowrap}table.num td{font-variant-numeric:tabular-nums}
+th{background:#f6f6f6}td:first-child{white-space:nowrap}
+table.num td{font-variant-numeric:tabular-nums}
 img.chart{width:100%;max-width:1000px;display:block;margin:8px 0}img.map{width:560px;max-width:100%}
 a{color:#1f5fa8;word-break:break-all}
 """

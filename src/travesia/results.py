@@ -104,7 +104,8 @@ class Results:
     def needs_table(self) -> pa.Table:
         """Daily needs where people are held (queued, stranded, sheltered), by the Sphere standards.
 
-        The first days a place holds people count as "first days" (needs.py: one toilet per 50, not 20).
+        The first days a place holds people count as "first days" (needs.py: one toilet per 50, not
+        20).
         """
         held_cols = [STATE_COLUMNS.index(s) for s in ("queued", "stranded", "sheltered")]
         held = self.counts[:, :, held_cols].sum(axis=2)           # [T, P]

@@ -1,4 +1,5 @@
-"""`travesia run` for travesia-format scenarios: load, simulate with a progress bar, write, summarise."""
+"""`travesia run` for travesia-format scenarios: load, simulate with a progress bar, write,
+summarise."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ def run_parameters(sc, params_file: Path | None = None):
         return sc.params, "scenario.yaml"
     medians = {k: v for k, v in fit.parameters.items() if k in type(sc.params).model_fields}
     lender = f" of {fit.borrowed_from}" if fit.borrowed_from else ""
-    return sc.params.with_overrides(medians,
-                                    file=fit.path), f"posterior medians of the fit{lender} ({fit.path.name})"
+    return sc.params.with_overrides(
+        medians, file=fit.path
+    ), f"posterior medians of the fit{lender} ({fit.path.name})"
 
 
 def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None,

@@ -1,4 +1,5 @@
-"""Forecast scores against observed counts, and the two naive forecasts every score is compared with.
+"""Forecast scores against observed counts, and the two naive forecasts every score is compared
+with.
 
 A forecast of one observation is a sample of values (an ensemble's runs at that date; a single
 run or a naive forecast is a sample of one). Each observation is compared with the model series
@@ -49,7 +50,8 @@ FORECASTS = ("model", "naive_last", "naive_zero")
 # --- one observation ------------------------------------------------------------------------------
 
 def observed_range(o: Observation) -> tuple[float, float]:
-    """[low, high] of an observation: its reported range (an open side is 0 or infinity), or its value."""
+    """[low, high] of an observation: its reported range (an open side is 0 or infinity), or its
+    value."""
     if o.low is None and o.high is None:
         return o.value, o.value
     return (o.low if o.low is not None else 0.0), (o.high if o.high is not None else math.inf)
@@ -86,8 +88,8 @@ def range_wis(sample: np.ndarray, low: float, high: float) -> float:
     """The lowest WIS over the values of an observed range (WIS is convex and piecewise linear in
     y, so its lowest value is at an end of the range or at a quantile inside it)."""
     q = _wis_quantiles(sample)
-    candidates = [low] + ([high] if math.isfinite(high) else []) + [v for v in q if low <= v
-                                                                    <= high]
+    candidates = [low] + ([high] if math.isfinite(high)
+                          else []) + [v for v in q if low <= v <= high]
     return min(_wis_from_quantiles(q, y) for y in candidates)
 
 
@@ -140,8 +142,8 @@ class ScoreTable:
 
     def summary(self) -> dict:
         weights = [r.get("weight", 1.0) for r in self.rows]
-        out: dict[str, Any] = {"observations": len(self.rows), "events": round(float(sum(weights)),
-                                                                               6),
+        out: dict[str, Any] = {"observations": len(self.rows),
+                               "events": round(float(sum(weights)), 6),
                "ranged": sum(1 for r in self.rows if r["ranged"])}
         for f in FORECASTS:
             out[f] = summarise([r[f] for r in self.rows], weights)
@@ -241,8 +243,8 @@ def samples_from_results(results_list, observations: list[Observation]) -> list[
     return out
 
 
-def _run_dir_samples(run_dir: Path, observations: list[Observation]) -> tuple[list[Observation],
-                                                                              list]:
+def _run_dir_samples(run_dir: Path,
+                     observations: list[Observation]) -> tuple[list[Observation], list]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(run_dir / "crossings.parquet").to_pydict()
@@ -291,7 +293,8 @@ def _store_samples(store_path: Path, observations: list[Observation] | None,
 
 def _scenario_observations(folder: str | None, name: str | None, content_hash: str | None,
                            where: Path) -> list[Observation]:
-    """The observations of the scenario a run or store came from (its folder, else a built-in name)."""
+    """The observations of the scenario a run or store came from (its folder, else a built-in
+    name)."""
     from .scenario import load_scenario
 
     for candidate in (folder, name):
@@ -315,8 +318,8 @@ def score_path(path: Path, observations: Path | None = None, *,
     sample gets that noise unless `observation_noise` is false. Prints nothing."""
     path = Path(path)
     obs_list = read_observations(observations) if observations else None
-    if path.is_dir() and (path / "out.csv").is_file() and not (path
-                                                               / "crossings.parquet").is_file():
+    if path.is_dir() and (path
+                          / "out.csv").is_file() and not (path / "crossings.parquet").is_file():
         return score_flee_out(path / "out.csv")
     if path.is_dir():
         if not (path / "crossings.parquet").is_file():

@@ -72,7 +72,11 @@ class SensitivityRow:
     @property
     def clear(self) -> bool:
         """|rho| beyond what chance gives 1 time in 20 with no effect (≈ 1.96 / sqrt(n - 1))."""
-        return self.runs > 3 and not math.isnan(self.spearman) and abs(self.spearman) > 1.96 / math.sqrt(self.runs - 1)
+        return (
+            self.runs > 3
+            and not math.isnan(self.spearman)
+            and abs(self.spearman) > 1.96 / math.sqrt(self.runs - 1)
+        )
 
 
 def peak_held(store: Store, ensemble_id: str) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -114,8 +118,8 @@ def sensitivity(store: Store, ensemble_id: str) -> list[SensitivityRow]:
         raise ScenarioError(f"ensemble {ensemble_id} has {len(runs)} finished runs; rank "
                             "correlations need "
                             "at least 4", file=store.path)
-    X = np.array([[float(r["varied"][n]) for n in numeric] for r in runs]).reshape(len(runs),
-                                                                                   len(numeric))
+    X = np.array([[float(r["varied"][n]) for n in numeric] for r
+                  in runs]).reshape(len(runs), len(numeric))
     varying = [j for j in range(X.shape[1]) if np.ptp(X[:, j]) > 0]
     X, numeric = X[:, varying], [numeric[j] for j in varying]
     _, peaks = peak_held(store, ensemble_id)

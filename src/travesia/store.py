@@ -34,21 +34,22 @@ from .results import Results
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ensembles (
-    ensemble_id VARCHAR PRIMARY KEY, scenario VARCHAR, scenario_hash VARCHAR, scenario_folder VARCHAR,
-    base_seed BIGINT, days INTEGER, vary JSON, base_parameters JSON, places JSON, crossings JSON,
+    ensemble_id VARCHAR PRIMARY KEY, scenario VARCHAR, scenario_hash VARCHAR,
+    scenario_folder VARCHAR, base_seed BIGINT, days INTEGER, vary JSON, base_parameters JSON,
+    places JSON, crossings JSON,
     created TIMESTAMP);
 CREATE TABLE IF NOT EXISTS ensemble_runs (
     ensemble_id VARCHAR, run_id VARCHAR, run_index INTEGER, PRIMARY KEY (ensemble_id, run_id));
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, ensemble_id VARCHAR, scenario VARCHAR, scenario_hash VARCHAR,
-    parameters JSON, varied JSON, seed BIGINT, days INTEGER, travesia_version VARCHAR, status VARCHAR,
-    started TIMESTAMP, finished TIMESTAMP, wall_seconds DOUBLE, error VARCHAR);
+    parameters JSON, varied JSON, seed BIGINT, days INTEGER, travesia_version VARCHAR,
+    status VARCHAR, started TIMESTAMP, finished TIMESTAMP, wall_seconds DOUBLE, error VARCHAR);
 CREATE TABLE IF NOT EXISTS daily (
     run_id VARCHAR, date DATE, place VARCHAR, state VARCHAR, people BIGINT);
 CREATE TABLE IF NOT EXISTS crossings (
     run_id VARCHAR, date DATE, crossing VARCHAR, queue BIGINT, exits BIGINT, entries BIGINT,
-    refused BIGINT, irregular BIGINT, departures BIGINT, corridor BIGINT, gave_up BIGINT, flown BIGINT,
-    stranded BIGINT, sheltered BIGINT);
+    refused BIGINT, irregular BIGINT, departures BIGINT, corridor BIGINT, gave_up BIGINT,
+    flown BIGINT, stranded BIGINT, sheltered BIGINT);
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_attempts BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_caught BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS return_refused BIGINT DEFAULT 0;
@@ -101,7 +102,11 @@ class Store:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
-            reason = "is in use by another process" if "lock" in str(exc).lower() else f"cannot be opened: {exc}"
+            reason = (
+                "is in use by another process"
+                if "lock" in str(exc).lower()
+                else f"cannot be opened: {exc}"
+            )
             raise ScenarioError(f"store {reason}", file=self.path) from None
         except duckdb.Error as exc:
             raise ScenarioError(f"not a travesia store (DuckDB says: {exc})",
@@ -130,8 +135,8 @@ class Store:
     def add_ensemble(self, ensemble_id: str, *, scenario: str, scenario_hash: str,
                      scenario_folder: str,
                      base_seed: int, days: int | None, vary: dict, base_parameters_json: str,
-                     places: list[str], crossings: list[str], members: list[tuple[str,
-                                                                                  int]]) -> None:
+                     places: list[str], crossings: list[str],
+                     members: list[tuple[str, int]]) -> None:
         """Record an ensemble and its members (run_id, index); idempotent."""
         self.con.begin()
         self.con.execute(
@@ -165,8 +170,8 @@ class Store:
                 self.con.execute("INSERT INTO daily SELECT run_id, date, place, state, people FROM "
                                  "_daily")
                 self.con.unregister("_daily")
-                self.con.register("_crossings", _with_run_id(results.crossings_table(),
-                                                             record.run_id))
+                self.con.register("_crossings",
+                                  _with_run_id(results.crossings_table(), record.run_id))
                 self.con.execute(f"INSERT INTO crossings SELECT run_id, date, crossing, "
                                  f"{', '.join(CROSSING_COLUMNS)} FROM _crossings")
                 self.con.unregister("_crossings")
@@ -176,9 +181,10 @@ class Store:
             raise
 
     def set_meta(self, ensemble_id: str, meta: dict) -> None:
-        """What else a reader must know of an ensemble (a fit's observation model, its timeline view)."""
-        self.con.execute("INSERT OR REPLACE INTO ensemble_meta VALUES (?, ?)", [ensemble_id,
-                                                                                json.dumps(meta)])
+        """What else a reader must know of an ensemble (a fit's observation model, its timeline
+        view)."""
+        self.con.execute("INSERT OR REPLACE INTO ensemble_meta VALUES (?, ?)",
+                         [ensemble_id, json.dumps(meta)])
 
     # --- reading --------------------------------------------------------------------------------
     def meta(self, ensemble_id: str) -> dict:
@@ -195,9 +201,10 @@ class Store:
 
     def ensembles(self) -> list[dict]:
         cur = self.con.execute("""
-            SELECT e.ensemble_id, e.scenario, e.scenario_hash, e.scenario_folder, e.base_seed, e.days, e.vary,
-                   e.places, e.crossings, e.created, count(r.run_id) AS finished,
-                   (SELECT count(*) FROM ensemble_runs m WHERE m.ensemble_id = e.ensemble_id) AS planned
+            SELECT e.ensemble_id, e.scenario, e.scenario_hash, e.scenario_folder, e.base_seed,
+                   e.days, e.vary, e.places, e.crossings, e.created, count(r.run_id) AS finished,
+                   (SELECT count(*) FROM ensemble_runs m
+                    WHERE m.ensemble_id = e.ensemble_id) AS planned
             FROM ensembles e
             LEFT JOIN ensemble_runs er USING (ensemble_id)
             LEFT JOIN runs r ON r.run_id = er.run_id AND r.status = 'finished'
@@ -226,10 +233,13 @@ class Store:
 
     def runs(self, ensemble_id: str) -> list[dict]:
         """Finished runs of an ensemble, in run order."""
-        cur = self.con.execute("""
+        cur = self.con.execute(
+            """
             SELECT r.run_id, er.run_index, r.seed, r.parameters, r.varied, r.wall_seconds
             FROM ensemble_runs er JOIN runs r USING (run_id)
-            WHERE er.ensemble_id = ? AND r.status = 'finished' ORDER BY er.run_index""", [ensemble_id])
+            WHERE er.ensemble_id = ? AND r.status = 'finished' ORDER BY er.run_index""",
+            [ensemble_id],
+        )
         cols = [d[0] for d in cur.description]
         out = [dict(zip(cols, row)) for row in cur.fetchall()]
         for r in out:
@@ -242,8 +252,8 @@ class Store:
         return ens["crossings"], ens["places"]
 
     def series(self, ensemble_id: str, *, crossing: str | None = None, measure: str = "stranded",
-               place: str | None = None, state: str | None = None) -> tuple[list[dt.date],
-                                                                            list[str], np.ndarray]:
+               place: str | None = None,
+               state: str | None = None) -> tuple[list[dt.date], list[str], np.ndarray]:
         """(dates, run_ids, values [runs, days]) of one measure over an ensemble's finished runs.
 
         At a crossing, `stranded` is everyone held there (queue + stranded), as in the run summary;
@@ -272,8 +282,8 @@ class Store:
             rows = self.con.execute(
                 "SELECT d.run_id, d.date, d.people FROM daily d JOIN ensemble_runs er USING "
                 "(run_id) "
-                "WHERE er.ensemble_id = ? AND d.place = ? AND d.state = ?", [ensemble_id, place,
-                                                                             state]).fetchall()
+                "WHERE er.ensemble_id = ? AND d.place = ? AND d.state = ?",
+                [ensemble_id, place, state]).fetchall()
         for run_id, date, value in rows:
             if run_id in row_of and date in index:
                 values[row_of[run_id], index[date]] = value

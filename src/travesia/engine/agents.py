@@ -74,8 +74,8 @@ class Agents:
         self._grow(self.n + count)
         sl = slice(self.n, self.n + count)
         for name in FIELDS:
-            getattr(self, name)[sl] = values.get(name, -1 if name in ("next_place",
-                                                                      "crossing") else 0)
+            getattr(self, name)[sl] = values.get(name,
+                                                 -1 if name in ("next_place", "crossing") else 0)
         self.n += count
         return sl
 

@@ -1,4 +1,5 @@
-"""The step loop of the travesia ruleset. One day is one step; `PHASES` lists its phases in order."""
+"""The step loop of the travesia ruleset. One day is one step; `PHASES` lists its phases in
+order."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ PHASES = ("timeline", "departures", "exit_choice", "travel", "crossing", "strand
 
 
 def phase_rng(seed: int, phase: str) -> np.random.Generator:
-    """One stream per phase, seeded from the run's seed and the phase's name (common random numbers)."""
+    """One stream per phase, seeded from the run's seed and the phase's name (common random
+    numbers)."""
     return np.random.default_rng([seed, zlib.crc32(phase.encode())])
 
 
@@ -100,7 +102,8 @@ class Simulation:
 
     # --- pieces of phases -----------------------------------------------------------------------
     def arrive(self, day: int, who: np.ndarray) -> None:
-        """Trips that ended today: at a post people queue; past the border they arrive; back home they settle."""
+        """Trips that ended today: at a post people queue; past the border they arrive; back home
+        they settle."""
         if len(who) == 0:
             return
         a = self.agents

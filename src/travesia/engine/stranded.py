@@ -37,8 +37,8 @@ def board_flights(sim, day: int) -> None:
             # people of the crossing in its shelter board first (registered for the flight), then
             # the stranded
             state, nat = a.view("state"), a.view("nat")
-            mine = (a.view("crossing") == flight.crossing) & ((nat == flight.nationality)
-                                                              if flight.nationality >= 0
+            mine = (a.view("crossing")
+                    == flight.crossing) & ((nat == flight.nationality) if flight.nationality >= 0
                                                               else True)
             board = np.concatenate([first_come(np.flatnonzero(mine & (state == wanted)),
                                                a.view("since"))
@@ -56,8 +56,11 @@ def board_flights(sim, day: int) -> None:
             else:
                 mask = np.ones(cells.shape[0], dtype=bool)
             pool = cells[mask].ravel()
-            willing = int(sim.rng["stranded_choices"].binomial(pool.sum(),
-                                                               sim.params.flight_uptake)) if pool.sum() else 0
+            willing = (
+                int(sim.rng["stranded_choices"].binomial(pool.sum(), sim.params.flight_uptake))
+                if pool.sum()
+                else 0
+            )
             take = min(seats, willing)
             if take:
                 drawn = sim.rng["stranded_choices"].multivariate_hypergeometric(pool, take)
@@ -70,7 +73,13 @@ def board_flights(sim, day: int) -> None:
 def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
     """`held`: agents at crossings after phase 5 (a superset of the stranded), to spare a pass."""
     board_flights(sim, day)
-    a, world, policy, rng, p = sim.agents, sim.world, sim.policy, sim.rng["stranded_choices"], sim.params
+    a, world, policy, rng, p = (
+        sim.agents,
+        sim.world,
+        sim.policy,
+        sim.rng["stranded_choices"],
+        sim.params,
+    )
     state, crossing, place = a.view("state"), a.view("crossing"), a.view("place")
     nat, status = a.view("nat"), a.view("status")
     success, giveup = night_crossing_success(sim, day), giveup_chance(sim)
@@ -85,9 +94,16 @@ def stranded_choices(sim, day: int, held: np.ndarray | None = None) -> None:
             room = max(0, int(policy.shelter_capacity[c]) - int(sheltered))
         u = rng.random((len(stuck), 4))
         if room:
-            uptake = p.shelter_uptake_per_day if np.isnan(policy.shelter_uptake[c]) else policy.shelter_uptake[c]
-            offered = (nat[stuck]
-                       == policy.shelter_nationality[c]) if policy.shelter_nationality[c] >= 0 else True
+            uptake = (
+                p.shelter_uptake_per_day
+                if np.isnan(policy.shelter_uptake[c])
+                else policy.shelter_uptake[c]
+            )
+            offered = (
+                (nat[stuck] == policy.shelter_nationality[c])
+                if policy.shelter_nationality[c] >= 0
+                else True
+            )
             wants = np.flatnonzero((u[:, 0] < uptake) & offered)[:room]
             taken = stuck[wants]
             state[taken], place[taken] = SHELTERED, policy.shelter_place[c]

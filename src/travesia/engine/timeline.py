@@ -1,4 +1,5 @@
-"""Phase 1, timeline: dated events change the state of the world, never agents directly (model.md §1)."""
+"""Phase 1, timeline: dated events change the state of the world, never agents directly (model.md
+§1)."""
 
 from __future__ import annotations
 
@@ -82,13 +83,19 @@ def compile_plans(world: World, events) -> dict[int, list]:
     by_day: dict[int, list] = {}
     for ev in events:
         announced = getattr(ev, "announced", None)
-        if ev.type in ANNOUNCED and announced is not None and announced < ev.date and ev.date > world.start:
+        if (
+            ev.type in ANNOUNCED
+            and announced is not None
+            and announced < ev.date
+            and ev.date > world.start
+        ):
             by_day.setdefault(max((announced - world.start).days, 0), []).append(ev)
     return by_day
 
 
 def apply_timeline(sim, day: int) -> set[int]:
-    """Apply today's events; return the crossings whose rules or enforcement were announced today."""
+    """Apply today's events; return the crossings whose rules or enforcement were announced
+    today."""
     policy: PolicyState = sim.policy
     policy.flights_today = []
     announced: set[int] = set()
@@ -127,9 +134,15 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
             policy.shelter_place[c] = world.place_index(ev.place)
             policy.shelter_until[c] = day + ev.days - 1
             policy.shelter_uptake[c] = np.nan if ev.uptake is None else ev.uptake
-            policy.shelter_nationality[c] = -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
+            policy.shelter_nationality[c] = (
+                -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
+            )
         case "flight":
-            nat = world.nationalities.index(ev.nationality) if ev.nationality in world.nationalities else -1
+            nat = (
+                world.nationalities.index(ev.nationality)
+                if ev.nationality in world.nationalities
+                else -1
+            )
             if ev.from_ in world.crossing_names:
                 xc = world.crossing_index(ev.from_)
                 policy.flights_today.append(Flight(xc, int(world.return_place[xc]), ev.seats, nat))

@@ -1,4 +1,5 @@
-"""Phase 4, travel: move agents along shortest road paths, `speed_km_per_day` km per day (model.md §4)."""
+"""Phase 4, travel: move agents along shortest road paths, `speed_km_per_day` km per day (model.md
+§4)."""
 
 from __future__ import annotations
 

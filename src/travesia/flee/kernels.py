@@ -152,7 +152,17 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     (state, where, dist_on_link, recent, recent_day, places_travelled,
      route, route_len, route_pos, travellers, mobile, mobile_len, chosen, mobile_next) = agents
     chance, gap_scale, town, camp, capacity, place_count, countdown, sampled, planned_at = places
-    link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
+    (
+        link_src,
+        link_dst,
+        link_km,
+        link_speed,
+        link_walk,
+        link_open,
+        link_count,
+        adj_start,
+        adj_link,
+    ) = links
     r_start, r_nodes, r_len, r_end, r_first, r_base, r_wpow, scratch = routes
     (buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints,
      fresh_hop,
@@ -323,8 +333,9 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                             k = kk
                             break
                     dest = np.uint64(route[i, rlen - _ONE])
-                if k == _NO_LINK or (camp[dest] and cap_multiplier(place_count[dest],
-                                                                   capacity[dest], buffer) < 0.5):
+                if k == _NO_LINK or (camp[dest]
+                                     and cap_multiplier(place_count[dest], capacity[dest],
+                                                        buffer) < 0.5):
                     rlen = _ZERO  # next link closed or end camp full: plan dropped, stay today
                     rpos = _ZERO
                     st = AT_PLACE
@@ -429,9 +440,12 @@ def rebuild_mobile(n, state, where, sampled, mobile, mobile_len):
 def move_day(day, n, seed_state, new_agents, agents, places, links, routes, rules):
     """Today's spawned agents join (new_agents[q] at place q, in place order, after the n there
     are), then both passes run. One call a day from Python: Python code that runs after this
-    kernel finds its caches cold, and each numpy call then costs ~5-10 us. The state comes as tuples:
-    agents = AgentArrays.kernel_arrays(); places = (movechance, gap_scale, town, camp, capacity, place_count,
-    countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
+    kernel finds its caches cold, and each numpy call then costs ~5-10 us. The state comes as
+    tuples:
+    agents = AgentArrays.kernel_arrays(); places = (movechance, gap_scale, town, camp, capacity,
+    place_count,
+    countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count,
+    adj_start,
     adj_link); routes = (start, nodes, length, end, first_link, base weight, weight ** power,
     scratch); rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed,
     start_on_foot, avoid_short_stints, fresh_hop, plans_pass_sampled: whether a route an agent

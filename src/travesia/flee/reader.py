@@ -111,8 +111,8 @@ class FleeCase:
 def is_flee_folder(path: Path) -> bool:
     """A folder holding input_csv/locations.csv and input_csv/routes.csv is a Flee case."""
     path = Path(path)
-    return (path / "input_csv" / "locations.csv").is_file() and (path / "input_csv"
-                                                                 / "routes.csv").is_file()
+    return (path / "input_csv"
+            / "locations.csv").is_file() and (path / "input_csv" / "routes.csv").is_file()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +140,8 @@ def _is_blank(cells: list[str]) -> bool:
 
 
 def _header_and_data(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
-    """The first '#' row (names of extra columns) and the data rows, blanks and comments left out."""
+    """The first '#' row (names of extra columns) and the data rows, blanks and comments left
+    out."""
     header = None
     data = []
     for row, cells in _rows(path):
@@ -279,8 +280,8 @@ def read_routes(path: Path, index: dict[str, int]) -> Routes:
         width = max(width, len(cells))
     names = _extra_header(header, ROUTE_COLUMNS, width)
     attrs = {n: [r[k] if k < len(r) else "" for r in extra_rows] for k, n in enumerate(names[4:])}
-    return Routes(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), np.array(dist,
-                                                                                         dtype=float),
+    return Routes(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
+                  np.array(dist, dtype=float),
                   np.array(forced, dtype=np.int64), attrs)
 
 
@@ -305,8 +306,8 @@ def read_closures(path: Path, loc: Locations) -> list[Closure]:
                     raise ScenarioError(f"unknown country '{n}' (no location in it)", file=path,
                                         row=row, field=col)
         else:
-            need = [(n1, "name1")] + ([(n2, "name2")] if kind in ("link",
-                                                                  "remove_forced_redirection")
+            need = [(n1, "name1")] + ([(n2,
+                                        "name2")] if kind in ("link", "remove_forced_redirection")
                                       else [])
             for n, col in need:
                 if n not in index:
@@ -317,8 +318,9 @@ def read_closures(path: Path, loc: Locations) -> list[Closure]:
     return out
 
 
-def read_conflicts(path: Path, index: dict[str, int]) -> tuple[list[str], np.ndarray] | tuple[None,
-                                                                                              None]:
+def read_conflicts(
+    path: Path, index: dict[str, int]
+) -> tuple[list[str], np.ndarray] | tuple[None, None]:
     """Row k (after the header) holds the intensities of day k, one column per location."""
     if not path.exists():
         return None, None
@@ -399,8 +401,8 @@ def _sum_series(name: str, parts: list[CountSeries]) -> CountSeries:
     return CountSeries(name, days, total)
 
 
-def read_data_layout(folder: Path, start: date, scale: float) -> tuple[CountSeries | None, dict[str,
-                                                                                                CountSeries]]:
+def read_data_layout(folder: Path, start: date,
+                     scale: float) -> tuple[CountSeries | None, dict[str, CountSeries]]:
     layout = folder / "source_data" / "data_layout.csv"
     if not layout.exists():
         raise ScenarioError("file is missing (first row 'total,<file>', then '<camp>,<file>')",
@@ -436,7 +438,8 @@ def apply_registration_corrections(path: Path, start: date, total: CountSeries |
                                    camps: dict[str, CountSeries]) -> None:
     """`camp,date[,normalize]`: scale the camp's counts before `date` by count(date) / count(the
     entry before), so the earlier (level-1) series joins the later (level-2) one. Rows are in file
-    order; a date found on several rows (nigeria2016's cameroon.csv) scales once per row, as Flee."""
+    order; a date found on several rows (nigeria2016's cameroon.csv) scales once per row, as
+    Flee."""
     if not path.exists():
         return
     for row, cells in _rows(path):

@@ -94,8 +94,8 @@ def write_daily_parquet(path: Path, rec: DailyRecord, start_date) -> None:
         "date": pa.array(d),
         "place": pa.DictionaryArray.from_arrays(pa.array(place.astype(np.int32)),
                                                 pa.array(place_names.tolist())),
-        "state": pa.DictionaryArray.from_arrays(pa.array(state), pa.array(["at_location",
-                                                                           "in_transit"])),
+        "state": pa.DictionaryArray.from_arrays(pa.array(state),
+                                                pa.array(["at_location", "in_transit"])),
         "people": pa.array(people.astype(np.int64)),
     })
     pq.write_table(table, path)
@@ -149,5 +149,6 @@ def run_flee_folder(folder: Path, *, settings: Path | None = None, seed: int = 0
 
 
 def score_run_dir(run_dir: Path) -> dict:
-    """ARD (normal and rescaled) and the error per camp of a run folder's out.csv; writes score.json."""
+    """ARD (normal and rescaled) and the error per camp of a run folder's out.csv; writes
+    score.json."""
     return _score_run_dir(run_dir)

@@ -40,8 +40,8 @@ def averaged_relative_difference(sim: np.ndarray, data: np.ndarray, *,
     return float(daily.mean()) if daily.size else 0.0
 
 
-def error_per_camp(sim: np.ndarray, data: np.ndarray, camps: list[str]) -> dict[str, dict[str,
-                                                                                          float]]:
+def error_per_camp(sim: np.ndarray, data: np.ndarray,
+                   camps: list[str]) -> dict[str, dict[str, float]]:
     """Per camp: mean absolute difference (people) and its share of the mean observed total."""
     sim = np.asarray(sim, dtype=float)
     data = np.asarray(data, dtype=float)

@@ -291,8 +291,9 @@ class FleeSimulation:
         score[s.camp] *= cfg.camp_weight
         in_conflict = s.conflict > 0.0
         if in_conflict.any():
-            score[in_conflict] *= cfg.conflict_weight ** (self.decay_today(t)[in_conflict]
-                                                          * s.conflict[in_conflict])
+            score[in_conflict] *= cfg.conflict_weight ** (
+                self.decay_today(t)[in_conflict] * s.conflict[in_conflict]
+            )
         limited = w.capacity >= 1
         self.capacity_today = np.where(limited,
                                        (w.capacity + w.capacity_per_day * t) * cfg.capacity_scaling,
@@ -341,7 +342,10 @@ class FleeSimulation:
         with a throwaway generator, so the run's own agents and streams are untouched."""
         kept = self.agents, self.place_count, self.link_count, self.new_agents
         self.agents = AgentArrays(self.agents.route_width)
-        self.place_count, self.link_count = np.zeros_like(self.place_count), np.zeros_like(self.link_count)
+        self.place_count, self.link_count = (
+            np.zeros_like(self.place_count),
+            np.zeros_like(self.link_count),
+        )
         self.new_agents = np.zeros_like(self.new_agents)
         try:
             self.move(seed_state=kernels.new_seed_state(0, 0))

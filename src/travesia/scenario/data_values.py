@@ -4,7 +4,8 @@ A prior's name addresses a number of a table by the row's key and a column:
 
     documents[Venezuela,irregular,none].share      population[Santiago,Venezuela,irregular].people
     crossings[Chacalluta–Santa Rosa].entry_capacity_per_day     routes[Iquique,Arica].distance_km
-    timeline[ID].personnel     (an event with `id: ID`; any of its numbers: level, per_day, days, ...)
+    timeline[ID].personnel     (an event with `id: ID`; any of its numbers: level, per_day, days,
+    ...)
 
 Shares of one (nationality, status) sum to 1: when some are set, the others are rescaled to fill
 what is left (docs/ensembles.md, "Priors on data numbers").
@@ -65,8 +66,8 @@ def is_data_name(name: str) -> bool:
     return "[" in name
 
 
-def parse_data_name(name: str, *, file=None, field: str | None = None) -> tuple[str, tuple[str,
-                                                                                           ...], str]:
+def parse_data_name(name: str, *, file=None,
+                    field: str | None = None) -> tuple[str, tuple[str, ...], str]:
     """(table, row key, column) of `table[k1,k2].column`; the table and column are checked here,
     the row against a scenario by `check_data_name`."""
     where = field or f"priors.{name}"

@@ -1,4 +1,5 @@
-"""Read a scenario folder and check it whole; every problem is a ScenarioError naming file, row, field."""
+"""Read a scenario folder and check it whole; every problem is a ScenarioError naming file, row,
+field."""
 
 from __future__ import annotations
 
@@ -175,11 +176,15 @@ def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
         # pydantic puts the union's tag in the location (timeline.3.flight.seats): drop it
         parts = [str(p) for p in loc]
         if len(parts) >= 3 and parts[0] == "timeline":
-            parts = [f"timeline[{parts[1]}]"] + parts[3:] if len(parts) > 3 else [f"timeline[{parts[1]}]"]
+            parts = (
+                [f"timeline[{parts[1]}]"] + parts[3:]
+                if len(parts) > 3
+                else [f"timeline[{parts[1]}]"]
+            )
         value = err.get("input")
-        shown = f" (got {value!r})" if isinstance(value, (str, int,
-                                                          float)) and not isinstance(value,
-                                                                                     bool) else ""
+        shown = f" (got {value!r})" if isinstance(value,
+                                                  (str, int,
+                                                   float)) and not isinstance(value, bool) else ""
         raise ScenarioError(f"{err['msg']}{shown}", file=path, field=".".join(parts)) from None
 
 
@@ -209,8 +214,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     sources = {r.id: r for _, r in source_rows}
 
     tables: dict[str, list] = {}
-    for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow), ("crossings.csv",
-                                                                              CrossingRow),
+    for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow),
+                         ("crossings.csv", CrossingRow),
                          ("population.csv", PopulationRow), ("documents.csv", DocumentsRow),
                          ("groups.csv", GroupsRow)):
         path = folder / fname
@@ -234,8 +239,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _unique(places, lambda r: r.name, ppath, "place name", "name")
     kind = {r.name: r.kind for _, r in places}
 
-    def need_place(name: str, path: Path, line: int, fld: str, kinds: tuple[str,
-                                                                            ...] | None = None) -> None:
+    def need_place(name: str, path: Path, line: int, fld: str,
+                   kinds: tuple[str, ...] | None = None) -> None:
         if name not in kind:
             raise ScenarioError(f"unknown place '{name}' (not in places.csv)", file=path, row=line,
                                 field=fld)
@@ -308,13 +313,21 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         if ev.type == "flight" and ev.from_ not in crossing_names and ev.from_ not in kind:
             raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath,
                                 field=f"{fld}.from")
-        if ev.type == "flight" and ev.nationality is not None and ev.nationality not in nationalities:
+        if (
+            ev.type == "flight"
+            and ev.nationality is not None
+            and ev.nationality not in nationalities
+        ):
             raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)",
                                 file=ypath,
                                 field=f"{fld}.nationality")
         if ev.type == "shelter" and ev.place not in kind:
             raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
-        if ev.type == "shelter" and ev.nationality is not None and ev.nationality not in nationalities:
+        if (
+            ev.type == "shelter"
+            and ev.nationality is not None
+            and ev.nationality not in nationalities
+        ):
             raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)",
                                 file=ypath,
                                 field=f"{fld}.nationality")
@@ -329,10 +342,10 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     scenario = Scenario(
         folder=folder, spec=spec, params=params, sources=sources,
         places=[r for _, r in places], routes=[r for _, r in tables["routes.csv"]],
-        crossings=[r for _, r in tables["crossings.csv"]], population=[r for _,
-                                                                       r in tables["population.csv"]],
-        documents=[r for _, r in tables["documents.csv"]], groups=[r for _,
-                                                                   r in tables["groups.csv"]],
+        crossings=[r for _, r in tables["crossings.csv"]],
+        population=[r for _, r in tables["population.csv"]],
+        documents=[r for _, r in tables["documents.csv"]],
+        groups=[r for _, r in tables["groups.csv"]],
         vocabulary=vocabulary,
     )
     _check_connected(scenario, tables)
@@ -375,7 +388,8 @@ def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: t
 
 
 def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
-    """Every populated place must reach a crossing; every crossing its destination and return place."""
+    """Every populated place must reach a crossing; every crossing its destination and return
+    place."""
     adjacency: dict[str, set[str]] = {p.name: set() for p in scenario.places}
     for r in scenario.routes:
         adjacency[r.from_].add(r.to)
@@ -418,9 +432,11 @@ def content_hash(folder: Path) -> str:
     """
     digest = hashlib.sha256()
     spec = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
-    names = list(REQUIRED_FILES) + list(OPTIONAL_FILES) + ([spec["observations"]]
-                                                           if isinstance(spec.get("observations"),
-                                                                         str) else [])
+    names = (
+        list(REQUIRED_FILES)
+        + list(OPTIONAL_FILES)
+        + ([spec["observations"]] if isinstance(spec.get("observations"), str) else [])
+    )
     for name in names:
         path = folder / name
         if path.is_file():

@@ -1,4 +1,5 @@
-"""Which timeline events a forecast made on a date may know of (docs/calibration.md, "Future modes").
+"""Which timeline events a forecast made on a date may know of (docs/calibration.md, "Future
+modes").
 
 * `as-happened`: every event, the future included (hindsight: what a backtest did before);
 * `planned`: events dated up to the date, and later ones already announced by then;

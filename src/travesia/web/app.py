@@ -137,8 +137,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
     @app.get("/api/compare")
     def compare(a: str, b: str):
         left, right = dataset(a), dataset(b)
-        return {"a": {**left.info(), "summary": left.summary()}, "b": {**right.info(),
-                                                                       "summary": right.summary()}}
+        return {"a": {**left.info(), "summary": left.summary()},
+                "b": {**right.info(), "summary": right.summary()}}
 
     @app.get("/api/levers")
     def levers():

@@ -35,7 +35,8 @@ def user_errors(fn):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @user_errors
 def serve(store, runs, scenario, port, host):
-    """The dashboard in a browser: a map of the corridor, the curves with their bands, needs, what-ifs.
+    """The dashboard in a browser: a map of the corridor, the curves with their bands, needs,
+    what-ifs.
 
     With no --store or --run it shows out/<scenario>/ (from `travesia run` and `travesia ensemble`)
     or, when that is empty, a baseline of a few seeds it runs first."""

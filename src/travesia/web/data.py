@@ -1,4 +1,5 @@
-"""What the dashboard and the report show, read from run folders, the ensemble store, or runs in memory.
+"""What the dashboard and the report show, read from run folders, the ensemble store, or runs in
+memory.
 
 Every source becomes a `Dataset`: one or more runs of one scenario as arrays (the mean over runs of
 people at each place by state, and each crossing measure per run for quantile bands). This module
@@ -50,7 +51,8 @@ def check_id(value: str, what: str = "dataset") -> str:
 
 @dataclass
 class Dataset:
-    """Runs of one scenario, as arrays over days (T), places (P), states (S), crossings (C), runs (R)."""
+    """Runs of one scenario, as arrays over days (T), places (P), states (S), crossings (C), runs
+    (R)."""
 
     id: str
     kind: str                         # run | ensemble | whatif
@@ -101,7 +103,8 @@ class Dataset:
 
     # --- what the page shows ------------------------------------------------------------------
     def bands(self, measure: str, runs: int | None = None) -> dict[str, dict]:
-        """{crossing: {p05, p25, p50, p75, p95, mean}} per day, over the runs (or the first `runs`)."""
+        """{crossing: {p05, p25, p50, p75, p95, mean}} per day, over the runs (or the first
+        `runs`)."""
         if measure not in MEASURES:
             raise ScenarioError(f"unknown measure '{measure[:40]}' (known: {', '.join(MEASURES)})",
                                 field="measure")
@@ -198,8 +201,8 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
     for date, place, state, people in zip(daily["date"], daily["place"], daily["state"],
                                           daily["people"]):
         states[(date - start).days, p_of[place], STATE_COLUMNS.index(state)] = people
-    flows = {m: np.zeros((days, len(crossing_names))) for m in ("queue", "stranded", "entries",
-                                                                "refused",
+    flows = {m: np.zeros((days,
+                          len(crossing_names))) for m in ("queue", "stranded", "entries", "refused",
                                                                    "irregular")}
     c_of = {c: i for i, c in enumerate(crossing_names)}
     for i, (date, name) in enumerate(zip(xing["date"], xing["crossing"])):
@@ -209,14 +212,15 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
     params = summary.get("parameters") or {}
     return Dataset(id, "run", f"run {folder.name} (seed {summary.get('seed', 0)})",
                    summary.get("scenario", ""),
-                   dates, place_names, crossing_names, states, crossing, [int(summary.get("seed",
-                                                                                          0))],
+                   dates, place_names, crossing_names, states, crossing,
+                   [int(summary.get("seed", 0))],
                    [params], {"scenario_hash": summary.get("scenario_hash"), "folder": folder.name,
                               "travesia_version": summary.get("travesia_version")})
 
 
 def _dictionary(column) -> list[str] | None:
-    """Every name of a dictionary column (places with no one in them included), in the run's order."""
+    """Every name of a dictionary column (places with no one in them included), in the run's
+    order."""
     import pyarrow as pa
 
     if not pa.types.is_dictionary(column.type) or column.num_chunks == 0:
@@ -310,7 +314,8 @@ class StoreReader:
 
 
 class Catalogue:
-    """The datasets one server or report shows: run folders, a store's ensembles, what-ifs made since.
+    """The datasets one server or report shows: run folders, a store's ensembles, what-ifs made
+    since.
 
     Datasets are read when first asked for and kept; the ids are the only handles the API accepts.
     """

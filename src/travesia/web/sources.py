@@ -1,4 +1,5 @@
-"""Which scenario and which results a server or a report shows: run folders, a store, or a fresh baseline."""
+"""Which scenario and which results a server or a report shows: run folders, a store, or a fresh
+baseline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What-ifs: the levers of a scenario's timeline, the timeline they make, and reruns in the background.
+"""What-ifs: the levers of a scenario's timeline, the timeline they make, and reruns in the
+background.
 
 A what-if reruns the baseline's first few runs (same seeds, same parameters) on a changed
 timeline. Each phase has its own random stream seeded from the run's seed (common random
@@ -212,21 +213,21 @@ def whatif_timeline(sc: Scenario, w: WhatIf) -> list:
                                 field="deadline")
         if not any(e.type == "deadline" for e in events):
             raise ScenarioError("the scenario's timeline has no deadline to move", field="deadline")
-        events = [e.model_copy(update={"deadline": w.deadline}) if isinstance(e,
-                                                                              DeadlineEvent) else e
+        events = [e.model_copy(update={"deadline": w.deadline}) if isinstance(e, DeadlineEvent)
+                  else e
                   for e in events]
     return sorted(events + added, key=lambda e: e.date)
 
 
 def describe_levers(w: WhatIf) -> list[str]:
-    out = [f"{lv.crossing} {lv.post} capacity {lv.per_day:g}/day" + (f" from {lv.start}"
-                                                                     if lv.start else "")
+    out = [f"{lv.crossing} {lv.post} capacity {lv.per_day:g}/day"
+           + (f" from {lv.start}" if lv.start else "")
            for lv in w.capacity]
-    out += [f"{lv.crossing} {lv.post} admits {lv.admits}" + (f" from {lv.start}" if lv.start
-                                                             else "")
+    out += [f"{lv.crossing} {lv.post} admits {lv.admits}"
+            + (f" from {lv.start}" if lv.start else "")
             for lv in w.admission]
-    out += [f"{lv.crossing}: {lv.personnel} troops/police" + (f" from {lv.start}" if lv.start
-                                                              else "")
+    out += [f"{lv.crossing}: {lv.personnel} troops/police"
+            + (f" from {lv.start}" if lv.start else "")
             for lv in w.troops]
     out += [f"corridor at {lv.crossing} from {lv.date}, {lv.days} d, {lv.per_day}/day" for lv
             in w.corridor]
@@ -308,7 +309,11 @@ class WhatIfRunner:
             results, params_used, data_used = [], [], []
             days = min(baseline.days, self.scenario.days)
             for i in range(job.total_runs):
-                params = Parameters(**baseline.parameters[i]) if baseline.parameters[i] else self.scenario.params
+                params = (
+                    Parameters(**baseline.parameters[i])
+                    if baseline.parameters[i]
+                    else self.scenario.params
+                )
                 data = baseline.data[i] if i < len(baseline.data) else {}
                 world, run_events = self.world, events
                 if data:   # the baseline run's drawn data numbers stay: only the levers differ

@@ -38,8 +38,10 @@ IRREGULAR_ENTRIES_2023 = 44_235  # latercera-pdi-2024
 TOTAL = TOTAL_2023 - GROWTH_2023                       # 1,836,137
 IRREGULAR = IRREGULAR_2023 - IRREGULAR_ENTRIES_2023    # 292,749
 TARGET = {"irregular": IRREGULAR, "regular": TOTAL - IRREGULAR}
-SOURCES = {"irregular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption",
-           "regular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption"}
+SOURCES = {
+    "irregular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption",
+    "regular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption",
+}
 
 
 def largest_remainder(values: list[float], total: int) -> list[int]:

@@ -5,7 +5,8 @@ Run from anywhere:  python derive_population.py   (writes population.csv beside 
 What it reproduces exactly (INE/SERMIG estimate of foreign residents in Chile, 31 Dec 2023):
   total 1,918,583; Venezuela 728,586; Peru 260,785; Colombia 209,946; Haiti 188,131;
   Bolivia 180,266; Argentina 83,265; Other = remainder (267,604);
-  irregular 336,984, of which Venezuelan 252,738 (= 75% x 336,984, rounded; SERMIG director's share).
+  irregular 336,984, of which Venezuelan 252,738 (= 75% x 336,984, rounded; SERMIG director's
+  share).
 
 How (each step is explained in SOURCES.md, "Population"):
   1. Regional shares of the total. The 2023 estimate publishes Metropolitana 56.8%,
@@ -258,8 +259,10 @@ def main() -> None:
     for nat in NATIONALITIES:
         print(f"  {nat:10s} {sum(r['people'] for r in rows if r['nationality'] == nat):>9,}")
     print(f"  irregular  {sum(r['people'] for r in rows if r['status'] == 'irregular'):>9,}")
-    print(f"  irregular Venezuelan "
-          f"{sum(r['people'] for r in rows if r['status'] == 'irregular' and r['nationality'] == 'Venezuela'):,}")
+    print(
+        f"  irregular Venezuelan "
+        f"{sum(r['people'] for r in rows if r['status'] == 'irregular' and r['nationality'] == 'Venezuela'):,}"  # noqa: E501 (an f-string expression: no line break before 3.12)
+    )
     for place in PLACES:
         print(f"  {place:12s} {sum(r['people'] for r in rows if r['place'] == place):>9,}")
 
