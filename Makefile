@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/travesia run --out out/chile-peru-2025
 
-test: $(STAMP)
+# ruff and mypy are pinned in the dev extra; either one failing fails `make test`.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy src/travesia
+
+test: lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

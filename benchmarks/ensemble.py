@@ -68,7 +68,8 @@ def main() -> None:
 
     plan = plan_ensemble(args.scenario, args.runs, base_seed=0, days=args.days)
     sc = plan.scenario
-    compiled_scenario(str(sc.folder.resolve()), sc.name, sc.content_hash)   # JIT and caches warm, as in workers
+    # JIT and caches warm, as in workers
+    compiled_scenario(str(sc.folder.resolve()), sc.name, sc.content_hash)
     with tempfile.TemporaryDirectory() as tmp:
         serial_s = one_process(plan, Path(tmp) / "serial.duckdb")
         parallel_s = local_processes(plan, Path(tmp) / "parallel.duckdb", args.workers)
@@ -76,7 +77,8 @@ def main() -> None:
         parallel_run_s = mean_run_seconds(Path(tmp) / "parallel.duckdb")
     serial_rpm, parallel_rpm = 60 * args.runs / serial_s, 60 * args.runs / parallel_s
     figures = {
-        "scenario": sc.name, "scenario_hash": sc.content_hash, "runs": args.runs, "days": args.days or sc.days,
+        "scenario": sc.name, "scenario_hash": sc.content_hash, "runs": args.runs,
+        "days": args.days or sc.days,
         "varied": sorted(plan.priors), "cores": os.cpu_count(), "workers": args.workers,
         "one_process_runs_per_minute": round(serial_rpm, 1),
         "local_processes_runs_per_minute": round(parallel_rpm, 1),
@@ -89,12 +91,15 @@ def main() -> None:
         # share of the workers' time spent running: what the ensemble loop itself wastes
         "worker_busy_share": round(args.runs * parallel_run_s / (args.workers * parallel_s), 3),
     }
-    print(f"{sc.name}: {args.runs} runs of {figures['days']} days, varying {len(plan.priors)} parameters")
+    print(f"{sc.name}: {args.runs} runs of {figures['days']} days, varying {len(plan.priors)} "
+          "parameters")
     print(f"one process:                  {serial_rpm:8.1f} runs/min  ({serial_s:.1f} s)")
-    print(f"local processes ({args.workers} workers):  {parallel_rpm:8.1f} runs/min  ({parallel_s:.1f} s)")
+    print(f"local processes ({args.workers} workers):  {parallel_rpm:8.1f} runs/min  "
+          f"({parallel_s:.1f} s)")
     print(f"speed-up: {figures['speedup']:.2f}x on {os.cpu_count()} cores "
           f"(load average before: {load_before:.2f})")
-    print(f"a run takes {serial_run_s:.3f} s alone and {parallel_run_s:.3f} s in a worker; workers were busy "
+    print(f"a run takes {serial_run_s:.3f} s alone and {parallel_run_s:.3f} s in a worker; workers "
+          "were busy "
           f"{100 * figures['worker_busy_share']:.0f}% of the time")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -54,7 +54,7 @@ def flee_child(case: Path, settings: Path, seed: int, out_csv: Path, hasten: int
     import yaml
 
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (Flee draws from the legacy global generator)
 
     raw = yaml.safe_load(settings.read_text()) or {}
     if hasten is not None:
@@ -154,7 +154,8 @@ def travesia_child(case: Path, settings: Path | None, seed: int, out_dir: Path,
 
 
 def start_child(cmd: list[str]) -> tuple[subprocess.Popen, float]:
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True), time.perf_counter()
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True), time.perf_counter()
 
 
 def finish_child(proc: subprocess.Popen, t0: float, cmd: list[str]) -> dict:
@@ -186,13 +187,18 @@ def main() -> None:
                         help="seeds for Flee (default: --seeds); Flee is slow")
     parser.add_argument("--hasten", type=int, default=None, help="override optimisations.hasten")
     parser.add_argument("--out", type=Path, default=Path("out/vs_flee"))
-    parser.add_argument("--travesia-settings", choices=["as-flee-3.1", "as-written"], default="as-flee-3.1",
-                        help="as-flee-3.1 (default): give travesia the settings as Flee 3.1 applies them "
-                             "(it ignores capacity_scaling and conflict_spawn_decay_interval), so both tools "
+    parser.add_argument("--travesia-settings", choices=["as-flee-3.1", "as-written"],
+                        default="as-flee-3.1",
+                        help="as-flee-3.1 (default): give travesia the settings as Flee 3.1 "
+                             "applies them "
+                             "(it ignores capacity_scaling and conflict_spawn_decay_interval), so "
+                             "both tools "
                              "run the same rules; as-written: the file as it is")
     parser.add_argument("--interleave", action="store_true",
-                        help="run travesia's seeds before and after each Flee run, so that both are timed "
-                             "over the same stretch of host load (for the speed ratio on a shared machine)")
+                        help="run travesia's seeds before and after each Flee run, so that both "
+                             "are timed "
+                             "over the same stretch of host load (for the speed ratio on a shared "
+                             "machine)")
     parser.add_argument("--flee-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--travesia-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -214,7 +220,9 @@ def main() -> None:
     if settings is None:
         settings = case / "simsetting.yml"
         if not settings.exists():
-            settings = Path(__file__).resolve().parents[1].parent / "shared" / "flee" / "simsetting.yml"
+            settings = (
+                Path(__file__).resolve().parents[1].parent / "shared" / "flee" / "simsetting.yml"
+            )
     settings = settings.resolve()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from travesia.flee.scoring import score_out_csv
@@ -230,7 +238,8 @@ def main() -> None:
     def run_travesia(seed: int) -> None:
         d = out / f"travesia_seed{seed}"
         d.mkdir(parents=True, exist_ok=True)
-        r = run_child([sys.executable, me, str(case), "--travesia-child", "--settings", str(settings),
+        r = run_child([sys.executable, me, str(case), "--travesia-child", "--settings",
+                       str(settings),
                        "--seed", str(seed), "--child-out", str(d), "--travesia-settings",
                        args.travesia_settings, *hasten])
         r.update(score_out_csv(d / "out.csv"))
@@ -257,7 +266,8 @@ def main() -> None:
               f"{r['agent_steps_per_second']:.3g} agent-steps/s, peak {r['peak_rss_mib']:.0f} MiB, "
               f"ARD {r['ard']:.4f} (rescaled {r['ard_rescaled']:.4f})", flush=True)
 
-    flee_seeds = (args.flee_seeds if args.flee_seeds is not None else args.seeds) if args.flee_python else []
+    flee_seeds = (args.flee_seeds if args.flee_seeds is not None
+                  else args.seeds) if args.flee_python else []
     if args.interleave and flee_seeds:
         # travesia's seeds before and after each Flee run, one tool at a time: both are then
         # timed over the same stretch of a shared host's load (running them side by side on the
@@ -283,22 +293,26 @@ def main() -> None:
         vals = [r[key] for r in rows[tool] if r.get(key) is not None]
         return statistics.median(vals) if vals else None
 
-    report = {"case": case.name, "settings": str(settings), "hasten": args.hasten, "interleave": args.interleave,
+    report = {"case": case.name, "settings": str(settings), "hasten": args.hasten,
+              "interleave": args.interleave,
               "travesia_settings": args.travesia_settings, "flee_version": "3.1", "runs": rows}
     print(f"\n{case.name}" + (f" (hasten {args.hasten})" if args.hasten else ""))
-    print(f"{'':10s} {'runs':>5s} {'wall s':>8s} {'steps/s':>10s} {'peak MiB':>9s} {'ARD':>7s} {'resc.':>7s}")
+    print(f"{'':10s} {'runs':>5s} {'wall s':>8s} {'steps/s':>10s} {'peak MiB':>9s} {'ARD':>7s} "
+          f"{'resc.':>7s}")
     for tool in ("travesia", "flee"):
         if not rows[tool]:
             continue
         summary = {k: summarise(tool, k) for k in
-                   ("wall_seconds", "agent_steps_per_second", "peak_rss_mib", "ard", "ard_rescaled")}
+                   ("wall_seconds", "agent_steps_per_second", "peak_rss_mib", "ard",
+                    "ard_rescaled")}
         report[tool] = summary | {"seeds": [r["seed"] for r in rows[tool]]}
         print(f"{tool:10s} {len(rows[tool]):5d} {summary['wall_seconds']:8.2f} "
               f"{summary['agent_steps_per_second']:10.3g} {summary['peak_rss_mib']:9.0f} "
               f"{summary['ard']:7.4f} {summary['ard_rescaled']:7.4f}")
     if rows["flee"] and rows["travesia"]:
         ratios = {
-            "whole_run_speedup": report["flee"]["wall_seconds"] / report["travesia"]["wall_seconds"],
+            "whole_run_speedup": report["flee"]["wall_seconds"]
+            / report["travesia"]["wall_seconds"],
             "engine_agent_steps_ratio": report["travesia"]["agent_steps_per_second"]
             / report["flee"]["agent_steps_per_second"],
             "memory_ratio": report["flee"]["peak_rss_mib"] / report["travesia"]["peak_rss_mib"],

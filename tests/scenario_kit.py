@@ -18,21 +18,28 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def tiny_scenario(folder: Path, *, people: int = 35, status: str = "irregular", nationality: str = "Venezuela",
-                  docs: str = "none", distance_km: float = 1.0, exit_cap: float = 1000, entry_cap: float = 10,
+def tiny_scenario(folder: Path, *, people: int = 35, status: str = "irregular",
+                  nationality: str = "Venezuela",
+                  docs: str = "none", distance_km: float = 1.0, exit_cap: float = 1000,
+                  entry_cap: float = 10,
                   entry_admits: str = "any", days: int = 10, parameters: dict | None = None,
                   timeline: list | None = None, extra_people: list[dict] | None = None) -> Path:
-    """Town A (country X) -- road -- exit post XP | strip | entry post YP (country Y) -- road -- destination D.
+    """Town A (country X) -- road -- exit post XP | strip | entry post YP (country Y) -- road --
+    destination D.
 
     With the default parameters below, everyone at A leaves on day 0 for the one crossing.
     """
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(folder / "sources.csv", SOURCES)
     write_csv(folder / "places.csv", [
-        {"name": "A", "country": "X", "region": "r", "lat": 0, "lon": 0, "kind": "city", "source": "hand"},
-        {"name": "XP", "country": "X", "region": "r", "lat": 0, "lon": 0.01, "kind": "post", "source": "hand"},
-        {"name": "YP", "country": "Y", "region": "r", "lat": 0, "lon": 0.02, "kind": "post", "source": "hand"},
-        {"name": "D", "country": "Y", "region": "r", "lat": 0, "lon": 1, "kind": "destination", "source": "hand"},
+        {"name": "A", "country": "X", "region": "r", "lat": 0, "lon": 0, "kind": "city",
+         "source": "hand"},
+        {"name": "XP", "country": "X", "region": "r", "lat": 0, "lon": 0.01, "kind": "post",
+         "source": "hand"},
+        {"name": "YP", "country": "Y", "region": "r", "lat": 0, "lon": 0.02, "kind": "post",
+         "source": "hand"},
+        {"name": "D", "country": "Y", "region": "r", "lat": 0, "lon": 1, "kind": "destination",
+         "source": "hand"},
     ])
     write_csv(folder / "routes.csv", [
         {"from": "A", "to": "XP", "distance_km": distance_km, "source": "hand"},
@@ -40,19 +47,23 @@ def tiny_scenario(folder: Path, *, people: int = 35, status: str = "irregular", 
     ])
     write_csv(folder / "crossings.csv", [{
         "name": "X-Y", "exit_post": "XP", "entry_post": "YP", "strip_km": 1,
-        "exit_capacity_per_day": exit_cap, "entry_capacity_per_day": entry_cap, "exit_admits": "any",
+        "exit_capacity_per_day": exit_cap, "entry_capacity_per_day": entry_cap,
+        "exit_admits": "any",
         "entry_admits": entry_admits, "return_place": "A", "destination": "D", "source": "hand"}])
-    rows = [{"place": "A", "nationality": nationality, "status": status, "people": people, "source": "hand"}]
+    rows = [{"place": "A", "nationality": nationality, "status": status, "people": people,
+             "source": "hand"}]
     write_csv(folder / "population.csv", rows + (extra_people or []))
     write_csv(folder / "documents.csv", [
-        {"nationality": nationality, "status": status, "documents": docs, "share": 1, "source": "hand"}])
+        {"nationality": nationality, "status": status, "documents": docs, "share": 1,
+         "source": "hand"}])
     params = {
         "departure_rate_per_day": {"regular": 1.0, "irregular": 1.0}, "threat_response": 0.0,
         "stay_utility": -1000.0, "giveup_rate_per_day": 0.0, "giveup_per_100_personnel": 0.0,
         "irregular_attempt_rate_per_day": 0.0,
     }
     params.update(parameters or {})
-    spec = {"name": "tiny", "start": "2026-01-01", "end": f"2026-01-{days:02d}", "parameters": params,
+    spec = {"name": "tiny", "start": "2026-01-01", "end": f"2026-01-{days:02d}",
+            "parameters": params,
             "timeline": timeline or []}
     (folder / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return folder

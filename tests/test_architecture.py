@@ -31,15 +31,19 @@ def import_graph() -> dict[str, set[str]]:
     for mod, path in mods.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
-                       and "TYPE_CHECKING" in ast.unparse(node.test) for b in node.body for n in ast.walk(b)}
+                       and "TYPE_CHECKING" in ast.unparse(node.test) for b in node.body for n
+                       in ast.walk(b)}
         package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
         for node in ast.walk(tree):
             if id(node) in typing_only:
                 continue
             if isinstance(node, ast.ImportFrom):
-                base = package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else []
-                target = ".".join(base + ([node.module] if node.module else [])) if node.level else node.module or ""
-                names = [f"{target}.{a.name}" if f"{target}.{a.name}" in mods else target for a in node.names]
+                base = package.split(".")[: len(package.split("."))
+                                          - (node.level - 1)] if node.level else []
+                target = ".".join(base + ([node.module] if node.module
+                                          else [])) if node.level else node.module or ""
+                names = [f"{target}.{a.name}" if f"{target}.{a.name}" in mods else target for a
+                         in node.names]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             else:
@@ -96,7 +100,8 @@ def test_a_day_is_the_plan_of_phases_in_order(monkeypatch):
     """Simulation.step runs exactly the phases of PLAN, in order; each has its random stream."""
     from scenario_kit import tiny_scenario  # noqa: F401  (the tiny world of the other tests)
 
-    assert PHASES == ("timeline", "departures", "exit_choice", "travel", "crossing", "stranded_choices", "record")
+    assert PHASES == ("timeline", "departures", "exit_choice", "travel", "crossing",
+                      "stranded_choices", "record")
     seen: list[str] = []
 
     class Spy:
@@ -107,9 +112,10 @@ def test_a_day_is_the_plan_of_phases_in_order(monkeypatch):
             seen.append(self.phase.name)
             self.phase.run(sim, day)
 
-    import travesia.engine.simulation as simulation
+    from travesia.engine import simulation
 
-    monkeypatch.setattr(simulation, "PLAN", tuple(type(p)(p.name, p.section, p.does, Spy(p)) for p in PLAN))
+    monkeypatch.setattr(simulation, "PLAN",
+                        tuple(type(p)(p.name, p.section, p.does, Spy(p)) for p in PLAN))
     from travesia.scenario import load_scenario
     from travesia.world import compile_world
 
@@ -132,11 +138,14 @@ def test_travesia_phases_prints_the_plan():
 # below it, never one above.
 LAYERS = {
     1: ("travesia.cli", "travesia.web", "travesia.report", "travesia.__main__"),          # faces
-    2: ("travesia.calibrate", "travesia.backtest", "travesia.forecast", "travesia.sensitivity"),   # inference
-    3: ("travesia.ensemble", "travesia.priors", "travesia.posterior", "travesia.runner"),  # many runs
+    # inference
+    2: ("travesia.calibrate", "travesia.backtest", "travesia.forecast", "travesia.sensitivity"),
+    # many runs
+    3: ("travesia.ensemble", "travesia.priors", "travesia.posterior", "travesia.runner"),
     4: ("travesia.store", "travesia.bands", "travesia.plot", "travesia.scores"),           # outputs
     5: ("travesia.world", "travesia.engine", "travesia.flee", "travesia.results", "travesia.needs",
-        "travesia.measures"),                                                              # the model
+        # the model
+        "travesia.measures"),
     6: ("travesia.scenario", "travesia.observations", "travesia.admission", "travesia.parameters",
         "travesia.errors", "travesia.yamlfile", "travesia"),                               # formats
 }
@@ -146,7 +155,8 @@ def layer_of(module: str) -> int | None:
     best: tuple[int, int] | None = None
     for layer, prefixes in LAYERS.items():
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[1]):
+            inside = module == prefix or module.startswith(prefix + ".")
+            if inside and (best is None or len(prefix) > best[1]):
                 best = (layer, len(prefix))
     return best[0] if best else None
 

@@ -36,7 +36,8 @@ def test_the_behaviour_is_the_2025_posterior_unchanged(scenarios):
 
 def test_stocks_are_those_of_31_december_2022_on_the_2023_method(scenarios):
     sc23, _ = scenarios
-    people = {s: sum(r.people for r in sc23.population if r.status == s) for s in ("regular", "irregular")}
+    people = {s: sum(r.people for r in sc23.population if r.status == s) for s
+              in ("regular", "irregular")}
     assert people["regular"] + people["irregular"] == 1_918_583 - 82_446
     assert people["irregular"] == 336_984 - 44_235
 
@@ -45,14 +46,18 @@ def test_children_elderly_and_pregnant_women_exist_and_rules_use_them(scenarios)
     sc23, _ = scenarios
     assert {"child", "elderly", "pregnant", "ill"} <= set(sc23.vocabulary.groups)
     crossing = next(c for c in sc23.crossings if c.name == "Chacalluta–Santa Rosa")
-    assert "Venezuela+pregnant" in crossing.entry_admits and "Venezuela+elderly" in crossing.entry_admits
+    assert (
+        "Venezuela+pregnant" in crossing.entry_admits
+        and "Venezuela+elderly" in crossing.entry_admits
+    )
     assert crossing.return_admits == "national;regular"
 
 
 def test_every_row_cites_a_known_source_and_no_count_of_the_2023_line_is_in_the_folder(scenarios):
     sc23, _ = scenarios
     ids = set(sc23.sources) | SPECIAL_SOURCES
-    for name in ("places.csv", "routes.csv", "crossings.csv", "population.csv", "documents.csv", "groups.csv"):
+    for name in ("places.csv", "routes.csv", "crossings.csv", "population.csv", "documents.csv",
+                 "groups.csv"):
         with (sc23.folder / name).open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 cited = [s.strip() for s in row["source"].split(";") if s.strip()]
@@ -65,12 +70,14 @@ def test_every_row_cites_a_known_source_and_no_count_of_the_2023_line_is_in_the_
 
 def test_run_and_an_ensemble_drawing_from_the_2025_posterior_work(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(main, ["run", "chile-peru-2023", "--out", str(tmp_path / "run"), "--quiet"])
+    result = runner.invoke(main, ["run", "chile-peru-2023", "--out", str(tmp_path / "run"),
+                                  "--quiet"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["scenario"] == "chile-peru-2023" and summary["conserved"]
     store = tmp_path / "e.duckdb"
-    result = runner.invoke(main, ["ensemble", "chile-peru-2023", "--runs", "4", "--workers", "1", "--store",
+    result = runner.invoke(main, ["ensemble", "chile-peru-2023", "--runs", "4", "--workers", "1",
+                                  "--store",
                                   str(store)])
     assert result.exit_code == 0, result.output
     assert "from the posterior" in result.output

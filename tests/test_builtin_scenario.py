@@ -1,4 +1,5 @@
-"""The built-in scenario chile-peru-2025: its figures, its sources, and the shape of the 2025 episode."""
+"""The built-in scenario chile-peru-2025: its figures, its sources, and the shape of the 2025
+episode."""
 
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ def test_held_count_has_the_shape_of_the_2025_episode(scenario, seed):
     assert held_on("2025-12-04") <= 0.25 * peak
     assert held_on("2025-12-07") <= 0.1 * peak
     # and the count stays low for the rest of the period, runoff and deadline included
-    assert res.at_crossing(CROSSING)[(dt.date(2025, 12, 7) - scenario.spec.start).days:].max() <= 0.3 * peak
+    assert res.at_crossing(CROSSING)[(dt.date(2025, 12,
+                                              7) - scenario.spec.start).days:].max() <= 0.3 * peak
     # conservation on the real scenario too
     assert np.all(res.counts.sum(axis=(1, 2)) == res.population)
 
@@ -104,5 +106,7 @@ def test_make_run_writes_the_five_outputs(tmp_path):
     assert CROSSING in result.output
     import duckdb
 
-    n_days = duckdb.sql(f"select count(distinct date) from '{out / 'daily.parquet'}'").fetchall()[0][0]
+    n_days = duckdb.sql(f"select count(distinct date) from '{out / 'daily.parquet'}'").fetchall()[
+        0
+    ][0]
     assert n_days == summary["period"]["days"]

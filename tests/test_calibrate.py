@@ -30,20 +30,24 @@ PRIORS = {"departure_rate_per_day.irregular": {"dist": "uniform", "low": 0.005, 
 def test_prior_space_maps_the_standard_normal_to_each_prior():
     assert value_of(Prior("giveup_rate_per_day", "uniform", (0.1, 0.3)), 0.0) == pytest.approx(0.2)
     assert value_of(Prior("x", "lognormal", (8e-5, 0.5)), 0.0) == pytest.approx(8e-5)
-    assert value_of(Prior("x", "lognormal", (8e-5, 0.5)), 1.0) == pytest.approx(8e-5 * math.exp(0.5))
+    assert value_of(Prior("x", "lognormal", (8e-5, 0.5)),
+                    1.0) == pytest.approx(8e-5 * math.exp(0.5))
     delays = [value_of(Prior("news_delay_days", "values", ((1, 2, 3, 4),)), z)
               for z in np.random.default_rng(0).standard_normal(4000)]
-    assert {v: delays.count(v) / 4000 for v in (1, 2, 3, 4)} == pytest.approx({1: .25, 2: .25, 3: .25, 4: .25},
-                                                                             abs=0.03)
+    assert {v: delays.count(v) / 4000 for v in (1, 2, 3, 4)} == pytest.approx(
+        {1: 0.25, 2: 0.25, 3: 0.25, 4: 0.25}, abs=0.03
+    )
     clipped = Prior("belief_weight", "normal", (1.5, 0.4), (1.0, 2.0))
     assert all(1.0 <= value_of(clipped, z) <= 2.0 for z in (-6, -1, 0, 1, 6))
 
 
 def test_likelihood_prefers_a_model_inside_the_reported_range(tmp_path):
     write_csv(tmp_path / "o.csv", [
-        {"date": "2026-01-02", "place": "XP", "measure": "m", "value": 45, "value_low": 40, "value_high": 50,
+        {"date": "2026-01-02", "place": "XP", "measure": "m", "value": 45, "value_low": 40,
+         "value_high": 50,
          "crossing": "X-Y", "compare": "stranded"},
-        {"date": "2026-01-03", "place": "XP", "measure": "m", "value": 100, "value_low": 100, "value_high": "",
+        {"date": "2026-01-03", "place": "XP", "measure": "m", "value": 100, "value_low": 100,
+         "value_high": "",
          "crossing": "X-Y", "compare": "stranded"}])
     lik = Likelihood(read_observations(tmp_path / "o.csv"), ObservationModel())
     ll = lik(np.array([[45, 1000], [90, 1000], [45, 60], [45, 5000]]))
@@ -71,9 +75,16 @@ def test_five_reports_of_one_event_move_the_likelihood_as_much_as_one(tmp_path):
 
 
 def _observed_tiny(tmp_path, noise_sd=0.1):
-    """The tiny scenario run with TRUTH; held people and give-ups every other day, with 10% noise."""
-    folder = tiny_scenario(tmp_path / "sc", people=3000, days=20, entry_cap=20, entry_admits="visa",
-                           parameters={"departure_rate_per_day": {"regular": 0.01, "irregular": 0.01}})
+    """The tiny scenario run with TRUTH; held people and give-ups every other day, with 10%
+    noise."""
+    folder = tiny_scenario(
+        tmp_path / "sc",
+        people=3000,
+        days=20,
+        entry_cap=20,
+        entry_admits="visa",
+        parameters={"departure_rate_per_day": {"regular": 0.01, "irregular": 0.01}},
+    )
     spec = yaml.safe_load((folder / "scenario.yaml").read_text())
     spec["priors"] = PRIORS
     spec["observations"] = "observations.csv"
@@ -84,11 +95,14 @@ def _observed_tiny(tmp_path, noise_sd=0.1):
     rows = []
     for day in range(1, 20, 2):
         for compare, measure in (("stranded", "stranded_total"), ("gave_up", "gave_up")):
-            value = truth.at_crossing("X-Y", measure)[day] * math.exp(noise_sd * rng.standard_normal())
+            value = truth.at_crossing("X-Y",
+                                      measure)[day] * math.exp(noise_sd * rng.standard_normal())
             rows.append({"date": truth.dates[day].isoformat(), "place": "XP", "measure": compare,
-                         "value": round(value), "value_low": "", "value_high": "", "crossing": "X-Y",
+                         "value": round(value), "value_low": "", "value_high": "",
+                         "crossing": "X-Y",
                          "compare": compare})
-    rows[-1].update(value_low=round(rows[-1]["value"] * 0.8), value_high=round(rows[-1]["value"] * 1.25))
+    rows[-1].update(value_low=round(rows[-1]["value"] * 0.8),
+                    value_high=round(rows[-1]["value"] * 1.25))
     write_csv(folder / "observations.csv", rows)
     return folder
 
@@ -109,11 +123,13 @@ def test_calibration_recovers_known_parameters(tmp_path):
     assert summary["model"]["wis"] < summary["naive_last"]["wis"]
 
     paths = write_fit(fit, tmp_path / "fitted.yaml", summary)
-    params = load_params_file(paths["params"], base=fit.scenario.params)   # what run/ensemble --params read
+    # what run/ensemble --params read
+    params = load_params_file(paths["params"], base=fit.scenario.params)
     assert params.giveup_rate_per_day == pytest.approx(fit.best["giveup_rate_per_day"], rel=1e-3)
     assert params.departure_rate_per_day["irregular"] == pytest.approx(
         fit.best["departure_rate_per_day.irregular"], rel=1e-3)
-    assert params.departure_rate_per_day["regular"] == 0.01                 # the rest of the mapping kept
+    # the rest of the mapping kept
+    assert params.departure_rate_per_day["regular"] == 0.01
     doc = yaml.safe_load(paths["params"].read_text())
     assert set(doc["fit"]["spread"]) == set(TRUTH)
     assert len(paths["posterior"].read_text().splitlines()) == 1001
@@ -124,7 +140,8 @@ def test_calibrate_needs_priors_and_observations(tmp_path):
     with pytest.raises(ScenarioError, match="no priors"):
         calibrate(str(folder), budget=50)
     with pytest.raises(ObservationError, match="no observations"):
-        calibrate(str(folder), budget=50, vary=[Prior("giveup_rate_per_day", "uniform", (0.1, 0.2))])
+        calibrate(str(folder), budget=50, vary=[Prior("giveup_rate_per_day", "uniform",
+                                                      (0.1, 0.2))])
 
 
 def test_calibrate_cli_errors_are_one_line(tmp_path):
@@ -134,7 +151,8 @@ def test_calibrate_cli_errors_are_one_line(tmp_path):
     assert result.output.strip().count("\n") == 0 and "priors" in result.output
     result = CliRunner().invoke(main, ["calibrate", str(folder), "--vary", "nope=uniform(0,1)"])
     assert result.exit_code == 2 and "unknown parameter" in result.output
-    result = CliRunner().invoke(main, ["calibrate", str(folder), "--vary", "giveup_rate_per_day=uniform(0.1,0.2)",
+    result = CliRunner().invoke(main, ["calibrate", str(folder), "--vary",
+                                       "giveup_rate_per_day=uniform(0.1,0.2)",
                                        "--observations", str(tmp_path / "missing.csv")])
     assert result.exit_code == 2 and "not found" in result.output
 
@@ -142,20 +160,25 @@ def test_calibrate_cli_errors_are_one_line(tmp_path):
 def test_calibrate_cli_writes_the_params_file_and_store(tmp_path):
     folder = _observed_tiny(tmp_path)
     out = tmp_path / "fit" / "fitted.yaml"
-    result = CliRunner().invoke(main, ["calibrate", str(folder), "--budget", "60", "--out", str(out),
+    result = CliRunner().invoke(main, ["calibrate", str(folder), "--budget", "60", "--out",
+                                       str(out),
                                        "--obs-error", "0.2", "--workers", "2", "--quiet"])
     assert result.exit_code == 0, result.output
     assert "naive_last" in result.output and out.is_file()
-    assert (out.parent / "calibration.duckdb").is_file() and (out.parent / "fitted.scores.json").is_file()
+    assert (out.parent
+            / "calibration.duckdb").is_file() and (out.parent / "fitted.scores.json").is_file()
     from travesia.scores import score_path
 
     scored = score_path(out.parent / "calibration.duckdb")             # `travesia score STORE`
     assert scored["kind"] == "ensemble" and scored["runs"] == 20
-    assert scored["observation_noise"]["obs_error"] == 0.2                # the fit's, from ensemble_meta
+    # the fit's, from ensemble_meta
+    assert scored["observation_noise"]["obs_error"] == 0.2
     fit_scores = yaml.safe_load(out.read_text())["fit"]["scores"]
     assert scored["summary"]["model"]["wis"] == pytest.approx(fit_scores["model"]["wis"], rel=1e-3)
     bare = score_path(out.parent / "calibration.duckdb", observation_noise=False)
-    assert bare["observation_noise"] is None and bare["summary"]["model"] != scored["summary"]["model"]
+    assert (
+        bare["observation_noise"] is None and bare["summary"]["model"] != scored["summary"]["model"]
+    )
     run = CliRunner().invoke(main, ["run", str(folder), "--params", str(out), "--quiet",
                                     "--out", str(tmp_path / "run")])
     assert run.exit_code == 0, run.output

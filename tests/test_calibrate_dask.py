@@ -11,7 +11,7 @@ from travesia.calibrate import ObservationModel, calibrate
 
 def test_dask_fit_equals_the_local_one(tmp_path, dask_cluster):  # noqa: F811
     folder = _observed_tiny(tmp_path)
-    common = dict(budget=60, obs_model=ObservationModel(error=0.2), base_seed=3)
+    common = {"budget": 60, "obs_model": ObservationModel(error=0.2), "base_seed": 3}
     local = calibrate(str(folder), workers=2, **common)
     remote = calibrate(str(folder), scheduler=dask_cluster, **common)
     assert remote.runs == local.runs == 60

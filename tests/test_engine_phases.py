@@ -34,7 +34,8 @@ def sim_for(folder, seed=0):
     return Simulation(compile_world(sc), sc.params, seed=seed, events=sc.spec.timeline)
 
 
-# --- phase 5: crossing -----------------------------------------------------------------------------
+# --- phase 5: crossing
+# -----------------------------------------------------------------------------
 
 def test_queue_of_35_at_10_per_day_clears_on_day_4(tmp_path):
     res, *_ = run(tiny_scenario(tmp_path, people=35, entry_cap=10))
@@ -74,34 +75,42 @@ def test_nationals_enter_under_a_national_rule(tmp_path):
 
 
 def test_admission_event_lets_stranded_people_rejoin_the_queue(tmp_path):
-    timeline = [{"date": "2026-01-04", "type": "admission", "crossing": "X-Y", "post": "entry", "admits": "any",
+    timeline = [{"date": "2026-01-04", "type": "admission", "crossing": "X-Y", "post": "entry",
+                 "admits": "any",
                  "source": "hand"}]
-    res, *_ = run(tiny_scenario(tmp_path, people=20, entry_admits="visa", entry_cap=100, timeline=timeline))
+    res, *_ = run(tiny_scenario(tmp_path, people=20, entry_admits="visa", entry_cap=100,
+                                timeline=timeline))
     assert res.flows["entries"][:3, 0].sum() == 0
     assert res.flows["stranded"][2, 0] == 20
     assert res.flows["entries"][3, 0] == 20          # day 4 (index 3): the rule opens, all pass
 
 
 def test_corridor_admits_up_to_its_daily_places(tmp_path):
-    timeline = [{"date": "2026-01-03", "type": "corridor", "crossing": "X-Y", "days": 2, "per_day": 6,
+    timeline = [{"date": "2026-01-03", "type": "corridor", "crossing": "X-Y", "days": 2,
+                 "per_day": 6,
                  "source": "hand"}]
-    res, *_ = run(tiny_scenario(tmp_path, people=20, entry_admits="visa", entry_cap=100, timeline=timeline))
+    res, *_ = run(tiny_scenario(tmp_path, people=20, entry_admits="visa", entry_cap=100,
+                                timeline=timeline))
     assert res.flows["entries"][:, 0].tolist()[:5] == [0, 0, 6, 6, 0]
     assert res.flows["corridor"][:, 0].sum() == 12
 
 
-# --- phase 6: stranded choices ---------------------------------------------------------------------
+# --- phase 6: stranded choices
+# ---------------------------------------------------------------------
 
 def test_flight_with_100_seats_takes_at_most_100(tmp_path):
-    timeline = [{"date": "2026-01-03", "type": "flight", "from": "X-Y", "seats": 100, "source": "hand"}]
-    res, *_ = run(tiny_scenario(tmp_path, people=300, entry_admits="visa", entry_cap=1000, timeline=timeline))
+    timeline = [{"date": "2026-01-03", "type": "flight", "from": "X-Y", "seats": 100,
+                 "source": "hand"}]
+    res, *_ = run(tiny_scenario(tmp_path, people=300, entry_admits="visa", entry_cap=1000,
+                                timeline=timeline))
     assert res.flows["flown"][:, 0].sum() == 100
     assert res.counts[-1, :, STATE_COLUMNS.index("flown")].sum() == 100
     assert res.flows["stranded"][-1, 0] == 200
 
 
 def test_flight_from_a_city_takes_settled_people_up_to_its_seats(tmp_path):
-    timeline = [{"date": "2026-01-02", "type": "flight", "from": "A", "seats": 100, "source": "hand"}]
+    timeline = [{"date": "2026-01-02", "type": "flight", "from": "A", "seats": 100,
+                 "source": "hand"}]
     params = {"departure_rate_per_day": {"regular": 0.0, "irregular": 0.0}, "flight_uptake": 1.0}
     res, *_ = run(tiny_scenario(tmp_path, people=500, parameters=params, timeline=timeline))
     flown = res.counts[:, :, STATE_COLUMNS.index("flown")].sum(axis=1)
@@ -111,7 +120,8 @@ def test_flight_from_a_city_takes_settled_people_up_to_its_seats(tmp_path):
 
 def test_everyone_who_gives_up_goes_back_and_settles(tmp_path):
     params = {"giveup_rate_per_day": 1.0}
-    res, *_ = run(tiny_scenario(tmp_path, people=40, entry_admits="visa", entry_cap=100, parameters=params,
+    res, *_ = run(tiny_scenario(tmp_path, people=40, entry_admits="visa", entry_cap=100,
+                                parameters=params,
                                 days=6))
     # refused on day 0, all give up; they walk 1 km back and are settled at A at the end of day 1;
     # with a departure rate of 1 they leave again on day 2, and so on
@@ -122,10 +132,12 @@ def test_everyone_who_gives_up_goes_back_and_settles(tmp_path):
 
 def test_night_crossing_success_falls_with_troops_and_emergency(tmp_path):
     timeline = [
-        {"date": "2026-01-02", "type": "troops", "crossing": "X-Y", "personnel": 100, "source": "hand"},
+        {"date": "2026-01-02", "type": "troops", "crossing": "X-Y", "personnel": 100,
+         "source": "hand"},
         {"date": "2026-01-03", "type": "emergency", "crossing": "X-Y", "days": 2, "source": "hand"},
     ]
-    params = {"irregular_success": 0.8, "enforcement_per_100_personnel": 1.0, "emergency_success_factor": 0.5}
+    params = {"irregular_success": 0.8, "enforcement_per_100_personnel": 1.0,
+              "emergency_success_factor": 0.5}
     sim = sim_for(tiny_scenario(tmp_path, timeline=timeline, parameters=params))
     seen = []
     for day in range(5):
@@ -144,23 +156,28 @@ def test_stranded_cross_at_night_at_the_expected_rate(tmp_path):
 
 
 def test_shelter_takes_no_more_than_its_places(tmp_path):
-    timeline = [{"date": "2026-01-02", "type": "shelter", "place": "A", "crossing": "X-Y", "capacity": 15,
+    timeline = [{"date": "2026-01-02", "type": "shelter", "place": "A", "crossing": "X-Y",
+                 "capacity": 15,
                  "days": 3, "source": "hand"}]
     params = {"shelter_uptake_per_day": 1.0, "shelter_leave_per_day": 0.0}
-    res, *_ = run(tiny_scenario(tmp_path, people=50, entry_admits="visa", timeline=timeline, parameters=params))
+    res, *_ = run(tiny_scenario(tmp_path, people=50, entry_admits="visa", timeline=timeline,
+                                parameters=params))
     assert res.flows["sheltered"][:, 0].max() == 15
     assert res.flows["sheltered"][4, 0] == 0          # closed after 3 days: they settle at A
 
 
-# --- phases 2-4: departures, exit choice, travel ---------------------------------------------------
+# --- phases 2-4: departures, exit choice, travel
+# ---------------------------------------------------
 
 def test_departure_rate_rises_with_threat_and_deadline(tmp_path):
     timeline = [
         {"date": "2026-01-02", "type": "threat", "level": 0.5, "source": "hand"},
-        {"date": "2026-01-03", "type": "deadline", "deadline": "2026-01-08", "statuses": ["irregular"],
+        {"date": "2026-01-03", "type": "deadline", "deadline": "2026-01-08",
+         "statuses": ["irregular"],
          "source": "hand"},
     ]
-    params = {"departure_rate_per_day": {"regular": 1e-3, "irregular": 1e-3}, "threat_response": 4.0,
+    params = {"departure_rate_per_day": {"regular": 1e-3, "irregular": 1e-3},
+              "threat_response": 4.0,
               "deadline_response": 3.0, "deadline_horizon_days": 5.0}
     sim = sim_for(tiny_scenario(tmp_path, timeline=timeline, parameters=params))
     rates = []
@@ -169,7 +186,8 @@ def test_departure_rate_rises_with_threat_and_deadline(tmp_path):
         rates.append(departure_rates(sim, day)[0, 1])
     assert rates[0] == pytest.approx(1e-3)
     assert rates[1] == pytest.approx(1e-3 * 3.0)                       # 1 + 4 × 0.5
-    assert rates[2] == pytest.approx(1e-3 * (3.0 + 3.0 * np.exp(-5 / 5)))  # 5 days before the deadline
+    # 5 days before the deadline
+    assert rates[2] == pytest.approx(1e-3 * (3.0 + 3.0 * np.exp(-5 / 5)))
     assert rates[3] == pytest.approx(1e-3 * (3.0 + 3.0 * np.exp(-4 / 5)))
 
 
@@ -217,7 +235,8 @@ def test_beliefs_follow_news_after_the_delay(tmp_path):
 
 # --- the whole step -------------------------------------------------------------------------------
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     people=st.integers(0, 3000),
     rate=st.floats(0.0, 1.0),
@@ -227,19 +246,25 @@ def test_beliefs_follow_news_after_the_delay(tmp_path):
     seats=st.integers(0, 300),
     seed=st.integers(0, 2**31),
 )
-def test_nobody_is_created_or_lost(tmp_path_factory, people, rate, attempt, giveup, cap, seats, seed):
+def test_nobody_is_created_or_lost(tmp_path_factory, people, rate, attempt, giveup, cap, seats,
+                                   seed):
     timeline = [
-        {"date": "2026-01-02", "type": "troops", "crossing": "X-Y", "personnel": 50, "source": "hand"},
-        {"date": "2026-01-03", "type": "flight", "from": "X-Y", "seats": seats, "source": "hand"},
-        {"date": "2026-01-03", "type": "shelter", "place": "A", "crossing": "X-Y", "capacity": 40, "days": 3,
+        {"date": "2026-01-02", "type": "troops", "crossing": "X-Y", "personnel": 50,
          "source": "hand"},
-        {"date": "2026-01-05", "type": "corridor", "crossing": "X-Y", "days": 2, "per_day": 30, "source": "hand"},
+        {"date": "2026-01-03", "type": "flight", "from": "X-Y", "seats": seats, "source": "hand"},
+        {"date": "2026-01-03", "type": "shelter", "place": "A", "crossing": "X-Y", "capacity": 40,
+         "days": 3,
+         "source": "hand"},
+        {"date": "2026-01-05", "type": "corridor", "crossing": "X-Y", "days": 2, "per_day": 30,
+         "source": "hand"},
         {"date": "2026-01-06", "type": "flight", "from": "A", "seats": seats, "source": "hand"},
     ]
     params = {"departure_rate_per_day": {"regular": rate, "irregular": rate},
-              "irregular_attempt_rate_per_day": attempt, "giveup_rate_per_day": giveup, "stay_utility": 0.0,
+              "irregular_attempt_rate_per_day": attempt, "giveup_rate_per_day": giveup,
+              "stay_utility": 0.0,
               "flight_uptake": 0.3}
-    folder = tiny_scenario(tmp_path_factory.mktemp("c"), people=people, entry_admits="visa", entry_cap=cap,
+    folder = tiny_scenario(tmp_path_factory.mktemp("c"), people=people, entry_admits="visa",
+                           entry_cap=cap,
                            parameters=params, timeline=timeline, days=12, distance_km=700,
                            extra_people=[{"place": "A", "nationality": "Y", "status": "regular",
                                           "people": people // 3, "source": "hand"}])
@@ -273,11 +298,15 @@ def test_parameters_reject_unknown_names(tmp_path):
 def test_announced_enforcement_moves_beliefs_at_once(tmp_path):
     """Troops at a crossing are public news: beliefs close announcement_weight of the gap to the
     chance the new enforcement implies, the same day, before anyone has tried."""
-    timeline = [{"date": "2026-01-03", "type": "troops", "crossing": "X-Y", "personnel": 200, "source": "hand"}]
-    params = {"departure_rate_per_day": {"regular": 0.0, "irregular": 0.0}, "irregular_attempt_rate_per_day": 0.5,
-              "irregular_success": 0.6, "giveup_rate_per_day": 0.1, "enforcement_per_100_personnel": 1.0,
+    timeline = [{"date": "2026-01-03", "type": "troops", "crossing": "X-Y", "personnel": 200,
+                 "source": "hand"}]
+    params = {"departure_rate_per_day": {"regular": 0.0, "irregular": 0.0},
+              "irregular_attempt_rate_per_day": 0.5,
+              "irregular_success": 0.6, "giveup_rate_per_day": 0.1,
+              "enforcement_per_100_personnel": 1.0,
               "announcement_weight": 0.5}
-    sim = sim_for(tiny_scenario(tmp_path, entry_admits="visa", timeline=timeline, parameters=params))
+    sim = sim_for(tiny_scenario(tmp_path, entry_admits="visa", timeline=timeline,
+                                parameters=params))
 
     def implied(success):   # nobody holds a visa: only the night crossing before giving up
         night = 0.5 * success
@@ -294,12 +323,16 @@ def test_announced_enforcement_moves_beliefs_at_once(tmp_path):
 def test_troops_announced_ahead_move_beliefs_on_the_day_of_the_announcement(tmp_path):
     """Troops announced on day 1 for day 4: beliefs close announcement_weight of the gap to what
     the troops imply on day 1 already, then again when the troops arrive."""
-    timeline = [{"date": "2026-01-05", "announced": "2026-01-02", "type": "troops", "crossing": "X-Y",
+    timeline = [{"date": "2026-01-05", "announced": "2026-01-02", "type": "troops",
+                 "crossing": "X-Y",
                  "personnel": 200, "source": "hand"}]
-    params = {"departure_rate_per_day": {"regular": 0.0, "irregular": 0.0}, "irregular_attempt_rate_per_day": 0.5,
-              "irregular_success": 0.6, "giveup_rate_per_day": 0.1, "enforcement_per_100_personnel": 1.0,
+    params = {"departure_rate_per_day": {"regular": 0.0, "irregular": 0.0},
+              "irregular_attempt_rate_per_day": 0.5,
+              "irregular_success": 0.6, "giveup_rate_per_day": 0.1,
+              "enforcement_per_100_personnel": 1.0,
               "announcement_weight": 0.5}
-    sim = sim_for(tiny_scenario(tmp_path, entry_admits="visa", timeline=timeline, parameters=params))
+    sim = sim_for(tiny_scenario(tmp_path, entry_admits="visa", timeline=timeline,
+                                parameters=params))
 
     def implied(success):
         night = 0.5 * success

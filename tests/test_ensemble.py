@@ -1,4 +1,5 @@
-"""Ensembles on local worker processes: planning, storing, resuming, bands and sensitivity, and the CLI."""
+"""Ensembles on local worker processes: planning, storing, resuming, bands and sensitivity, and the
+CLI."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def test_the_plan_is_the_same_for_the_same_command_and_grows_by_appending(tmp_pa
     assert [t.run_id for t in a.tasks] == [t.run_id for t in b.tasks[:6]]
     assert [t.seed for t in b.tasks] == list(range(10, 19))
     c = plan_ensemble(folder, 6, vary=VARY, base_seed=11)
-    assert c.ensemble_id != a.ensemble_id and not {t.run_id for t in a.tasks} & {t.run_id for t in c.tasks}
+    assert c.ensemble_id != a.ensemble_id and not {t.run_id for t
+                                                   in a.tasks} & {t.run_id for t in c.tasks}
     rates = [json.loads(t.varied_json)["giveup_rate_per_day"] for t in a.tasks]
     assert len(set(rates)) == 6 and all(0.02 <= r <= 0.4 for r in rates)
 
@@ -43,7 +45,8 @@ def test_a_worker_runs_what_simulate_runs(tmp_path):
     outcome = run_task(task)
     assert outcome.error is None
     sc = load_scenario(folder)
-    expected = simulate(compile_world(sc), Parameters(**json.loads(task.parameters_json)), seed=task.seed,
+    expected = simulate(compile_world(sc), Parameters(**json.loads(task.parameters_json)),
+                        seed=task.seed,
                         events=sc.spec.timeline)
     assert np.array_equal(outcome.results.counts, expected.counts)
     assert np.array_equal(outcome.results.at_crossing("X-Y"), expected.at_crossing("X-Y"))
@@ -63,7 +66,8 @@ def test_local_ensemble_stores_every_run_and_a_rerun_does_nothing(tmp_path):
         total_per_day = {}
         for date, _, _, people in daily:
             total_per_day[date] = total_per_day.get(date, 0) + people
-        assert set(total_per_day.values()) == {400}           # conservation, read back from the store
+        # conservation, read back from the store
+        assert set(total_per_day.values()) == {400}
     again = run_ensemble(plan, store, workers=2)
     assert again.ran == 0 and again.already_stored == 8
     more = run_ensemble(plan_ensemble(folder, 11, vary=VARY, base_seed=0), store, workers=2)
@@ -74,7 +78,8 @@ def test_two_ensembles_share_a_store(tmp_path):
     folder = stranding_scenario(tmp_path / "sc")
     store = tmp_path / "e.duckdb"
     first = plan_ensemble(folder, 4, vary=VARY, base_seed=0)
-    second = plan_ensemble(folder, 5, vary=[parse_vary("giveup_rate_per_day=[0.05,0.5]")], base_seed=0)
+    second = plan_ensemble(folder, 5, vary=[parse_vary("giveup_rate_per_day=[0.05,0.5]")],
+                           base_seed=0)
     run_ensemble(first, store, workers=1)
     run_ensemble(second, store, workers=1)
     with Store(store, read_only=True) as s:
@@ -102,7 +107,8 @@ def test_bands_are_quantiles_over_runs_and_sensitivity_finds_the_giveup_rate(tmp
     assert settled.runs == 16 and settled.q[2][0] < 400         # people leave A at 20% a day
     top = rows[0]
     assert top.parameter == "giveup_rate_per_day" and top.spearman < -0.8 and top.clear
-    drawn = bands_for_run(store, None, plan.scenario.name, plan.scenario.content_hash).bands  # run --bands
+    # run --bands
+    drawn = bands_for_run(store, None, plan.scenario.name, plan.scenario.content_hash).bands
     assert np.array_equal(drawn["X-Y"].q, band.q)
 
 
@@ -117,12 +123,14 @@ def test_the_three_commands(tmp_path):
     store = tmp_path / "out" / "e.duckdb"
     runner = CliRunner()
     result = runner.invoke(main, ["ensemble", str(folder), "--runs", "6", "--vary",
-                                  "giveup_rate_per_day=uniform(0.02,0.4)", "--seed", "4", "--store", str(store),
+                                  "giveup_rate_per_day=uniform(0.02,0.4)", "--seed", "4", "--store",
+                                  str(store),
                                   "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "ran 6 runs" in result.output and "stored 6/6 runs" in result.output
     result = runner.invoke(main, ["ensemble", str(folder), "--runs", "6", "--vary",
-                                  "giveup_rate_per_day=uniform(0.02,0.4)", "--seed", "4", "--store", str(store)])
+                                  "giveup_rate_per_day=uniform(0.02,0.4)", "--seed", "4", "--store",
+                                  str(store)])
     assert result.exit_code == 0 and "6 of 6 runs were already stored" in result.output
     result = runner.invoke(main, ["bands", str(store), "--crossing", "X-Y"])
     assert result.exit_code == 0, result.output
@@ -133,7 +141,8 @@ def test_the_three_commands(tmp_path):
     result = runner.invoke(main, ["sensitivity", str(store), "--out", str(tmp_path / "sens")])
     assert result.exit_code == 0, result.output
     assert "giveup_rate_per_day" in result.output
-    assert json.loads((tmp_path / "sens" / "sensitivity.json").read_text())[0]["parameter"] == "giveup_rate_per_day"
+    assert json.loads((tmp_path / "sens"
+                       / "sensitivity.json").read_text())[0]["parameter"] == "giveup_rate_per_day"
 
 
 def test_user_mistakes_print_one_line_and_exit_2(tmp_path, monkeypatch):
@@ -141,10 +150,13 @@ def test_user_mistakes_print_one_line_and_exit_2(tmp_path, monkeypatch):
     folder = stranding_scenario(tmp_path / "sc")
     runner = CliRunner()
     cases = [
-        (["ensemble", str(folder), "--runs", "2", "--vary", "giveup=uniform(0,1)"], "unknown parameter 'giveup'"),
-        (["ensemble", str(folder), "--runs", "2", "--vary", "giveup_rate_per_day=uniform(1,0)"], "low (1) must"),
+        (["ensemble", str(folder), "--runs", "2", "--vary", "giveup=uniform(0,1)"],
+         "unknown parameter 'giveup'"),
+        (["ensemble", str(folder), "--runs", "2", "--vary", "giveup_rate_per_day=uniform(1,0)"],
+         "low (1) must"),
         (["ensemble", str(tmp_path / "nowhere"), "--runs", "2"], "no such scenario folder"),
-        (["ensemble", str(folder), "--runs", "2", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach a Dask"),
+        (["ensemble", str(folder), "--runs", "2", "--scheduler", "tcp://127.0.0.1:9"],
+         "cannot reach a Dask"),
         (["bands", str(tmp_path / "none.duckdb")], "no such store"),
     ]
     for args, says in cases:
@@ -152,10 +164,12 @@ def test_user_mistakes_print_one_line_and_exit_2(tmp_path, monkeypatch):
         assert result.exit_code == 2, (args, result.output)
         assert says in result.output and result.output.count("error:") == 1
     store = tmp_path / "e.duckdb"
-    run_ensemble(plan_ensemble(folder, 4, base_seed=0), store, workers=1)     # seeds only: nothing varied
+    # seeds only: nothing varied
+    run_ensemble(plan_ensemble(folder, 4, base_seed=0), store, workers=1)
     for args, says in [(["bands", str(store), "--crossing", "Z"], "no crossing 'Z'"),
                        (["bands", str(store), "--place", "A"], "--place and --state go together"),
-                       (["bands", str(store), "--measure", "happiness"], "unknown measure 'happiness'"),
+                       (["bands", str(store), "--measure", "happiness"],
+                        "unknown measure 'happiness'"),
                        (["sensitivity", str(store)], "varied no parameter")]:
         result = runner.invoke(main, args)
         assert result.exit_code == 2 and says in result.output, (args, result.output)
@@ -171,11 +185,15 @@ def test_a_failed_run_is_recorded_and_retried(tmp_path, monkeypatch):
     bad = plan.tasks[1]
     plan.tasks[1] = type(bad)(**{**bad.__dict__, "parameters_json": '{"no_such_parameter": 1}'})
     report = run_ensemble(plan, store, workers=1)
-    assert report.ran == 2 and len(report.failed) == 1 and "no_such_parameter" in report.failed[0][1]
+    assert (
+        report.ran == 2 and len(report.failed) == 1 and "no_such_parameter" in report.failed[0][1]
+    )
     con = duckdb.connect(str(store), read_only=True)
-    assert con.execute("SELECT status, count(*) FROM runs GROUP BY status ORDER BY status").fetchall() == \
-        [("failed", 1), ("finished", 2)]
-    assert con.execute("SELECT count(*) FROM crossings WHERE run_id = ?", [bad.run_id]).fetchone()[0] == 0
+    assert con.execute(
+        "SELECT status, count(*) FROM runs GROUP BY status ORDER BY status"
+    ).fetchall() == [("failed", 1), ("finished", 2)]
+    assert con.execute("SELECT count(*) FROM crossings WHERE run_id = ?",
+                       [bad.run_id]).fetchone()[0] == 0
     con.close()
     plan.tasks[1] = bad
     assert run_ensemble(plan, store, workers=1).ran == 1       # the retry replaces the failed row
@@ -186,18 +204,21 @@ def test_the_scenarios_priors_are_the_defaults_and_vary_replaces_them(tmp_path):
     folder = stranding_scenario(tmp_path / "sc")
     text = (folder / "scenario.yaml").read_text()
     (folder / "scenario.yaml").write_text(text + "priors:\n"
-                                          "  giveup_rate_per_day: {dist: uniform, low: 0.05, high: 0.1}\n"
+                                          "  giveup_rate_per_day: {dist: uniform, low: 0.05, high: "
+                                          "0.1}\n"
                                           "  news_delay_days: {dist: values, values: [4, 5]}\n")
     (tmp_path / "p.yaml").write_text("belief_weight: 2.5\n")
     plan = plan_ensemble(folder, 5, params_file=tmp_path / "p.yaml")
     values = [json.loads(t.varied_json) for t in plan.tasks]
-    assert all(0.05 <= v["giveup_rate_per_day"] <= 0.1 and v["news_delay_days"] in (4, 5) for v in values)
+    assert all(0.05 <= v["giveup_rate_per_day"] <= 0.1 and v["news_delay_days"] in (4, 5) for v
+               in values)
     assert all(json.loads(t.parameters_json)["belief_weight"] == 2.5 for t in plan.tasks)
     replaced = plan_ensemble(folder, 5, vary=[parse_vary("giveup_rate_per_day=[0.5]")])
     assert {json.loads(t.varied_json)["giveup_rate_per_day"] for t in replaced.tasks} == {0.5}
     assert [json.loads(t.varied_json)["news_delay_days"] for t in replaced.tasks] == \
         [v["news_delay_days"] for v in values]                 # the other prior draws as before
-    only = plan_ensemble(folder, 5, vary=[parse_vary("giveup_rate_per_day=[0.5]")], use_scenario_priors=False)
+    only = plan_ensemble(folder, 5, vary=[parse_vary("giveup_rate_per_day=[0.5]")],
+                         use_scenario_priors=False)
     assert set(only.priors) == {"giveup_rate_per_day"}
 
 

@@ -31,7 +31,8 @@ def dask_cluster(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dask")
     scheduler_file = folder / "scheduler.json"
     procs = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+         "0",
          "--no-dashboard", "--scheduler-file", str(scheduler_file)],
         cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
@@ -43,7 +44,8 @@ def dask_cluster(tmp_path_factory):
         address = json.loads(scheduler_file.read_text())["address"]
         for i in range(2):
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny",
+                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                 "--no-nanny",
                  "--no-dashboard", "--host", "127.0.0.1", "--name", f"worker-{i}",
                  "--local-directory", str(folder / f"w{i}")],
                 cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -59,14 +61,17 @@ def dask_cluster(tmp_path_factory):
 
 def test_dask_ensemble_equals_the_local_one(tmp_path, dask_cluster):
     folder = stranding_scenario(tmp_path / "sc")
-    vary = [parse_vary("giveup_rate_per_day=uniform(0.02,0.4)"), parse_vary("news_delay_days=[1,2,3]")]
+    vary = [parse_vary("giveup_rate_per_day=uniform(0.02,0.4)"),
+            parse_vary("news_delay_days=[1,2,3]")]
     plan = plan_ensemble(folder, 8, vary=vary, base_seed=21)
     on_dask = run_ensemble(plan, tmp_path / "dask.duckdb", scheduler=dask_cluster)
     local = run_ensemble(plan, tmp_path / "local.duckdb", workers=2)
     assert on_dask.ran == local.ran == 8 and not on_dask.failed
-    dask_rows, local_rows = store_rows(tmp_path / "dask.duckdb"), store_rows(tmp_path / "local.duckdb")
+    dask_rows, local_rows = store_rows(tmp_path
+                                       / "dask.duckdb"), store_rows(tmp_path / "local.duckdb")
     assert set(dask_rows) == {t.run_id for t in plan.tasks}
-    assert dask_rows == local_rows            # same seeds, same parameters, same numbers, row for row
+    # same seeds, same parameters, same numbers, row for row
+    assert dask_rows == local_rows
     assert any(row[3][0][3] for row in dask_rows.values())      # and the numbers are not all zeros
 
 
@@ -77,7 +82,8 @@ def test_the_cli_reaches_the_cluster_and_resumes_there(tmp_path, dask_cluster):
 
     folder = stranding_scenario(tmp_path / "sc")
     store = tmp_path / "e.duckdb"
-    args = ["ensemble", str(folder), "--runs", "5", "--vary", "giveup_rate_per_day=uniform(0.02,0.4)",
+    args = ["ensemble", str(folder), "--runs", "5", "--vary",
+            "giveup_rate_per_day=uniform(0.02,0.4)",
             "--scheduler", dask_cluster, "--store", str(store), "--quiet"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output

@@ -3,6 +3,7 @@ partial one; the same command then runs only what is missing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -34,12 +35,14 @@ def _command(folder: Path, store: Path) -> list[str]:
 def test_sigkill_loses_no_finished_run_and_the_rerun_completes(tmp_path):
     folder = stranding_scenario(tmp_path / "sc", people=120_000, days=28)
     store = tmp_path / "e.duckdb"
-    proc = subprocess.Popen(_command(folder, store), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen(_command(folder, store), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     reported = 0
     try:
         deadline = time.monotonic() + 120
-        for line in proc.stdout:                       # not a terminal: one plain line a second at most
+        # not a terminal: one plain line a second at most
+        for line in proc.stdout:
             m = re.match(r"stored (\d+)/", line)
             if m and int(m.group(1)) >= 3:
                 reported = int(m.group(1))
@@ -49,19 +52,19 @@ def test_sigkill_loses_no_finished_run_and_the_rerun_completes(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
-        try:                                            # its worker processes, orphaned by the kill
+        with contextlib.suppress(ProcessLookupError):   # its worker processes, orphaned by the kill
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
 
     # every run it reported is there, whole; nothing of an unfinished run is
     con = duckdb.connect(str(store), read_only=True)
-    finished = {r[0] for r in con.execute("SELECT run_id FROM runs WHERE status = 'finished'").fetchall()}
+    finished = {r[0] for r
+                in con.execute("SELECT run_id FROM runs WHERE status = 'finished'").fetchall()}
     assert con.execute("SELECT count(*) FROM runs WHERE status <> 'finished'").fetchone()[0] == 0
     for table in ("daily", "crossings"):
-        orphans = con.execute(f"SELECT count(*) FROM {table} WHERE run_id NOT IN (SELECT run_id FROM runs)")
+        orphans = con.execute(f"SELECT count(*) FROM {table} WHERE run_id NOT IN (SELECT run_id "
+                              "FROM runs)")
         assert orphans.fetchone()[0] == 0
     con.close()
     assert reported <= len(finished) < RUNS
@@ -69,13 +72,16 @@ def test_sigkill_loses_no_finished_run_and_the_rerun_completes(tmp_path):
     world = compile_world(sc)
     rows = store_rows(store)
     for seed, params, daily, crossings in rows.values():
-        expected = simulate(world, Parameters(**json.loads(params)), seed=seed, events=sc.spec.timeline)
+        expected = simulate(world, Parameters(**json.loads(params)), seed=seed,
+                            events=sc.spec.timeline)
         held = np.array([c[2] + c[11] for c in crossings])     # queue + stranded, by date
         assert np.array_equal(held, expected.at_crossing("X-Y"))
         assert len(daily) == expected.daily_table().num_rows
 
     # the same command again runs only the missing runs
-    again = subprocess.run(_command(folder, store) + ["--quiet"], capture_output=True, text=True, timeout=300)
+    again = subprocess.run(_command(folder, store) + ["--quiet"], capture_output=True, text=True,
+                           timeout=300,
+                           check=False)
     assert again.returncode == 0, again.stderr
     assert f"{len(finished)} of {RUNS} runs were already stored" in again.stdout
     assert f"ran {RUNS - len(finished)} runs" in again.stdout

@@ -27,7 +27,8 @@ def store_rows(path: Path) -> dict[str, tuple]:
                 "SELECT run_id, seed, parameters FROM runs WHERE status = 'finished'").fetchall():
             daily = con.execute("SELECT date, place, state, people FROM daily WHERE run_id = ? "
                                 "ORDER BY ALL", [run_id]).fetchall()
-            crossings = con.execute("SELECT * EXCLUDE (run_id) FROM crossings WHERE run_id = ? ORDER BY ALL",
+            crossings = con.execute("SELECT * EXCLUDE (run_id) FROM crossings WHERE run_id = ? "
+                                    "ORDER BY ALL",
                                     [run_id]).fetchall()
             out[run_id] = (seed, params, daily, crossings)
         return out

@@ -29,7 +29,8 @@ def test_cases_are_flee_folders(case):
 def test_burundi_with_hasten_runs_to_the_end(tmp_path):
     out = tmp_path / "run"
     days_seen = []
-    summary = run_flee_folder(SHARED_FLEE / "scenarios" / "burundi2015", settings=settings_with_hasten(tmp_path, 20),
+    summary = run_flee_folder(SHARED_FLEE / "scenarios" / "burundi2015",
+                              settings=settings_with_hasten(tmp_path, 20),
                               seed=1, out_dir=out, progress=lambda d, n: days_seen.append((d, n)))
     assert summary["days"] == 396 and days_seen[-1] == (396, 396)
     assert summary["case"] == "burundi2015" and summary["seed"] == 1 and summary["hasten"] == 20
@@ -41,8 +42,10 @@ def test_burundi_with_hasten_runs_to_the_end(tmp_path):
     with (out / "out.csv").open() as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:5] == ["Day", "Date", "Mahama sim", "Mahama data", "Mahama error"]
-    assert rows[0][-6:] == ["Total error", "refugees in camps (UNHCR)", "total refugees (simulation)",
-                            "raw UNHCR refugee count", "refugees in camps (simulation)", "refugee_debt"]
+    assert rows[0][-6:] == ["Total error", "refugees in camps (UNHCR)",
+                            "total refugees (simulation)",
+                            "raw UNHCR refugee count", "refugees in camps (simulation)",
+                            "refugee_debt"]
     assert len(rows) == 397 and rows[1][1] == "2015-05-01"
     daily = pq.read_table(out / "daily.parquet")
     assert daily.column_names == ["date", "place", "state", "people"]
@@ -65,7 +68,8 @@ def test_one_seed_one_result(tmp_path):
 
 
 def test_tiny_folder_runs_end_to_end(tmp_path):
-    root = write_case(tmp_path / "tiny", locations=["A,r,X,0,0,conflict_zone,0,100", "C,r,Y,0,0,camp,,"],
+    root = write_case(tmp_path / "tiny", locations=["A,r,X,0,0,conflict_zone,0,100",
+                                                    "C,r,Y,0,0,camp,,"],
                       routes=["A,C,500"], days=5, layout=["total,t.csv", "C,t.csv"],
                       counts={"t.csv": ["2020-01-01,0", "2020-01-05,40"]})
     summary = run_flee_folder(root, seed=0, out_dir=tmp_path / "out")

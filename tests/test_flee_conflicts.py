@@ -28,7 +28,8 @@ def test_conflicts_start_end_and_decay_day_by_day(tmp_path):
         locations=["A,r,X,0,0,town,,1000", "B,r,X,0,0,town,,500", "C,r,Y,0,0,camp,,"],
         routes=["A,C,100", "B,C,100"],
         conflicts=CONFLICTS,
-        settings="spawn_rules:\n  conflict_spawn_decay: [1.0, 0.5, 0.1]\n  conflict_spawn_decay_interval: 2\n"
+        settings="spawn_rules:\n  conflict_spawn_decay: [1.0, 0.5, 0.1]\n  "
+                 "conflict_spawn_decay_interval: 2\n"
                  "move_rules:\n  default_movechance: 0.3\n  conflict_movechance: 1.0\n",
     ))
     sim = FleeSimulation(case, seed=0)

@@ -40,7 +40,8 @@ def write_case(
     (inp / "locations.csv").write_text(
         "#name,region,country,latitude,longitude,location_type,conflict_date,population\n"
         + "\n".join(locations) + "\n")
-    (inp / "routes.csv").write_text("#name1,name2,distance,forced_redirection\n" + "\n".join(routes) + "\n")
+    (inp / "routes.csv").write_text("#name1,name2,distance,forced_redirection\n"
+                                    + "\n".join(routes) + "\n")
     (inp / "sim_period.csv").write_text(f"StartDate,{start}\nLength,{days}\n")
     (inp / "closures.csv").write_text(
         "#closure_type,name1,name2,closure_start,closure_end\n" + "\n".join(closures or []) + "\n")
@@ -73,4 +74,6 @@ def check_mobile_list(sim, day: int) -> None:
     assert np.isin(scan, kept).all(), f"day {day}: agents missing from the list"
     extra = np.setdiff1d(kept, scan)
     resting = (a.state[extra] == AT_PLACE) & sim.sampled_places()[a.where[extra]]
-    assert np.all(resting | (a.state[extra] == GONE)), f"day {day}: an extra entry is not at rest at a sampled place"
+    assert np.all(resting | (a.state[extra] == GONE)), (
+        f"day {day}: an extra entry is not at rest at a sampled place"
+    )

@@ -27,7 +27,8 @@ def test_detects_a_flee_folder(tmp_path):
 def test_comments_extra_columns_and_duplicate_links(tmp_path):
     root = case(tmp_path, routes=["#a comment", "A,B,10,0,250", "", "B,A,10", "B,C,20,,"])
     (root / "input_csv" / "routes.csv").write_text(
-        "#name1,name2,distance,forced_redirection,max_move_speed\nA,B,10,0,250\n# note\nB,A,10\nB,C,20,,\n")
+        "#name1,name2,distance,forced_redirection,max_move_speed\nA,B,10,0,250\n# "
+        "note\nB,A,10\nB,C,20,,\n")
     (root / "input_csv" / "locations.csv").write_text(
         "#name,region,country,lat,lon,location_type,conflict_date,pop/cap,capacity_per_day\n"
         "A,r,X,0,0,conflict_zone,0,1000,\n#B,r,X,0,0,town,,\nB,r,X,0,0,town,,\nC,r,Y,0,0,camp,,500,10\n")
@@ -52,26 +53,34 @@ def test_settings_in_the_folder_win_over_none_and_a_given_file_wins(tmp_path):
 @pytest.mark.parametrize(
     "change, file, row, field, words",
     [
-        ({"routes": ["A,B,10", "B,Nowhere,5"]}, "routes.csv", 3, "name2", "unknown location 'Nowhere'"),
+        ({"routes": ["A,B,10", "B,Nowhere,5"]}, "routes.csv", 3, "name2",
+         "unknown location 'Nowhere'"),
         ({"routes": ["A,B,ten"]}, "routes.csv", 2, "distance", "'ten' is not a number"),
         ({"routes": ["A,B,-3"]}, "routes.csv", 2, "distance", "negative"),
-        ({"locations": LOC + ["D,r,X,0,0,castle,,"]}, "locations.csv", 5, "location_type", "unknown location_type"),
+        ({"locations": LOC + ["D,r,X,0,0,castle,,"]}, "locations.csv", 5, "location_type",
+         "unknown location_type"),
         ({"locations": LOC + ["A,r,X,0,0,town,,"]}, "locations.csv", 5, "name", "listed twice"),
-        ({"locations": ["A,r,X,north,0,town,,"] + LOC[1:]}, "locations.csv", 2, "latitude", "not a number"),
+        ({"locations": ["A,r,X,north,0,town,,"] + LOC[1:]}, "locations.csv", 2, "latitude",
+         "not a number"),
         ({"closures": ["wall,A,B,0,1"]}, "closures.csv", 2, "closure_type", "unknown closure type"),
         ({"closures": ["location,Atlantis,,0,1"]}, "closures.csv", 2, "name1", "unknown location"),
-        ({"closures": ["country,X,Mars,0,1"]}, "closures.csv", 2, "name2", "unknown country 'Mars'"),
+        ({"closures": ["country,X,Mars,0,1"]}, "closures.csv", 2, "name2",
+         "unknown country 'Mars'"),
         ({"closures": ["link,A,B,soon,1"]}, "closures.csv", 2, "closure_start", "not a number"),
-        ({"conflicts": ["#Day,A,Zed", "0,1,0"]}, "conflicts.csv", 1, "Zed", "unknown location 'Zed'"),
+        ({"conflicts": ["#Day,A,Zed", "0,1,0"]}, "conflicts.csv", 1, "Zed",
+         "unknown location 'Zed'"),
         ({"conflicts": ["#Day,A", "0,1", "1,high"]}, "conflicts.csv", 3, "A", "not a number"),
-        ({"counts": {"refugees.csv": ["2020-01-01,5", "2020-13-01,6"]}}, "refugees.csv", 2, "date", "not a date"),
-        ({"counts": {"refugees.csv": ["2020-01-01,five"]}}, "refugees.csv", 1, "count", "not a number"),
+        ({"counts": {"refugees.csv": ["2020-01-01,5", "2020-13-01,6"]}}, "refugees.csv", 2, "date",
+         "not a date"),
+        ({"counts": {"refugees.csv": ["2020-01-01,five"]}}, "refugees.csv", 1, "count",
+         "not a number"),
         ({"layout": ["total,missing.csv"]}, "data_layout.csv", 1, "file", "does not exist"),
         ({"corrections": ["C,2020-01-01"], "layout": ["total,refugees.csv"]},
          "registration_corrections.csv", 1, "camp", "not in source_data/data_layout.csv"),
         ({"settings": "move_rules:\n  awareness_level: many\n"}, "simsetting.yml", None,
          "move_rules.awareness_level", "not a valid int"),
-        ({"settings": "optimisations:\n  hasten: 0\n"}, "simsetting.yml", None, "optimisations.hasten", "at least 1"),
+        ({"settings": "optimisations:\n  hasten: 0\n"}, "simsetting.yml", None,
+         "optimisations.hasten", "at least 1"),
     ],
 )
 def test_errors_name_file_row_and_field(tmp_path, change, file, row, field, words):

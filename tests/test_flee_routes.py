@@ -23,7 +23,8 @@ from travesia.flee.world import compile_world
 def square(tmp_path, b_type="town", c_type="camp", c_cap=""):
     return read_case(write_case(
         tmp_path,
-        locations=["A,r,X,0,0,town,,", f"B,r,X,0,0,{b_type},,", f"C,r,X,0,0,{c_type},,{c_cap}", "D,r,X,0,0,town,,"],
+        locations=["A,r,X,0,0,town,,", f"B,r,X,0,0,{b_type},,", f"C,r,X,0,0,{c_type},,{c_cap}",
+                   "D,r,X,0,0,town,,"],
         routes=["A,B,10", "B,C,20", "C,D,30", "D,A,40", "B,A,10"],  # A-B listed twice: one link
     ))
 
@@ -47,7 +48,8 @@ def test_candidates_up_to_awareness_hops_without_loops(tmp_path):
     a = world.names.index("A")
     assert routes_of(enumerate_routes(world, open_, 1), world, a) == {"B": 10, "D": 40}
     # two hops: A-B-C (30 km), A-D-C (70 km); A-B-A and A-D-A are loops and pruned
-    assert routes_of(enumerate_routes(world, open_, 2), world, a) == {"B": 10, "BC": 30, "D": 40, "DC": 70}
+    assert routes_of(enumerate_routes(world, open_, 2), world,
+                     a) == {"B": 10, "BC": 30, "D": 40, "DC": 70}
     # three hops: also A-B-C-D (60) and A-D-C-B (90); never back to A
     assert routes_of(enumerate_routes(world, open_, 3), world, a) == {
         "B": 10, "BC": 30, "BCD": 60, "D": 40, "DC": 70, "DCB": 90}
@@ -59,13 +61,16 @@ def test_each_route_knows_the_link_it_leaves_by(tmp_path):
     world = compile_world(square(tmp_path, b_type="marker"))
     open_ = np.ones(len(world.link_km), bool)
     a_to_d = next(k for k in range(len(world.link_km))
-                  if world.names[world.link_src[k]] == "A" and world.names[world.link_dst[k]] == "D")
+                  if world.names[world.link_src[k]] == "A" and world.names[world.link_dst[k]]
+                  == "D")
     for links_open in (open_, np.where(np.arange(len(open_)) == a_to_d, False, open_)):
         t = enumerate_routes(world, links_open, 2)
         for p in range(len(world.names)):
             for r in range(t.start[p], t.start[p + 1]):
                 k = t.first_link[r]
-                assert world.link_src[k] == p and world.link_dst[k] == t.nodes[r, 0] and links_open[k]
+                assert (
+                    world.link_src[k] == p and world.link_dst[k] == t.nodes[r, 0] and links_open[k]
+                )
     assert "D" not in routes_of(t, world, world.names.index("A"))
 
 
@@ -95,7 +100,8 @@ def test_weights_by_flee_formula(tmp_path):
     score = np.ones(4)
     score[world.initial.camp] *= cfg.camp_weight
     w = static_weights(table, score, cfg)
-    got = {k: w[r] for r, k in zip(range(table.start[0], table.start[1]), routes_of(table, world, 0))}
+    got = {k: w[r] for r, k in zip(range(table.start[0], table.start[1]),
+                                   routes_of(table, world, 0))}
     assert got == pytest.approx({"B": 1 / 20, "BC": 2 / 40, "D": 1 / 50, "DC": 2 / 80})
 
 
@@ -118,7 +124,8 @@ def first_choices(case, *, agents=20_000, at_c=0):
     held = ag.route_len[movers] == 2
     assert ag.on_link[movers].all()
     return {name: float(np.mean((to == first) & (held == two)))
-            for name, first, two in (("B", "B", False), ("BC", "B", True), ("D", "D", False), ("DC", "D", True))}
+            for name, first, two in (("B", "B", False), ("BC", "B", True), ("D", "D", False),
+                                     ("DC", "D", True))}
 
 
 def test_one_weighted_draw_over_all_candidates(tmp_path):
@@ -149,7 +156,8 @@ def test_capacity_in_the_draw(tmp_path):
     for occupants, weights in ((94, [0.05, 0.03, 0.02, 0.015]), (100, [0.05, 0.0, 0.02, 0.0])):
         case = square(tmp_path / str(occupants), c_cap="100")
         shares = first_choices(case, at_c=occupants)
-        assert list(shares.values()) == pytest.approx(list(np.array(weights) / sum(weights)), abs=0.015)
+        assert list(shares.values()) == pytest.approx(list(np.array(weights) / sum(weights)),
+                                                      abs=0.015)
 
 
 def test_empty_capacity_is_unlimited(tmp_path):

@@ -31,7 +31,8 @@ def test_rescaled_ard_by_hand():
 
 def test_no_observation_divides_by_one_and_no_simulation_is_not_rescaled():
     assert daily_relative_difference(np.array([[3, 4]]), np.array([[0, 0]])) == pytest.approx([7.0])
-    assert daily_relative_difference(np.array([[0, 0]]), np.array([[5, 5]]), rescaled=True) == pytest.approx([1.0])
+    assert daily_relative_difference(np.array([[0, 0]]), np.array([[5, 5]]),
+                                     rescaled=True) == pytest.approx([1.0])
 
 
 def test_score_run_dir_reads_out_csv_and_writes_score_json(tmp_path):

@@ -30,7 +30,8 @@ def camp_case(root, *, hasten=1, sum_from_camps=True, insert_day0=True, days=21)
         counts={"total.csv": ["2020-01-01,0", "2020-01-21,0"],
                 "c.csv": ["Date,count", "2020-01-01,100", "2020-01-11,200", "2020-01-21,150"]},
         corrections=["C,2020-01-21,normalize"],
-        settings=SETTINGS.format(hasten=hasten, sum_from_camps=sum_from_camps, insert_day0=insert_day0),
+        settings=SETTINGS.format(hasten=hasten, sum_from_camps=sum_from_camps,
+                                 insert_day0=insert_day0),
     )
 
 
@@ -100,10 +101,12 @@ def test_a_fall_in_the_count_is_carried_as_debt(tmp_path):
 
 
 def test_spawn_places_follow_population_times_intensity(tmp_path):
-    """Two conflict zones, populations 3000 and 1000, same intensity: about 3/4 start at the first."""
+    """Two conflict zones, populations 3000 and 1000, same intensity: about 3/4 start at the
+    first."""
     root = write_case(
         tmp_path,
-        locations=["A,r,X,0,0,conflict_zone,0,3000", "B,r,X,0,0,conflict_zone,0,1000", "C,r,Y,0,0,camp,,"],
+        locations=["A,r,X,0,0,conflict_zone,0,3000", "B,r,X,0,0,conflict_zone,0,1000",
+                   "C,r,Y,0,0,camp,,"],
         routes=["A,C,5000", "B,C,5000"], days=2,
         layout=["total,total.csv", "C,c.csv"],
         counts={"total.csv": ["2020-01-01,0", "2020-01-02,40000"], "c.csv": ["2020-01-01,0"]},

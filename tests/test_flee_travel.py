@@ -20,7 +20,8 @@ def chain(tmp_path, *, b_type="town", bc_speed="", settings=""):
         layout=["total,t.csv", "C,t.csv"],
         counts={"t.csv": ["2020-01-01,1", "2020-01-03,1"]},
         settings="spawn_rules:\n  sum_from_camps: False\n  insert_day0: False\n"
-                 "move_rules:\n  max_move_speed: 150\n  camp_movechance: 0.0\n  conflict_weight: 0.0\n" + settings,
+                 "move_rules:\n  max_move_speed: 150\n  camp_movechance: 0.0\n  conflict_weight: "
+                 "0.0\n" + settings,
     ))
 
 
@@ -33,8 +34,10 @@ def run_one_day(case):
 def test_a_hop_gets_what_is_left_of_the_day(tmp_path):
     """150 km a day: 100 km to B (2/3 of the day), B is a town the agent is made to leave
     (avoid_short_stints: it has travelled under half a day's distance recently), so it takes the
-    only road on, B -> C, for the 50 km left. (Flee would give the hop a fresh 150 km and reach C.)"""
-    sim = run_one_day(chain(tmp_path, settings="  avoid_short_stints: True\n  default_movechance: 0.005\n"))
+    only road on, B -> C, for the 50 km left. (Flee would give the hop a fresh 150 km and reach
+    C.)"""
+    sim = run_one_day(chain(tmp_path,
+                            settings="  avoid_short_stints: True\n  default_movechance: 0.005\n"))
     a = sim.agents
     assert a.on_link[0] and sim.world.link_dst[a.where[0]] == 2
     assert a.dist_on_link[0] == pytest.approx(50.0)
@@ -45,7 +48,8 @@ def test_a_hop_gets_what_is_left_of_the_day(tmp_path):
 
 def test_without_avoid_short_stints_the_town_move_chance_decides(tmp_path):
     """default_movechance 0.005 (lower would make B a camp, Flee's rule): the agent stops at B."""
-    sim = run_one_day(chain(tmp_path, settings="  avoid_short_stints: False\n  default_movechance: 0.005\n"))
+    sim = run_one_day(chain(tmp_path,
+                            settings="  avoid_short_stints: False\n  default_movechance: 0.005\n"))
     assert not sim.agents.on_link[0] and sim.place_count[1] == 1
 
 
@@ -70,9 +74,11 @@ def test_a_marker_is_passed_through(tmp_path):
 def test_link_longer_than_a_day(tmp_path):
     """Day 0 ends 150 km along a 400 km link; day 1 at 300; day 2 arrives."""
     root = write_case(
-        tmp_path, locations=["A,r,X,0,0,conflict_zone,0,10", "C,r,X,0,0,camp,,"], routes=["A,C,400"], days=3,
+        tmp_path, locations=["A,r,X,0,0,conflict_zone,0,10", "C,r,X,0,0,camp,,"],
+        routes=["A,C,400"], days=3,
         layout=["total,t.csv", "C,t.csv"], counts={"t.csv": ["2020-01-01,1", "2020-01-03,1"]},
-        settings="spawn_rules:\n  sum_from_camps: False\n  insert_day0: False\nmove_rules:\n  max_move_speed: 150\n")
+        settings="spawn_rules:\n  sum_from_camps: False\n  insert_day0: False\nmove_rules:\n  "
+                 "max_move_speed: 150\n")
     sim = FleeSimulation(read_case(root), seed=0)
     seen = []
     for _ in range(3):

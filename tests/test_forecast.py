@@ -33,7 +33,8 @@ def test_an_event_announced_before_the_date_is_planned_on_but_not_frozen_in():
     """At 10 Jan: a threat of 5 Jan has happened; a closure dated 20 Jan was announced on 8 Jan; a
     corridor note dated 15 Jan is announced only on its day."""
     happened = ThreatEvent(type="threat", date=day(4), source="hand", level=0.5)
-    announced = CapacityEvent(type="capacity", date=day(19), announced=day(7), source="hand", crossing="X-Y",
+    announced = CapacityEvent(type="capacity", date=day(19), announced=day(7), source="hand",
+                              crossing="X-Y",
                               post="entry", per_day=0, id="closure")
     unannounced = NoteEvent(type="note", date=day(14), source="hand", label="corridor")
     events = [happened, announced, unannounced]
@@ -49,7 +50,8 @@ def test_an_event_announced_before_the_date_is_planned_on_but_not_frozen_in():
 
 def test_announced_after_the_event_is_a_one_line_error(tmp_path):
     folder = tiny_scenario(tmp_path / "sc", timeline=[
-        {"date": "2026-01-03", "announced": "2026-01-05", "type": "note", "label": "x", "source": "hand"}])
+        {"date": "2026-01-03", "announced": "2026-01-05", "type": "note", "label": "x",
+         "source": "hand"}])
     with pytest.raises(ScenarioError, match="announced 2026-01-05 is after") as err:
         load_scenario(folder)
     assert err.value.field == "timeline[0].announced"
@@ -81,17 +83,20 @@ def test_the_worker_runs_the_timeline_view_its_task_names(tmp_path):
     pjson = canonical_json(sc.params.model_dump())
 
     def entries(timeline):
-        task = RunTask("r", 0, sc.name, str(sc.folder), sc.content_hash, pjson, "{}", 1, None, timeline=timeline)
+        task = RunTask("r", 0, sc.name, str(sc.folder), sc.content_hash, pjson, "{}", 1, None,
+                       timeline=timeline)
         outcome = run_task(task)
         assert outcome.error is None, outcome.error
         return int(outcome.results.at_crossing("X-Y", "entries").sum())
 
     assert entries("frozen:2026-01-02") == 35                  # the post never closes: all 35 pass
-    assert entries("planned:2026-01-02") == entries(None) < 35  # the closure announced on 2 Jan is run
+    # the closure announced on 2 Jan is run
+    assert entries("planned:2026-01-02") == entries(None) < 35
 
 
 def test_the_fit_runner_passes_its_timeline_view_to_every_run(tmp_path):
-    """calibrate's Runner: the same closure, frozen on 2 Jan, is never run; run ids differ by view."""
+    """calibrate's Runner: the same closure, frozen on 2 Jan, is never run; run ids differ by
+    view."""
     sc = _closure_scenario(tmp_path)
     with Runner(sc, sc.params, workers=1, timeline="frozen:2026-01-02") as runner:
         frozen = runner.run([{}], None)[0]
@@ -100,8 +105,9 @@ def test_the_fit_runner_passes_its_timeline_view_to_every_run(tmp_path):
     assert frozen.at_crossing("X-Y", "entries").sum() == 35
     assert every.at_crossing("X-Y", "entries").sum() < 35
     pjson = canonical_json(sc.params.model_dump())
-    assert run_id_with_timeline(sc, pjson, 0, None, "frozen:2026-01-02") != run_id_with_timeline(sc, pjson, 0,
-                                                                                                None, None)
+    assert run_id_with_timeline(sc, pjson, 0, None, "frozen:2026-01-02") != run_id_with_timeline(
+        sc, pjson, 0, None, None
+    )
 
 
 def _forecast_cli(args):
@@ -119,11 +125,17 @@ def test_forecast_writes_quantiles_plot_and_scores_for_the_days_after_the_date(t
         rows = list(csv.DictReader(f))
     dates = sorted({r["date"] for r in rows})
     assert dates[0] == "2026-01-09" and dates[-1] == "2026-01-15" and len(dates) == 7
-    assert {r["measure"] for r in rows} == {"stranded", "irregular", "gave_up", "entries", "refused"}
+    assert {r["measure"] for r in rows} == {"stranded", "irregular", "gave_up", "entries",
+                                            "refused"}
     assert all(float(r["p05"]) <= float(r["p50"]) <= float(r["p95"]) for r in rows)
     info = json.loads((out / "forecast.json").read_text())
-    assert info["in_sample"] is False and info["future"] == "planned" and info["fit_observations_until"] == "2026-01-08"
-    assert info["scores"]["7"]["summary"]["observations"] == 6       # 10, 12, 14 Jan: held and gave up
+    assert (
+        info["in_sample"] is False
+        and info["future"] == "planned"
+        and info["fit_observations_until"] == "2026-01-08"
+    )
+    # 10, 12, 14 Jan: held and gave up
+    assert info["scores"]["7"]["summary"]["observations"] == 6
     assert "14" not in info["scores"]                                # beyond the 7-day horizon
     assert info["observation_noise"]["obs_error"] == 0.5
     assert (out / "forecast.png").stat().st_size > 10_000
@@ -131,10 +143,12 @@ def test_forecast_writes_quantiles_plot_and_scores_for_the_days_after_the_date(t
 
 def test_a_fit_that_saw_later_observations_makes_an_in_sample_forecast(tmp_path):
     folder = _observed_tiny(tmp_path)
-    fit = calibrate(str(folder), budget=60, obs_model=ObservationModel(error=0.2), workers=2)  # to 20 Jan
+    # to 20 Jan
+    fit = calibrate(str(folder), budget=60, obs_model=ObservationModel(error=0.2), workers=2)
     paths = write_fit(fit, tmp_path / "fit" / "fitted_params.yaml")
     out = tmp_path / "fc"
-    result = _forecast_cli([str(folder), "--at", "2026-01-08", "--fit", str(paths["params"]), "--runs", "12",
+    result = _forecast_cli([str(folder), "--at", "2026-01-08", "--fit", str(paths["params"]),
+                            "--runs", "12",
                             "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "fit saw observations up to 2026-01-20, after 2026-01-08" in result.stderr
@@ -142,16 +156,18 @@ def test_a_fit_that_saw_later_observations_makes_an_in_sample_forecast(tmp_path)
     info = json.loads((out / "forecast.json").read_text())
     assert info["in_sample"] is True and info["runs"] == 12
     assert info["observation_noise"]["obs_error"] == 0.2                # the fit's, not the default
-    again = _forecast_cli([str(folder), "--at", "2026-01-08", "--fit", str(paths["params"]), "--runs", "12",
+    _forecast_cli([str(folder), "--at", "2026-01-08", "--fit", str(paths["params"]), "--runs", "12",
                            "--out", str(tmp_path / "fc2")])
-    assert (tmp_path / "fc2" / "forecast.csv").read_text() == (out / "forecast.csv").read_text()  # seeded
+    # seeded
+    assert (tmp_path / "fc2" / "forecast.csv").read_text() == (out / "forecast.csv").read_text()
 
 
 def test_forecast_user_errors_are_one_line(tmp_path):
     folder = _observed_tiny(tmp_path)
     result = _forecast_cli([str(folder), "--at", "2030-01-01"])
     assert result.exit_code == 2 and "outside" in result.output and "Traceback" not in result.output
-    result = _forecast_cli([str(folder), "--at", "2026-01-08", "--fit", str(tmp_path / "none.yaml")])
+    result = _forecast_cli([str(folder), "--at", "2026-01-08", "--fit",
+                            str(tmp_path / "none.yaml")])
     assert result.exit_code == 2 and "fit file not found" in result.output
 
 

@@ -16,7 +16,6 @@ import pyarrow.csv as pacsv
 from scenario_kit import tiny_scenario
 from travesia.engine import Simulation, simulate
 from travesia.engine.stranded import giveup_chance
-from travesia.needs import needs_at_peak
 from travesia.parameters import load_params_file
 from travesia.report import needs_rows
 from travesia.scenario import load_scenario
@@ -29,7 +28,8 @@ CROSSING = "Chacalluta–Santa Rosa"
 def test_give_up_chance_saturates_below_its_limit_however_many_troops(tmp_path):
     timeline = [{"date": "2026-01-02", "type": "troops", "crossing": "X-Y", "personnel": 1_000_000,
                  "source": "hand"}]
-    params = {"giveup_rate_per_day": 0.1, "giveup_max_per_day": 0.6, "giveup_per_100_personnel": 0.5}
+    params = {"giveup_rate_per_day": 0.1, "giveup_max_per_day": 0.6,
+              "giveup_per_100_personnel": 0.5}
     sc = load_scenario(tiny_scenario(tmp_path, timeline=timeline, parameters=params))
     sim = Simulation(compile_world(sc), sc.params, events=sc.spec.timeline)
     sim.step(0)
@@ -59,7 +59,8 @@ def test_the_2025_line_empties_because_of_what_people_hear(fitted):
     sc, params = fitted
     seeds = range(6)
     heard = _runs(sc, params, seeds)
-    deaf = _runs(sc, params.with_overrides({"belief_update_rate": 0.0, "announcement_weight": 0.0}), seeds)
+    deaf = _runs(sc, params.with_overrides({"belief_update_rate": 0.0, "announcement_weight": 0.0}),
+                 seeds)
     start, end = ((dt.date(2025, m, d) - sc.spec.start).days for m, d in ((12, 2), (12, 15)))
 
     def held(runs):
@@ -81,7 +82,8 @@ def test_the_2025_line_empties_because_of_what_people_hear(fitted):
 def test_reports_of_the_1_december_walk_in_are_compared_with_caught_attempts_and_count_once():
     sc = load_scenario("chile-peru-2025")
     with (sc.folder / "observations.csv").open(encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["measure"] == "migrants_crossed_control_without_authorization"]
+        rows = [r for r in csv.DictReader(f) if r["measure"]
+                == "migrants_crossed_control_without_authorization"]
     assert len(rows) == 5
     assert {r["compare"] for r in rows} == {"irregular_caught"}
     assert len({r["event"] for r in rows}) == 1 and rows[0]["event"]
@@ -93,7 +95,8 @@ def test_every_hand_set_value_says_what_it_was_set_against():
     sc = load_scenario("chile-peru-2025")
     text = (sc.folder / "SOURCES.md").read_text(encoding="utf-8")
     section = text.split("## Values set by hand", 1)[1].split("\n## ", 1)[0]
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([a-z0-9_]+)` \|[^|]*\|([^|]*)\|", section, re.M)}
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([a-z0-9_]+)` \|[^|]*\|([^|]*)\|",
+                                                        section, re.M)}
     assert set(sc.spec.parameters) <= set(rows), set(sc.spec.parameters) - set(rows)
     with (sc.folder / "observations.csv").open(encoding="utf-8") as f:
         dates = {r["date"] for r in csv.DictReader(f)}
@@ -109,7 +112,8 @@ def test_needs_at_a_peak_follow_one_rule_in_the_summary_the_table_and_the_report
     first 7 days of holding people, so one toilet per 20 people, in summary.json, needs.csv and
     the report alike (the summary used to count one per 50, the report one per 20 always)."""
     params = {"departure_rate_per_day": {"regular": 0.1, "irregular": 0.1}}
-    folder = tiny_scenario(tmp_path, people=1000, entry_admits="visa", entry_cap=1000, days=12, parameters=params)
+    folder = tiny_scenario(tmp_path, people=1000, entry_admits="visa", entry_cap=1000, days=12,
+                           parameters=params)
     sc = load_scenario(folder)
     res = simulate(compile_world(sc), sc.params, events=sc.spec.timeline)
     held = res.at_crossing("X-Y")

@@ -44,37 +44,47 @@ def _travesia_run(folder_or_name, seed: int, params_file: bool = False) -> dict:
     flows = [res.flows[k] for k in sorted(res.flows)]
     held = [int(res.at_crossing(c).max()) for c in res.crossing_names]
     return {"digest": _digest(res.counts, *flows), "peak_held": held,
-            "entries": [int(res.flows["entries"][:, c].sum()) for c in range(len(res.crossing_names))]}
+            "entries": [int(res.flows["entries"][:,
+                                                 c].sum()) for c in range(len(res.crossing_names))]}
 
 
 def _every_mechanism(folder: Path) -> Path:
     """The tiny world with a 50 km strip, a rule over documents, groups and a nationality, a return
-    rule, troops, an emergency announced ahead, a shelter for one nationality, a flight, a corridor."""
+    rule, troops, an emergency announced ahead, a shelter for one nationality, a flight, a
+    corridor."""
     timeline = [
         {"date": "2026-01-03", "type": "threat", "level": 0.5, "source": "hand"},
-        {"date": "2026-01-06", "announced": "2026-01-03", "type": "emergency", "crossing": "X-Y", "days": 5,
+        {"date": "2026-01-06", "announced": "2026-01-03", "type": "emergency", "crossing": "X-Y",
+         "days": 5,
          "source": "hand"},
-        {"date": "2026-01-06", "type": "troops", "crossing": "X-Y", "personnel": 120, "source": "hand"},
-        {"date": "2026-01-08", "type": "shelter", "place": "A", "crossing": "X-Y", "capacity": 30, "days": 4,
+        {"date": "2026-01-06", "type": "troops", "crossing": "X-Y", "personnel": 120,
+         "source": "hand"},
+        {"date": "2026-01-08", "type": "shelter", "place": "A", "crossing": "X-Y", "capacity": 30,
+         "days": 4,
          "uptake": 0.8, "nationality": "Haiti", "source": "hand"},
         {"date": "2026-01-09", "type": "flight", "from": "X-Y", "seats": 25, "source": "hand"},
-        {"date": "2026-01-11", "type": "corridor", "crossing": "X-Y", "days": 2, "per_day": 15, "source": "hand"},
+        {"date": "2026-01-11", "type": "corridor", "crossing": "X-Y", "days": 2, "per_day": 15,
+         "source": "hand"},
     ]
     params = {"departure_rate_per_day": {"regular": 0.02, "irregular": 0.08}, "stay_utility": 0.0,
-              "irregular_attempt_rate_per_day": 0.3, "giveup_rate_per_day": 0.1, "giveup_per_100_personnel": 0.8,
+              "irregular_attempt_rate_per_day": 0.3, "giveup_rate_per_day": 0.1,
+              "giveup_per_100_personnel": 0.8,
               "walk_km_per_day": 20}
     folder = tiny_scenario(folder, people=3000, entry_admits="national;visa;Venezuela+child+family",
                            entry_cap=200, days=14, timeline=timeline, parameters=params,
-                           extra_people=[{"place": "A", "nationality": "Haiti", "status": "irregular",
+                           extra_people=[{"place": "A", "nationality": "Haiti",
+                                          "status": "irregular",
                                           "people": 1500, "source": "hand"},
-                                         {"place": "A", "nationality": "Venezuela", "status": "regular",
+                                         {"place": "A", "nationality": "Venezuela",
+                                          "status": "regular",
                                           "people": 800, "source": "hand"}])
     spec = yaml.safe_load((folder / "scenario.yaml").read_text())
     spec.update(documents=["passport", "visa", "family"], groups=["child", "elderly"])
     (folder / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     path = folder / "crossings.csv"
     path.write_text(path.read_text().replace("return_place", "return_admits,return_place")
-                    .replace(",1,1000,", ",50,1000,").replace(",A,D,", ",national;regular,A,D,"), encoding="utf-8")
+                    .replace(",1,1000,", ",50,1000,").replace(",A,D,", ",national;regular,A,D,"),
+                    encoding="utf-8")
     write_csv(folder / "documents.csv", [
         {"nationality": n, "status": s, "documents": d, "share": share, "source": "hand"}
         for n in ("Venezuela", "Haiti") for s in ("regular", "irregular")
@@ -91,8 +101,12 @@ def compute(tmp: Path) -> dict:
     folder = _every_mechanism(tmp / "every-mechanism")
     for seed in (0, 1):
         out[f"tiny every mechanism, seed {seed}"] = _travesia_run(folder, seed)
-    out["chile-peru-2025 fitted medians, seed 0"] = _travesia_run("chile-peru-2025", 0, params_file=True)
-    out["chile-peru-2023 borrowed medians, seed 3"] = _travesia_run("chile-peru-2023", 3, params_file=True)
+    out["chile-peru-2025 fitted medians, seed 0"] = _travesia_run(
+        "chile-peru-2025", 0, params_file=True
+    )
+    out["chile-peru-2023 borrowed medians, seed 3"] = _travesia_run(
+        "chile-peru-2023", 3, params_file=True
+    )
     return out
 
 
@@ -100,8 +114,10 @@ def compute_flee(tmp: Path) -> dict:
     from travesia.flee import run_flee_folder
 
     settings = tmp / "simsetting.yml"
-    settings.write_text((SHARED_FLEE / "simsetting.yml").read_text().replace("hasten: 1", "hasten: 10"))
-    summary = run_flee_folder(SHARED_FLEE / "scenarios" / "mali2012", settings=settings, seed=0, out_dir=tmp / "mali")
+    settings.write_text((SHARED_FLEE
+                         / "simsetting.yml").read_text().replace("hasten: 1", "hasten: 10"))
+    summary = run_flee_folder(SHARED_FLEE / "scenarios" / "mali2012", settings=settings, seed=0,
+                              out_dir=tmp / "mali")
     data = (tmp / "mali" / "out.csv").read_bytes()
     return {"flee mali2012 hasten 10, seed 0": {"ard": round(summary["ard"], 10),
                                                "out_csv": hashlib.sha256(data).hexdigest()[:16]}}
@@ -114,7 +130,8 @@ def test_pinned_travesia_runs_are_unchanged(tmp_path):
         assert value == pinned[key], key
 
 
-@pytest.mark.skipif(not (SHARED_FLEE / "scenarios").is_dir(), reason=f"no Flee cases at {SHARED_FLEE}")
+@pytest.mark.skipif(not (SHARED_FLEE / "scenarios").is_dir(),
+                    reason=f"no Flee cases at {SHARED_FLEE}")
 def test_pinned_flee_run_is_unchanged(tmp_path):
     pinned = json.loads(PINNED.read_text())
     for key, value in compute_flee(tmp_path).items():

@@ -35,20 +35,24 @@ def _set_yaml(folder: Path, **keys) -> None:
 def write_fit_files(folder: Path, name: str, scenario: str, scenario_hash: str) -> Path:
     """A fit file as `travesia calibrate` writes it, and a posterior sample of three draws."""
     doc = {"parameters": {"giveup_rate_per_day": 0.22},
-           "fit": {"scenario": scenario, "scenario_hash": scenario_hash, "observations_until": "2026-01-05",
+           "fit": {"scenario": scenario, "scenario_hash": scenario_hash,
+                   "observations_until": "2026-01-05",
                    "obs_error": 0.3, "outlier_share": 0.1, "outlier_error": 2.5,
                    "posterior_sample": f"{Path(name).stem}.posterior.csv"}}
     (folder / name).write_text(yaml.safe_dump(doc, sort_keys=False))
     write_csv(folder / f"{Path(name).stem}.posterior.csv",
-              [{"draw": i, "giveup_rate_per_day": g, VISA: s} for i, (g, s) in enumerate(zip(DRAWS, SHARES))])
+              [{"draw": i, "giveup_rate_per_day": g, VISA: s} for i,
+               (g, s) in enumerate(zip(DRAWS, SHARES))])
     return folder / name
 
 
 def fitted_scenario(folder: Path) -> Path:
-    """A tiny scenario with visa/none document rows, priors on three names, and a fit of two of them."""
+    """A tiny scenario with visa/none document rows, priors on three names, and a fit of two of
+    them."""
     tiny_scenario(folder, people=100, entry_admits="visa", entry_cap=1000, days=8)
     write_csv(folder / "documents.csv", [
-        {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s, "source": "hand"}
+        {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s,
+         "source": "hand"}
         for d, s in (("visa", 0.5), ("none", 0.5))])
     _set_yaml(folder, priors={"giveup_rate_per_day": {"dist": "uniform", "low": 0.5, "high": 0.6},
                               "belief_weight": {"dist": "uniform", "low": 2.0, "high": 3.0},
@@ -72,7 +76,11 @@ def test_a_fit_reads_its_medians_sample_and_what_it_was_fitted_to(tmp_path):
     assert fit.parameters == {"giveup_rate_per_day": 0.22}
     assert fit.names == ["giveup_rate_per_day", VISA]
     assert [d["giveup_rate_per_day"] for d in fit.sample] == DRAWS
-    assert fit.scenario == "tiny" and fit.observations_until == "2026-01-05" and fit.obs_model["obs_error"] == 0.3
+    assert (
+        fit.scenario == "tiny"
+        and fit.observations_until == "2026-01-05"
+        and fit.obs_model["obs_error"] == 0.3
+    )
 
 
 def test_an_ensemble_draws_the_fitted_names_from_the_posterior_and_the_rest_from_priors(tmp_path):
@@ -80,13 +88,17 @@ def test_an_ensemble_draws_the_fitted_names_from_the_posterior_and_the_rest_from
     plan = plan_ensemble(folder, 6, base_seed=4)
     values = [json.loads(t.varied_json) for t in plan.tasks]
     for v in values:
-        k = DRAWS.index(v["giveup_rate_per_day"])                 # a whole draw: the pair stays together
+        # a whole draw: the pair stays together
+        k = DRAWS.index(v["giveup_rate_per_day"])
         assert v[VISA] == SHARES[k]
         assert 2.0 <= v["belief_weight"] <= 3.0                   # not in the posterior: its prior
     assert len({v["giveup_rate_per_day"] for v in values}) > 1
     more = plan_ensemble(folder, 9, base_seed=4)
-    assert [t.run_id for t in more.tasks[:6]] == [t.run_id for t in plan.tasks]   # run i's draw is its own
-    assert plan.varied["giveup_rate_per_day"].startswith("posterior fitted_params.posterior.csv (3 draws")
+    # run i's draw is its own
+    assert [t.run_id for t in more.tasks[:6]] == [t.run_id for t in plan.tasks]
+    assert plan.varied["giveup_rate_per_day"].startswith(
+        "posterior fitted_params.posterior.csv (3 draws"
+    )
     assert plan.varied["belief_weight"] == "uniform(2,3)" and not plan.warnings
 
     priors = plan_ensemble(folder, 6, base_seed=4, draw_from="priors")
@@ -107,7 +119,8 @@ def test_from_posterior_without_a_fit_is_a_one_line_error(tmp_path):
     folder = tiny_scenario(tmp_path / "sc")
     with pytest.raises(ScenarioError, match="names no fit"):
         plan_ensemble(folder, 2, draw_from="posterior")
-    result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--from", "posterior",
+    result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--from",
+                                       "posterior",
                                        "--store", str(tmp_path / "e.duckdb")])
     assert result.exit_code == 2 and "names no fit" in result.output
     assert result.output.strip().count("\n") == 0
@@ -115,7 +128,8 @@ def test_from_posterior_without_a_fit_is_a_one_line_error(tmp_path):
 
 def test_the_ensemble_command_says_it_draws_from_the_posterior(tmp_path):
     folder = fitted_scenario(tmp_path / "sc")
-    result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--workers", "1", "--quiet",
+    result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--workers", "1",
+                                       "--quiet",
                                        "--store", str(tmp_path / "e.duckdb")])
     assert result.exit_code == 0, result.output
     assert "2 fitted parameters from the posterior fitted_params.posterior.csv" in result.output
@@ -132,7 +146,8 @@ def test_a_fit_path_must_stay_inside_the_scenario_folder(tmp_path, fit, says):
     write_fit_files(tmp_path, "elsewhere.yaml", "tiny", "x")
     os.symlink(tmp_path / "elsewhere.yaml", folder / "outside.yaml")
     _set_yaml(folder, fit=fit)
-    result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--store", str(tmp_path / "e.db")])
+    result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--store",
+                                       str(tmp_path / "e.db")])
     assert result.exit_code == 2 and says in result.output and "field 'fit'" in result.output
     assert result.output.strip().count("\n") == 0
 
@@ -141,17 +156,20 @@ def test_a_fit_of_other_scenario_files_is_flagged_once_on_stderr(tmp_path):
     folder = fitted_scenario(tmp_path / "sc")
     sc = load_scenario(folder)
     assert stale_warning(folder / "fitted_params.yaml", sc) is None
-    with (folder / "places.csv").open("a") as f:                          # the scenario changes after its fit
+    # the scenario changes after its fit
+    with (folder / "places.csv").open("a") as f:
         f.write("# a comment is a change of the files all the same\n")
     changed = load_scenario(folder)
     said = stale_warning(folder / "fitted_params.yaml", changed)
     assert said == (f"{folder / 'fitted_params.yaml'} was fitted to another version of tiny (hash "
-                    f"{sc.content_hash}, now {changed.content_hash}): refit with travesia calibrate")
+                    f"{sc.content_hash}, now {changed.content_hash}): refit with travesia "
+                    "calibrate")
     assert plan_ensemble(folder, 1).warnings == [said]
     assert plan_ensemble(folder, 1, draw_from="priors").warnings == []
     other = write_fit_files(tmp_path, "other.yaml", "chile-peru-2025", "abc")
     assert "was fitted to scenario chile-peru-2025, not tiny" in stale_warning(other, changed)
-    assert stale_warning(folder / "scenario.yaml", changed) is None      # no `fit:` section: a plain file
+    # no `fit:` section: a plain file
+    assert stale_warning(folder / "scenario.yaml", changed) is None
     runner = CliRunner()
     run = runner.invoke(main, ["run", str(folder), "--params", str(other), "--quiet", "--days", "2",
                                "--out", str(tmp_path / "run")])
@@ -162,7 +180,8 @@ def test_a_fit_of_other_scenario_files_is_flagged_once_on_stderr(tmp_path):
     assert ens.exit_code == 0 and "was fitted to another version of tiny" in ens.stderr
     fit = runner.invoke(main, ["calibrate", str(folder), "--params", str(other), "--budget", "40"])
     assert "warning: " in fit.stderr and "was fitted to scenario chile-peru-2025" in fit.stderr
-    assert fit.exit_code == 2                                  # and then: the tiny scenario has no observations
+    # and then: the tiny scenario has no observations
+    assert fit.exit_code == 2
 
 
 def test_a_scenario_borrows_the_fit_a_built_in_scenario_ships(tmp_path, monkeypatch):
@@ -174,11 +193,13 @@ def test_a_scenario_borrows_the_fit_a_built_in_scenario_ships(tmp_path, monkeypa
     monkeypatch.setattr(scenario_load, "BUILTIN_DIR", builtin)
     borrower = tiny_scenario(tmp_path / "sc", people=100, entry_admits="visa", days=8)
     write_csv(borrower / "documents.csv", [
-        {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s, "source": "hand"}
+        {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s,
+         "source": "hand"}
         for d, s in (("visa", 0.5), ("none", 0.5))])
     _set_yaml(borrower, fit={"scenario": "lender"})
     plan = plan_ensemble(borrower, 4)
-    assert plan.warnings == []                                    # borrowed: fitted to its lender, on purpose
+    # borrowed: fitted to its lender, on purpose
+    assert plan.warnings == []
     assert all(json.loads(t.varied_json)["giveup_rate_per_day"] in DRAWS for t in plan.tasks)
     with (lender / "routes.csv").open("a") as f:                  # the lender changed since its fit
         f.write("# changed\n")
@@ -202,14 +223,17 @@ def test_the_dashboard_baseline_draws_from_the_posterior_and_a_what_if_keeps_its
     view = ScenarioView.load(str(folder))
     ds = baseline_dataset(view, 3)
     assert all(p["giveup_rate_per_day"] in DRAWS for p in ds.parameters)
-    assert [d[VISA] for d in ds.data] == [SHARES[DRAWS.index(p["giveup_rate_per_day"])] for p in ds.parameters]
+    assert [d[VISA] for d in ds.data] == [SHARES[DRAWS.index(p["giveup_rate_per_day"])] for p
+                                          in ds.parameters]
     assert "posterior" in ds.label
     entries = ds.crossing["entries"].sum(axis=(1, 2))
-    assert len(set(entries)) > 1                         # visa shares of 25/50/75% let in different numbers
+    # visa shares of 25/50/75% let in different numbers
+    assert len(set(entries)) > 1
     catalogue = Catalogue(view.scenario.name)
     catalogue.add_dataset(ds)
     runner = WhatIfRunner(view.scenario, view.world, catalogue)
-    job = runner.submit(parse_whatif({"baseline": ds.id, "seeds": 3}))    # no lever: the baseline again
+    # no lever: the baseline again
+    job = runner.submit(parse_whatif({"baseline": ds.id, "seeds": 3}))
     for _ in range(200):
         if job.status in ("done", "failed"):
             break

@@ -10,7 +10,13 @@ import pytest
 from scenario_kit import tiny_scenario
 from travesia.errors import ScenarioError
 from travesia.parameters import Parameters
-from travesia.priors import draw_values, parse_vary, prior_from_mapping, scenario_priors, with_values
+from travesia.priors import (
+    draw_values,
+    parse_vary,
+    prior_from_mapping,
+    scenario_priors,
+    with_values,
+)
 from travesia.scenario import load_scenario
 
 
@@ -20,7 +26,7 @@ def test_uniform_from_the_command_line():
     p = parse_vary("giveup_rate_per_day=uniform(0.05,0.3)")
     assert (p.name, p.dist, p.args) == ("giveup_rate_per_day", "uniform", (0.05, 0.3))
     draws = [p.draw(7, i) for i in range(500)]
-    assert 0.05 <= min(draws) and max(draws) <= 0.3
+    assert min(draws) >= 0.05 and max(draws) <= 0.3
     assert abs(np.mean(draws) - 0.175) < 0.01
 
 
@@ -68,7 +74,8 @@ def test_run_i_gets_the_same_values_whatever_else_varies():
     ("giveup_rate_per_day=[1,2", "a list of values is written [1,2,3]"),
     ("belief_weight=normal(1,0)", "sd must be above 0"),
     ("belief_weight=normal(1,1,top=2)", "normal takes no 'top='"),
-    ("departure_rate_per_day=lognormal(1e-5,0.5)", "'departure_rate_per_day' is a mapping: name one of its keys"),
+    ("departure_rate_per_day=lognormal(1e-5,0.5)",
+     "'departure_rate_per_day' is a mapping: name one of its keys"),
     ("giveup_rate_per_day.x=uniform(0,1)", "'giveup_rate_per_day' is a number, not a mapping"),
     ("departure_rate_per_day.irregular=lognormal(-1,0.5)", "median must be above 0"),
     ("departure_rate_per_day.irregular=lognormal(1e-5,inf)", "not a finite number"),
@@ -112,13 +119,16 @@ def test_scenario_priors_are_read_with_their_fields(tmp_path):
     ({"dist": "beta", "a": 1}, "priors.giveup_rate_per_day.dist", "unknown dist 'beta'"),
     ({"dist": "uniform", "low": 0}, "priors.giveup_rate_per_day.high", "uniform needs 'high'"),
     ({"dist": "uniform", "low": 0, "high": "x"}, "priors.giveup_rate_per_day.high", "not a number"),
-    ({"dist": "uniform", "low": 0, "high": 1, "mean": 2}, "priors.giveup_rate_per_day.mean", "takes no 'mean'"),
+    ({"dist": "uniform", "low": 0, "high": 1, "mean": 2}, "priors.giveup_rate_per_day.mean",
+     "takes no 'mean'"),
     ({"dist": "values", "values": []}, "priors.giveup_rate_per_day", "needs a non-empty list"),
 ])
 def test_scenario_prior_mistakes_name_the_file_and_field(spec, field, says):
     with pytest.raises(ScenarioError) as err:
         prior_from_mapping("giveup_rate_per_day", spec, file="scenario.yaml")
-    assert err.value.field == field and says in err.value.reason and err.value.file == "scenario.yaml"
+    assert (
+        err.value.field == field and says in err.value.reason and err.value.file == "scenario.yaml"
+    )
 
 
 def test_lognormal_median_is_exp_of_mu():

@@ -36,7 +36,8 @@ def test_report_of_a_run_folder(results, tmp_path):
     assert code == 0, output
     html = out.read_text(encoding="utf-8")
     assert_self_contained(html)
-    assert "Tiny: one crossing" in html and html.count("data:image/png;base64,") == 2    # map + one crossing
+    # map + one crossing
+    assert "Tiny: one crossing" in html and html.count("data:image/png;base64,") == 2
     for section in ("Population", "Border crossings", "Curves", "Needs where people are held",
                     "Scores against observations", "Timeline", "Sources"):
         assert f"<h2>{section}" in html

@@ -26,7 +26,8 @@ def ensemble(tmp_path_factory):
     root = tmp_path_factory.mktemp("bands")
     folder = stranding_scenario(root / "sc")
     store = root / "e.duckdb"
-    plan = plan_ensemble(folder, 6, vary=[parse_vary("giveup_rate_per_day=uniform(0.02,0.4)")], base_seed=0)
+    plan = plan_ensemble(folder, 6, vary=[parse_vary("giveup_rate_per_day=uniform(0.02,0.4)")],
+                         base_seed=0)
     run_ensemble(plan, store, workers=1)
     return folder, store
 
@@ -60,7 +61,8 @@ def test_the_run_plot_gains_the_ensemble_bands(ensemble, tmp_path, monkeypatch):
     median = next(line for line in banded.get_lines() if line.get_label() == "ensemble median")
     assert np.allclose(median.get_ydata(), expect.q[2])
     assert len(banded.collections) == len(plain.collections) + 2   # the two shaded bands
-    assert (tmp_path / "banded" / "stranded.png").read_bytes() != (tmp_path / "plain" / "stranded.png").read_bytes()
+    assert (tmp_path / "banded"
+            / "stranded.png").read_bytes() != (tmp_path / "plain" / "stranded.png").read_bytes()
 
     summary = json.loads((tmp_path / "banded" / "summary.json").read_text())
     assert summary["bands"]["store"] == str(store) and summary["bands"]["runs"] == 6
@@ -100,7 +102,9 @@ def test_a_store_that_does_not_fit_the_run_is_a_clear_error(ensemble, tmp_path):
     assert not (tmp_path / "out" / "summary.json").exists()   # checked before running
 
 
-def test_an_ensemble_of_an_older_version_of_the_scenario_is_drawn_with_a_warning(ensemble, tmp_path):
+def test_an_ensemble_of_an_older_version_of_the_scenario_is_drawn_with_a_warning(
+    ensemble, tmp_path
+):
     _, store = ensemble
     changed = stranding_scenario(tmp_path / "sc", days=20)
     spec = yaml.safe_load((changed / "scenario.yaml").read_text())
@@ -118,19 +122,27 @@ def test_ensemble_picks_one_of_several_and_one_with_no_finished_run_is_an_error(
     folder, store = ensemble
     two = tmp_path / "two.duckdb"
     shutil.copy(store, two)
-    with Store(two) as s:   # a second ensemble of the same scenario, planned but none of its runs done
+    # a second ensemble of the same scenario, planned but none of its runs done
+    with Store(two) as s:
         first = s.ensemble(None)
-        s.add_ensemble("e2" + "0" * 10, scenario=first["scenario"], scenario_hash=first["scenario_hash"],
+        s.add_ensemble("e2" + "0" * 10, scenario=first["scenario"],
+                       scenario_hash=first["scenario_hash"],
                        scenario_folder=first["scenario_folder"], base_seed=99, days=None, vary={},
-                       base_parameters_json="{}", places=first["places"], crossings=first["crossings"],
+                       base_parameters_json="{}", places=first["places"],
+                       crossings=first["crossings"],
                        members=[("never-run", 0)])
 
-    result = run_cli(folder, "--bands", two, "--out", tmp_path / "latest")   # the latest: nothing finished
+    # the latest: nothing finished
+    result = run_cli(folder, "--bands", two, "--out", tmp_path / "latest")
     assert result.exit_code == 2, result.output
-    assert f"error: {two}" in result.output and "ensemble e20000000000 has no finished run" in result.output
+    assert (
+        f"error: {two}" in result.output
+        and "ensemble e20000000000 has no finished run" in result.output
+    )
     assert "Traceback" not in result.output
 
-    result = run_cli(folder, "--bands", two, "--ensemble", first["ensemble_id"][:6], "--out", tmp_path / "picked")
+    result = run_cli(folder, "--bands", two, "--ensemble", first["ensemble_id"][:6], "--out",
+                     tmp_path / "picked")
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "picked" / "summary.json").read_text())
     assert summary["bands"] == {"store": str(two), "ensemble_id": first["ensemble_id"], "runs": 6,

@@ -1,4 +1,5 @@
-"""Every user mistake in a scenario folder ends in one line naming file, row or field, and exit status 2."""
+"""Every user mistake in a scenario folder ends in one line naming file, row or field, and exit
+status 2."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ CASES = {
         lambda f: (f / "crossings.csv").unlink(),
         ["crossings.csv", "missing file"]),
     "malformed YAML": (
-        lambda f: (f / "scenario.yaml").write_text("name: tiny\nstart: [2026-01-01\n", encoding="utf-8"),
+        lambda f: (f / "scenario.yaml").write_text("name: tiny\nstart: [2026-01-01\n",
+                                                   encoding="utf-8"),
         ["scenario.yaml", "malformed YAML"]),
     "malformed CSV: wrong number of fields": (
         lambda f: edit(f / "places.csv", "A,X,r,0,0,city,hand", "A,X,r,0,0,city"),
@@ -78,7 +80,8 @@ CASES = {
         ["routes.csv", "row 2", "field 'source'", "unknown source id 'nobody'"]),
     "unknown crossing in an event": (
         lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["timeline"].append(
-            {"date": "2026-01-02", "type": "troops", "crossing": "Q", "personnel": 5, "source": "hand"})),
+            {"date": "2026-01-02", "type": "troops", "crossing": "Q", "personnel": 5,
+             "source": "hand"})),
         ["scenario.yaml", "timeline[0].crossing", "unknown crossing 'Q'"]),
     "unknown event field": (
         lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["timeline"].append(
@@ -114,8 +117,9 @@ def test_scenario_error_names_file_row_and_field(tmp_path, case):
 def test_cli_prints_no_traceback_for_a_user_mistake(tmp_path):
     folder = tiny_scenario(tmp_path)
     edit(folder / "routes.csv", "A,XP,1.0", "A,XP,-5")
-    proc = subprocess.run([sys.executable, "-c", "from travesia.cli import main; main()", "run", str(folder), "--quiet"],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", "from travesia.cli import main; main()", "run",
+                           str(folder), "--quiet"],
+                          capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "routes.csv" in proc.stderr
 

@@ -1,4 +1,5 @@
-"""Forecast scores worked out by hand: errors against points and ranges, coverage, WIS, naive forecasts."""
+"""Forecast scores worked out by hand: errors against points and ranges, coverage, WIS, naive
+forecasts."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from travesia.errors import ObservationError
 from travesia.observations import Observation, ObservationModel
 from travesia.runner import run_scenario
 from travesia.scores import (
-    interval_score, last_value, range_wis, score_forecasts, score_one, score_path, weighted_interval_score,
+    interval_score, last_value, range_wis, score_forecasts, score_one, score_path,
+    weighted_interval_score,
     with_reporting_noise,
 )
 
@@ -34,7 +36,8 @@ def test_an_event_of_four_reports_counts_once_in_the_coverage():
     assert summary["observations"] == 5 and summary["events"] == 2
     assert summary["model"]["coverage_90"] == pytest.approx(0.5)
     assert [r["weight"] for r in table.rows] == [0.25] * 4 + [1.0]
-    one = score_forecasts([obs(300), obs(100, date=D + dt.timedelta(days=1))], [sample] * 2).summary()
+    one = score_forecasts([obs(300), obs(100, date=D + dt.timedelta(days=1))],
+                          [sample] * 2).summary()
     assert summary["model"]["wis"] == pytest.approx(one["model"]["wis"])
 
 
@@ -48,7 +51,8 @@ def test_reporting_noise_lets_a_tight_forecast_cover_a_report_twice_its_value():
     assert len(noisy) == 40 * 50
     assert not score_one(bare, report)["in_90"]
     assert score_one(noisy, report)["in_90"]
-    assert np.array_equal(noisy, with_reporting_noise([bare], ObservationModel(error=0.5), seed=3)[0])
+    assert np.array_equal(noisy, with_reporting_noise([bare], ObservationModel(error=0.5),
+                                                      seed=3)[0])
 
 
 def test_interval_score_by_hand():
@@ -78,7 +82,8 @@ def test_a_forecast_inside_a_reported_range_is_a_hit_with_no_error():
 
 def test_one_sided_ranges_at_least_and_at_most():
     assert score_one(np.array([150.0]), obs(100, low=100))["hit"] is True       # "more than 100"
-    assert score_one(np.array([70.0]), obs(60, high=60))["abs_error"] == pytest.approx(10)   # "at most 60"
+    # "at most 60"
+    assert score_one(np.array([70.0]), obs(60, high=60))["abs_error"] == pytest.approx(10)
     assert score_one(np.array([0.0]), obs(60, high=60))["hit"] is True
 
 
@@ -107,7 +112,8 @@ def test_naive_last_value_carries_the_latest_earlier_observation():
     key = ("X-Y", "stranded")
     assert last_value(known, key, dt.date(2025, 11, 26)) == 0           # nothing before: zero
     assert last_value(known, key, dt.date(2025, 11, 27)) == 100
-    assert last_value(known, key, dt.date(2025, 11, 29)) == 50          # median of that day's reports
+    # median of that day's reports
+    assert last_value(known, key, dt.date(2025, 11, 29)) == 50
 
 
 def test_score_forecasts_compares_model_with_both_naive_forecasts():
@@ -115,14 +121,19 @@ def test_score_forecasts_compares_model_with_both_naive_forecasts():
     table = score_forecasts(observations, [np.array([90.0, 100, 110]), np.array([15.0, 20, 25])])
     s = table.summary()
     assert s["naive_zero"]["wis"] == pytest.approx(60)                   # (100 + 20) / 2
-    assert s["naive_last"]["wis"] == pytest.approx(90)                   # (100 - 0 + |20 - 100|) / 2
-    assert s["model"]["wis"] < 10 and s["model_beats_naive"] == {"wis_vs_last": True, "wis_vs_zero": True}
+    # (100 - 0 + |20 - 100|) / 2
+    assert s["naive_last"]["wis"] == pytest.approx(90)
+    assert s["model"]["wis"] < 10 and s["model_beats_naive"] == {
+        "wis_vs_last": True,
+        "wis_vs_zero": True,
+    }
     assert s["model"]["coverage_90"] == 1.0
 
 
 def test_backtest_naive_uses_only_what_was_known(tmp_path):
     known = [obs(100, date=dt.date(2025, 11, 26)), obs(20, date=D)]
-    table = score_forecasts([known[1]], [np.array([20.0])], known=known, known_until=dt.date(2025, 11, 26))
+    table = score_forecasts([known[1]], [np.array([20.0])], known=known,
+                            known_until=dt.date(2025, 11, 26))
     assert table.rows[0]["naive_last"]["median"] == 100
 
 
@@ -136,17 +147,21 @@ def _run_dir(tmp_path):
 def test_score_path_of_a_run_folder(tmp_path):
     out = _run_dir(tmp_path)
     held = {}
-    crossings = __import__("pyarrow.parquet", fromlist=["x"]).read_table(out / "crossings.parquet").to_pydict()
+    crossings = __import__("pyarrow.parquet",
+                           fromlist=["x"]).read_table(out / "crossings.parquet").to_pydict()
     for d, q, s in zip(crossings["date"], crossings["queue"], crossings["stranded"]):
         held[d] = q + s
     rows = [{"date": d.isoformat(), "place": "XP", "measure": "held", "value": v, "value_low": "",
-             "value_high": "", "crossing": "X-Y", "compare": "stranded", "source": "hand"} for d, v in held.items()]
-    rows.append({"date": "2026-01-02", "place": "XP", "measure": "note", "value": 1, "value_low": "",
+             "value_high": "", "crossing": "X-Y", "compare": "stranded", "source": "hand"} for d,
+            v in held.items()]
+    rows.append({"date": "2026-01-02", "place": "XP", "measure": "note", "value": 1,
+                 "value_low": "",
                  "value_high": "", "crossing": "", "compare": "", "source": "hand"})
     write_csv(tmp_path / "obs.csv", rows)
     result = score_path(out, tmp_path / "obs.csv")
     assert result["kind"] == "run" and result["summary"]["observations"] == len(held)
-    assert result["summary"]["model"]["mean_abs_error"] == 0          # the run scored against itself
+    # the run scored against itself
+    assert result["summary"]["model"]["mean_abs_error"] == 0
     assert result["summary"]["naive_zero"]["wis"] > 0
     json.dumps(result)                                                 # plain JSON for the CLI
 

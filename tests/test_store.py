@@ -23,8 +23,10 @@ def _results(tmp_path):
 
 def _record(run_id: str, sc) -> RunRecord:
     now = dt.datetime.now()
-    return RunRecord(run_id=run_id, ensemble_id="e", scenario=sc.name, scenario_hash=sc.content_hash,
-                     parameters_json="{}", varied_json="{}", seed=1, days=None, started=now, finished=now,
+    return RunRecord(run_id=run_id, ensemble_id="e", scenario=sc.name,
+                     scenario_hash=sc.content_hash,
+                     parameters_json="{}", varied_json="{}", seed=1, days=None, started=now,
+                     finished=now,
                      wall_seconds=0.1)
 
 
@@ -32,15 +34,19 @@ def test_a_run_is_written_whole(tmp_path):
     results, sc = _results(tmp_path)
     with Store(tmp_path / "s.duckdb") as store:
         store.add_run(_record("r1", sc), results)
-        count = store.con.execute("SELECT count(*) FROM crossings WHERE run_id = 'r1'").fetchone()[0]
-        people = store.con.execute("SELECT sum(people) FROM daily WHERE run_id = 'r1' AND date = DATE "
+        count = store.con.execute("SELECT count(*) FROM crossings WHERE run_id = 'r1'").fetchone()[
+            0
+        ]
+        people = store.con.execute("SELECT sum(people) FROM daily WHERE run_id = 'r1' AND date = "
+                                   "DATE "
                                    "'2026-01-05'").fetchone()[0]
     assert count == results.days and people == results.population
 
 
 def test_a_failure_while_writing_leaves_nothing_of_the_run(tmp_path, monkeypatch):
     results, sc = _results(tmp_path)
-    monkeypatch.setattr(type(results), "crossings_table", lambda self: 1 / 0)   # fails after daily went in
+    # fails after daily went in
+    monkeypatch.setattr(type(results), "crossings_table", lambda self: 1 / 0)
     with Store(tmp_path / "s.duckdb") as store:
         with pytest.raises(ZeroDivisionError):
             store.add_run(_record("r1", sc), results)
@@ -58,7 +64,8 @@ def test_run_identity_is_scenario_parameters_seed_and_days():
 def test_a_store_in_use_is_a_user_error(tmp_path):
     path = tmp_path / "s.duckdb"
     Store(path).close()
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
                                "print('open', flush=True); time.sleep(60)", str(path)],
                               stdout=subprocess.PIPE, text=True)
     try:

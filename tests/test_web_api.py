@@ -1,4 +1,5 @@
-"""The dashboard's API, endpoint by endpoint, with the bad inputs a user (or a stranger) may send."""
+"""The dashboard's API, endpoint by endpoint, with the bad inputs a user (or a stranger) may
+send."""
 
 from __future__ import annotations
 
@@ -30,8 +31,11 @@ def ids(client) -> list[str]:
 def test_page_and_vendor_files_are_served(served):
     client, _, _ = served
     page = client.get("/")
-    assert page.status_code == 200 and "leaflet.js" in page.text and "plotly-basic.min.js" in page.text
-    assert "http://" not in page.text.replace("http://www.w3.org", "") and "https://" not in page.text
+    assert (
+        page.status_code == 200 and "leaflet.js" in page.text and "plotly-basic.min.js" in page.text
+    )
+    assert "http://" not in page.text.replace("http://www.w3.org",
+                                              "") and "https://" not in page.text
     for path in ("/static/app.js", "/static/style.css", "/static/vendor/leaflet/leaflet.js",
                  "/static/vendor/plotly-basic.min.js", "/static/vendor/countries-110m.geojson"):
         assert client.get(path).status_code == 200, path
@@ -43,7 +47,8 @@ def test_scenario_has_places_routes_crossings_timeline_observations(served):
     assert [p["name"] for p in sc["places"]] == ["A", "XP", "YP", "D"]
     assert sc["places"][3]["lon"] == 1
     assert sc["crossings"][0]["name"] == "X-Y" and len(sc["routes"]) == 2
-    assert [e["label"] for e in sc["timeline"]] == ["deadline 2026-01-08", "+50 troops/police", "+30 troops/police"]
+    assert [e["label"] for e in sc["timeline"]] == ["deadline 2026-01-08", "+50 troops/police",
+                                                    "+30 troops/police"]
     assert [(o["date"], o["measure"], o["low"], o["high"]) for o in sc["observations"]] == [
         ("2026-01-03", "held", 15, 30), ("2026-01-06", "held", None, None)]
     assert sc["needs_standard"]["water_litres_per_person_day"] == 15
@@ -79,7 +84,9 @@ def test_crossings_give_bands_in_order(served):
     assert c["runs"] == 3 and c["crossings"] == ["X-Y"]
     held = c["measures"]["held"]["X-Y"]
     for t in range(10):
-        assert held["p05"][t] <= held["p25"][t] <= held["p50"][t] <= held["p75"][t] <= held["p95"][t]
+        assert (
+            held["p05"][t] <= held["p25"][t] <= held["p50"][t] <= held["p75"][t] <= held["p95"][t]
+        )
     first2 = client.get(f"/api/datasets/ens-{ensemble_id}/crossings?runs=2").json()
     assert first2["runs"] == 2 and len(first2["measures"]["held"]["X-Y"]["p50"]) == 10
     one = client.get(f"/api/datasets/ens-{ensemble_id}/crossings?measure=entries").json()
@@ -110,7 +117,11 @@ def test_levers_offer_the_timeline_values(served):
     client, _, _ = served
     lv = client.get("/api/levers").json()
     (x,) = lv["crossings"]
-    assert x["entry_capacity_per_day"] == 10 and x["troops_at_most"] == 80 and lv["deadline"] == "2026-01-08"
+    assert (
+        x["entry_capacity_per_day"] == 10
+        and x["troops_at_most"] == 80
+        and lv["deadline"] == "2026-01-08"
+    )
     assert lv["places"] == ["A", "XP", "YP", "D"] and lv["nationalities"] == ["Venezuela"]
 
 
@@ -118,7 +129,9 @@ def test_report_of_a_dataset_is_self_contained(served):
     client, ensemble_id, _ = served
     r = client.get(f"/api/datasets/ens-{ensemble_id}/report")
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
-    assert "<script" not in r.text and "src=\"http" not in r.text and "data:image/png;base64," in r.text
+    assert (
+        "<script" not in r.text and 'src="http' not in r.text and "data:image/png;base64," in r.text
+    )
 
 
 def wait_for(client, job_id: str, timeout_s: float = 60) -> dict:
@@ -135,14 +148,19 @@ def test_whatif_doubling_entry_capacity_lowers_the_queue(served):
     client, ensemble_id, _ = served
     base = f"ens-{ensemble_id}"
     r = client.post("/api/whatif", json={"baseline": base, "seeds": 2,
-                                         "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": 20}]})
+                                         "capacity": [{"crossing": "X-Y", "post": "entry",
+                                                       "per_day": 20}]})
     assert r.status_code == 202, r.text
     job = wait_for(client, r.json()["id"])
     assert job["status"] == "done" and job["progress"] == 1 and job["total_runs"] == 2
     assert job["dataset"] in ids(client)
     new = client.get(f"/api/datasets/{job['dataset']}/crossings?measure=entries").json()
     old = client.get(f"/api/datasets/{base}/crossings?measure=entries").json()
-    assert max(new["measures"]["entries"]["X-Y"]["p95"]) > 10 >= max(old["measures"]["entries"]["X-Y"]["p95"])
+    assert (
+        max(new["measures"]["entries"]["X-Y"]["p95"])
+        > 10
+        >= max(old["measures"]["entries"]["X-Y"]["p95"])
+    )
     assert client.get(f"/api/datasets/{job['dataset']}/map").status_code == 200
     assert any(j["id"] == job["id"] for j in client.get("/api/whatif").json()["jobs"])
 
@@ -208,18 +226,24 @@ def test_bad_requests_get_a_clear_4xx(served, path, status, words):
     (b'{"seeds": 2}', 422, "baseline"),
     (b'{"baseline": "run-run-a", "seeds": 0}', 422, "seeds"),
     (b'{"baseline": "run-run-a", "seeds": 9}', 422, "seeds"),
-    (b'{"baseline": "run-run-a", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": -5}]}', 422,
+    (b'{"baseline": "run-run-a", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": '
+     b'-5}]}', 422,
      "capacity.0.per_day"),
-    (b'{"baseline": "run-run-a", "capacity": [{"crossing": "X-Y", "post": "side", "per_day": 5}]}', 422,
+    (b'{"baseline": "run-run-a", "capacity": [{"crossing": "X-Y", "post": "side", "per_day": 5}]}',
+     422,
      "capacity.0.post"),
-    (b'{"baseline": "run-run-a", "capacity": [{"crossing": "Nowhere", "post": "entry", "per_day": 5}]}', 422,
+    (b'{"baseline": "run-run-a", "capacity": [{"crossing": "Nowhere", "post": "entry", "per_day": '
+     b'5}]}', 422,
      "no crossing 'Nowhere'"),
-    (b'{"baseline": "run-run-a", "troops": [{"crossing": "X-Y", "personnel": 1000000}]}', 422, "personnel"),
+    (b'{"baseline": "run-run-a", "troops": [{"crossing": "X-Y", "personnel": 1000000}]}', 422,
+     "personnel"),
     (b'{"baseline": "run-run-a", "deadline": "2025-01-01"}', 422, "deadline"),
     (b'{"baseline": "run-run-a", "deadline": "soon"}', 422, "deadline"),
-    (b'{"baseline": "run-run-a", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "gold"}]}', 422,
+    (b'{"baseline": "run-run-a", "admission": [{"crossing": "X-Y", "post": "entry", "admits": '
+     b'"gold"}]}', 422,
      "unknown name 'gold'"),
-    (b'{"baseline": "run-run-a", "flight": [{"from": "A", "date": "2026-01-02", "seats": 1, "nationality": "Mars"}]}',
+    (b'{"baseline": "run-run-a", "flight": [{"from": "A", "date": "2026-01-02", "seats": 1, '
+     b'"nationality": "Mars"}]}',
      422, "no nationality"),
     (b'{"baseline": "run-run-a", "rm": "-rf"}', 422, "rm"),
 ])
@@ -296,7 +320,11 @@ def test_old_whatifs_are_let_go(tmp_path):
         run_copy = type(run)(**{**run.__dict__, "id": f"whatif-{i}", "kind": "whatif"})
         catalogue.add_dataset(run_copy)
     kept = [i for i in catalogue.ids() if i.startswith("whatif-")]
-    assert len(kept) == Catalogue.MAX_WHATIFS and kept[0] == "whatif-3" and "run-run" in catalogue.ids()
+    assert (
+        len(kept) == Catalogue.MAX_WHATIFS
+        and kept[0] == "whatif-3"
+        and "run-run" in catalogue.ids()
+    )
 
 
 def test_travesia_serve_starts_and_answers(tmp_path):
@@ -311,13 +339,16 @@ def test_travesia_serve_starts_and_answers(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "travesia.cli", "serve", "--run", str(run), "--scenario",
-                             str(scenario), "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "travesia.cli", "serve", "--run", str(run),
+                             "--scenario",
+                             str(scenario), "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     try:
         deadline, answer = time.time() + 30, None
         while time.time() < deadline and answer is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/datasets", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/datasets",
+                                            timeout=2) as r:
                     answer = json.load(r)
             except OSError:
                 assert proc.poll() is None, proc.stderr.read().decode()

@@ -1,4 +1,5 @@
-"""The dashboard in a real headless Chromium (Debian's, driven by Playwright), against a server started
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright), against a server
+started
 here on a free port, showing the built-in scenario: the map draws its places, the slider moves the
 circles, a what-if with doubled entry capacity finishes and its curves are overlaid; and the report
 opens with no request at all. Screenshots are kept as test artefacts (out/test-artefacts/, or
@@ -21,7 +22,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update",
                "--disable-sync", "--no-first-run"]
 
 
@@ -46,8 +48,10 @@ def browser():
     exe = browser_path()
     if exe is None:
         if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {', '.join(BROWSERS)}: .ci/run should have installed chromium-headless-shell")
-        pytest.skip(f"no Chromium binary ({', '.join(BROWSERS)}); `apt-get install chromium-headless-shell` to run")
+            pytest.fail(f"no Chromium at {', '.join(BROWSERS)}: .ci/run should have installed "
+                        "chromium-headless-shell")
+        pytest.skip(f"no Chromium binary ({', '.join(BROWSERS)}); `apt-get install "
+                    "chromium-headless-shell` to run")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -112,7 +116,8 @@ def page(browser, server):
 
 
 def circle_shapes(pg) -> list[str]:
-    return pg.eval_on_selector_all("path.place-circle, path.held-circle", "els => els.map(e => e.getAttribute('d'))")
+    return pg.eval_on_selector_all("path.place-circle, path.held-circle",
+                                   "els => els.map(e => e.getAttribute('d'))")
 
 
 def test_map_draws_the_scenario_places(page, server):
@@ -163,7 +168,8 @@ def test_whatif_with_doubled_capacity_is_overlaid(page, server):
     n_overlay = page.evaluate("""() => [...document.querySelectorAll('#charts .chart')]
         .map(d => d.data.filter(t => t.meta === 'overlay').length)""")
     assert all(n >= 1 for n in n_overlay)
-    # 2 what-if seeds against 3 baseline runs: the baseline's median over the same 2 runs is drawn too
+    # 2 what-if seeds against 3 baseline runs: the baseline's median over the same 2 runs is drawn
+    # too
     assert page.evaluate("""() => [...document.querySelectorAll('#charts .chart')]
         .every(d => d.data.some(t => t.meta === 'same-runs'))""")
     assert page.locator("#overlay").input_value() == overlay
@@ -194,7 +200,8 @@ def test_report_opens_with_no_request(browser, server, tmp_path):
     _, view = server
     sc = view.scenario
     results = [simulate(view.world, sc.params, seed=s, events=sc.spec.timeline) for s in range(3)]
-    ds = from_results("report", "run", "3 seeds of the scenario's parameters", results, [sc.params.model_dump()] * 3)
+    ds = from_results("report", "run", "3 seeds of the scenario's parameters", results,
+                      [sc.params.model_dump()] * 3)
     path = tmp_path / "report.html"
     path.write_text(render_report(view, ds), encoding="utf-8")
     context = browser.new_context(viewport={"width": 1100, "height": 1400})
@@ -204,7 +211,8 @@ def test_report_opens_with_no_request(browser, server, tmp_path):
     pg.goto(path.as_uri())
     pg.wait_for_load_state("load")
     assert requests == [path.as_uri()]
-    assert pg.locator("img").evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
+    assert pg.locator("img").evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > "
+                                          "0)")
     png = artefacts() / "report.png"
     pg.screenshot(path=str(png))
     keep(png, "report.png")

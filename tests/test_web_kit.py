@@ -15,7 +15,8 @@ from travesia.scenario import load_scenario
 from travesia.web.whatif import parse_whatif, whatif_timeline
 
 TIMELINE = [
-    {"date": "2026-01-01", "type": "deadline", "deadline": "2026-01-08", "statuses": ["irregular"], "source": "hand"},
+    {"date": "2026-01-01", "type": "deadline", "deadline": "2026-01-08", "statuses": ["irregular"],
+     "source": "hand"},
     {"date": "2026-01-03", "type": "troops", "crossing": "X-Y", "personnel": 50, "source": "hand"},
     {"date": "2026-01-05", "type": "troops", "crossing": "X-Y", "personnel": 30, "source": "hand"},
 ]
@@ -27,7 +28,8 @@ def web_scenario(folder: Path) -> Path:
     tiny_scenario(folder, people=35, entry_cap=10, days=10, timeline=TIMELINE,
                   parameters={"irregular_attempt_rate_per_day": 0.2})
     write_csv(folder / "observations.csv", [
-        {"date": "2026-01-03", "place": "YP", "measure": "people held", "value": 20, "value_low": 15,
+        {"date": "2026-01-03", "place": "YP", "measure": "people held", "value": 20,
+         "value_low": 15,
          "value_high": 30, "crossing": "X-Y", "compare": "stranded", "source": "hand"},
         {"date": "2026-01-06", "place": "YP", "measure": "people held", "value": 5, "value_low": "",
          "value_high": "", "crossing": "X-Y", "compare": "stranded", "source": "hand"},
@@ -56,9 +58,12 @@ def make_store(scenario: Path, path: Path, runs: int = 3) -> tuple[Path, str]:
     sc = plan.scenario
     with Store(path) as store:
         store.add_ensemble(plan.ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
-                           scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed, days=plan.days,
-                           vary=describe(plan.priors), base_parameters_json=canonical_json(plan.base_params.model_dump()),
-                           places=[p.name for p in sc.places], crossings=[c.name for c in sc.crossings],
+                           scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed,
+                           days=plan.days,
+                           vary=describe(plan.priors),
+                           base_parameters_json=canonical_json(plan.base_params.model_dump()),
+                           places=[p.name for p in sc.places],
+                           crossings=[c.name for c in sc.crossings],
                            members=[(t.run_id, t.index) for t in plan.tasks])
         for task in plan.tasks:
             _store_outcome(store, plan, task, run_task(task))
@@ -82,15 +87,22 @@ def tiny(tmp_path_factory):
 
 
 def test_capacity_lever_sets_the_post_from_the_start(tiny):
-    w = parse_whatif({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": 20}]})
+    w = parse_whatif({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry",
+                                                     "per_day": 20}]})
     events = whatif_timeline(tiny, w)
     cap = [e for e in events if e.type == "capacity"]
-    assert len(cap) == 1 and cap[0].date == dt.date(2026, 1, 1) and cap[0].per_day == 20 and cap[0].post == "entry"
+    assert (
+        len(cap) == 1
+        and cap[0].date == dt.date(2026, 1, 1)
+        and cap[0].per_day == 20
+        and cap[0].post == "entry"
+    )
 
 
 def test_troops_lever_replaces_later_deployments_with_one_total(tiny):
     # 50 posted on 3 Jan and 30 more on 5 Jan; "10 from 4 Jan" keeps the 50, then brings it to 10
-    w = parse_whatif({"baseline": "b", "troops": [{"crossing": "X-Y", "personnel": 10, "from": "2026-01-04"}]})
+    w = parse_whatif({"baseline": "b", "troops": [{"crossing": "X-Y", "personnel": 10,
+                                                   "from": "2026-01-04"}]})
     troops = [(e.date.day, e.personnel) for e in whatif_timeline(tiny, w) if e.type == "troops"]
     assert troops == [(3, 50), (4, -40)]
 
@@ -102,17 +114,24 @@ def test_deadline_lever_moves_the_deadline(tiny):
 
 
 def test_corridor_and_flight_are_added(tiny):
-    w = parse_whatif({"baseline": "b", "corridor": [{"crossing": "X-Y", "date": "2026-01-04", "days": 3, "per_day": 5}],
-                      "flight": [{"from": "A", "date": "2026-01-02", "seats": 7, "nationality": "Venezuela"}]})
+    w = parse_whatif({"baseline": "b", "corridor": [{"crossing": "X-Y", "date": "2026-01-04",
+                                                     "days": 3, "per_day": 5}],
+                      "flight": [{"from": "A", "date": "2026-01-02", "seats": 7,
+                                  "nationality": "Venezuela"}]})
     events = whatif_timeline(tiny, w)
-    assert [(e.type, e.date.day) for e in events if e.source == "what-if"] == [("flight", 2), ("corridor", 4)]
+    assert [(e.type,
+             e.date.day) for e in events if e.source
+            == "what-if"] == [("flight", 2), ("corridor", 4)]
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": -1}]}, "capacity.0.per_day"),
-    ({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": 1e9}]}, "capacity.0.per_day"),
+    ({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": -1}]},
+     "capacity.0.per_day"),
+    ({"baseline": "b", "capacity": [{"crossing": "X-Y", "post": "entry", "per_day": 1e9}]},
+     "capacity.0.per_day"),
     ({"baseline": "b", "seeds": 99}, "seeds"),
-    ({"baseline": "b", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "visa+"}]}, "admission.0.admits"),
+    ({"baseline": "b", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "visa+"}]},
+     "admission.0.admits"),
     ({"baseline": "b", "lever": 1}, "lever"),
 ])
 def test_levers_out_of_range_name_their_field(body, field):
@@ -122,11 +141,15 @@ def test_levers_out_of_range_name_their_field(body, field):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"baseline": "b", "capacity": [{"crossing": "Z", "post": "entry", "per_day": 1}]}, "capacity.0.crossing"),
-    ({"baseline": "b", "corridor": [{"crossing": "X-Y", "date": "2027-01-01", "days": 1, "per_day": 1}]},
+    ({"baseline": "b", "capacity": [{"crossing": "Z", "post": "entry", "per_day": 1}]},
+     "capacity.0.crossing"),
+    ({"baseline": "b", "corridor": [{"crossing": "X-Y", "date": "2027-01-01", "days": 1,
+                                     "per_day": 1}]},
      "corridor.0.date"),
-    ({"baseline": "b", "flight": [{"from": "Atlantis", "date": "2026-01-02", "seats": 1}]}, "flight.0.from"),
-    ({"baseline": "b", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "bribe"}]}, "admission.0.admits"),
+    ({"baseline": "b", "flight": [{"from": "Atlantis", "date": "2026-01-02", "seats": 1}]},
+     "flight.0.from"),
+    ({"baseline": "b", "admission": [{"crossing": "X-Y", "post": "entry", "admits": "bribe"}]},
+     "admission.0.admits"),
 ])
 def test_levers_naming_unknown_things_are_refused(tiny, body, field):
     with pytest.raises(ScenarioError) as exc:

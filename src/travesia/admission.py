@@ -25,7 +25,8 @@ MAX_TRAITS = 16          # traits are bits of a uint16 per agent
 
 
 def split_terms(text: str) -> list[list[str]]:
-    """`national;visa;child+family` -> [['national'], ['visa'], ['child', 'family']] (syntax only)."""
+    """`national;visa;child+family` -> [['national'], ['visa'], ['child', 'family']] (syntax
+    only)."""
     text = str(text).strip()
     if text == "any":
         return [["any"]]
@@ -107,16 +108,19 @@ class Vocabulary:
         names = self.traits
         for name in names:
             if name in RESERVED or not name or any(c in name for c in ";+, "):
-                raise ValueError(f"'{name}' cannot name a document or group (reserved, empty, or holds ; + , "
+                raise ValueError(f"'{name}' cannot name a document or group (reserved, empty, or "
+                                 "holds ; + , "
                                  "or a space)")
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"'{dup[0]}' is declared twice (documents and groups share one set of names)")
+            raise ValueError(f"'{dup[0]}' is declared twice (documents and groups share one set of "
+                             "names)")
         if len(names) > MAX_TRAITS:
             raise ValueError(f"{len(names)} documents and groups declared; at most {MAX_TRAITS}")
         clash = sorted(set(self.nationalities) & (set(names) | set(RESERVED)))
         if clash:
-            raise ValueError(f"'{clash[0]}' names both a nationality and a document, group or reserved word")
+            raise ValueError(f"'{clash[0]}' names both a nationality and a document, group or "
+                             "reserved word")
 
     def known(self) -> str:
         return ", ".join(("any", "national") + STATUSES + self.traits + self.nationalities)
@@ -134,15 +138,18 @@ class Vocabulary:
                     national = True
                 elif tok in self.nationalities:
                     if nationality >= 0:
-                        raise ValueError(f"'{'+'.join(term)}' asks for two nationalities; a person has one")
+                        raise ValueError(f"'{'+'.join(term)}' asks for two nationalities; a person "
+                                         "has one")
                     nationality = self.nationalities.index(tok)
                 elif tok in STATUSES:
                     if statuses:
-                        raise ValueError(f"'{'+'.join(term)}' asks for two legal statuses; a person has one")
+                        raise ValueError(f"'{'+'.join(term)}' asks for two legal statuses; a "
+                                         "person has one")
                     statuses = 1 << STATUSES.index(tok)
                 elif tok in self.traits:
                     mask |= self.bit(tok)
                 else:
-                    raise ValueError(f"unknown name '{tok}' in admission rule (known: {self.known()})")
+                    raise ValueError(f"unknown name '{tok}' in admission rule (known: "
+                                     f"{self.known()})")
             compiled.append(Term(mask, national, statuses, nationality))
         return Rule(str(text).strip(), tuple(compiled))

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
 
 from .calibrate import ObservationModel, calibrate, fit_targets
 from .errors import ObservationError, ScenarioError
@@ -25,11 +27,14 @@ from .scenario.timeline import FUTURE_MEANING, timeline_spec
 HORIZONS_DAYS = (7, 14)
 
 
-def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *, observations: str | Path | None = None,
-             budget: int = 600, horizons: tuple[int, ...] = HORIZONS_DAYS, vary: list[Prior] = (),
+def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *,
+             observations: str | Path | None = None,
+             budget: int = 600, horizons: tuple[int, ...] = HORIZONS_DAYS,
+             vary: Sequence[Prior] = (),
              measures: list[str] | None = None, obs_model: ObservationModel = ObservationModel(),
              base_seed: int = 0, workers: int | None = None, scheduler: str | None = None,
-             progress: Callable[[dt.date, int, int], None] | None = None, future: str = "planned") -> dict:
+             progress: Callable[[dt.date, int, int], None] | None = None,
+             future: str = "planned") -> dict:
     """{'at': [{date, fitted, spread, horizons: {7: scores, 14: scores}}]} for each date."""
     if not dates:
         raise ScenarioError("give at least one --at DATE", field="--at")
@@ -44,16 +49,20 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *, ob
     out = []
     for at in sorted(dates):
         if not sc.spec.start <= at < sc.spec.end:
-            raise ScenarioError(f"{at} is outside the scenario's period {sc.spec.start} to {sc.spec.end}",
+            raise ScenarioError(f"{at} is outside the scenario's period {sc.spec.start} to "
+                                f"{sc.spec.end}",
                                 field="--at")
         last = at + dt.timedelta(days=max(horizons))
         days = (min(last, sc.spec.end) - sc.spec.start).days + 1
-        fit = calibrate(sc, observations=obs_path, until=at, budget=budget, vary=vary, measures=measures,
-                        obs_model=obs_model, base_seed=base_seed, workers=workers, scheduler=scheduler,
+        fit = calibrate(sc, observations=obs_path, until=at, budget=budget, vary=vary,
+                        measures=measures,
+                        obs_model=obs_model, base_seed=base_seed, workers=workers,
+                        scheduler=scheduler,
                         predictive_days=days, future=future,
-                        progress=(lambda done, total, at=at: progress(at, done, total)) if progress else None)
+                        progress=partial(progress, at) if progress else None)
         later = fit_targets(all_obs, sc, last, set(measures) if measures else None)
-        entry = {"date": at.isoformat(), "future": future, "observations_fitted": len(fit.observations),
+        entry: dict[str, Any] = {"date": at.isoformat(), "future": future,
+                                 "observations_fitted": len(fit.observations),
                  "runs": fit.runs,
                  "effective_runs_behind_surface": round(fit.ess, 1),
                  "spread": {n: fit.spread[n] for n in fit.names}, "horizons": {}}
@@ -66,5 +75,7 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *, ob
             table = fit.scores(targets, known=all_obs, known_until=at)
             entry["horizons"][str(h)] = table.to_dict()
         out.append(entry)
-    return {"scenario": sc.name, "observations": str(obs_path), "budget_per_date": budget, "future": future,
-            "future_means": FUTURE_MEANING[future], "observation_noise": obs_model.as_dict(), "at": out}
+    return {"scenario": sc.name, "observations": str(obs_path), "budget_per_date": budget,
+            "future": future,
+            "future_means": FUTURE_MEANING[future], "observation_noise": obs_model.as_dict(),
+            "at": out}

@@ -1,4 +1,5 @@
-"""Quantile bands of an ensemble: 5/25/50/75/95% of a daily measure over its runs, and their plot."""
+"""Quantile bands of an ensemble: 5/25/50/75/95% of a daily measure over its runs, and their
+plot."""
 
 from __future__ import annotations
 
@@ -39,28 +40,34 @@ class Band:
 
 def band_of(dates, values: np.ndarray, label: str, measure: str) -> Band:
     """Quantiles (linear interpolation) per day of values [runs, days]."""
-    return Band(label, measure, list(dates), np.quantile(values, QUANTILES, axis=0), values.mean(axis=0),
+    return Band(label, measure, list(dates), np.quantile(values, QUANTILES, axis=0),
+                values.mean(axis=0),
                 values.shape[0])
 
 
-def compute_bands(store: Store, ensemble_id: str, *, measure: str = "stranded", crossing: str | None = None,
+def compute_bands(store: Store, ensemble_id: str, *, measure: str = "stranded",
+                  crossing: str | None = None,
                   place: str | None = None, state: str | None = None) -> list[Band]:
     """Bands of a measure at each crossing (or the one named), or of a state at a place."""
     crossings, places = store.names(ensemble_id)
     if place is not None or state is not None:
         if place is None or state is None:
-            raise ScenarioError("--place and --state go together", field="--place" if place is None else "--state")
+            raise ScenarioError("--place and --state go together",
+                                field="--place" if place is None else "--state")
         if state not in STATE_COLUMNS:
-            raise ScenarioError(f"unknown state '{state}' (known: {', '.join(STATE_COLUMNS)})", field="--state")
+            raise ScenarioError(f"unknown state '{state}' (known: {', '.join(STATE_COLUMNS)})",
+                                field="--state")
         if place not in places:
-            raise ScenarioError(f"no place '{place}' in the ensemble (known: {', '.join(places)})", field="--place")
+            raise ScenarioError(f"no place '{place}' in the ensemble (known: {', '.join(places)})",
+                                field="--place")
         dates, _, values = store.series(ensemble_id, place=place, state=state)
         return [band_of(dates, values, place, state)]
     if measure not in CROSSING_MEASURES:
         raise ScenarioError(f"unknown measure '{measure}' (known: {', '.join(CROSSING_MEASURES)})",
                             field="--measure")
     if crossing is not None and crossing not in crossings:
-        raise ScenarioError(f"no crossing '{crossing}' in the ensemble (known: {', '.join(crossings)})",
+        raise ScenarioError(f"no crossing '{crossing}' in the ensemble (known: "
+                            f"{', '.join(crossings)})",
                             field="--crossing")
     out = []
     for name in [crossing] if crossing else crossings:
@@ -70,8 +77,8 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = "stranded", 
 
 
 def bands_table(bands: list[Band]) -> pa.Table:
-    rows = {"date": [], "where": [], "measure": [], "runs": [], "p05": [], "p25": [], "p50": [], "p75": [],
-            "p95": [], "mean": []}
+    columns = ("date", "where", "measure", "runs", "p05", "p25", "p50", "p75", "p95", "mean")
+    rows: dict[str, list] = {k: [] for k in columns}
     for b in bands:
         n = len(b.dates)
         rows["date"] += b.dates
@@ -101,7 +108,8 @@ def write_bands(bands: list[Band], out_dir: str | Path) -> dict[str, Path]:
 
 def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None = None, events=(),
                title: str | None = None) -> Path:
-    """bands.png: one panel per series; `observations` {label: [(date, value, low, high)]} as points."""
+    """bands.png: one panel per series; `observations` {label: [(date, value, low, high)]} as
+    points."""
     from .plot import EVENT_COLOURS, event_label
 
     n = len(bands)
@@ -114,14 +122,16 @@ def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None
             ov = np.array([o[1] for o in obs], dtype=float)
             lo = np.array([o[2] if o[2] is not None else o[1] for o in obs], dtype=float)
             hi = np.array([o[3] if o[3] is not None else o[1] for o in obs], dtype=float)
-            ax.errorbar([o[0] for o in obs], ov, yerr=[ov - lo, hi - ov], fmt="o", color="black", ms=4, lw=1,
+            ax.errorbar([o[0] for o in obs], ov, yerr=[ov - lo, hi - ov], fmt="o", color="black",
+                        ms=4, lw=1,
                         label="observed (reports, with ranges)")
             top = max(top, float(hi.max()))
         for i, ev in enumerate(events):
             colour = EVENT_COLOURS.get(ev.type, "#666666")
             ax.axvline(ev.date, color=colour, lw=0.8, ls="--", alpha=0.6)
             if ax is axes[0, 0]:
-                ax.text(ev.date, top * (1.32 - 0.07 * (i % 4)), event_label(ev), fontsize=7, color=colour,
+                ax.text(ev.date, top * (1.32 - 0.07 * (i % 4)), event_label(ev), fontsize=7,
+                        color=colour,
                         ha="left", va="top")
         what = "people held (queued + stranded)" if band.measure == "stranded" else band.measure
         ax.set_title(f"{band.label}: {what}", loc="left", fontsize=11)
@@ -144,7 +154,8 @@ class RunBands:
     warning: str | None   # set when the ensemble was run on another version of the scenario
 
 
-def bands_for_run(store_path: str | Path, ensemble_id: str | None, scenario: str, scenario_hash: str) -> RunBands:
+def bands_for_run(store_path: str | Path, ensemble_id: str | None, scenario: str,
+                  scenario_hash: str) -> RunBands:
     """Bands to draw under a run of `scenario` (`travesia run --bands STORE [--ensemble ID]`).
     An ensemble of another scenario is an error; of another version of it (content hash), a
     warning: the bands may no longer match the run."""
@@ -153,14 +164,19 @@ def bands_for_run(store_path: str | Path, ensemble_id: str | None, scenario: str
         ens = store.ensemble(ensemble_id)
         eid = ens["ensemble_id"]
         if ens["scenario"] != scenario:
-            raise ScenarioError(f"ensemble {eid} is of scenario '{ens['scenario']}', not '{scenario}'",
+            raise ScenarioError(f"ensemble {eid} is of scenario '{ens['scenario']}', not "
+                                f"'{scenario}'",
                                 file=path, field="--bands")
         if not ens["finished"]:
-            raise ScenarioError(f"ensemble {eid} has no finished run yet", file=path, field="--bands")
+            raise ScenarioError(f"ensemble {eid} has no finished run yet", file=path,
+                                field="--bands")
         bands = {b.label: b for b in compute_bands(store, eid, measure="stranded")}
     warning = None
     if ens["scenario_hash"] != scenario_hash:
-        warning = (f"{path}: ensemble {eid} was run on another version of '{scenario}' (content hash "
-                   f"{ens['scenario_hash'][:12]}, now {scenario_hash[:12]}); its bands may not match this run")
-    source = {"store": str(path), "ensemble_id": eid, "runs": int(ens["finished"]), "same_scenario_version": warning is None}
+        warning = (f"{path}: ensemble {eid} was run on another version of '{scenario}' (content "
+                   "hash "
+                   f"{ens['scenario_hash'][:12]}, now {scenario_hash[:12]}); its bands may not "
+                   "match this run")
+    source = {"store": str(path), "ensemble_id": eid, "runs": int(ens["finished"]),
+              "same_scenario_version": warning is None}
     return RunBands(bands, source, warning)

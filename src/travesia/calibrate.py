@@ -33,14 +33,22 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .errors import ObservationError, ScenarioError
 from .observations import Observation, ObservationModel, event_weights, read_observations
 from .parameters import Parameters, load_params_file
-from .priors import Prior, _is_int_field, canonical_json, check_scenario_names, describe, scenario_priors, with_values
+from .priors import (
+    Prior,
+    _is_int_field,
+    canonical_json,
+    check_scenario_names,
+    scenario_priors,
+    with_values,
+)
 from .scenario.data_values import is_data_name
 from .results import Results
 from .scenario import load_scenario
@@ -109,7 +117,8 @@ class PriorSpace:
         return {name: value_of(self.priors[name], float(zi)) for name, zi in zip(self.names, z)}
 
 
-# --- the likelihood of observations given one run --------------------------------------------------
+# --- the likelihood of observations given one run
+# --------------------------------------------------
 
 _erf = np.vectorize(math.erf, otypes=[float])
 
@@ -130,7 +139,8 @@ class Likelihood:
         self.weight = event_weights(observations)    # n reports of one event count once
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        """values [runs, observations] -> log likelihood [runs]: the weighted sum over observations."""
+        """values [runs, observations] -> log likelihood [runs]: the weighted sum over
+        observations."""
         mu = np.log1p(np.maximum(np.asarray(values, dtype=float), 0.0))
         m = self.model
         total = np.zeros(mu.shape)
@@ -145,7 +155,8 @@ class Likelihood:
 
 # --- running batches through the ensemble executor ------------------------------------------------
 
-def run_id_with_timeline(sc: Scenario, pjson: str, seed: int, days: int | None, timeline: str | None) -> str:
+def run_id_with_timeline(sc: Scenario, pjson: str, seed: int, days: int | None,
+                         timeline: str | None) -> str:
     """A run's id; a run on a view of the timeline differs from one on all events."""
     from .store import run_id_of
 
@@ -155,19 +166,21 @@ def run_id_with_timeline(sc: Scenario, pjson: str, seed: int, days: int | None, 
 class Runner:
     """Runs parameter sets of one scenario on the ensemble executor, each with a fresh seed."""
 
-    def __init__(self, sc: Scenario, base: Parameters, *, base_seed: int = 0, workers: int | None = None,
+    def __init__(self, sc: Scenario, base: Parameters, *, base_seed: int = 0,
+                 workers: int | None = None,
                  scheduler: str | None = None, progress: Callable[[int], None] | None = None,
                  timeline: str | None = None):
         self.sc, self.base, self.base_seed = sc, base, base_seed
-        self.timeline = timeline          # the view of the events the runs use (scenario/timeline.py)
+        # the view of the events the runs use (scenario/timeline.py)
+        self.timeline = timeline
         self.workers, self.scheduler = workers, scheduler
         self.progress = progress
         self.count = 0
         self.failed: list[str] = []
-        self.executor = None
+        self.executor: Any = None        # a concurrent.futures or a Dask executor
         self.client = None
 
-    def __enter__(self) -> "Runner":
+    def __enter__(self) -> Runner:
         from .ensemble import dask_executor, local_executor
 
         if self.scheduler:
@@ -196,7 +209,8 @@ class Runner:
 
         tasks = []
         for values in values_list:   # parameter and data values (ensemble.task_of splits them)
-            tasks.append(task_of(self.sc, self.base, values, self.count, self.base_seed + self.count, days,
+            tasks.append(task_of(self.sc, self.base, values, self.count,
+                                 self.base_seed + self.count, days,
                                  where="calibrate", timeline=self.timeline))
             self.count += 1
         futures = [self.executor.submit(run_task, t) for t in tasks]
@@ -213,11 +227,13 @@ class Runner:
         return out
 
 
-# --- the fit ---------------------------------------------------------------------------------------
+# --- the fit
+# ---------------------------------------------------------------------------------------
 
 @dataclass
 class Fit:
-    """A fitted posterior: draws of the parameters (with weights), the summary, the predictive runs."""
+    """A fitted posterior: draws of the parameters (with weights), the summary, the predictive
+    runs."""
 
     scenario: Scenario
     priors: dict[str, Prior]
@@ -225,7 +241,8 @@ class Fit:
     until: dt.date
     names: list[str]
     values: list[dict[str, Any]]             # posterior draws of the parameter values
-    log_weights: np.ndarray                  # their log weights (equal for draws of the Gaussian posterior)
+    # their log weights (equal for draws of the Gaussian posterior)
+    log_weights: np.ndarray
     best: dict[str, Any]                     # posterior medians (the params file's values)
     spread: dict[str, dict]                  # name -> p05, p50, p95, prior
     ess: float                               # effective number of runs behind the fitted surface
@@ -247,7 +264,8 @@ class Fit:
         w = np.exp(self.log_weights - np.max(self.log_weights))
         return w / w.sum()
 
-    def scores(self, observations: list[Observation] | None = None, *, known: list[Observation] | None = None,
+    def scores(self, observations: list[Observation] | None = None, *,
+               known: list[Observation] | None = None,
                known_until: dt.date | None = None, observation_noise: bool = True):
         """Scores of the predictive ensemble on observations (default: the fitted ones). The
         forecast of a report is the runs' values with the reporting error the fit assumed drawn
@@ -255,7 +273,8 @@ class Fit:
         obs = self.observations if observations is None else observations
         samples = samples_from_results(self.predictive, obs)
         if observation_noise:
-            samples = with_reporting_noise(samples, self.observation_model, seed=self.settings.get("base_seed", 0))
+            samples = with_reporting_noise(samples, self.observation_model,
+                                           seed=self.settings.get("base_seed", 0))
         return score_forecasts(obs, samples, known=known, known_until=known_until)
 
 
@@ -269,7 +288,9 @@ def _log_gauss(Z: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     d = Z.shape[1]
     chol = np.linalg.cholesky(cov)
     sol = np.linalg.solve(chol, (Z - mean).T)
-    return -0.5 * (sol ** 2).sum(axis=0) - np.log(np.diag(chol)).sum() - 0.5 * d * math.log(2 * math.pi)
+    return (
+        -0.5 * (sol**2).sum(axis=0) - np.log(np.diag(chol)).sum() - 0.5 * d * math.log(2 * math.pi)
+    )
 
 
 @dataclass
@@ -282,7 +303,8 @@ class _Proposal:
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shares = np.array([p[0] for p in self.parts])
         which = rng.choice(len(self.parts), size=n, p=shares / shares.sum())
-        return np.array([rng.multivariate_normal(self.parts[k][1], self.parts[k][2]) for k in which])
+        return np.array([rng.multivariate_normal(self.parts[k][1],
+                                                 self.parts[k][2]) for k in which])
 
 
 def fit_targets(observations: list[Observation], sc: Scenario, until: dt.date,
@@ -290,19 +312,23 @@ def fit_targets(observations: list[Observation], sc: Scenario, until: dt.date,
     """The observations a fit compares with: up to `until`, on a crossing and a model series of
     the scenario (only `measures` when given), inside its period."""
     crossings = [c.name for c in sc.crossings]
-    return comparable([o for o in observations if o.date <= until], crossings, sc.spec.start, sc.spec.end,
+    return comparable([o for o in observations if o.date <= until], crossings, sc.spec.start,
+                      sc.spec.end,
                       MODEL_MEASURES if measures is None else set(measures) & MODEL_MEASURES)
 
 
-def calibrate(scenario: str | Path | Scenario | None = None, *, observations: str | Path | None = None,
-              until: dt.date | None = None, budget: int = 2000, vary: list[Prior] = (),
+def calibrate(scenario: str | Path | Scenario | None = None, *,
+              observations: str | Path | None = None,
+              until: dt.date | None = None, budget: int = 2000, vary: Sequence[Prior] = (),
               measures: list[str] | None = None,
-              params_file: str | Path | None = None, obs_model: ObservationModel = ObservationModel(),
+              params_file: str | Path | None = None,
+              obs_model: ObservationModel = ObservationModel(),
               base_seed: int = 0, workers: int | None = None, scheduler: str | None = None,
               predictive_runs: int | None = None, predictive_days: int | None = None,
               runner: Runner | None = None, progress: Callable[[int, int], None] | None = None,
               future: str = "as-happened") -> Fit:
-    """Fit the scenario's priors (replaced name by name by `vary`) to the observations up to `until`.
+    """Fit the scenario's priors (replaced name by name by `vary`) to the observations up to
+    `until`.
 
     `budget` counts every run, the predictive ensemble's included (a tenth, 20 to 200 runs).
     `predictive_days`: length of the predictive runs (default: the whole scenario).
@@ -318,7 +344,8 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     if not priors:
         raise ScenarioError("nothing to fit: the scenario has no priors (give --vary NAME=DIST)",
                             file=sc.folder / "scenario.yaml", field="priors")
-    obs_path = Path(observations) if observations else (sc.folder / sc.spec.observations if sc.spec.observations
+    obs_path = Path(observations) if observations else (sc.folder / sc.spec.observations
+                                                        if sc.spec.observations
                                                          else None)
     if obs_path is None:
         raise ObservationError("the scenario has no observations: give --observations FILE",
@@ -330,18 +357,23 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     if measures:
         unknown = sorted(set(measures) - MODEL_MEASURES)
         if unknown:
-            raise ScenarioError(f"unknown measure '{unknown[0]}' (known: {', '.join(sorted(MODEL_MEASURES))})",
+            raise ScenarioError(f"unknown measure '{unknown[0]}' (known: "
+                                f"{', '.join(sorted(MODEL_MEASURES))})",
                                 field="--measures")
     targets = fit_targets(all_obs, sc, until, set(measures) if measures else None)
     if not targets:
         raise ObservationError(f"no observation up to {until} names a crossing and a model series "
-                               f"(columns crossing, compare) inside the scenario's period", file=obs_path)
+                               f"(columns crossing, compare) inside the scenario's period",
+                               file=obs_path)
     if budget < 40:
         raise ScenarioError("a budget of at least 40 runs is needed", field="--budget")
-    n_pred = predictive_runs if predictive_runs is not None else int(min(200, max(20, budget // 10)))
+    n_pred = (
+        predictive_runs if predictive_runs is not None else int(min(200, max(20, budget // 10)))
+    )
     n_fit = budget - n_pred
     if n_fit < 20:
-        raise ScenarioError(f"the budget leaves {n_fit} runs to fit after {n_pred} predictive runs", field="--budget")
+        raise ScenarioError(f"the budget leaves {n_fit} runs to fit after {n_pred} predictive runs",
+                            field="--budget")
     fit_days = (max(o.date for o in targets) - sc.spec.start).days + 1
     timeline = timeline_spec(future, until)
     space = PriorSpace(priors)
@@ -358,7 +390,8 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     runner.progress = tick
     runner.timeline = timeline
     rng = np.random.default_rng([base_seed & 0xFFFFFFFF, 0xCA1])
-    Zs, lls, proposals = [], [], []
+    Zs, lls = [], []
+    proposals: list = []
 
     def evaluate(Z: np.ndarray) -> np.ndarray:
         results = runner.run([space.values(z) for z in Z], fit_days)
@@ -381,7 +414,8 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
         used = sum(p.n for p in proposals)
         Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
         if not np.isfinite(ll_all).any():
-            raise ScenarioError(f"every fitting run failed: {runner.failed[0].splitlines()[0] if runner.failed else ''}")
+            raise ScenarioError("every fitting run failed: "
+                                f"{runner.failed[0].splitlines()[0] if runner.failed else ''}")
         center, kernel = _elite_cloud(Z_all, ll_all)
         post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, center, kernel)
         rounds = 2
@@ -389,12 +423,15 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
             n = (n_fit - used) // (rounds - r)
             if n <= 0:
                 continue
-            prop = _Proposal([(0.85, post_mean, 1.5 ** 2 * post_cov), (0.15, np.zeros(d), np.eye(d))], n)
+            prop = _Proposal([(0.85, post_mean, 1.5 ** 2 * post_cov),
+                              (0.15, np.zeros(d), np.eye(d))], n)
             evaluate(prop.draw(rng, n))
             proposals.append(prop)
             used += n
             Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
-            post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, post_mean, 2.0 ** 2 * post_cov)
+            post_mean, post_cov, ess = _surface_posterior(
+                Z_all, ll_all, post_mean, 2.0**2 * post_cov
+            )
         draws = rng.multivariate_normal(post_mean, post_cov, size=POSTERIOR_DRAWS)
         values = [space.values(z) for z in draws]
         lw = np.zeros(len(values))
@@ -407,7 +444,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
                 tally: dict = {}
                 for c, wi in zip(col, w):
                     tally[c] = tally.get(c, 0.0) + wi
-                best[name] = max(tally, key=tally.get)
+                best[name] = max(tally, key=lambda k: tally[k])
                 spread[name] = {"p05": None, "p50": best[name], "p95": None, "prior": prior.text(),
                                 "shares": {str(k): round(v, 3) for k, v in tally.items()}}
                 continue
@@ -424,13 +461,17 @@ def calibrate(scenario: str | Path | Scenario | None = None, *, observations: st
     finally:
         if own:
             runner.__exit__(None, None, None)
-    return Fit(scenario=sc, priors=priors, observations=targets, until=until, names=space.names, values=values,
+    return Fit(scenario=sc, priors=priors, observations=targets, until=until, names=space.names,
+               values=values,
                log_weights=lw, best=best, spread=spread, ess=ess, runs=runner.count,
-               wall_seconds=time.perf_counter() - started, predictive=predictive, predictive_values=pred_values,
+               wall_seconds=time.perf_counter() - started, predictive=predictive,
+               predictive_values=pred_values,
                settings={"observations": str(obs_path), "obs_error": obs_model.error,
-                         "outlier_share": obs_model.outlier_share, "outlier_error": obs_model.outlier_error,
+                         "outlier_share": obs_model.outlier_share,
+                         "outlier_error": obs_model.outlier_error,
                          "base_seed": base_seed, "budget": budget, "fit_days": fit_days,
-                         "cma_popsize": popsize, "vary": {p.name: p.text() for p in vary}, "measures": sorted(measures) if measures else "all",
+                         "cma_popsize": popsize, "vary": {p.name: p.text() for p in vary},
+                         "measures": sorted(measures) if measures else "all",
                          "params_file": str(params_file) if params_file else None,
                          "future": future, "timeline": timeline},
                failed=len(runner.failed), base=base)
@@ -463,7 +504,8 @@ def _quadratic_features(Z: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarr
 
 
 def _surface_posterior(Z: np.ndarray, ll: np.ndarray, center: np.ndarray, kernel: np.ndarray):
-    """Gaussian posterior in z space from a quadratic fitted to the runs' log likelihoods near `center`.
+    """Gaussian posterior in z space from a quadratic fitted to the runs' log likelihoods near
+    `center`.
 
     Each run's log likelihood is one seed's: noisy. A quadratic fitted by least squares to many
     runs (weighted by a Gaussian kernel around the centre) averages the noise out; with the
@@ -509,7 +551,8 @@ def _cma_search(evaluate, d: int, budget: int, popsize: int, seed: int, proposal
                                                     "verbose": -9, "CMA_mirrors": 0})
     used = 0
     while used + popsize <= budget:
-        mean, cov = np.array(es.mean, dtype=float), float(es.sigma) ** 2 * np.array(es.sm.C, dtype=float)
+        mean, cov = np.array(es.mean,
+                             dtype=float), float(es.sigma) ** 2 * np.array(es.sm.C, dtype=float)
         Z = np.array(es.ask(), dtype=float)
         ll = evaluate(Z)
         log_post = ll - 0.5 * (Z ** 2).sum(axis=1)
@@ -523,13 +566,15 @@ def _systematic_resample(w: np.ndarray, n: int, rng: np.random.Generator) -> np.
     return np.minimum(np.searchsorted(np.cumsum(w), positions), len(w) - 1)
 
 
-# --- writing the fit ---------------------------------------------------------------------------------
+# --- writing the fit
+# ---------------------------------------------------------------------------------
 
 def fitted_parameters(fit: Fit) -> dict[str, Any]:
     """The params-file mapping: each varied parameter at its posterior median (a mapping parameter
     is written whole, with its fitted key set)."""
     base = fit.base or fit.scenario.params
-    merged = with_values(base, fit.best, where="calibrate").model_dump()   # data names: in fit.spread
+    # data names: in fit.spread
+    merged = with_values(base, fit.best, where="calibrate").model_dump()
     return {top: merged[top] for top in dict.fromkeys(name.split(".")[0] for name in fit.names
                                                       if not is_data_name(name))}
 
@@ -575,7 +620,8 @@ def write_fit(fit: Fit, out: str | Path, scores: dict | None = None) -> dict[str
             "scenario_hash": fit.scenario.content_hash,
             "observations_until": fit.until.isoformat(),
             "observations_fitted": len(fit.observations),
-            "method": "CMA-ES search; Gaussian posterior in prior-normal space from a quadratic surface "
+            "method": "CMA-ES search; Gaussian posterior in prior-normal space from a quadratic "
+                      "surface "
                       "fitted to the runs' log likelihoods (docs/calibration.md)",
             "runs": fit.runs,
             "effective_runs_behind_surface": round(fit.ess, 1),
@@ -587,14 +633,19 @@ def write_fit(fit: Fit, out: str | Path, scores: dict | None = None) -> dict[str
             "scores": scores or {},
         }),
     }
-    header = (f"# Parameters of {fit.scenario.name} fitted by `travesia calibrate` to the observations up to "
-              f"{fit.until}.\n# Use: travesia run --params {out.name}  |  travesia ensemble --params {out.name}\n"
-              f"# `parameters` holds posterior medians; `fit.spread` the 5-95% ranges; {sample_path.name} "
+    header = (f"# Parameters of {fit.scenario.name} fitted by `travesia calibrate` to the "
+              "observations up to "
+              f"{fit.until}.\n# Use: travesia run --params {out.name}  |  travesia ensemble "
+              f"--params {out.name}\n"
+              "# `parameters` holds posterior medians; `fit.spread` the 5-95% ranges; "
+              f"{sample_path.name} "
               f"a posterior sample.\n")
     tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True),
+                   encoding="utf-8")
     tmp.replace(out)
-    picks = _systematic_resample(fit.weights, 1000, np.random.default_rng(fit.settings.get("base_seed", 0)))
+    picks = _systematic_resample(fit.weights, 1000,
+                                 np.random.default_rng(fit.settings.get("base_seed", 0)))
     tmp = sample_path.with_suffix(".csv.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -620,20 +671,28 @@ def store_predictive(fit: Fit, store_path: str | Path) -> str:
     records = []
     for i, (res, values) in enumerate(zip(fit.predictive, fit.predictive_values)):
         days = None if res.days >= sc.days else res.days
-        task = task_of(sc, base, values, i, res.seed, days, where="calibrate", timeline=fit.settings.get("timeline"))
-        records.append((RunRecord(task.run_id, ensemble_id, sc.name, sc.content_hash, task.parameters_json,
-                                  task.varied_json, res.seed, days, now, now, res.wall_seconds), res, i))
+        task = task_of(sc, base, values, i, res.seed, days, where="calibrate",
+                       timeline=fit.settings.get("timeline"))
+        records.append((RunRecord(task.run_id, ensemble_id, sc.name, sc.content_hash,
+                                  task.parameters_json,
+                                  task.varied_json, res.seed, days, now, now, res.wall_seconds),
+                        res, i))
     with Store(store_path) as store:
         store.add_ensemble(ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
-                           scenario_folder=str(sc.folder.resolve()), base_seed=fit.settings.get("base_seed", 0),
+                           scenario_folder=str(sc.folder.resolve()),
+                           base_seed=fit.settings.get("base_seed", 0),
                            days=records[0][0].days if records else None,
-                           vary={n: f"posterior of calibrate (until {fit.until})" for n in fit.names},
-                           base_parameters_json=base_json, places=list(fit.predictive[0].place_names),
+                           vary=dict.fromkeys(fit.names,
+                                              f"posterior of calibrate (until {fit.until})"),
+                           base_parameters_json=base_json,
+                           places=list(fit.predictive[0].place_names),
                            crossings=list(fit.predictive[0].crossing_names),
                            members=[(r.run_id, i) for r, _, i in records])
-        store.set_meta(ensemble_id, {"made_by": "calibrate", "observations_until": fit.until.isoformat(),
+        store.set_meta(ensemble_id, {"made_by": "calibrate",
+                                     "observations_until": fit.until.isoformat(),
                                      "observation_model": fit.observation_model.as_dict(),
-                                     "noise_seed": fit.settings.get("base_seed", 0), "noise_draws": NOISE_DRAWS,
+                                     "noise_seed": fit.settings.get("base_seed", 0),
+                                     "noise_draws": NOISE_DRAWS,
                                      "timeline": fit.settings.get("timeline")})
         stored = store.finished_run_ids()
         for record, res, _ in records:

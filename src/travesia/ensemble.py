@@ -20,15 +20,17 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import simulate
 from .errors import ScenarioError
 from .parameters import Parameters, load_params_file
-from .posterior import LoadedFit, posterior_values, scenario_fit, scenario_fit_warning, stale_warning
-from .priors import Prior, canonical_json, check_scenario_names, describe, draw_values, scenario_priors, with_values
+from .posterior import (LoadedFit, posterior_values, scenario_fit, scenario_fit_warning,
+                        stale_warning)
+from .priors import (Prior, canonical_json, check_scenario_names, describe, draw_values,
+                     scenario_priors, with_values)
 from .results import Results
 from .scenario import load_scenario
 from .scenario.data_values import split_values, with_data_values
@@ -47,11 +49,14 @@ class RunTask:
     scenario_hash: str
     parameters_json: str
     varied_json: str
-    data_json: str = field(default="{}", kw_only=True)   # drawn numbers of the data tables, {} if none
+    # drawn numbers of the data tables, {} if none
+    data_json: str = field(default="{}", kw_only=True)
     seed: int
     days: int | None
-    timeline: str | None = None   # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
-    levers_json: str | None = None   # a what-if's levers (scenario/levers.py) pulled on the timeline; None: none
+    # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
+    timeline: str | None = None
+    # a what-if's levers (scenario/levers.py) pulled on the timeline; None: none
+    levers_json: str | None = None
 
 
 @dataclass
@@ -81,7 +86,9 @@ class EnsemblePlan:
     @property
     def varied(self) -> dict[str, str]:
         """What each varied name is drawn from, as the store records it."""
-        return {**{n: self.posterior.label for n in self.posterior_names}, **describe(self.priors)}
+        posterior = ({} if self.posterior is None
+                     else dict.fromkeys(self.posterior_names, self.posterior.label))
+        return {**posterior, **describe(self.priors)}
 
 
 @dataclass
@@ -99,8 +106,9 @@ class EnsembleReport:
 
 # --- planning ------------------------------------------------------------------------------------
 
-def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: list[Prior] = (),
-                  base_seed: int = 0, params_file: str | Path | None = None, days: int | None = None,
+def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Sequence[Prior] = (),
+                  base_seed: int = 0, params_file: str | Path | None = None,
+                  days: int | None = None,
                   use_scenario_priors: bool = True, draw_from: str | None = None) -> EnsemblePlan:
     """The runs of an ensemble: seeds base_seed + i, values drawn for index i.
 
@@ -113,7 +121,8 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: li
     if runs < 1:
         raise ScenarioError("needs at least one run", field="--runs")
     if draw_from not in (None, "posterior", "priors"):
-        raise ScenarioError(f"draw from 'posterior' or 'priors' (got '{draw_from}')", field="--from")
+        raise ScenarioError(f"draw from 'posterior' or 'priors' (got '{draw_from}')",
+                            field="--from")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     warnings = []
     if params_file:
@@ -123,7 +132,8 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: li
     if draw_from == "posterior" or (draw_from is None and use_scenario_priors):
         fit = scenario_fit(sc)
         if fit is None and draw_from == "posterior":
-            raise ScenarioError("the scenario names no fit to draw from (scenario.yaml has no `fit:`; "
+            raise ScenarioError("the scenario names no fit to draw from (scenario.yaml has no "
+                                "`fit:`; "
                                 "use --from priors, or fit it with travesia calibrate)",
                                 file=sc.folder / "scenario.yaml", field="--from")
         if fit is not None:
@@ -153,10 +163,13 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: li
     return plan
 
 
-def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None, *,
-            where: str = "--vary", timeline: str | None = None, levers: str | None = None) -> RunTask:
+def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None,
+            *,
+            where: str = "--vary", timeline: str | None = None,
+            levers: str | None = None) -> RunTask:
     """The task of one run: `values` (drawn parameter and data values) set on `base` and the
-    scenario's data. A drawn number the data cannot take fails here, in the parent, not in a worker."""
+    scenario's data. A drawn number the data cannot take fails here, in the parent, not in a
+    worker."""
     param_values, data_values = split_values(values)
     params = with_values(base, param_values, where=where) if param_values else base
     pjson = canonical_json(params.model_dump())
@@ -166,18 +179,24 @@ def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int,
     # the run's identity covers the data values; runs without any keep the ids they always had
     identity = pjson if not data_values else canonical_json([pjson, data_json])
     # a run on a view of the timeline (a forecast's future) differs from one on all the events
-    scenario_key = sc.content_hash + (f"|{timeline}" if timeline else "") + (f"|{levers}" if levers else "")
-    return RunTask(run_id_of(scenario_key, identity, seed, days), index, sc.name, str(sc.folder.resolve()),
-                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json, timeline=timeline,
+    scenario_key = sc.content_hash + (f"|{timeline}" if timeline
+                                      else "") + (f"|{levers}" if levers else "")
+    return RunTask(run_id_of(scenario_key, identity, seed, days), index, sc.name,
+                   str(sc.folder.resolve()),
+                   sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json,
+                   timeline=timeline,
                    levers_json=levers)
 
 
 # --- the worker side -----------------------------------------------------------------------------
 
 _LOADED: dict[tuple[str, str], Scenario] = {}  # (folder, content hash) -> the scenario, per process
-_COMPILED: dict[tuple[str, str, str], tuple] = {}   # (folder, content hash, data json) -> (world, events)
-_DRAWN: dict[tuple[str, str, str], Scenario] = {}   # the same keys -> the scenario with those data values
-_COMPILED_WITH_DATA = 8                         # compiled variants of drawn data values kept per process
+# (folder, content hash, data json) -> (world, events)
+_COMPILED: dict[tuple[str, str, str], tuple] = {}
+# the same keys -> the scenario with those data values
+_DRAWN: dict[tuple[str, str, str], Scenario] = {}
+# compiled variants of drawn data values kept per process
+_COMPILED_WITH_DATA = 8
 _COMPILED_LOCK = threading.Lock()               # Dask workers may run tasks in threads
 
 
@@ -186,12 +205,14 @@ def _loaded_scenario(folder: str, name: str, content_hash: str) -> Scenario:
     if key not in _LOADED:
         # the folder may not exist on a remote worker: a built-in scenario is found by name there
         if not Path(folder).is_dir() and name not in builtin_scenarios():
-            raise ScenarioError(f"scenario folder not found on worker {os.uname().nodename}: workers need it "
+            raise ScenarioError(f"scenario folder not found on worker {os.uname().nodename}: "
+                                "workers need it "
                                 "at the same path (a shared file system)", file=folder)
         sc = load_scenario(folder if Path(folder).is_dir() else name)
         if sc.content_hash != content_hash:
             raise ScenarioError(f"scenario files differ from those the ensemble was planned with "
-                                f"(hash {sc.content_hash}, expected {content_hash}): on {os.uname().nodename}",
+                                f"(hash {sc.content_hash}, expected {content_hash}): on "
+                                f"{os.uname().nodename}",
                                 file=folder)
         _LOADED[key] = sc
     return _LOADED[key]
@@ -230,28 +251,35 @@ def run_task(task: RunTask, progress: Callable[[int, int], None] | None = None) 
     started = dt.datetime.now()
     clock = time.perf_counter()
     try:
-        world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
+        world, events = compiled_scenario(task.scenario_folder, task.scenario_name,
+                                          task.scenario_hash,
                                           task.data_json)
         params = Parameters(**json.loads(task.parameters_json))
         if task.levers_json:
             from .scenario.levers import parse_whatif, whatif_timeline
 
-            drawn = _drawn_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash, task.data_json)
-            events = whatif_timeline(drawn, parse_whatif({"baseline": "-", **json.loads(task.levers_json)}))
+            drawn = _drawn_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
+                                    task.data_json)
+            events = whatif_timeline(drawn,
+                                     parse_whatif({"baseline": "-",
+                                                   **json.loads(task.levers_json)}))
         if task.timeline:
             from .scenario.timeline import apply_timeline_spec
 
             events = apply_timeline_spec(events, task.timeline)
-        results = simulate(world, params, seed=task.seed, events=events, days=task.days, progress=progress)
+        results = simulate(world, params, seed=task.seed, events=events, days=task.days,
+                           progress=progress)
         results.belief = None          # not stored; spare the transfer
         error = None
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the ensemble goes on
         results = None
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
         if isinstance(exc, ScenarioError):
-            return RunOutcome(task.run_id, None, started, dt.datetime.now(), time.perf_counter() - clock, error,
+            return RunOutcome(task.run_id, None, started, dt.datetime.now(),
+                              time.perf_counter() - clock, error,
                               user_error=exc.message)
-    return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock, error)
+    return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock,
+                      error)
 
 
 # --- executors -----------------------------------------------------------------------------------
@@ -279,13 +307,14 @@ def dask_executor(address: str, timeout_s: float | None = None):
     try:
         client = Client(address, timeout=timeout_s or DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ScenarioError(f"cannot reach a Dask scheduler at {address}: {exc}", field="--scheduler") from None
+        raise ScenarioError(f"cannot reach a Dask scheduler at {address}: {exc}",
+                            field="--scheduler") from None
     asked = {"at": 0.0, "slots": 1}
 
     def slots() -> int:
         if time.monotonic() - asked["at"] > 2.0:
             asked["at"], asked["slots"] = time.monotonic(), max(1, sum(client.nthreads().values()))
-        return asked["slots"]
+        return int(asked["slots"])
 
     return client.get_executor(pure=False), slots, client
 
@@ -301,10 +330,12 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
     sc = plan.scenario
     with Store(store_path) as store:
         store.add_ensemble(plan.ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
-                           scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed, days=plan.days,
+                           scenario_folder=str(sc.folder.resolve()), base_seed=plan.base_seed,
+                           days=plan.days,
                            vary=plan.varied,
                            base_parameters_json=canonical_json(plan.base_params.model_dump()),
-                           places=[p.name for p in sc.places], crossings=[c.name for c in sc.crossings],
+                           places=[p.name for p in sc.places],
+                           crossings=[c.name for c in sc.crossings],
                            members=[(t.run_id, t.index) for t in plan.tasks])
         stored = store.finished_run_ids()
         todo = [t for t in plan.tasks if t.run_id not in stored]
@@ -323,7 +354,8 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
         queue = iter(todo)
         try:
             while True:
-                # runs in flight: twice the workers keeps them busy and leaves little to redo after a
+                # runs in flight: twice the workers keeps them busy and leaves little to redo after
+                # a
                 # kill; on Dask the count of workers is asked again, as workers join and leave
                 while len(by_future) < 2 * slots():
                     task = next(queue, None)
@@ -361,7 +393,8 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
 def _store_outcome(store: Store, plan: EnsemblePlan, task: RunTask, outcome: RunOutcome) -> None:
     record = RunRecord(
         run_id=task.run_id, ensemble_id=plan.ensemble_id, scenario=task.scenario_name,
-        scenario_hash=task.scenario_hash, parameters_json=task.parameters_json, varied_json=task.varied_json,
+        scenario_hash=task.scenario_hash, parameters_json=task.parameters_json,
+        varied_json=task.varied_json,
         seed=task.seed, days=task.days, started=outcome.started, finished=outcome.finished,
         wall_seconds=outcome.wall_seconds, status="failed" if outcome.error else "finished",
         error=outcome.error)

@@ -1,4 +1,5 @@
-"""Forecasts from a date without knowing the future (docs/calibration.md, "Forecasting from a date").
+"""Forecasts from a date without knowing the future (docs/calibration.md, "Forecasting from a
+date").
 
 `forecast(scenario, at)` fits the observations dated up to `at` (or takes the posterior sample of
 an earlier fit), runs the posterior forward to `at` + the horizon on the timeline view the
@@ -15,7 +16,8 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -41,7 +43,8 @@ FORECAST_MEASURES = ("stranded", "irregular", "gave_up", "entries", "refused")
 
 @dataclass
 class FitFile:
-    """What a forecast takes from `travesia calibrate`'s output: the fit's settings and its posterior sample."""
+    """What a forecast takes from `travesia calibrate`'s output: the fit's settings and its
+    posterior sample."""
 
     path: Path
     fit: dict
@@ -70,11 +73,13 @@ def read_fit_file(path: str | Path) -> FitFile:
     from .yamlfile import read_yaml_mapping
 
     path = Path(path)
-    doc = read_yaml_mapping(path, missing="fit file not found", expected="expected a fitted_params.yaml from "
+    doc = read_yaml_mapping(path, missing="fit file not found",
+                            expected="expected a fitted_params.yaml from "
                                                                         "`travesia calibrate`")
     fit = doc.get("fit")
     if not isinstance(fit, dict) or "observations_until" not in fit:
-        raise ScenarioError("not a fit file (no `fit:` section with observations_until)", file=path, field="fit")
+        raise ScenarioError("not a fit file (no `fit:` section with observations_until)", file=path,
+                            field="fit")
     sample = path.with_name(str(fit.get("posterior_sample") or (path.stem + ".posterior.csv")))
     if not sample.is_file():
         raise ScenarioError("posterior sample not found beside the fit file", file=sample)
@@ -118,14 +123,16 @@ class ForecastResult:
 
     def to_dict(self) -> dict:
         return {
-            "scenario": self.scenario.name, "at": self.at.isoformat(), "horizon_days": self.horizon_days,
+            "scenario": self.scenario.name, "at": self.at.isoformat(),
+            "horizon_days": self.horizon_days,
             "last_day": self.last_day.isoformat(), "future": self.future,
             "future_means": FUTURE_MEANING[self.future].replace("DATE", self.at.isoformat()),
             "in_sample": self.in_sample, "fit_observations_until": self.fit_until.isoformat(),
             "runs": len(self.runs), "observation_noise": self.observation_model.as_dict(),
             "events_used": [_event_entry(ev) for ev in self.events_used],
             "events_dropped": [_event_entry(ev) for ev in self.events_dropped],
-            "settings": self.settings, "warnings": self.warnings, "wall_seconds": round(self.wall_seconds, 1),
+            "settings": self.settings, "warnings": self.warnings,
+            "wall_seconds": round(self.wall_seconds, 1),
             "scores": self.scores,
         }
 
@@ -135,13 +142,17 @@ class ForecastResult:
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"csv": out / "forecast.csv", "json": out / "forecast.json", "png": out / "forecast.png"}
+        paths = {"csv": out / "forecast.csv", "json": out / "forecast.json",
+                 "png": out / "forecast.png"}
         with paths["csv"].open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=["date", "crossing", "measure", "p05", "p25", "p50", "p75", "p95"])
+            writer = csv.DictWriter(f, fieldnames=["date", "crossing", "measure", "p05", "p25",
+                                                   "p50", "p75", "p95"])
             writer.writeheader()
             writer.writerows(self.rows)
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
-        plot_forecast(self.runs, self.at, self.last_day, self.events_used, self.observations, paths["png"],
+        paths["json"].write_text(json.dumps(self.to_dict(), indent=2, default=str),
+                                 encoding="utf-8")
+        plot_forecast(self.runs, self.at, self.last_day, self.events_used, self.observations,
+                      paths["png"],
                       title=f"{self.scenario.name}: forecast from {self.at} ({self.future})"
                             + (" — IN-SAMPLE" if self.in_sample else ""))
         return paths
@@ -151,14 +162,18 @@ def _event_entry(ev) -> dict:
     from .plot import event_label
 
     return {"id": ev.id, "date": ev.date.isoformat(),
-            "announced": (ev.announced or ev.date).isoformat(), "type": ev.type, "what": event_label(ev)}
+            "announced": (ev.announced or ev.date).isoformat(), "type": ev.type,
+            "what": event_label(ev)}
 
 
-def forecast(scenario: str | Path | Scenario | None, at: dt.date, *, horizon_days: int = HORIZON_DAYS,
+def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
+             horizon_days: int = HORIZON_DAYS,
              future: str = "planned", fit_file: str | Path | None = None, budget: int = 600,
              runs: int | None = None, observations: str | Path | None = None,
-             obs_model: ObservationModel = ObservationModel(), base_seed: int = 0, workers: int | None = None,
-             scheduler: str | None = None, progress: Callable[[int, int], None] | None = None) -> ForecastResult:
+             obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,
+             workers: int | None = None,
+             scheduler: str | None = None,
+             progress: Callable[[int, int], None] | None = None) -> ForecastResult:
     """Forecast `scenario` from `at` to `at` + `horizon_days` (docs/calibration.md).
 
     Without `fit_file`, fit the observations up to `at` (`budget` runs, the predictive ensemble's
@@ -170,7 +185,8 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *, horizon_day
     if horizon_days < 1:
         raise ScenarioError("the horizon must be at least one day", field="--horizon")
     if not sc.spec.start <= at < sc.spec.end:
-        raise ScenarioError(f"{at} is outside the scenario's period {sc.spec.start} to {sc.spec.end} "
+        raise ScenarioError(f"{at} is outside the scenario's period {sc.spec.start} to "
+                            f"{sc.spec.end} "
                             "(a forecast needs a day after it)", field="--at")
     spec = timeline_spec(future, at)
     used = timeline_view(sc.spec.timeline, at, future)
@@ -182,13 +198,16 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *, horizon_day
                                                         if sc.spec.observations else None)
     all_obs = read_observations(obs_path) if obs_path else []
     warnings: list[str] = []
-    settings: dict[str, Any] = {"observations": str(obs_path) if obs_path else None, "base_seed": base_seed}
+    settings: dict[str, Any] = {"observations": str(obs_path) if obs_path else None,
+                                "base_seed": base_seed}
     if fit_file is None:
         if obs_path is None:
-            raise ObservationError("the scenario has no observations to fit: give --observations FILE or --fit",
+            raise ObservationError("the scenario has no observations to fit: give --observations "
+                                   "FILE or --fit",
                                    file=sc.folder / "scenario.yaml")
         fit = calibrate(sc, observations=obs_path, until=at, budget=budget, obs_model=obs_model,
-                        base_seed=base_seed, workers=workers, scheduler=scheduler, predictive_runs=runs,
+                        base_seed=base_seed, workers=workers, scheduler=scheduler,
+                        predictive_runs=runs,
                         predictive_days=days, progress=progress, future=future)
         results, model, fit_until = fit.predictive, fit.observation_model, fit.until
         settings.update(fitted="here", budget=budget, fitted_observations=len(fit.observations),
@@ -196,17 +215,20 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *, horizon_day
     else:
         ff = read_fit_file(fit_file)
         if ff.fit.get("scenario_hash") and ff.fit["scenario_hash"] != sc.content_hash:
-            warnings.append(f"the fit {ff.path} was made on other files of {ff.fit.get('scenario')} "
+            warnings.append(f"the fit {ff.path} was made on other files of "
+                            f"{ff.fit.get('scenario')} "
                             f"(hash {ff.fit['scenario_hash']}, now {sc.content_hash})")
         model, fit_until = ff.observation_model, ff.observations_until
         if fit_until > at:
-            warnings.append(f"the fit saw observations up to {fit_until}, after {at}: this is in-sample, "
+            warnings.append(f"the fit saw observations up to {fit_until}, after {at}: this is "
+                            "in-sample, "
                             "not a forecast")
         base = _fit_base(ff, sc)
         n = runs or 200
         rng = np.random.default_rng([base_seed & 0xFFFFFFFF, 0xF0CA])
         picks = rng.integers(0, len(ff.draws), size=n)
-        with Runner(sc, base, base_seed=base_seed, workers=workers, scheduler=scheduler, timeline=spec) as runner:
+        with Runner(sc, base, base_seed=base_seed, workers=workers, scheduler=scheduler,
+                    timeline=spec) as runner:
             if progress:
                 done = [0]
 
@@ -218,7 +240,8 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *, horizon_day
             results = [r for r in runner.run([ff.draws[i] for i in picks], days) if r is not None]
             failed = runner.failed
         if not results:
-            raise ScenarioError(f"every forecast run failed: {failed[0].splitlines()[0] if failed else ''}")
+            raise ScenarioError("every forecast run failed: "
+                                f"{failed[0].splitlines()[0] if failed else ''}")
         settings.update(fitted=str(ff.path), fit_future=ff.fit.get("future", "as-happened"), runs=n,
                         failed=len(failed))
     rows = forecast_rows(results, at, last)
@@ -230,9 +253,11 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *, horizon_day
         targets = [o for o in later if at < o.date <= at + dt.timedelta(days=h)]
         if not targets:
             continue
-        samples = with_reporting_noise(samples_from_results(results, targets), model, seed=base_seed)
+        samples = with_reporting_noise(samples_from_results(results, targets), model,
+                                       seed=base_seed)
         scores[str(h)] = score_forecasts(targets, samples, known=all_obs, known_until=at).to_dict()
-    return ForecastResult(sc, at, (last - at).days, future, used, dropped, results, model, fit_until, rows, scores,
+    return ForecastResult(sc, at, (last - at).days, future, used, dropped, results, model,
+                          fit_until, rows, scores,
                           settings, warnings, [o for o in all_obs if o.date <= last],
                           time.perf_counter() - started)
 
@@ -253,10 +278,12 @@ def forecast_rows(results: list[Results], at: dt.date, last: dt.date) -> list[di
     for crossing in results[0].crossing_names:
         for measure in FORECAST_MEASURES:
             series = "stranded_total" if measure == "stranded" else measure
-            values = np.stack([r.at_crossing(crossing, series)[first:end] for r in results]).astype(float)
+            values = np.stack([r.at_crossing(crossing,
+                                             series)[first:end] for r in results]).astype(float)
             q = np.quantile(values, QUANTILES, axis=0)
             for k in range(end - first):
-                rows.append({"date": (at + dt.timedelta(days=k + 1)).isoformat(), "crossing": crossing,
+                rows.append({"date": (at + dt.timedelta(days=k + 1)).isoformat(),
+                             "crossing": crossing,
                              "measure": measure, **{f"p{int(p * 100):02d}": round(float(q[j, k]), 1)
                                                      for j, p in enumerate(QUANTILES)}})
     return rows

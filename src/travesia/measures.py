@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-PLACE_STATES = ("settled", "travelling", "queued", "stranded", "onward", "returning", "sheltered", "arrived",
+PLACE_STATES = ("settled", "travelling", "queued", "stranded", "onward", "returning", "sheltered",
+                "arrived",
                 "flown")
 
-CROSSING_FLOWS = ("departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up", "flown",
+CROSSING_FLOWS = ("departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up",
+                  "flown",
                   "irregular_attempts", "irregular_caught", "return_refused")
 CROSSING_LEVELS = ("queue", "stranded", "sheltered")
 HELD = "held"
@@ -43,5 +45,6 @@ def crossing_series(flows: dict[str, np.ndarray], measure: str) -> np.ndarray:
     if measure == HELD:
         return flows["queue"] + flows["stranded"]
     if measure not in flows:
-        raise KeyError(f"unknown crossing measure '{measure}' (known: {', '.join(CROSSING_MEASURES)})")
+        raise KeyError(f"unknown crossing measure '{measure}' (known: "
+                       f"{', '.join(CROSSING_MEASURES)})")
     return flows[measure]

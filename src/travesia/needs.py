@@ -32,7 +32,8 @@ FIRST_DAYS = 7   # days a place has held people that count as the first days of 
 
 
 def days_held(held: np.ndarray) -> np.ndarray:
-    """[T, ...] how many days in a row (today included) each place has held people; 0 on empty days."""
+    """[T, ...] how many days in a row (today included) each place has held people; 0 on empty
+    days."""
     held = np.asarray(held)
     out = np.zeros(held.shape, dtype=np.int64)
     run = np.zeros(held.shape[1:], dtype=np.int64)

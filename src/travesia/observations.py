@@ -1,4 +1,5 @@
-"""Observed counts (date, place, measure, value, low/high ranges) and what model output they compare to.
+"""Observed counts (date, place, measure, value, low/high ranges) and what model output they compare
+to.
 
 Several rows may report one event (the same count in two outlets, a figure repeated a week later):
 they share an `event` id and together weigh as one observation (`event_weights`). The reporting
@@ -27,13 +28,15 @@ class Observation:
     low: float | None
     high: float | None
     crossing: str | None
-    compare: str | None      # model series it compares with: stranded, irregular, exits, ... or None
+    # model series it compares with: stranded, irregular, exits, ... or None
+    compare: str | None
     source: str
     event: str | None = None  # rows sharing an event id report one event (they count once)
 
 
 def event_weights(observations: list[Observation]) -> np.ndarray:
-    """Weight of each row: 1/n for one of the n rows of an event in this list, 1 without an event id.
+    """Weight of each row: 1/n for one of the n rows of an event in this list, 1 without an event
+    id.
     The weights sum to the number of independent observations."""
     counts = Counter(o.event for o in observations if o.event)
     return np.array([1.0 / counts[o.event] if o.event else 1.0 for o in observations], dtype=float)
@@ -42,19 +45,22 @@ def event_weights(observations: list[Observation]) -> np.ndarray:
 @dataclass(frozen=True)
 class ObservationModel:
     """How a report relates to the model's value (docs/calibration.md, "Observation model"):
-    log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0, outlier_error)."""
+    log(1 + reported) = log(1 + model) + e, e ~ (1 - outlier_share) N(0, error) + outlier_share N(0,
+    outlier_error)."""
 
     error: float = 0.5
     outlier_share: float = 0.1
     outlier_error: float = 2.5
 
     def as_dict(self) -> dict:
-        return {"obs_error": self.error, "outlier_share": self.outlier_share, "outlier_error": self.outlier_error}
+        return {"obs_error": self.error, "outlier_share": self.outlier_share,
+                "outlier_error": self.outlier_error}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ObservationModel":
+    def from_dict(cls, d: dict) -> ObservationModel:
         """From the keys a fit file's `fit:` section (or a store's ensemble_meta) holds."""
-        return cls(float(d.get("obs_error", cls.error)), float(d.get("outlier_share", cls.outlier_share)),
+        return cls(float(d.get("obs_error", cls.error)),
+                   float(d.get("outlier_share", cls.outlier_share)),
                    float(d.get("outlier_error", cls.outlier_error)))
 
     def reports(self, values: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -71,7 +77,8 @@ def _num(text: str | None, path: Path, line: int, field: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise ObservationError(f"not a number: '{text}'", file=path, row=line, field=field) from None
+        raise ObservationError(f"not a number: '{text}'", file=path, row=line,
+                               field=field) from None
 
 
 def read_observations(path: str | Path) -> list[Observation]:
@@ -84,7 +91,8 @@ def read_observations(path: str | Path) -> list[Observation]:
         need = {"date", "place", "measure", "value"}
         missing = need - set(reader.fieldnames or [])
         if missing:
-            raise ObservationError(f"missing column(s) {', '.join(sorted(missing))}", file=path, row=1)
+            raise ObservationError(f"missing column(s) {', '.join(sorted(missing))}", file=path,
+                                   row=1)
         for row in reader:
             line = reader.line_num
             if (row.get("date") or "").startswith("#"):
@@ -92,7 +100,8 @@ def read_observations(path: str | Path) -> list[Observation]:
             try:
                 date = dt.date.fromisoformat((row["date"] or "").strip())
             except ValueError:
-                raise ObservationError(f"not a date (YYYY-MM-DD): '{row['date']}'", file=path, row=line,
+                raise ObservationError(f"not a date (YYYY-MM-DD): '{row['date']}'", file=path,
+                                       row=line,
                                        field="date") from None
             value = _num(row["value"], path, line, "value")
             if value is None:
@@ -100,17 +109,20 @@ def read_observations(path: str | Path) -> list[Observation]:
             low = _num(row.get("value_low"), path, line, "value_low")
             high = _num(row.get("value_high"), path, line, "value_high")
             if low is not None and high is not None and low > high:
-                raise ObservationError(f"value_low {low:g} is above value_high {high:g}", file=path, row=line,
+                raise ObservationError(f"value_low {low:g} is above value_high {high:g}", file=path,
+                                       row=line,
                                        field="value_low")
             out.append(Observation(date, row["place"], row["measure"], value, low, high,
                                    (row.get("crossing") or "").strip() or None,
-                                   (row.get("compare") or "").strip() or None, row.get("source") or "",
+                                   (row.get("compare") or "").strip() or None,
+                                   row.get("source") or "",
                                    (row.get("event") or "").strip() or None))
     return out
 
 
 def stranded_points(observations: list[Observation]) -> dict[str, list[tuple]]:
-    """Observations of people held at a crossing, as {crossing: [(date, value, low, high)]} for plots."""
+    """Observations of people held at a crossing, as {crossing: [(date, value, low, high)]} for
+    plots."""
     points: dict[str, list[tuple]] = {}
     for o in observations:
         if o.compare == "stranded" and o.crossing:

@@ -37,7 +37,13 @@ import numpy as np
 
 from .errors import ScenarioError
 from .parameters import Parameters, parameters_from
-from .scenario.data_values import check_data_name, is_data_name, is_integer_name, parse_data_name, split_values
+from .scenario.data_values import (
+    check_data_name,
+    is_data_name,
+    is_integer_name,
+    parse_data_name,
+    split_values,
+)
 
 DISTRIBUTIONS = ("uniform", "normal", "lognormal", "values")
 _FIELDS = {  # the fields of each distribution in a scenario's priors:, in the order of the CLI form
@@ -61,7 +67,8 @@ class Prior:
 
     def draw(self, base_seed: int, run_index: int) -> Any:
         """The value of run `run_index` (independent of how many runs the ensemble has)."""
-        rng = np.random.default_rng([base_seed & 0xFFFFFFFF, zlib.crc32(self.name.encode()), run_index])
+        rng = np.random.default_rng([base_seed & 0xFFFFFFFF, zlib.crc32(self.name.encode()),
+                                     run_index])
         match self.dist:
             case "uniform":
                 value = float(rng.uniform(*self.args))
@@ -108,14 +115,18 @@ def check_name(name: str, *, file: str | Path | None = None, field: str | None =
         raise ScenarioError(f"not a parameter name: '{name}'", file=file, field=where)
     head = parts[0]
     if head not in Parameters.model_fields:
-        raise ScenarioError(f"unknown parameter '{head}' (see `travesia parameters`)", file=file, field=where)
+        raise ScenarioError(f"unknown parameter '{head}' (see `travesia parameters`)", file=file,
+                            field=where)
     is_mapping = get_origin(Parameters.model_fields[head].annotation) is dict
     if len(parts) > 1 and not is_mapping:
-        raise ScenarioError(f"'{head}' is a number, not a mapping: it takes no '.{parts[1]}'", file=file,
+        raise ScenarioError(f"'{head}' is a number, not a mapping: it takes no '.{parts[1]}'",
+                            file=file,
                             field=where)
     if len(parts) == 1 and is_mapping:
-        keys = ", ".join(f"{head}.{k}" for k in (Parameters.model_fields[head].default or {})) or f"{head}.KEY"
-        raise ScenarioError(f"'{head}' is a mapping: name one of its keys ({keys})", file=file, field=where)
+        keys = ", ".join(f"{head}.{k}" for k in (Parameters.model_fields[head].default
+                                                 or {})) or f"{head}.KEY"
+        raise ScenarioError(f"'{head}' is a mapping: name one of its keys ({keys})", file=file,
+                            field=where)
 
 
 def check_scenario_names(scenario, names, *, field: str = "--vary") -> None:
@@ -140,7 +151,8 @@ def _number(text: str, where: str) -> float:
     return value
 
 
-def _checked(name: str, dist: str, args: tuple, clip=(None, None), *, file=None, where: str) -> Prior:
+def _checked(name: str, dist: str, args: tuple, clip=(None, None), *, file=None,
+             where: str) -> Prior:
     """Check a distribution's arguments make sense; return the Prior."""
     def fail(reason: str):
         raise ScenarioError(f"{dist}: {reason}", file=file, field=where)
@@ -169,7 +181,8 @@ def parse_vary(text: str) -> Prior:
     """`NAME=DIST` from the command line, e.g. `giveup_rate_per_day=uniform(0.05,0.3)`."""
     where = "--vary"
     if "=" not in text:
-        raise ScenarioError(f"expected NAME=DIST, e.g. giveup_rate_per_day=uniform(0.05,0.3) (got '{text}')",
+        raise ScenarioError("expected NAME=DIST, e.g. giveup_rate_per_day=uniform(0.05,0.3) (got "
+                            f"'{text}')",
                             field=where)
     name, dist_text = (s.strip() for s in text.split("=", 1))
     check_name(name, field=f"--vary {name}")
@@ -181,17 +194,20 @@ def parse_vary(text: str) -> Prior:
         except json.JSONDecodeError:
             values = None
         if not isinstance(values, list):
-            raise ScenarioError(f"a list of values is written [1,2,3] (got '{dist_text}')", field=where)
+            raise ScenarioError(f"a list of values is written [1,2,3] (got '{dist_text}')",
+                                field=where)
         return _checked(name, "values", (values,), where=where)
     m = _CALL.match(dist_text)
     if not m:
-        raise ScenarioError(f"expected a distribution: {', '.join(d + '(...)' for d in DISTRIBUTIONS[:3])} "
+        raise ScenarioError("expected a distribution: "
+                            f"{', '.join(d + '(...)' for d in DISTRIBUTIONS[:3])} "
                             f"or a list [a,b,c] (got '{dist_text}')", field=where)
     dist, inner = m.group(1), m.group(2)
     if dist not in _FIELDS or dist == "values":
-        raise ScenarioError(f"unknown distribution '{dist}' (known: uniform, normal, lognormal, [a,b,c])",
+        raise ScenarioError(f"unknown distribution '{dist}' (known: uniform, normal, lognormal, "
+                            "[a,b,c])",
                             field=where)
-    parts = [p for p in inner.split(",")] if inner.strip() else []
+    parts = list(inner.split(",")) if inner.strip() else []
     positional, named = [], {}
     for p in parts:
         if "=" in p:
@@ -203,9 +219,11 @@ def parse_vary(text: str) -> Prior:
             positional.append(_number(p, where))
     want = _FIELDS[dist]
     if len(positional) != len(want):
-        raise ScenarioError(f"{dist} takes {len(want)} numbers ({', '.join(want)}), got {len(positional)}",
+        raise ScenarioError(f"{dist} takes {len(want)} numbers ({', '.join(want)}), got "
+                            f"{len(positional)}",
                             field=where)
-    return _checked(name, dist, tuple(positional), (named.get("low"), named.get("high")), where=where)
+    return _checked(name, dist, tuple(positional), (named.get("low"), named.get("high")),
+                    where=where)
 
 
 def prior_from_mapping(name: str, spec: Any, *, file: str | Path | None = None) -> Prior:
@@ -222,7 +240,8 @@ def prior_from_mapping(name: str, spec: Any, *, file: str | Path | None = None) 
     allowed = set(_FIELDS[dist]) | set(_OPTIONAL.get(dist, ())) | {"dist", "note", "source"}
     for key in spec:
         if key not in allowed:
-            raise ScenarioError(f"{dist} takes no '{key}' (fields: {', '.join(_FIELDS[dist])})", file=file,
+            raise ScenarioError(f"{dist} takes no '{key}' (fields: {', '.join(_FIELDS[dist])})",
+                                file=file,
                                 field=f"{where}.{key}")
     args = []
     for key in _FIELDS[dist]:
@@ -242,7 +261,8 @@ def prior_from_mapping(name: str, spec: Any, *, file: str | Path | None = None) 
 def scenario_priors(scenario) -> dict[str, Prior]:
     """The priors of a loaded Scenario (its scenario.yaml `priors:`)."""
     file = scenario.folder / "scenario.yaml"
-    return {name: prior_from_mapping(name, spec, file=file) for name, spec in scenario.spec.priors.items()}
+    return {name: prior_from_mapping(name, spec, file=file) for name,
+            spec in scenario.spec.priors.items()}
 
 
 # --- applying draws -----------------------------------------------------------------------------
@@ -265,7 +285,8 @@ def with_values(base: Parameters, values: dict[str, Any], *, where: str = "--var
         return parameters_from(merged)
     except ScenarioError as exc:
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
-        raise ScenarioError(f"a drawn value is not allowed ({shown}): {exc.reason}", field=where) from None
+        raise ScenarioError(f"a drawn value is not allowed ({shown}): {exc.reason}",
+                            field=where) from None
 
 
 def draw_values(priors: dict[str, Prior], base_seed: int, run_index: int) -> dict[str, Any]:

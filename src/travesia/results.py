@@ -19,9 +19,11 @@ from .needs import days_held, needs_at_peak, needs_on
 STATE_COLUMNS = ["settled", "travelling", "queued", "stranded", "onward", "returning", "sheltered",
                  "arrived", "flown"]
 # per crossing and day: flows during the day, and levels at its end
-# night crossings: attempts = irregular (got through) + irregular_caught (held and returned to the line);
+# night crossings: attempts = irregular (got through) + irregular_caught (held and returned to the
+# line);
 # return_refused: people on the strip who wanted to go back but whom the exit post did not let in
-CROSSING_FLOWS = ["departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up", "flown",
+CROSSING_FLOWS = ["departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up",
+                  "flown",
                   "irregular_attempts", "irregular_caught", "return_refused"]
 CROSSING_LEVELS = ["queue", "stranded", "sheltered"]
 
@@ -44,12 +46,13 @@ class Results:
     meta: dict = field(default_factory=dict)
 
     @classmethod
-    def from_simulation(cls, sim, wall_seconds: float = 0.0) -> "Results":
+    def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
         w = sim.world
         return cls(scenario=w.name, seed=sim.seed, start=w.start, place_names=list(w.place_names),
                    crossing_names=list(w.crossing_names), counts=sim.counts.copy(),
                    flows={k: v.copy() for k, v in sim.flows.items()}, population=w.population,
-                   belief=sim.belief_history.copy(), wall_seconds=wall_seconds, agent_steps=sim.agent_steps)
+                   belief=sim.belief_history.copy(), wall_seconds=wall_seconds,
+                   agent_steps=sim.agent_steps)
 
     @property
     def days(self) -> int:
@@ -75,8 +78,10 @@ class Results:
         dates = np.array(self.dates, dtype="datetime64[D]")
         return pa.table({
             "date": pa.array(dates[day.ravel()[keep]]),
-            "place": pa.DictionaryArray.from_arrays(place.ravel()[keep].astype(np.int32), self.place_names),
-            "state": pa.DictionaryArray.from_arrays(state.ravel()[keep].astype(np.int32), STATE_COLUMNS),
+            "place": pa.DictionaryArray.from_arrays(place.ravel()[keep].astype(np.int32),
+                                                    self.place_names),
+            "state": pa.DictionaryArray.from_arrays(state.ravel()[keep].astype(np.int32),
+                                                    STATE_COLUMNS),
             "people": pa.array(people[keep]),
         })
 
@@ -86,10 +91,12 @@ class Results:
         dates = np.array(self.dates, dtype="datetime64[D]")
         cols = {
             "date": pa.array(dates[day.ravel()]),
-            "crossing": pa.DictionaryArray.from_arrays(xc.ravel().astype(np.int32), self.crossing_names),
+            "crossing": pa.DictionaryArray.from_arrays(xc.ravel().astype(np.int32),
+                                                       self.crossing_names),
         }
         for name in CROSSING_LEVELS[:1] + ["exits", "entries", "refused", "irregular"] + \
-                [n for n in CROSSING_FLOWS if n not in ("exits", "entries", "refused", "irregular")] + \
+                [n for n in CROSSING_FLOWS if n not in ("exits", "entries", "refused",
+                                                        "irregular")] + \
                 CROSSING_LEVELS[1:]:
             cols[name] = pa.array(self.flows[name].ravel())
         return pa.table(cols)
@@ -97,12 +104,14 @@ class Results:
     def needs_table(self) -> pa.Table:
         """Daily needs where people are held (queued, stranded, sheltered), by the Sphere standards.
 
-        The first days a place holds people count as "first days" (needs.py: one toilet per 50, not 20).
+        The first days a place holds people count as "first days" (needs.py: one toilet per 50, not
+        20).
         """
         held_cols = [STATE_COLUMNS.index(s) for s in ("queued", "stranded", "sheltered")]
         held = self.counts[:, :, held_cols].sum(axis=2)           # [T, P]
         rows: dict[str, list] = {k: [] for k in ("date", "place", "people", "water_litres_per_day",
-                                                 "food_kcal_per_day", "covered_shelter_m2", "toilets")}
+                                                 "food_kcal_per_day", "covered_shelter_m2",
+                                                 "toilets")}
         run = days_held(held)
         for t, date in enumerate(self.dates):
             for p in np.flatnonzero(held[t]):
@@ -133,13 +142,16 @@ class Results:
             "scenario": self.scenario,
             "seed": self.seed,
             "travesia_version": __version__,
-            "period": {"start": self.dates[0].isoformat(), "end": self.dates[-1].isoformat(), "days": self.days},
+            "period": {"start": self.dates[0].isoformat(), "end": self.dates[-1].isoformat(),
+                       "days": self.days},
             "population": int(self.population),
             "conserved": bool(np.all(totals == self.population)),
             "final": {s: int(self.counts[-1, :, i].sum()) for i, s in enumerate(STATE_COLUMNS)},
             "crossings": crossings,
-            "needs_standard": "Sphere 2018: 15 L water, 2,100 kcal, 3.5 m2 covered space per person per day; "
-                              "1 toilet per 50 people in a place's first 7 days of holding people (per 20 later)",
+            "needs_standard": "Sphere 2018: 15 L water, 2,100 kcal, 3.5 m2 covered space per "
+                              "person per day; "
+                              "1 toilet per 50 people in a place's first 7 days of holding people "
+                              "(per 20 later)",
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,

@@ -1,4 +1,5 @@
-"""`travesia run` for travesia-format scenarios: load, simulate with a progress bar, write, summarise."""
+"""`travesia run` for travesia-format scenarios: load, simulate with a progress bar, write,
+summarise."""
 
 from __future__ import annotations
 
@@ -37,11 +38,14 @@ def run_parameters(sc, params_file: Path | None = None):
         return sc.params, "scenario.yaml"
     medians = {k: v for k, v in fit.parameters.items() if k in type(sc.params).model_fields}
     lender = f" of {fit.borrowed_from}" if fit.borrowed_from else ""
-    return sc.params.with_overrides(medians, file=fit.path), f"posterior medians of the fit{lender} ({fit.path.name})"
+    source = f"posterior medians of the fit{lender} ({fit.path.name})"
+    return sc.params.with_overrides(medians, file=fit.path), source
 
 
-def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None, out_dir: Path | None = None,
-                 params_file: Path | None = None, quiet: bool = False, bands_store: Path | None = None,
+def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None,
+                 out_dir: Path | None = None,
+                 params_file: Path | None = None, quiet: bool = False,
+                 bands_store: Path | None = None,
                  ensemble_id: str | None = None) -> Results:
     sc = load_scenario(scenario)
     params, source = run_parameters(sc, params_file)
@@ -57,7 +61,8 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
             click.echo(f"warning: {run_bands.warning}", err=True)
     observations = scenario_observations(sc)
     out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
-    task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None, where="--params")
+    task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None,
+                   where="--params")
     if quiet:
         outcome = run_task(task)
     else:
@@ -71,13 +76,16 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
     if outcome.error or outcome.results is None:
         raise RuntimeError(outcome.error or "the run gave no results")
     results = outcome.results
-    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(), "parameters_from": source}
+    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(),
+                    "parameters_from": source}
     if run_bands is not None:
         results.meta["bands"] = run_bands.source
     paths = results.write(out_dir)
-    plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png", observations=stranded_points(observations),
+    plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png",
+                  observations=stranded_points(observations),
                   title=f"{sc.spec.title or sc.name} — seed {seed}"
-                  + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands else ""),
+                  + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands
+                     else ""),
                   bands=run_bands.bands if run_bands else None)
     if not quiet:
         print_summary(results)
@@ -88,10 +96,13 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
 def print_summary(results: Results) -> None:
     s = results.summary()
     console = Console(width=max(Console().width, 120))
-    console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to {s['period']['end']}, "
+    console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to "
+                  f"{s['period']['end']}, "
                   f"{s['population']:,} people, {s['wall_seconds']:.2f} s")
-    table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the peak (Sphere)")
-    for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night", "gave up",
+    table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the "
+                        "peak (Sphere)")
+    for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night",
+                "gave up",
                 "water L/d", "toilets"):
         if col == "crossing":
             table.add_column(col, no_wrap=True, min_width=max(len(n) for n in s["crossings"]))
@@ -101,8 +112,10 @@ def print_summary(results: Results) -> None:
             table.add_column(col, justify="right")
     for name, c in s["crossings"].items():
         t, needs = c["totals"], c["needs_at_peak"]
-        table.add_row(name, f"{c['peak_stranded']:,}", c["peak_date"] or "-", str(c["days_with_half_peak_or_more"]),
-                      f"{t['entries']:,}", f"{t['refused']:,}", f"{t['irregular']:,}", f"{t['gave_up']:,}",
+        table.add_row(name, f"{c['peak_stranded']:,}", c["peak_date"] or "-",
+                      str(c["days_with_half_peak_or_more"]),
+                      f"{t['entries']:,}", f"{t['refused']:,}", f"{t['irregular']:,}",
+                      f"{t['gave_up']:,}",
                       f"{needs['water_litres_per_day']:,.0f}", str(needs["toilets"]))
     console.print(table)
     final = s["final"]

@@ -1,4 +1,5 @@
-"""Forecast scores against observed counts, and the two naive forecasts every score is compared with.
+"""Forecast scores against observed counts, and the two naive forecasts every score is compared
+with.
 
 A forecast of one observation is a sample of values (an ensemble's runs at that date; a single
 run or a naive forecast is a sample of one). Each observation is compared with the model series
@@ -33,6 +34,7 @@ import datetime as dt
 import json
 import math
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +50,8 @@ FORECASTS = ("model", "naive_last", "naive_zero")
 # --- one observation ------------------------------------------------------------------------------
 
 def observed_range(o: Observation) -> tuple[float, float]:
-    """[low, high] of an observation: its reported range (an open side is 0 or infinity), or its value."""
+    """[low, high] of an observation: its reported range (an open side is 0 or infinity), or its
+    value."""
     if o.low is None and o.high is None:
         return o.value, o.value
     return (o.low if o.low is not None else 0.0), (o.high if o.high is not None else math.inf)
@@ -85,7 +88,8 @@ def range_wis(sample: np.ndarray, low: float, high: float) -> float:
     """The lowest WIS over the values of an observed range (WIS is convex and piecewise linear in
     y, so its lowest value is at an end of the range or at a quantile inside it)."""
     q = _wis_quantiles(sample)
-    candidates = [low] + ([high] if math.isfinite(high) else []) + [v for v in q if low <= v <= high]
+    candidates = [low] + ([high] if math.isfinite(high)
+                          else []) + [v for v in q if low <= v <= high]
     return min(_wis_from_quantiles(q, y) for y in candidates)
 
 
@@ -100,7 +104,8 @@ def score_one(sample: np.ndarray, o: Observation) -> dict:
         "p05": float(q05),
         "p95": float(q95),
         "abs_error": distance_to_range(median, low, high),
-        "log_error": distance_to_range(math.log1p(max(median, 0.0)), math.log1p(low), math.log1p(high)),
+        "log_error": distance_to_range(math.log1p(max(median, 0.0)), math.log1p(low),
+                                       math.log1p(high)),
         "hit": bool(low <= median <= high) if ranged else None,
         "in_50": bool(q25 <= high and q75 >= low),
         "in_90": bool(q05 <= high and q95 >= low),
@@ -117,7 +122,7 @@ def series_key(o: Observation) -> tuple[str, str] | None:
     return o.crossing, o.compare
 
 
-def last_value(known: list[Observation], key: tuple[str, str], before: dt.date) -> float:
+def last_value(known: list[Observation], key: tuple[str, str] | None, before: dt.date) -> float:
     """The naive 'last value carried forward': the median of the latest observations of a series
     dated before `before` (0 when there is none)."""
     earlier = [o for o in known if series_key(o) == key and o.date < before]
@@ -137,7 +142,8 @@ class ScoreTable:
 
     def summary(self) -> dict:
         weights = [r.get("weight", 1.0) for r in self.rows]
-        out = {"observations": len(self.rows), "events": round(float(sum(weights)), 6),
+        out: dict[str, Any] = {"observations": len(self.rows),
+                               "events": round(float(sum(weights)), 6),
                "ranged": sum(1 for r in self.rows if r["ranged"])}
         for f in FORECASTS:
             out[f] = summarise([r[f] for r in self.rows], weights)
@@ -176,7 +182,8 @@ def summarise(scores: list[dict], weights: list[float] | None = None) -> dict:
 NOISE_DRAWS = 50
 
 
-def with_reporting_noise(samples: list[np.ndarray], model: ObservationModel, *, draws: int = NOISE_DRAWS,
+def with_reporting_noise(samples: list[np.ndarray], model: ObservationModel, *,
+                         draws: int = NOISE_DRAWS,
                          seed: int = 0) -> list[np.ndarray]:
     """Each observation's sample of model values turned into a sample of reports: `draws` draws of
     the reporting error per run (seeded by `seed` and the observation's position: reproducible)."""
@@ -185,7 +192,8 @@ def with_reporting_noise(samples: list[np.ndarray], model: ObservationModel, *, 
 
 
 def score_forecasts(observations: list[Observation], samples: list[np.ndarray],
-                    known: list[Observation] | None = None, known_until: dt.date | None = None) -> ScoreTable:
+                    known: list[Observation] | None = None,
+                    known_until: dt.date | None = None) -> ScoreTable:
     """Score model samples (one array per observation) and both naive forecasts.
 
     The naive 'last value' of an observation uses `known` (default: the observations themselves)
@@ -198,7 +206,8 @@ def score_forecasts(observations: list[Observation], samples: list[np.ndarray],
         key = series_key(o)
         last = last_value(known, key, o.date)
         rows.append({
-            "date": o.date.isoformat(), "crossing": o.crossing, "compare": o.compare, "value": o.value,
+            "date": o.date.isoformat(), "crossing": o.crossing, "compare": o.compare,
+            "value": o.value,
             "low": o.low, "high": o.high, "ranged": o.low is not None or o.high is not None,
             "source": o.source, "event": o.event, "weight": float(weight),
             "model": score_one(sample, o),
@@ -211,14 +220,17 @@ def score_forecasts(observations: list[Observation], samples: list[np.ndarray],
 def comparable(observations: list[Observation], crossings: list[str], start: dt.date, end: dt.date,
                measures: set[str] | None = None) -> list[Observation]:
     """Observations a run can be compared with: a known crossing and measure, inside its period."""
-    return [o for o in observations if series_key(o) and o.crossing in crossings and start <= o.date <= end
+    return [o for o in observations if series_key(o) and o.crossing in crossings and start
+            <= o.date <= end
             and (measures is None or o.compare in measures)]
 
 
 # --- reading runs and stores ----------------------------------------------------------------------
 
-MODEL_MEASURES = {"stranded", "queue", "exits", "entries", "refused", "irregular", "departures", "corridor",
-                  "gave_up", "flown", "sheltered", "irregular_attempts", "irregular_caught", "return_refused"}
+MODEL_MEASURES = {"stranded", "queue", "exits", "entries", "refused", "irregular", "departures",
+                  "corridor",
+                  "gave_up", "flown", "sheltered", "irregular_attempts", "irregular_caught",
+                  "return_refused"}
 
 
 def samples_from_results(results_list, observations: list[Observation]) -> list[np.ndarray]:
@@ -231,20 +243,22 @@ def samples_from_results(results_list, observations: list[Observation]) -> list[
     return out
 
 
-def _run_dir_samples(run_dir: Path, observations: list[Observation]) -> tuple[list[Observation], list]:
+def _run_dir_samples(run_dir: Path,
+                     observations: list[Observation]) -> tuple[list[Observation], list]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(run_dir / "crossings.parquet").to_pydict()
-    series: dict[tuple[str, dt.date], dict] = {}
+    series: dict[tuple, int] = {}
     for i, (date, crossing) in enumerate(zip(table["date"], table["crossing"])):
         series[(crossing, date)] = i
-    dates = sorted({d for d in table["date"]})
+    dates = sorted(set(table["date"]))
     crossings = sorted(set(table["crossing"]))
     obs = comparable(observations, crossings, dates[0], dates[-1], MODEL_MEASURES)
     samples = []
     for o in obs:
         i = series[(o.crossing, o.date)]
-        value = (table["queue"][i] + table["stranded"][i]) if o.compare == "stranded" else table[o.compare][i]
+        value = (table["queue"][i]
+                 + table["stranded"][i]) if o.compare == "stranded" else table[o.compare][i]
         samples.append(np.array([float(value)]))
     return obs, samples
 
@@ -266,7 +280,8 @@ def _store_samples(store_path: Path, observations: list[Observation] | None,
             if key is None or o.crossing not in ens["crossings"] or o.compare not in MODEL_MEASURES:
                 continue
             if key not in cache:
-                dates, _, values = store.series(ens["ensemble_id"], crossing=o.crossing, measure=o.compare)
+                dates, _, values = store.series(ens["ensemble_id"], crossing=o.crossing,
+                                                measure=o.compare)
                 cache[key] = ({d: i for i, d in enumerate(dates)}, values)
             index, values = cache[key]
             if o.date not in index:
@@ -278,7 +293,8 @@ def _store_samples(store_path: Path, observations: list[Observation] | None,
 
 def _scenario_observations(folder: str | None, name: str | None, content_hash: str | None,
                            where: Path) -> list[Observation]:
-    """The observations of the scenario a run or store came from (its folder, else a built-in name)."""
+    """The observations of the scenario a run or store came from (its folder, else a built-in
+    name)."""
     from .scenario import load_scenario
 
     for candidate in (folder, name):
@@ -290,25 +306,30 @@ def _scenario_observations(folder: str | None, name: str | None, content_hash: s
             continue
         if sc.spec.observations and (content_hash is None or sc.content_hash == content_hash):
             return read_observations(sc.folder / sc.spec.observations)
-    raise ObservationError("no observations known for this run's scenario: give --observations FILE", file=where)
+    raise ObservationError("no observations known for this run's scenario: give --observations "
+                           "FILE", file=where)
 
 
-def score_path(path: Path, observations: Path | None = None, *, observation_noise: bool = True) -> dict:
+def score_path(path: Path, observations: Path | None = None, *,
+               observation_noise: bool = True) -> dict:
     """Scores of a run folder (daily.parquet, crossings.parquet, summary.json), an ensemble store
     (.duckdb) or a Flee-style run folder (out.csv) against observations (default: the scenario's).
     An ensemble made by a fit (calibrate, forecast) records the reporting error it assumed: its
     sample gets that noise unless `observation_noise` is false. Prints nothing."""
     path = Path(path)
     obs_list = read_observations(observations) if observations else None
-    if path.is_dir() and (path / "out.csv").is_file() and not (path / "crossings.parquet").is_file():
+    if path.is_dir() and (path
+                          / "out.csv").is_file() and not (path / "crossings.parquet").is_file():
         return score_flee_out(path / "out.csv")
     if path.is_dir():
         if not (path / "crossings.parquet").is_file():
-            raise ScenarioError("not a run folder (no crossings.parquet or out.csv here)", file=path)
+            raise ScenarioError("not a run folder (no crossings.parquet or out.csv here)",
+                                file=path)
         summary = json.loads((path / "summary.json").read_text(encoding="utf-8")) \
             if (path / "summary.json").is_file() else {}
         if obs_list is None:
-            obs_list = _scenario_observations(None, summary.get("scenario"), summary.get("scenario_hash"), path)
+            obs_list = _scenario_observations(None, summary.get("scenario"),
+                                              summary.get("scenario_hash"), path)
         obs, samples = _run_dir_samples(path, obs_list)
         kind, extra = "run", {"scenario": summary.get("scenario"), "seed": summary.get("seed")}
     elif path.is_file():
@@ -323,7 +344,8 @@ def score_path(path: Path, observations: Path | None = None, *, observation_nois
     else:
         raise ScenarioError("no such run folder or store", file=path)
     if not obs:
-        raise ObservationError("no observation falls on a crossing, measure and date of this run", file=path)
+        raise ObservationError("no observation falls on a crossing, measure and date of this run",
+                               file=path)
     table = score_forecasts(obs, samples, known=obs_list)
     return {"kind": kind, **extra, **table.to_dict()}
 

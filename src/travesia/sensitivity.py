@@ -72,7 +72,11 @@ class SensitivityRow:
     @property
     def clear(self) -> bool:
         """|rho| beyond what chance gives 1 time in 20 with no effect (≈ 1.96 / sqrt(n - 1))."""
-        return self.runs > 3 and not math.isnan(self.spearman) and abs(self.spearman) > 1.96 / math.sqrt(self.runs - 1)
+        return (
+            self.runs > 3
+            and not math.isnan(self.spearman)
+            and abs(self.spearman) > 1.96 / math.sqrt(self.runs - 1)
+        )
 
 
 def peak_held(store: Store, ensemble_id: str) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -106,22 +110,27 @@ def sensitivity(store: Store, ensemble_id: str) -> list[SensitivityRow]:
     runs = store.runs(ensemble_id)
     names = sorted({k for r in runs for k in r["varied"]})
     if not names:
-        raise ScenarioError(f"ensemble {ensemble_id} varied no parameter (use --vary or the scenario's priors)",
+        raise ScenarioError(f"ensemble {ensemble_id} varied no parameter (use --vary or the "
+                            "scenario's priors)",
                             file=store.path)
     numeric = [n for n in names if all(isinstance(r["varied"].get(n), (int, float)) for r in runs)]
     if len(runs) < 4:
-        raise ScenarioError(f"ensemble {ensemble_id} has {len(runs)} finished runs; rank correlations need "
+        raise ScenarioError(f"ensemble {ensemble_id} has {len(runs)} finished runs; rank "
+                            "correlations need "
                             "at least 4", file=store.path)
-    X = np.array([[float(r["varied"][n]) for n in numeric] for r in runs]).reshape(len(runs), len(numeric))
+    X = np.array([[float(r["varied"][n]) for n in numeric] for r
+                  in runs]).reshape(len(runs), len(numeric))
     varying = [j for j in range(X.shape[1]) if np.ptp(X[:, j]) > 0]
     X, numeric = X[:, varying], [numeric[j] for j in varying]
     _, peaks = peak_held(store, ensemble_id)
     out = []
     for crossing, y in peaks.items():
         if np.ptp(y) == 0:   # the peak did not move: nothing to rank
-            out += [SensitivityRow(crossing, n, float("nan"), float("nan"), len(runs)) for n in numeric]
+            out += [SensitivityRow(crossing, n, float("nan"), float("nan"),
+                                   len(runs)) for n in numeric]
             continue
-        prcc = partial_rank_correlations(X, y) if len(numeric) > 1 and len(runs) > len(numeric) + 2 \
+        prcc = partial_rank_correlations(X,
+                                         y) if len(numeric) > 1 and len(runs) > len(numeric) + 2 \
             else np.full(len(numeric), np.nan)
         rows = [SensitivityRow(crossing, n, spearman(X[:, j], y), float(prcc[j]), len(runs))
                 for j, n in enumerate(numeric)]
@@ -138,10 +147,12 @@ def write_sensitivity(rows: list[SensitivityRow], out_dir: str | Path) -> dict[s
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["crossing", "parameter", "spearman", "prcc", "runs", "clear"])
     for r in rows:
-        writer.writerow([r.crossing, r.parameter, f"{r.spearman:.4f}", f"{r.prcc:.4f}", r.runs, int(r.clear)])
+        writer.writerow([r.crossing, r.parameter, f"{r.spearman:.4f}", f"{r.prcc:.4f}", r.runs,
+                         int(r.clear)])
     records = [{"crossing": r.crossing, "parameter": r.parameter,
                 "spearman": None if math.isnan(r.spearman) else round(r.spearman, 4),
-                "prcc": None if math.isnan(r.prcc) else round(r.prcc, 4), "runs": r.runs, "clear": r.clear}
+                "prcc": None if math.isnan(r.prcc) else round(r.prcc, 4), "runs": r.runs,
+                "clear": r.clear}
                for r in rows]
     for key, text in (("csv", buf.getvalue()), ("json", json.dumps(records, indent=2))):
         tmp = paths[key].with_suffix(paths[key].suffix + ".tmp")

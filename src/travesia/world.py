@@ -1,4 +1,5 @@
-"""A scenario compiled into arrays: the road graph with shortest paths, crossings, stocks, timeline."""
+"""A scenario compiled into arrays: the road graph with shortest paths, crossings, stocks,
+timeline."""
 
 from __future__ import annotations
 
@@ -104,11 +105,14 @@ def compile_world(scenario: Scenario) -> World:
     group_masks, group_shares = _mask_shares(scenario.groups, "groups", vocab, nindex)
     # documents and groups are drawn independently: the joint is their product
     masks = (doc_masks[:, None] | group_masks[None, :]).ravel()
-    shares = (doc_shares[:, :, :, None] * group_shares[:, :, None, :]).reshape(len(nationalities), len(STATUSES), -1)
+    shares = (doc_shares[:, :, :, None] * group_shares[:, :, None, :]).reshape(
+        len(nationalities), len(STATUSES), -1
+    )
 
     return World(
         name=scenario.name, start=scenario.spec.start, days=scenario.days,
-        place_names=names, place_country=np.array([cindex[p.country] for p in places], dtype=np.int16),
+        place_names=names, place_country=np.array([cindex[p.country] for p in places],
+                                                  dtype=np.int16),
         place_kind=[p.kind for p in places],
         lat=np.array([p.lat for p in places]), lon=np.array([p.lon for p in places]),
         countries=countries, link_km=link, dist_km=dist, next_hop=nxt,
@@ -140,6 +144,7 @@ def _mask_shares(rows, column: str, vocab, nindex: dict[str, int]) -> tuple[np.n
     shares = np.zeros((len(nindex), len(STATUSES), len(masks)))
     for r in rows:
         if r.nationality in nindex:
-            shares[nindex[r.nationality], STATUSES.index(r.status), masks.index(mask_of(getattr(r, column)))] += r.share
+            shares[nindex[r.nationality], STATUSES.index(r.status),
+                   masks.index(mask_of(getattr(r, column)))] += r.share
     shares[shares.sum(axis=2) == 0, 0] = 1.0
     return np.array(masks, dtype=np.int64), shares

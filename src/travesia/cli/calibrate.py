@@ -1,4 +1,5 @@
-"""`travesia calibrate`, `travesia backtest` and `travesia forecast` (registered at the end of cli.py)."""
+"""`travesia calibrate`, `travesia backtest` and `travesia forecast` (registered at the end of
+cli.py)."""
 
 from __future__ import annotations
 
@@ -26,27 +27,61 @@ class DateType(click.ParamType):
 
 
 _future_option = click.option(
-    "--future", type=click.Choice(["planned", "frozen", "as-happened"]), default="planned", show_default=True,
-    help="Timeline events the runs know at DATE: planned (dated by DATE or announced by then), frozen "
+    "--future", type=click.Choice(["planned", "frozen", "as-happened"]), default="planned",
+    show_default=True,
+    help="Timeline events the runs know at DATE: planned (dated by DATE or announced by then), "
+         "frozen "
          "(dated by DATE), as-happened (all, hindsight).")
 
 
 def _fit_options(fn):
     options = [
-        click.option("--observations", type=click.Path(path_type=Path), default=None,
-                     help="CSV of observed counts (default: the scenario's own)."),
-        click.option("--vary", multiple=True, metavar="NAME=DIST",
-                     help="Fit this parameter too (or replace the scenario's prior of that name): "
-                          "uniform(low,high), normal(mean,sd), lognormal(median,sigma) or [a,b,c]."),
-        click.option("--measures", default=None, metavar="LIST",
-                     help="Fit only these model series (comma-separated: stranded, irregular, exits, ...)."),
-        click.option("--obs-error", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
-                     help="Reporting error: sd of log(1 + count) of a report around the model's value."),
-        click.option("--seed", "base_seed", type=int, default=0, show_default=True, help="Base seed of the runs."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Local worker processes (default: one per core)."),
-        click.option("--scheduler", default=None, metavar="ADDRESS",
-                     help="Run on the Dask distributed scheduler at ADDRESS instead of locally."),
+        click.option(
+            "--observations",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="CSV of observed counts (default: the scenario's own).",
+        ),
+        click.option(
+            "--vary",
+            multiple=True,
+            metavar="NAME=DIST",
+            help="Fit this parameter too (or replace the scenario's prior of that name): "
+            "uniform(low,high), normal(mean,sd), lognormal(median,sigma) or [a,b,c].",
+        ),
+        click.option(
+            "--measures",
+            default=None,
+            metavar="LIST",
+            help="Fit only these model series (comma-separated: stranded, irregular, exits, ...).",
+        ),
+        click.option(
+            "--obs-error",
+            type=click.FloatRange(min=0.01),
+            default=0.5,
+            show_default=True,
+            help="Reporting error: sd of log(1 + count) of a report around the model's value.",
+        ),
+        click.option(
+            "--seed",
+            "base_seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Base seed of the runs.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Local worker processes (default: one per core).",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Run on the Dask distributed scheduler at ADDRESS instead of locally.",
+        ),
         click.option("--quiet", is_flag=True, help="No progress lines."),
     ]
     for option in reversed(options):
@@ -73,21 +108,26 @@ def _progress(quiet: bool, label: str = ""):
 
 @click.command()
 @click.argument("scenario", required=False)
-@click.option("--until", type=DateType(), default=None, help="Fit observations up to this date (default: all).")
+@click.option("--until", type=DateType(), default=None,
+              help="Fit observations up to this date (default: all).")
 @click.option("--budget", type=click.IntRange(min=40), default=2000, show_default=True,
               help="Runs in all (a tenth, 20 to 200, for the predictive ensemble).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Fitted parameters file (default: out/<scenario>/fitted_params.yaml).")
-@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
               help="Store for the predictive ensemble (default: beside --out, calibration.duckdb).")
 @click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
               help="YAML/JSON parameter values the fitted ones replace (default: the scenario's).")
-@click.option("--future", type=click.Choice(["as-happened", "planned", "frozen"]), default="as-happened",
-              show_default=True, help="Timeline events the runs know at --until: all (as-happened), those "
+@click.option("--future", type=click.Choice(["as-happened", "planned", "frozen"]),
+              default="as-happened",
+              show_default=True,
+              help="Timeline events the runs know at --until: all (as-happened), those "
                                       "announced by then (planned) or dated by then (frozen).")
 @_fit_options
 @user_errors
-def calibrate(scenario, until, budget, out, store_path, params_file, future, observations, vary, measures,
+def calibrate(scenario, until, budget, out, store_path, params_file, future, observations, vary,
+              measures,
               obs_error, base_seed, workers, scheduler, quiet):
     """Fit SCENARIO's uncertain parameters (its priors, plus --vary) to the observations up to
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
@@ -104,16 +144,22 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, obs
     out = out or Path("out") / sc.name / "fitted_params.yaml"
     store_path = store_path or out.parent / "calibration.duckdb"
     fit = fit_scenario(sc, observations=observations, until=until, budget=budget,
-                       vary=[parse_vary(v) for v in vary], measures=_measures(measures), params_file=params_file,
-                       obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
+                       vary=[parse_vary(v) for v in vary], measures=_measures(measures),
+                       params_file=params_file,
+                       obs_model=ObservationModel(error=obs_error), base_seed=base_seed,
+                       workers=workers,
                        scheduler=scheduler, progress=_progress(quiet), future=future)
     table = fit.scores()
     summary = table.summary()
     paths = write_fit(fit, out, summary)
     ensemble_id = store_predictive(fit, store_path)
-    (out.with_name(out.stem + ".scores.json")).write_text(json.dumps(table.to_dict(), indent=2), encoding="utf-8")
-    click.echo(f"fitted {len(fit.names)} parameters of {sc.name} to {len(fit.observations)} observations up to "
-               f"{fit.until}: {fit.runs} runs in {fit.wall_seconds:.0f} s, {fit.ess:.0f} runs behind the fitted surface")
+    (out.with_name(out.stem
+                   + ".scores.json")).write_text(json.dumps(table.to_dict(), indent=2),
+                                                 encoding="utf-8")
+    click.echo(f"fitted {len(fit.names)} parameters of {sc.name} to {len(fit.observations)} "
+               "observations up to "
+               f"{fit.until}: {fit.runs} runs in {fit.wall_seconds:.0f} s, {fit.ess:.0f} runs "
+               "behind the fitted surface")
     _print_spread(fit.spread)
     _print_scores(summary, "fit (in-sample)")
     click.echo(f"wrote {paths['params']}, {paths['posterior'].name}, {out.stem}.scores.json; "
@@ -125,14 +171,17 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, obs
 @click.command()
 @click.argument("scenario", required=False)
 @click.option("--at", "dates", type=DateType(), multiple=True, required=True,
-              help="Fit on what was known at this date and score the next 7 and 14 days; repeat for several.")
-@click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True, help="Runs per date.")
+              help="Fit on what was known at this date and score the next 7 and 14 days; repeat "
+                   "for several.")
+@click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True,
+              help="Runs per date.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON of the results (default: out/<scenario>/backtest.json).")
 @_future_option
 @_fit_options
 @user_errors
-def backtest(scenario, dates, budget, out, future, observations, vary, measures, obs_error, base_seed, workers,
+def backtest(scenario, dates, budget, out, future, observations, vary, measures, obs_error,
+             base_seed, workers,
              scheduler, quiet):
     """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
     7 and 14 days, and score the forecast beside the naive ones."""
@@ -154,14 +203,16 @@ def backtest(scenario, dates, budget, out, future, observations, vary, measures,
 
     result = run_backtest(sc, list(dates), observations=observations, budget=budget,
                           vary=[parse_vary(v) for v in vary], measures=_measures(measures),
-                          obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
+                          obs_model=ObservationModel(error=obs_error), base_seed=base_seed,
+                          workers=workers,
                           scheduler=scheduler, progress=progress, future=future)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     for entry in result["at"]:
         click.echo(f"future: {future} — {result['future_means'].replace('DATE', entry['date'])}")
         click.echo(f"at {entry['date']}: fitted to {entry['observations_fitted']} observations "
-                   f"({entry['runs']} runs, {entry['effective_runs_behind_surface']:.0f} behind the fitted surface)")
+                   f"({entry['runs']} runs, {entry['effective_runs_behind_surface']:.0f} behind "
+                   "the fitted surface)")
         for h, scores in entry["horizons"].items():
             if not scores.get("observations") and not scores.get("summary"):
                 click.echo(f"  next {h} days: no observations")
@@ -172,31 +223,38 @@ def backtest(scenario, dates, budget, out, future, observations, vary, measures,
 
 @click.command()
 @click.argument("scenario", required=False)
-@click.option("--at", type=DateType(), required=True, help="Forecast from this date (knowing what was known then).")
-@click.option("--horizon", "horizon_days", type=click.IntRange(min=1), default=14, show_default=True,
+@click.option("--at", type=DateType(), required=True,
+              help="Forecast from this date (knowing what was known then).")
+@click.option("--horizon", "horizon_days", type=click.IntRange(min=1), default=14,
+              show_default=True,
               help="Days to forecast after --at.")
 @_future_option
 @click.option("--fit", "fit_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A fitted_params.yaml from `travesia calibrate` (its posterior sample beside it): "
+              help="A fitted_params.yaml from `travesia calibrate` (its posterior sample beside "
+                   "it): "
                    "skip fitting, draw parameter sets from it.")
 @click.option("--budget", type=click.IntRange(min=40), default=600, show_default=True,
               help="Runs of the fit made here (without --fit).")
 @click.option("--runs", type=click.IntRange(min=1), default=None,
-              help="Forecast runs (default: 200 with --fit; without, a tenth of the budget, 20 to 200).")
+              help="Forecast runs (default: 200 with --fit; without, a tenth of the budget, 20 to "
+                   "200).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for forecast.csv, .json, .png (default: out/<scenario>/forecast-<DATE>/).")
+              help="Folder for forecast.csv, .json, .png (default: "
+                   "out/<scenario>/forecast-<DATE>/).")
 @click.option("--observations", type=click.Path(path_type=Path), default=None,
               help="CSV of observed counts (default: the scenario's own).")
 @click.option("--obs-error", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
               help="Reporting error of the fit made here (without --fit).")
-@click.option("--seed", "base_seed", type=int, default=0, show_default=True, help="Base seed of the runs.")
+@click.option("--seed", "base_seed", type=int, default=0, show_default=True,
+              help="Base seed of the runs.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: one per core).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on the Dask distributed scheduler at ADDRESS instead of locally.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @user_errors
-def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, observations, obs_error, base_seed,
+def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, observations,
+             obs_error, base_seed,
              workers, scheduler, quiet):
     """Forecast SCENARIO from --at DATE for --horizon days, knowing only what was known at DATE:
     the observations up to it and the timeline events --future allows. Writes forecast.csv
@@ -208,8 +266,10 @@ def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, ob
 
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"
-    result = make_forecast(sc, at, horizon_days=horizon_days, future=future, fit_file=fit_file, budget=budget,
-                           runs=runs, observations=observations, obs_model=ObservationModel(error=obs_error),
+    result = make_forecast(sc, at, horizon_days=horizon_days, future=future, fit_file=fit_file,
+                           budget=budget,
+                           runs=runs, observations=observations,
+                           obs_model=ObservationModel(error=obs_error),
                            base_seed=base_seed, workers=workers, scheduler=scheduler,
                            progress=_progress(quiet))
     for warning in result.warnings:
@@ -238,7 +298,8 @@ def _print_forecast(rows: list[dict], at: dt.date, horizon_days: int) -> None:
             cells.setdefault((r["crossing"], r["measure"]), {})[r["date"]] = \
                 f"{r['p50']:,.0f} [{r['p05']:,.0f}-{r['p95']:,.0f}]"
     for (crossing, measure), by_date in cells.items():
-        click.echo(f"  {crossing:<22} {measure:<10} " + " ".join(f"{by_date.get(d, ''):>24}" for d in shown))
+        click.echo(f"  {crossing:<22} {measure:<10} "
+                   + " ".join(f"{by_date.get(d, ''):>24}" for d in shown))
 
 
 def _measures(text: str | None) -> list[str] | None:
@@ -256,11 +317,13 @@ def _print_spread(spread: dict) -> None:
 def _print_scores(summary: dict, label: str) -> None:
     events = summary.get("events", summary["observations"])
     counted = f", {events:g} events" if events != summary["observations"] else ""
-    click.echo(f"scores, {label}: {summary['observations']} observations ({summary['ranged']} with ranges{counted})")
+    click.echo(f"scores, {label}: {summary['observations']} observations ({summary['ranged']} with "
+               f"ranges{counted})")
     click.echo("  forecast      WIS        abs error  log error  ranges hit  in 50%  in 90%")
     for name in ("model", "naive_last", "naive_zero"):
         s = summary[name]
-        click.echo(f"  {name:<12} {s['wis']:>9.1f}  {s['mean_abs_error']:>9.1f}  {s['mean_log_error']:>9.2f}  "
+        click.echo(f"  {name:<12} {s['wis']:>9.1f}  {s['mean_abs_error']:>9.1f}  "
+                   f"{s['mean_log_error']:>9.2f}  "
                    f"{s['ranges_hit']:>10}  {s['coverage_50']:>6.0%}  {s['coverage_90']:>6.0%}")
 
 

@@ -1,4 +1,5 @@
-"""`travesia ensemble`, `travesia bands`, `travesia sensitivity` (registered at the end of cli.py)."""
+"""`travesia ensemble`, `travesia bands`, `travesia sensitivity` (registered at the end of
+cli.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from .common import user_errors
 
 
 def _progress_columns():
-    from rich.progress import (BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn, TimeElapsedColumn,
+    from rich.progress import (BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn,
+                               TimeElapsedColumn,
                                TimeRemainingColumn)
     from rich.text import Text
 
@@ -22,37 +24,49 @@ def _progress_columns():
 
         def render(self, task):
             speed = task.finished_speed or task.speed
-            return Text("-- runs/min" if not speed else f"{60 * speed:,.1f} runs/min", style="progress.data.speed")
+            return Text("-- runs/min" if not speed else f"{60 * speed:,.1f} runs/min",
+                        style="progress.data.speed")
 
-    return (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-            RateColumn(), TimeElapsedColumn(), TextColumn("elapsed"), TimeRemainingColumn(), TextColumn("left"))
+    return (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("runs"),
+            RateColumn(), TimeElapsedColumn(), TextColumn("elapsed"), TimeRemainingColumn(),
+            TextColumn("left"))
 
 
 @click.command()
 @click.argument("scenario", required=False)
-@click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True, help="Number of runs.")
+@click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Number of runs.")
 @click.option("--vary", multiple=True, metavar="NAME=DIST",
-              help="An uncertain parameter: uniform(low,high), normal(mean,sd), lognormal(median,sigma) or "
+              help="An uncertain parameter: uniform(low,high), normal(mean,sd), "
+                   "lognormal(median,sigma) or "
                    "[a,b,c]; dotted names reach into mappings (departure_rate_per_day.irregular). "
                    "Repeat for several; replaces the scenario's prior of that name.")
 @click.option("--seed", "base_seed", type=int, default=0, show_default=True,
               help="Base seed: run i has seed BASE+i and its draws are seeded from BASE.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run on the Dask distributed scheduler at ADDRESS (tcp://host:8786) instead of locally.")
-@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Run on the Dask distributed scheduler at ADDRESS (tcp://host:8786) instead of "
+                   "locally.")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
               help="DuckDB results store (default: out/<scenario>/ensemble.duckdb).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: one per core).")
 @click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
-              help="YAML/JSON file of parameter values overriding the scenario's (the base of the draws).")
-@click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate only the first N days.")
-@click.option("--no-priors", is_flag=True, help="Ignore the scenario's priors: vary only what --vary names.")
+              help="YAML/JSON file of parameter values overriding the scenario's (the base of the "
+                   "draws).")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Simulate only the first N days.")
+@click.option("--no-priors", is_flag=True,
+              help="Ignore the scenario's priors: vary only what --vary names.")
 @click.option("--from", "draw_from", type=click.Choice(["posterior", "priors"]), default=None,
-              help="Draw the fitted parameters from the posterior of the fit the scenario names (`fit:` in "
+              help="Draw the fitted parameters from the posterior of the fit the scenario names "
+                   "(`fit:` in "
                    "scenario.yaml; the default when it names one) or from the scenario's priors.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
-def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, params_file, days, no_priors,
+def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, params_file, days,
+             no_priors,
              draw_from, quiet):
     """Run an ensemble of SCENARIO (a built-in name or a folder): N runs over seeds and uncertain
     parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
@@ -66,25 +80,30 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     from ..store import default_store_path
 
     priors = [parse_vary(text) for text in vary]
-    plan = plan_ensemble(scenario, runs, vary=priors, base_seed=base_seed, params_file=params_file, days=days,
+    plan = plan_ensemble(scenario, runs, vary=priors, base_seed=base_seed, params_file=params_file,
+                         days=days,
                          use_scenario_priors=not no_priors, draw_from=draw_from)
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     store_path = store_path or default_store_path(plan.scenario.name)
-    where = f"Dask scheduler {scheduler}" if scheduler else \
-        f"{workers or os.cpu_count()} local worker process{'es' if (workers or os.cpu_count()) != 1 else ''}"
+    local = workers or os.cpu_count()
+    where = (f"Dask scheduler {scheduler}" if scheduler
+             else f"{local} local worker process{'es' if local != 1 else ''}")
     varied = ", ".join(f"{p.name}={p.text()}" for p in plan.priors.values())
     if plan.posterior is not None:
         fitted = f"{len(plan.posterior_names)} fitted parameters from the {plan.posterior.label}"
         varied = f"{fitted}, {varied}" if varied else fitted
     varied = varied or "nothing (seeds only)"
-    click.echo(f"ensemble {plan.ensemble_id} of {plan.scenario.name}: {runs} runs, seeds {base_seed}.."
+    click.echo(f"ensemble {plan.ensemble_id} of {plan.scenario.name}: {runs} runs, seeds "
+               f"{base_seed}.."
                f"{base_seed + runs - 1}, varying {varied}; on {where}; store {store_path}")
     try:
         if quiet:
             report = run_ensemble(plan, store_path, workers=workers, scheduler=scheduler)
-        elif not sys.stdout.isatty():   # a log (CI, a cluster job): plain lines, at most one a second
-            report = run_ensemble(plan, store_path, workers=workers, scheduler=scheduler, progress=_log_lines())
+        # a log (CI, a cluster job): plain lines, at most one a second
+        elif not sys.stdout.isatty():
+            report = run_ensemble(plan, store_path, workers=workers, scheduler=scheduler,
+                                  progress=_log_lines())
         else:
             with Progress(*_progress_columns()) as bar:
                 task = bar.add_task(plan.scenario.name, total=runs)
@@ -97,21 +116,26 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
                     else:
                         bar.update(task, completed=done)
 
-                report = run_ensemble(plan, store_path, workers=workers, scheduler=scheduler, progress=progress)
+                report = run_ensemble(plan, store_path, workers=workers, scheduler=scheduler,
+                                      progress=progress)
     except KeyboardInterrupt:
-        click.echo(f"interrupted: finished runs are in {store_path}; the same command resumes", err=True)
+        click.echo(f"interrupted: finished runs are in {store_path}; the same command resumes",
+                   err=True)
         sys.exit(130)
     except BrokenProcessPool:
-        click.echo(f"error: a worker process died (out of memory?); finished runs are in {store_path}; "
+        click.echo("error: a worker process died (out of memory?); finished runs are in "
+                   f"{store_path}; "
                    "the same command resumes", err=True)
         sys.exit(1)
     if report.already_stored:
         click.echo(f"{report.already_stored} of {report.planned} runs were already stored")
     if report.ran:
-        click.echo(f"ran {report.ran} runs in {report.wall_seconds:.1f} s ({report.runs_per_minute:,.1f} runs/min)")
+        click.echo(f"ran {report.ran} runs in {report.wall_seconds:.1f} s "
+                   f"({report.runs_per_minute:,.1f} runs/min)")
     if report.failed:
         first_error = report.failed[0][1].splitlines()[0]
-        click.echo(f"{len(report.failed)} runs failed (stored with status 'failed'; the same command retries "
+        click.echo(f"{len(report.failed)} runs failed (stored with status 'failed'; the same "
+                   "command retries "
                    f"them); first: {first_error}", err=True)
         sys.exit(1)
     click.echo(f"next: travesia bands {store_path}   or   travesia sensitivity {store_path}")
@@ -149,7 +173,8 @@ def _open(store_path: Path, ensemble_id: str | None):
 
 
 def _scenario_of(ens: dict):
-    """The ensemble's scenario, if its folder is still here unchanged (for observations and events)."""
+    """The ensemble's scenario, if its folder is still here unchanged (for observations and
+    events)."""
     from ..errors import ScenarioError
     from ..scenario import load_scenario
 
@@ -166,12 +191,15 @@ def _scenario_of(ens: dict):
 @click.command()
 @click.argument("store_path", metavar="STORE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--measure", default="stranded", show_default=True,
-              help="At crossings: stranded (queued + stranded), queue, exits, entries, refused, irregular, "
+              help="At crossings: stranded (queued + stranded), queue, exits, entries, refused, "
+                   "irregular, "
                    "departures, corridor, gave_up, flown, sheltered.")
 @click.option("--crossing", default=None, help="One crossing (default: each).")
 @click.option("--place", default=None, help="A place instead of crossings (with --state).")
-@click.option("--state", default=None, help="The state of people at --place: settled, travelling, queued, ...")
-@click.option("--ensemble", "ensemble_id", default=None, help="Ensemble id or prefix (default: the latest).")
+@click.option("--state", default=None,
+              help="The state of people at --place: settled, travelling, queued, ...")
+@click.option("--ensemble", "ensemble_id", default=None,
+              help="Ensemble id or prefix (default: the latest).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: the store's folder).")
 @user_errors
@@ -185,7 +213,8 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
 
     store, ens = _open(store_path, ensemble_id)
     with store:
-        result = compute_bands(store, ens["ensemble_id"], measure=measure, crossing=crossing, place=place,
+        result = compute_bands(store, ens["ensemble_id"], measure=measure, crossing=crossing,
+                               place=place,
                                state=state)
     out_dir = out_dir or store_path.parent
     paths = write_bands(result, out_dir)
@@ -199,7 +228,8 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
 
             observations = stranded_points(scenario_observations(sc))
     title = f"{ens['scenario']} — ensemble {ens['ensemble_id']}, {result[0].runs} runs"
-    png = plot_bands(result, out_dir / "bands.png", observations=observations, events=events, title=title)
+    png = plot_bands(result, out_dir / "bands.png", observations=observations, events=events,
+                     title=title)
     console = Console()
     for b in result:
         table = Table(title=f"{b.label}: {b.measure}, {b.runs} runs")
@@ -216,13 +246,15 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
 
 @click.command()
 @click.argument("store_path", metavar="STORE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--ensemble", "ensemble_id", default=None, help="Ensemble id or prefix (default: the latest).")
+@click.option("--ensemble", "ensemble_id", default=None,
+              help="Ensemble id or prefix (default: the latest).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: the store's folder).")
 @user_errors
 def sensitivity(store_path, ensemble_id, out_dir):
     """Which varied parameters move the peak number held at each crossing most: Spearman rank
-    correlation and partial rank correlation (PRCC), printed and written to sensitivity.csv/.json."""
+    correlation and partial rank correlation (PRCC), printed and written to
+    sensitivity.csv/.json."""
     from rich.console import Console
     from rich.table import Table
 
@@ -234,7 +266,8 @@ def sensitivity(store_path, ensemble_id, out_dir):
     paths = write_sensitivity(rows, out_dir or store_path.parent)
     console = Console()
     for crossing in dict.fromkeys(r.crossing for r in rows):
-        table = Table(title=f"peak held at {crossing} ({rows[0].runs} runs of ensemble {ens['ensemble_id']})")
+        table = Table(title=f"peak held at {crossing} ({rows[0].runs} runs of ensemble "
+                            f"{ens['ensemble_id']})")
         table.add_column("parameter", no_wrap=True)
         for col in ("Spearman ρ", "partial ρ (PRCC)", "Spearman ρ vs chance (5%)"):
             table.add_column(col, justify="right")

@@ -16,7 +16,8 @@ def is_flee_folder(path: Path) -> bool:
     return detect(path)
 
 
-def run_flee(folder: Path, *, settings: Path | None, seed: int, out_dir: Path | None, quiet: bool) -> dict:
+def run_flee(folder: Path, *, settings: Path | None, seed: int, out_dir: Path | None,
+             quiet: bool) -> dict:
     from rich.progress import Progress
 
     from ..flee import run_flee_folder

@@ -20,8 +20,10 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", required=False)
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: one seed gives one result.")
-@click.option("--days", type=click.IntRange(min=1), default=None, help="Simulate only the first N days.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed: one seed gives one result.")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Simulate only the first N days.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: out/<scenario>).")
 @click.option("--params", "params_file", type=click.Path(path_type=Path), default=None,
@@ -29,11 +31,14 @@ def main() -> None:
 @click.option("--settings", type=click.Path(path_type=Path), default=None,
               help="Flee folders only: the simsetting.yml to use.")
 @click.option("--quiet", is_flag=True, help="No progress bar or table.")
-@click.option("--bands", "bands_store", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="An ensemble store (travesia ensemble): draw its 5-95% and 25-75% bands of people held "
+@click.option("--bands", "bands_store", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
+              help="An ensemble store (travesia ensemble): draw its 5-95% and 25-75% bands of "
+                   "people held "
                    "on stranded.png.")
 @click.option("--ensemble", "ensemble_id", default=None,
-              help="With --bands: which ensemble of the store (id or unique prefix; default: the latest).")
+              help="With --bands: which ensemble of the store (id or unique prefix; default: the "
+                   "latest).")
 @user_errors
 def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store, ensemble_id):
     """Run SCENARIO (a built-in name or a folder; default chile-peru-2025) and write its results:
@@ -42,7 +47,8 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
 
     if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
         if bands_store is not None:
-            raise ScenarioError("--bands is for travesia scenarios; a Flee folder has no ensemble bands",
+            raise ScenarioError("--bands is for travesia scenarios; a Flee folder has no ensemble "
+                                "bands",
                                 file=Path(scenario), field="--bands")
         run_flee(Path(scenario), settings=settings, seed=seed, out_dir=out_dir, quiet=quiet)
         return
@@ -50,7 +56,8 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
         raise ScenarioError("--ensemble goes with --bands STORE", field="--ensemble")
     from ..runner import run_scenario
 
-    run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file, quiet=quiet,
+    run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file,
+                 quiet=quiet,
                  bands_store=bands_store, ensemble_id=ensemble_id)
 
 
@@ -73,13 +80,15 @@ def scenario():
 @click.argument("path")
 @user_errors
 def scenario_check(path):
-    """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row, field."""
+    """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row,
+    field."""
     from ..scenario import load_scenario
     from ..world import compile_world
 
     sc = load_scenario(path)
     world = compile_world(sc)
-    click.echo(f"ok: {sc.name}: {len(world.place_names)} places, {len(world.crossing_names)} crossings, "
+    click.echo(f"ok: {sc.name}: {len(world.place_names)} places, {len(world.crossing_names)} "
+               "crossings, "
                f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days")
 
 
@@ -88,7 +97,8 @@ def scenario_check(path):
 @click.option("--json", "as_json", is_flag=True, help="Print the compiled scenario as JSON.")
 @user_errors
 def scenario_show(path, as_json):
-    """Show the compiled scenario: population by nationality, status and region; places; crossings; events."""
+    """Show the compiled scenario: population by nationality, status and region; places; crossings;
+    events."""
     from ..scenario import load_scenario
     from ..scenario.describe import describe
 
@@ -103,7 +113,8 @@ def scenario_show(path, as_json):
         click.echo(f"  {nat:<12} {n:>10,}")
     click.echo("crossings:")
     for c in info["crossings"]:
-        click.echo(f"  {c['name']}: {c['exit_post']} -> {c['entry_post']}, entry admits {c['entry_admits']}")
+        click.echo(f"  {c['name']}: {c['exit_post']} -> {c['entry_post']}, entry admits "
+                   f"{c['entry_admits']}")
     click.echo("timeline:")
     for ev in info["timeline"]:
         click.echo(f"  {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")
@@ -132,7 +143,8 @@ def parameters():
 @click.option("--observations", type=click.Path(path_type=Path), default=None,
               help="Observations CSV (default: the scenario's own).")
 @click.option("--observation-noise/--no-observation-noise", default=True, show_default=True,
-              help="For a store made by a fit: add the reporting error the fit assumed to the runs' values.")
+              help="For a store made by a fit: add the reporting error the fit assumed to the "
+                   "runs' values.")
 @user_errors
 def score(path, observations, observation_noise):
     """Score a run folder, an ensemble store (.duckdb) or a Flee-style run against observations:
@@ -141,7 +153,8 @@ def score(path, observations, observation_noise):
     difference."""
     from ..scores import score_path
 
-    click.echo(json.dumps(score_path(path, observations, observation_noise=observation_noise), indent=2,
+    click.echo(json.dumps(score_path(path, observations, observation_noise=observation_noise),
+                          indent=2,
                           default=str))
 
 

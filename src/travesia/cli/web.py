@@ -17,12 +17,14 @@ from ..web.sources import build
 @click.option("--run", "runs", type=click.Path(path_type=Path), multiple=True,
               help="A run folder written by `travesia run` (may be given more than once).")
 @click.option("--scenario", default=None,
-              help="Scenario name or folder (default: the one the results are of, else chile-peru-2025).")
+              help="Scenario name or folder (default: the one the results are of, else "
+                   "chile-peru-2025).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @user_errors
 def serve(store, runs, scenario, port, host):
-    """The dashboard in a browser: a map of the corridor, the curves with their bands, needs, what-ifs.
+    """The dashboard in a browser: a map of the corridor, the curves with their bands, needs,
+    what-ifs.
 
     With no --store or --run it shows out/<scenario>/ (from `travesia run` and `travesia ensemble`)
     or, when that is empty, a baseline of a few seeds it runs first."""
@@ -32,16 +34,20 @@ def serve(store, runs, scenario, port, host):
 
     view, catalogue = build(scenario, store, runs)
     app = create_app(view, catalogue)
-    click.echo(f"travesia dashboard for {view.scenario.name}: http://{host}:{port}/  (Ctrl-C stops it)")
+    click.echo(f"travesia dashboard for {view.scenario.name}: http://{host}:{port}/  (Ctrl-C stops "
+               "it)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"),
               show_default=True, help="The HTML file to write.")
-@click.option("--ensemble", "ensemble_id", default=None, help="Store only: the ensemble (default: the latest).")
-@click.option("--scenario", default=None, help="Scenario name or folder, when the results do not name one.")
+@click.option("--ensemble", "ensemble_id", default=None,
+              help="Store only: the ensemble (default: the latest).")
+@click.option("--scenario", default=None,
+              help="Scenario name or folder, when the results do not name one.")
 @user_errors
 def report(source, out_file, ensemble_id, scenario):
     """Write one self-contained HTML report of SOURCE (a run folder or an ensemble store): the
@@ -59,7 +65,8 @@ def report(source, out_file, ensemble_id, scenario):
     if is_store and ensemble_id:
         found = [i for i in ids if i.removeprefix("ens-").startswith(ensemble_id)]
         if len(found) != 1:
-            raise ScenarioError(f"{'no' if not found else 'more than one'} ensemble '{ensemble_id}' "
+            raise ScenarioError(f"{'no' if not found else 'more than one'} ensemble "
+                                f"'{ensemble_id}' "
                                 f"(in the store: {', '.join(i.removeprefix('ens-') for i in ids)})",
                                 file=source, field="--ensemble")
         ds = catalogue.get(found[0])

@@ -25,7 +25,8 @@ FIELDS = {
     "nat": np.int8,          # nationality index
     "status": np.int8,       # legal status index
     "traits": np.uint16,     # bits of the documents held and demographic groups (admission.py)
-    "since": np.int16,       # day the agent entered its current queue or state (first come, first served)
+    # day the agent entered its current queue or state (first come, first served)
+    "since": np.int16,
 }
 BYTES_PER_AGENT = sum(np.dtype(t).itemsize for t in FIELDS.values())
 
@@ -73,7 +74,8 @@ class Agents:
         self._grow(self.n + count)
         sl = slice(self.n, self.n + count)
         for name in FIELDS:
-            getattr(self, name)[sl] = values.get(name, -1 if name in ("next_place", "crossing") else 0)
+            getattr(self, name)[sl] = values.get(name,
+                                                 -1 if name in ("next_place", "crossing") else 0)
         self.n += count
         return sl
 

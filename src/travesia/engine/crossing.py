@@ -82,7 +82,11 @@ def cross(sim: Simulation, day: int) -> np.ndarray:
         if len(served):
             ok = admits(sim, policy.exit_rule[c], exit_post, served)
             passed, refused = served[ok], served[~ok]
-            state[passed], place[passed], since[passed] = QUEUED_ENTRY, entry_post, day + strip_walk_days(sim, c)
+            state[passed], place[passed], since[passed] = (
+                QUEUED_ENTRY,
+                entry_post,
+                day + strip_walk_days(sim, c),
+            )
             state[refused], since[refused] = STRANDED, day
             flows["exits"][day, c] += len(passed)
             flows["refused"][day, c] += len(refused)

@@ -29,7 +29,8 @@ def departure_rates(sim: Simulation, day: int) -> np.ndarray:
 def depart(sim: Simulation, day: int) -> np.ndarray:
     """[P, N, S] people who consider leaving today (they may still choose to stay)."""
     rates = departure_rates(sim, day)
-    return sim.rng["departures"].binomial(sim.settled, np.broadcast_to(rates[None], sim.settled.shape))
+    return sim.rng["departures"].binomial(sim.settled,
+                                          np.broadcast_to(rates[None], sim.settled.shape))
 
 
 def exit_utilities(sim: Simulation) -> np.ndarray:

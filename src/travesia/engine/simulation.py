@@ -8,7 +8,7 @@ import copy
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -39,54 +39,62 @@ _LEVEL[[QUEUED_EXIT, QUEUED_ENTRY, STRANDED, SHELTERED]] = [0, 0, 1, 2]
 
 @dataclass(frozen=True)
 class Phase:
-    """One phase of the day: its name (also its random stream's), the model.md section, what it does."""
+    """One phase of the day: its name (also its random stream's), the model.md section, what it
+    does."""
 
     name: str
     section: str
     does: str
-    run: Callable[["Simulation", int], None]
+    run: Callable[[Simulation, int], None]
 
 
-def _timeline(sim: "Simulation", day: int) -> None:
+def _timeline(sim: Simulation, day: int) -> None:
     if day == 0 and sim.applied_day0:       # applied when the simulation was set up
         return
     sim.hear_announcements(day, apply_timeline(sim, day))
     sim.hear_plans(day)
 
 
-def _departures(sim: "Simulation", day: int) -> None:
+def _departures(sim: Simulation, day: int) -> None:
     sim.today.considering = depart(sim, day)
 
 
-def _exit_choice(sim: "Simulation", day: int) -> None:
+def _exit_choice(sim: Simulation, day: int) -> None:
     choose_exit(sim, day, sim.today.considering)
 
 
-def _travel(sim: "Simulation", day: int) -> None:
+def _travel(sim: Simulation, day: int) -> None:
     sim.arrive(day, travel(sim, day))
 
 
-def _crossing(sim: "Simulation", day: int) -> None:
+def _crossing(sim: Simulation, day: int) -> None:
     sim.today.held = cross(sim, day)
 
 
-def _stranded_choices(sim: "Simulation", day: int) -> None:
+def _stranded_choices(sim: Simulation, day: int) -> None:
     stranded_choices(sim, day, sim.today.held)
 
 
-def _record(sim: "Simulation", day: int) -> None:
+def _record(sim: Simulation, day: int) -> None:
     sim.record(day)
 
 
 PLAN: tuple[Phase, ...] = (
-    Phase("timeline", "§1", "today's events change the policy; announced and planned rules move beliefs", _timeline),
-    Phase("departures", "§2", "settled people consider leaving: binomial draws per cell", _departures),
-    Phase("exit_choice", "§3", "those considering choose a crossing or staying, by believed chance", _exit_choice),
-    Phase("travel", "§4", "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
-    Phase("crossing", "§5", "exit post, strip, entry post: capacities, rules, first come first served",
+    Phase("timeline", "§1",
+          "today's events change the policy; announced and planned rules move beliefs", _timeline),
+    Phase("departures", "§2", "settled people consider leaving: binomial draws per cell",
+          _departures),
+    Phase("exit_choice", "§3", "those considering choose a crossing or staying, by believed chance",
+          _exit_choice),
+    Phase("travel", "§4",
+          "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
+    Phase("crossing", "§5",
+          "exit post, strip, entry post: capacities, rules, first come first served",
           _crossing),
-    Phase("stranded_choices", "§6", "flights, shelter, night attempts, giving up, waiting", _stranded_choices),
-    Phase("record", "§7", "counts by place and state, flows by crossing; beliefs take in the news", _record),
+    Phase("stranded_choices", "§6", "flights, shelter, night attempts, giving up, waiting",
+          _stranded_choices),
+    Phase("record", "§7", "counts by place and state, flows by crossing; beliefs take in the news",
+          _record),
 )
 PHASES = tuple(phase.name for phase in PLAN)      # the random streams, one per phase
 
@@ -95,12 +103,15 @@ PHASES = tuple(phase.name for phase in PLAN)      # the random streams, one per 
 class Today:
     """What one phase hands the next within a day."""
 
-    considering: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # [P, N, S]
-    held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))          # agents at crossings
+    # [P, N, S]
+    considering: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # agents at crossings
+    held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def phase_rng(seed: int, phase: str) -> np.random.Generator:
-    """One stream per phase, seeded from the run's seed and the phase's name (common random numbers)."""
+    """One stream per phase, seeded from the run's seed and the phase's name (common random
+    numbers)."""
     return np.random.default_rng([seed, zlib.crc32(phase.encode())])
 
 
@@ -122,7 +133,8 @@ class Simulation:
     counts: np.ndarray                      # [T, P, states]
     today: Today
 
-    def __init__(self, world: World, params: Parameters, seed: int = 0, events=(), days: int | None = None):
+    def __init__(self, world: World, params: Parameters, seed: int = 0, events=(),
+                 days: int | None = None):
         self.world, self.params, self.seed = world, params, seed
         self.days = world.days if days is None else min(days, world.days)
         self.rng = {name: phase_rng(seed, name) for name in PHASES}
@@ -139,7 +151,8 @@ class Simulation:
         self.link_km32 = np.where(np.isfinite(world.link_km), world.link_km, 0).astype(np.float32)
         self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
         T = self.days
-        self.flows = {name: np.zeros((T, C), dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
+        self.flows = {name: np.zeros((T, C),
+                                     dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
         self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
         self.news_ok = np.zeros((T, C, N, S))
         self.news_all = np.zeros((T, C, N, S))
@@ -169,7 +182,8 @@ class Simulation:
 
     # --- pieces of phases -----------------------------------------------------------------------
     def arrive(self, day: int, who: np.ndarray) -> None:
-        """Trips that ended today: at a post people queue; past the border they arrive; back home they settle."""
+        """Trips that ended today: at a post people queue; past the border they arrive; back home
+        they settle."""
         if len(who) == 0:
             return
         a = self.agents
@@ -209,7 +223,8 @@ class Simulation:
             ok = np.ones((len(traits), N, S), dtype=bool)
             for rule, post in ((policy.exit_rule[c], world.exit_post[c]),
                                (policy.entry_rule[c], world.entry_post[c])):
-                national = (world.nat_country == world.place_country[post])[None, :, None]   # [1, N, 1]
+                # [1, N, 1]
+                national = (world.nat_country == world.place_country[post])[None, :, None]
                 ok &= rule.admits(traits, status, national, np.arange(N)[None, :, None])
             admitted = np.einsum("nsk,kns->ns", world.trait_shares, ok)
             belief[c] = admitted + (1 - admitted) * eventually[c]
@@ -243,7 +258,8 @@ class Simulation:
             return
         heard = self.news_all[news_day]
         rate = np.divide(self.news_ok[news_day], heard, out=np.zeros_like(heard), where=heard > 0)
-        self.belief = np.where(heard > 0, self.belief + self.params.belief_update_rate * (rate - self.belief),
+        self.belief = np.where(heard > 0,
+                               self.belief + self.params.belief_update_rate * (rate - self.belief),
                                self.belief)
 
     def record(self, day: int) -> None:
@@ -251,8 +267,10 @@ class Simulation:
         P, C = len(world.place_names), len(world.crossing_names)
         counts = np.zeros((P, len(STATE_COLUMNS)), dtype=np.int64)
         levels = np.zeros((C, len(CROSSING_LEVELS)), dtype=np.int64)
-        self.agent_steps += tally_agents(a.view("state"), a.view("place"), a.view("crossing"), _COL, _LEVEL,
-                                         counts, levels)   # agents alive today: the work of this step
+        self.agent_steps += tally_agents(a.view("state"), a.view("place"), a.view("crossing"), _COL,
+                                         _LEVEL,
+                                         # agents alive today: the work of this step
+                                         counts, levels)
         counts[:, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 def night_crossing_success(sim: Simulation, day: int, policy=None) -> np.ndarray:
     """[C] chance that one night attempt succeeds (under `policy`, default the policy in force)."""
     p, policy = sim.params, policy or sim.policy
-    success = p.irregular_success * np.exp(-p.enforcement_per_100_personnel * policy.personnel / 100.0)
+    success = p.irregular_success * np.exp(-p.enforcement_per_100_personnel * policy.personnel
+                                           / 100.0)
     return success * np.where(policy.emergency(day), p.emergency_success_factor, 1.0)
 
 
@@ -29,7 +30,8 @@ def giveup_chance(sim: Simulation, policy=None) -> np.ndarray:
     posted towards giveup_max_per_day (< 1) as soldiers and police grow (a saturating hazard)."""
     p, policy = sim.params, policy or sim.policy
     rise = max(p.giveup_max_per_day - p.giveup_rate_per_day, 0.0)
-    return p.giveup_rate_per_day + rise * (1.0 - np.exp(-p.giveup_per_100_personnel * policy.personnel / 100.0))
+    return p.giveup_rate_per_day + rise * (1.0 - np.exp(-p.giveup_per_100_personnel
+                                                        * policy.personnel / 100.0))
 
 
 def board_flights(sim: Simulation, day: int) -> None:
@@ -37,11 +39,14 @@ def board_flights(sim: Simulation, day: int) -> None:
     for flight in sim.policy.flights_today:
         seats = flight.seats
         if flight.crossing >= 0:
-            # people of the crossing in its shelter board first (registered for the flight), then the stranded
+            # people of the crossing in its shelter board first (registered for the flight), then
+            # the stranded
             state, nat = a.view("state"), a.view("nat")
-            mine = (a.view("crossing") == flight.crossing) & ((nat == flight.nationality) if flight.nationality >= 0
+            mine = (a.view("crossing")
+                    == flight.crossing) & ((nat == flight.nationality) if flight.nationality >= 0
                                                               else True)
-            board = np.concatenate([first_come(np.flatnonzero(mine & (state == wanted)), a.view("since"))
+            board = np.concatenate([first_come(np.flatnonzero(mine & (state == wanted)),
+                                               a.view("since"))
                                     for wanted in (SHELTERED, STRANDED)])[:seats]
             np.add.at(sim.flown, (flight.place, nat[board], a.view("status")[board]), 1)
             state[board] = FREE
@@ -56,7 +61,11 @@ def board_flights(sim: Simulation, day: int) -> None:
             else:
                 mask = np.ones(cells.shape[0], dtype=bool)
             pool = cells[mask].ravel()
-            willing = int(sim.rng["stranded_choices"].binomial(pool.sum(), sim.params.flight_uptake)) if pool.sum() else 0
+            willing = (
+                int(sim.rng["stranded_choices"].binomial(pool.sum(), sim.params.flight_uptake))
+                if pool.sum()
+                else 0
+            )
             take = min(seats, willing)
             if take:
                 drawn = sim.rng["stranded_choices"].multivariate_hypergeometric(pool, take)
@@ -69,7 +78,13 @@ def board_flights(sim: Simulation, day: int) -> None:
 def stranded_choices(sim: Simulation, day: int, held: np.ndarray | None = None) -> None:
     """`held`: agents at crossings after phase 5 (a superset of the stranded), to spare a pass."""
     board_flights(sim, day)
-    a, world, policy, rng, p = sim.agents, sim.world, sim.policy, sim.rng["stranded_choices"], sim.params
+    a, world, policy, rng, p = (
+        sim.agents,
+        sim.world,
+        sim.policy,
+        sim.rng["stranded_choices"],
+        sim.params,
+    )
     state, crossing, place = a.view("state"), a.view("crossing"), a.view("place")
     nat, status = a.view("nat"), a.view("status")
     success, giveup = night_crossing_success(sim, day), giveup_chance(sim)
@@ -84,8 +99,16 @@ def stranded_choices(sim: Simulation, day: int, held: np.ndarray | None = None) 
             room = max(0, int(policy.shelter_capacity[c]) - int(sheltered))
         u = rng.random((len(stuck), 4))
         if room:
-            uptake = p.shelter_uptake_per_day if np.isnan(policy.shelter_uptake[c]) else policy.shelter_uptake[c]
-            offered = (nat[stuck] == policy.shelter_nationality[c]) if policy.shelter_nationality[c] >= 0 else True
+            uptake = (
+                p.shelter_uptake_per_day
+                if np.isnan(policy.shelter_uptake[c])
+                else policy.shelter_uptake[c]
+            )
+            offered = (
+                (nat[stuck] == policy.shelter_nationality[c])
+                if policy.shelter_nationality[c] >= 0
+                else True
+            )
             wants = np.flatnonzero((u[:, 0] < uptake) & offered)[:room]
             taken = stuck[wants]
             state[taken], place[taken] = SHELTERED, policy.shelter_place[c]
@@ -100,7 +123,8 @@ def stranded_choices(sim: Simulation, day: int, held: np.ndarray | None = None) 
         on_strip = place[stuck] == world.entry_post[c]
         let_back = np.ones(len(stuck), dtype=bool)
         if wants_back.any() and not policy.return_rule[c].admits_everyone:
-            let_back[on_strip] = admits(sim, policy.return_rule[c], int(world.exit_post[c]), stuck[on_strip])
+            let_back[on_strip] = admits(sim, policy.return_rule[c], int(world.exit_post[c]),
+                                        stuck[on_strip])
         gave_up = wants_back & let_back
         went = stuck[crossed]
         state[went], place[went] = ONWARD, world.entry_post[c]

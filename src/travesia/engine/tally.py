@@ -26,7 +26,8 @@ def select_states(state: np.ndarray, *wanted: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def tally_agents(state, place, crossing, column_of_state, level_of_state, counts, levels):
-    """counts[place, column] and levels[crossing, level] of live agents; returns how many are live."""
+    """counts[place, column] and levels[crossing, level] of live agents; returns how many are
+    live."""
     live = 0
     for i in range(state.shape[0]):
         s = state[i]

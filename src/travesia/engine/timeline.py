@@ -1,4 +1,5 @@
-"""Phase 1, timeline: dated events change the state of the world, never agents directly (model.md §1)."""
+"""Phase 1, timeline: dated events change the state of the world, never agents directly (model.md
+§1)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class PolicyState:
     """What the timeline controls, per crossing where it is about a crossing."""
 
     threat: float
-    deadline_day: np.ndarray           # [S] day of the deadline felt by each status, or a large number
+    # [S] day of the deadline felt by each status, or a large number
+    deadline_day: np.ndarray
     exit_capacity: np.ndarray          # [C]
     entry_capacity: np.ndarray
     exit_rule: list[Rule]
@@ -41,12 +43,13 @@ class PolicyState:
     shelter_capacity: np.ndarray       # [C] places open for people stranded at the crossing
     shelter_place: np.ndarray          # [C]
     shelter_until: np.ndarray          # [C]
-    shelter_uptake: np.ndarray         # [C] daily share of stranded people who take a place; NaN: the parameter
+    # [C] daily share of stranded people who take a place; NaN: the parameter
+    shelter_uptake: np.ndarray
     shelter_nationality: np.ndarray    # [C] the one nationality offered places, -1 for any
     flights_today: list[Flight] = field(default_factory=list)
 
     @classmethod
-    def initial(cls, world: World) -> "PolicyState":
+    def initial(cls, world: World) -> PolicyState:
         C = len(world.crossing_names)
         return cls(
             threat=0.0, deadline_day=np.full(len(STATUSES), 10**9),
@@ -56,7 +59,8 @@ class PolicyState:
             emergency_until=np.full(C, -1), personnel=np.zeros(C, dtype=np.int64),
             corridor_until=np.full(C, -1), corridor_per_day=np.zeros(C, dtype=np.int64),
             shelter_capacity=np.zeros(C, dtype=np.int64), shelter_place=np.full(C, -1),
-            shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan), shelter_nationality=np.full(C, -1),
+            shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan),
+            shelter_nationality=np.full(C, -1),
         )
 
     def emergency(self, day: int) -> np.ndarray:
@@ -74,7 +78,8 @@ def compile_timeline(world: World, events) -> dict[int, list]:
     return by_day
 
 
-ANNOUNCED = {"admission", "capacity", "emergency", "troops", "corridor"}   # rules and enforcement: public news
+# rules and enforcement: public news
+ANNOUNCED = {"admission", "capacity", "emergency", "troops", "corridor"}
 
 
 def compile_plans(world: World, events) -> dict[int, list]:
@@ -83,13 +88,16 @@ def compile_plans(world: World, events) -> dict[int, list]:
     by_day: dict[int, list] = {}
     for ev in events:
         announced = getattr(ev, "announced", None)
-        if ev.type in ANNOUNCED and announced is not None and announced < ev.date and ev.date > world.start:
+        if announced is None or ev.type not in ANNOUNCED or ev.date <= world.start:
+            continue
+        if announced < ev.date:
             by_day.setdefault(max((announced - world.start).days, 0), []).append(ev)
     return by_day
 
 
 def apply_timeline(sim: Simulation, day: int) -> set[int]:
-    """Apply today's events; return the crossings whose rules or enforcement were announced today."""
+    """Apply today's events; return the crossings whose rules or enforcement were announced
+    today."""
     policy: PolicyState = sim.policy
     policy.flights_today = []
     announced: set[int] = set()
@@ -110,7 +118,8 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
             for status in ev.statuses:
                 policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
         case "admission":
-            rules = {"exit": policy.exit_rule, "entry": policy.entry_rule, "return": policy.return_rule}[ev.post]
+            rules = {"exit": policy.exit_rule, "entry": policy.entry_rule,
+                     "return": policy.return_rule}[ev.post]
             rules[c] = world.vocabulary.parse(ev.admits)
         case "capacity":
             caps = policy.exit_capacity if ev.post == "exit" else policy.entry_capacity
@@ -127,9 +136,11 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
             policy.shelter_place[c] = world.place_index(ev.place)
             policy.shelter_until[c] = day + ev.days - 1
             policy.shelter_uptake[c] = np.nan if ev.uptake is None else ev.uptake
-            policy.shelter_nationality[c] = -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
+            policy.shelter_nationality[c] = (-1 if ev.nationality is None
+                                             else world.nationalities.index(ev.nationality))
         case "flight":
-            nat = world.nationalities.index(ev.nationality) if ev.nationality in world.nationalities else -1
+            known = ev.nationality in world.nationalities
+            nat = world.nationalities.index(ev.nationality) if known else -1
             if ev.from_ in world.crossing_names:
                 xc = world.crossing_index(ev.from_)
                 policy.flights_today.append(Flight(xc, int(world.return_place[xc]), ev.seats, nat))

@@ -1,4 +1,5 @@
-"""Phase 4, travel: move agents along shortest road paths, `speed_km_per_day` km per day (model.md §4)."""
+"""Phase 4, travel: move agents along shortest road paths, `speed_km_per_day` km per day (model.md
+§4)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
 
 
 @njit(cache=True, nogil=True)
-def advance_on_roads(state, place, next_place, km_left, target, budget_km, link_km, next_hop, arrived):
+def advance_on_roads(state, place, next_place, km_left, target, budget_km, link_km, next_hop,
+                     arrived):
     """Advance every moving agent by budget_km; set arrived[i] = 1 for those reaching their target.
 
     Returns the number of agents moved (the agent-steps of this phase).

@@ -34,9 +34,20 @@ NO_PLACE = np.iinfo(INDEX).max
 
 
 class AgentArrays:
+    # one array per name in _FIELDS, set by __init__ (declared here for the type checker)
+    state: np.ndarray
+    where: np.ndarray
+    dist_on_link: np.ndarray
+    recent: np.ndarray
+    recent_day: np.ndarray
+    places_travelled: np.ndarray
+    route_len: np.ndarray
+    route_pos: np.ndarray
+
     def __init__(self, route_width: int, capacity: int = 1024) -> None:
         if route_width > MAX_ROUTE_WIDTH:
-            raise ValueError(f"routes of {route_width} places: at most {MAX_ROUTE_WIDTH} are supported")
+            raise ValueError(f"routes of {route_width} places: at most {MAX_ROUTE_WIDTH} are "
+                             "supported")
         self.n = 0
         self.route_width = max(1, route_width)
         for name, dtype in _FIELDS.items():
@@ -98,8 +109,10 @@ class AgentArrays:
             sampled = np.zeros(places_seen, dtype=np.bool_)
         if place_count is None:
             place_count = np.zeros(places_seen, dtype=np.int64)
-        append_agents(self.n, places, sampled, place_count, self.state, self.where, self.dist_on_link,
-                      self.recent, self.recent_day, self.places_travelled, self.route_len, self.route_pos,
+        append_agents(self.n, places, sampled, place_count, self.state, self.where,
+                      self.dist_on_link,
+                      self.recent, self.recent_day, self.places_travelled, self.route_len,
+                      self.route_pos,
                       self.mobile, self.mobile_len)
         self.n += k
 

@@ -152,9 +152,20 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
     (state, where, dist_on_link, recent, recent_day, places_travelled,
      route, route_len, route_pos, travellers, mobile, mobile_len, chosen, mobile_next) = agents
     chance, gap_scale, town, camp, capacity, place_count, countdown, sampled, planned_at = places
-    link_src, link_dst, link_km, link_speed, link_walk, link_open, link_count, adj_start, adj_link = links
+    (
+        link_src,
+        link_dst,
+        link_km,
+        link_speed,
+        link_walk,
+        link_open,
+        link_count,
+        adj_start,
+        adj_link,
+    ) = links
     r_start, r_nodes, r_len, r_end, r_first, r_base, r_wpow, scratch = routes
-    (buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints, fresh_hop,
+    (buffer, weight_power, max_move_speed, max_walk_speed, start_on_foot, avoid_short_stints,
+     fresh_hop,
      plans_pass_sampled) = rules
     s0 = seed_state[0]  # the generator's state lives in registers for the whole pass
     s1 = seed_state[1]
@@ -203,7 +214,8 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                     leaving_here -= 1
                 tries_left -= 1
                 if tries_left == 0:
-                    raise RuntimeError("flee kernel: fewer agents resting at a sampled place than counted")
+                    raise RuntimeError("flee kernel: fewer agents resting at a sampled place than "
+                                       "counted")
         chosen[:n_chosen].sort()
     next_mobile = 0
     next_chosen = 0
@@ -215,7 +227,8 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
         day_used = 0.0
         if phase == 1:
             # merge of the mobile list and the chosen leavers, both in creation order
-            if next_chosen < n_chosen and (next_mobile >= n_mobile or chosen[next_chosen] <= mobile[next_mobile]):
+            if next_chosen < n_chosen and (next_mobile >= n_mobile or chosen[next_chosen]
+                                           <= mobile[next_mobile]):
                 i = chosen[next_chosen]
                 next_chosen += 1
                 if next_mobile < n_mobile and mobile[next_mobile] == i:
@@ -311,7 +324,8 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                     rpos = _ZERO
                     dest = r_end[r]
                     k = r_first[r]  # routes are enumerated over open links only
-                else:  # a planned route goes on (past a marker): the next open link to its next place
+                # a planned route goes on (past a marker): the next open link to its next place
+                else:
                     nxt = route[i, rpos]
                     for c in range(adj_start[p], adj_start[p + _ONE]):
                         kk = adj_link[c]
@@ -319,7 +333,9 @@ def move_pass(phase, day, n, n_travellers, seed_state, agents, places, links, ro
                             k = kk
                             break
                     dest = np.uint64(route[i, rlen - _ONE])
-                if k == _NO_LINK or (camp[dest] and cap_multiplier(place_count[dest], capacity[dest], buffer) < 0.5):
+                if k == _NO_LINK or (camp[dest]
+                                     and cap_multiplier(place_count[dest], capacity[dest],
+                                                        buffer) < 0.5):
                     rlen = _ZERO  # next link closed or end camp full: plan dropped, stay today
                     rpos = _ZERO
                     st = AT_PLACE
@@ -424,9 +440,12 @@ def rebuild_mobile(n, state, where, sampled, mobile, mobile_len):
 def move_day(day, n, seed_state, new_agents, agents, places, links, routes, rules):
     """Today's spawned agents join (new_agents[q] at place q, in place order, after the n there
     are), then both passes run. One call a day from Python: Python code that runs after this
-    kernel finds its caches cold, and each numpy call then costs ~5-10 us. The state comes as tuples:
-    agents = AgentArrays.kernel_arrays(); places = (movechance, gap_scale, town, camp, capacity, place_count,
-    countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count, adj_start,
+    kernel finds its caches cold, and each numpy call then costs ~5-10 us. The state comes as
+    tuples:
+    agents = AgentArrays.kernel_arrays(); places = (movechance, gap_scale, town, camp, capacity,
+    place_count,
+    countdown, sampled, planned_at); links = (src, dst, km, speed, walk_probability, open, count,
+    adj_start,
     adj_link); routes = (start, nodes, length, end, first_link, base weight, weight ** power,
     scratch); rules = (capacity_buffer, weight_power, max_move_speed, max_walk_speed,
     start_on_foot, avoid_short_stints, fresh_hop, plans_pass_sampled: whether a route an agent
@@ -436,7 +455,8 @@ def move_day(day, n, seed_state, new_agents, agents, places, links, routes, rule
          _, mobile, mobile_len, _, _) = agents
         place_count, sampled = places[5], places[7]
         spawned = np.repeat(np.arange(len(new_agents)), new_agents)
-        append_agents(n, spawned, sampled, place_count, state, where, dist_on_link, recent, recent_day,
+        append_agents(n, spawned, sampled, place_count, state, where, dist_on_link, recent,
+                      recent_day,
                       places_travelled, route_len, route_pos, mobile, mobile_len)
         n += len(spawned)
     m = move_pass(1, day, n, 0, seed_state, agents, places, links, routes, rules)

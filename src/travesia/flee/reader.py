@@ -111,7 +111,8 @@ class FleeCase:
 def is_flee_folder(path: Path) -> bool:
     """A folder holding input_csv/locations.csv and input_csv/routes.csv is a Flee case."""
     path = Path(path)
-    return (path / "input_csv" / "locations.csv").is_file() and (path / "input_csv" / "routes.csv").is_file()
+    return (path / "input_csv"
+            / "locations.csv").is_file() and (path / "input_csv" / "routes.csv").is_file()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,7 +140,8 @@ def _is_blank(cells: list[str]) -> bool:
 
 
 def _header_and_data(path: Path) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
-    """The first '#' row (names of extra columns) and the data rows, blanks and comments left out."""
+    """The first '#' row (names of extra columns) and the data rows, blanks and comments left
+    out."""
     header = None
     data = []
     for row, cells in _rows(path):
@@ -153,7 +155,8 @@ def _header_and_data(path: Path) -> tuple[list[str] | None, list[tuple[int, list
     return header, data
 
 
-def _number(text: str, path: Path, row: int, name: str, *, kind=float, allow_empty=False, default=None):
+def _number(text: str, path: Path, row: int, name: str, *, kind=float, allow_empty=False,
+            default=None):
     if text == "":
         if allow_empty:
             return default
@@ -175,7 +178,8 @@ def _date(text: str, path: Path, row: int, name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ScenarioError(f"'{text}' is not a date (YYYY-MM-DD)", file=path, row=row, field=name) from None
+        raise ScenarioError(f"'{text}' is not a date (YYYY-MM-DD)", file=path, row=row,
+                            field=name) from None
 
 
 def _extra_header(header: list[str] | None, base: list[str], n: int) -> list[str]:
@@ -218,15 +222,18 @@ def read_locations(path: Path) -> Locations:
         seen[name] = row
         kind = c[5].lower()
         if not any(k in kind for k in ("camp", "conflict", "forward", "marker", "town", "default")):
-            raise ScenarioError(f"unknown location_type '{c[5]}' (camp, idpcamp, conflict_zone, town, "
-                                "forwarding_hub, marker)", file=path, row=row, field="location_type")
+            raise ScenarioError(f"unknown location_type '{c[5]}' (camp, idpcamp, conflict_zone, "
+                                "town, "
+                                "forwarding_hub, marker)", file=path, row=row,
+                                field="location_type")
         loc.name.append(name)
         loc.region.append(c[1])
         loc.country.append(c[2] or "unknown")
         loc.lat[i] = _number(c[3], path, row, "latitude", allow_empty=True, default=0.0)
         loc.lon[i] = _number(c[4], path, row, "longitude", allow_empty=True, default=0.0)
         loc.location_type.append(kind)
-        loc.conflict_date[i] = _number(c[6], path, row, "conflict_date", kind=int, allow_empty=True, default=-1)
+        loc.conflict_date[i] = _number(c[6], path, row, "conflict_date", kind=int, allow_empty=True,
+                                       default=-1)
         pop = _number(c[7], path, row, names[7], kind=float, allow_empty=True, default=0)
         if pop < 0:
             raise ScenarioError(f"'{c[7]}' is negative", file=path, row=row, field=names[7])
@@ -251,13 +258,15 @@ def read_routes(path: Path, index: dict[str, int]) -> Routes:
         a, b = cells[0], cells[1]
         for n, col in ((a, "name1"), (b, "name2")):
             if n not in index:
-                raise ScenarioError(f"unknown location '{n}' (not in locations.csv)", file=path, row=row, field=col)
+                raise ScenarioError(f"unknown location '{n}' (not in locations.csv)", file=path,
+                                    row=row, field=col)
         if a == b:
             raise ScenarioError(f"links '{a}' to itself", file=path, row=row, field="name2")
         d = _number(cells[2], path, row, "distance")
         if d < 0:
             raise ScenarioError(f"'{cells[2]}' is negative", file=path, row=row, field="distance")
-        fr = _number(cells[3], path, row, "forced_redirection", kind=int, allow_empty=True, default=0) \
+        fr = _number(cells[3], path, row, "forced_redirection", kind=int, allow_empty=True,
+                     default=0) \
             if len(cells) > 3 else 0
         key = frozenset((a, b))
         if key in seen:
@@ -271,7 +280,8 @@ def read_routes(path: Path, index: dict[str, int]) -> Routes:
         width = max(width, len(cells))
     names = _extra_header(header, ROUTE_COLUMNS, width)
     attrs = {n: [r[k] if k < len(r) else "" for r in extra_rows] for k, n in enumerate(names[4:])}
-    return Routes(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), np.array(dist, dtype=float),
+    return Routes(np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
+                  np.array(dist, dtype=float),
                   np.array(forced, dtype=np.int64), attrs)
 
 
@@ -293,9 +303,12 @@ def read_closures(path: Path, loc: Locations) -> list[Closure]:
         if kind == "country":
             for n, col in ((n1, "name1"), (n2, "name2")):
                 if n not in countries:
-                    raise ScenarioError(f"unknown country '{n}' (no location in it)", file=path, row=row, field=col)
+                    raise ScenarioError(f"unknown country '{n}' (no location in it)", file=path,
+                                        row=row, field=col)
         else:
-            need = [(n1, "name1")] + ([(n2, "name2")] if kind in ("link", "remove_forced_redirection") else [])
+            need = [(n1, "name1")] + ([(n2,
+                                        "name2")] if kind in ("link", "remove_forced_redirection")
+                                      else [])
             for n, col in need:
                 if n not in index:
                     raise ScenarioError(f"unknown location '{n}'", file=path, row=row, field=col)
@@ -305,7 +318,9 @@ def read_closures(path: Path, loc: Locations) -> list[Closure]:
     return out
 
 
-def read_conflicts(path: Path, index: dict[str, int]) -> tuple[list[str], np.ndarray] | tuple[None, None]:
+def read_conflicts(
+    path: Path, index: dict[str, int]
+) -> tuple[list[str], np.ndarray] | tuple[None, None]:
     """Row k (after the header) holds the intensities of day k, one column per location."""
     if not path.exists():
         return None, None
@@ -314,9 +329,10 @@ def read_conflicts(path: Path, index: dict[str, int]) -> tuple[list[str], np.nda
         raise ScenarioError("empty file", file=path)
     hrow, header = rows[0]
     cols = [(k, h) for k, h in enumerate(header) if k > 0 and h != ""]
-    for k, h in cols:
+    for _k, h in cols:
         if h not in index:
-            raise ScenarioError(f"unknown location '{h}' in the header", file=path, row=hrow, field=h)
+            raise ScenarioError(f"unknown location '{h}' in the header", file=path, row=hrow,
+                                field=h)
     data = []
     for r, cells in rows[1:]:
         if _is_comment(cells):
@@ -385,15 +401,17 @@ def _sum_series(name: str, parts: list[CountSeries]) -> CountSeries:
     return CountSeries(name, days, total)
 
 
-def read_data_layout(folder: Path, start: date, scale: float) -> tuple[CountSeries | None, dict[str, CountSeries]]:
+def read_data_layout(folder: Path, start: date,
+                     scale: float) -> tuple[CountSeries | None, dict[str, CountSeries]]:
     layout = folder / "source_data" / "data_layout.csv"
     if not layout.exists():
-        raise ScenarioError("file is missing (first row 'total,<file>', then '<camp>,<file>')", file=layout)
+        raise ScenarioError("file is missing (first row 'total,<file>', then '<camp>,<file>')",
+                            file=layout)
     total = None
     camps: dict[str, CountSeries] = {}
     first = True
     for row, cells in _rows(layout):
-        cells = [c for c in cells]
+        cells = list(cells)
         if _is_blank(cells) or _is_comment(cells):
             continue
         if len(cells) < 2 or cells[1] == "":
@@ -403,7 +421,8 @@ def read_data_layout(folder: Path, start: date, scale: float) -> tuple[CountSeri
         for f in files:
             p = folder / "source_data" / f
             if not p.is_file():
-                raise ScenarioError(f"count file '{f}' does not exist", file=layout, row=row, field="file")
+                raise ScenarioError(f"count file '{f}' does not exist", file=layout, row=row,
+                                    field="file")
             parts.append(read_count_file(p, start, scale))
         series = parts[0] if len(parts) == 1 else _sum_series(cells[0], parts)
         series.name = cells[0]
@@ -419,7 +438,8 @@ def apply_registration_corrections(path: Path, start: date, total: CountSeries |
                                    camps: dict[str, CountSeries]) -> None:
     """`camp,date[,normalize]`: scale the camp's counts before `date` by count(date) / count(the
     entry before), so the earlier (level-1) series joins the later (level-2) one. Rows are in file
-    order; a date found on several rows (nigeria2016's cameroon.csv) scales once per row, as Flee."""
+    order; a date found on several rows (nigeria2016's cameroon.csv) scales once per row, as
+    Flee."""
     if not path.exists():
         return
     for row, cells in _rows(path):
@@ -428,11 +448,13 @@ def apply_registration_corrections(path: Path, start: date, total: CountSeries |
         name = cells[0]
         series = camps.get(name) or (total if total is not None and name == total.name else None)
         if series is None:
-            raise ScenarioError(f"'{name}' is not in source_data/data_layout.csv", file=path, row=row, field="camp")
+            raise ScenarioError(f"'{name}' is not in source_data/data_layout.csv", file=path,
+                                row=row, field="camp")
         day = (_date(cells[1], path, row, "date") - start).days
         hit = np.flatnonzero(series.days == day)
         if len(hit) == 0:
-            raise ScenarioError(f"{cells[1]} is not a date of {name}'s count file", file=path, row=row, field="date")
+            raise ScenarioError(f"{cells[1]} is not a date of {name}'s count file", file=path,
+                                row=row, field="date")
         for i in hit:  # every row with that date, in file order, as Flee does
             if i > 0 and series.counts[i - 1] != 0:
                 series.counts[:i] *= series.counts[i] / series.counts[i - 1]
@@ -445,7 +467,8 @@ def read_case(folder: Path, settings: Path | None = None) -> FleeCase:
     if not folder.is_dir():
         raise ScenarioError("folder does not exist", file=folder)
     if not is_flee_folder(folder):
-        raise ScenarioError("not a Flee folder: input_csv/locations.csv and input_csv/routes.csv are needed",
+        raise ScenarioError("not a Flee folder: input_csv/locations.csv and input_csv/routes.csv "
+                            "are needed",
                             file=folder)
     if settings is None and (folder / "simsetting.yml").is_file():
         settings = folder / "simsetting.yml"
@@ -458,10 +481,13 @@ def read_case(folder: Path, settings: Path | None = None) -> FleeCase:
     closures = read_closures(inp / "closures.csv", loc)
     conflict_names, conflicts = read_conflicts(inp / "conflicts.csv", index)
     if conflicts is not None and conflicts.shape[0] < length:
-        raise ScenarioError(f"has {conflicts.shape[0]} days of intensities, sim_period.csv asks for {length}",
+        raise ScenarioError(f"has {conflicts.shape[0]} days of intensities, sim_period.csv asks "
+                            f"for {length}",
                             file=inp / "conflicts.csv", row=conflicts.shape[0] + 1)
     total, camps = read_data_layout(folder, start, float(cfg.hasten))
     apply_registration_corrections(inp / "registration_corrections.csv", start, total, camps)
-    return FleeCase(folder=folder, name=folder.name, start_date=start, length_days=length, locations=loc,
-                    routes=routes, closures=closures, conflict_names=conflict_names, conflicts=conflicts,
+    return FleeCase(folder=folder, name=folder.name, start_date=start, length_days=length,
+                    locations=loc,
+                    routes=routes, closures=closures, conflict_names=conflict_names,
+                    conflicts=conflicts,
                     total=total, camp_counts=camps, settings=cfg, settings_file=settings)

@@ -3,7 +3,8 @@ open links), and their static weights once per day (docs/flee.md, "Route choice"
 
 A candidate route is a loop-free path from a place of up to `awareness_level` hops; markers do not
 count as a hop and are never a route's end. Two paths to one end are two candidates, as in Flee.
-The static part of a route's weight, (weight_softening + S(end)) / (softening + km) ** distance_power,
+The static part of a route's weight, (weight_softening + S(end)) / (softening + km) **
+distance_power,
 is computed here per day; the capacity multiplier of the end, which changes as people arrive, is
 applied at the moment of choice by the kernel (kernels.move_pass).
 """
@@ -96,4 +97,5 @@ def static_weights(table: RouteTable, score: np.ndarray, cfg: FleeSettings) -> n
     """(weight_softening + S(end)) / (softening + km) ** distance_power for every route."""
     if cfg.awareness_level == 0:
         return np.ones(len(table.end))
-    return (cfg.weight_softening + score[table.end]) / (cfg.softening + table.km) ** cfg.distance_power
+    return (cfg.weight_softening + score[table.end]) / (cfg.softening
+                                                        + table.km) ** cfg.distance_power

@@ -66,7 +66,8 @@ def write_out_csv(path: Path, rec: DailyRecord, start_date) -> None:
             row += [str(s), str(o), repr(round(float(err), 6))]
         abs_sum = float(np.abs(sim[t] - rec.observed[t]).sum())
         total_err = abs_sum / rec.raw[t] if rec.raw[t] > 0 else 0.0
-        row += [repr(round(float(total_err), 6)), str(int(rec.observed[t].sum())), str(int(rec.agents[t])),
+        row += [repr(round(float(total_err), 6)), str(int(rec.observed[t].sum())),
+                str(int(rec.agents[t])),
                 str(int(rec.raw[t])), str(int(sim[t].sum())), str(int(rec.debt[t]))]
         lines.append(",".join(row))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -91,14 +92,17 @@ def write_daily_parquet(path: Path, rec: DailyRecord, start_date) -> None:
     people = np.concatenate([rec.places.reshape(-1), rec.links[t_idx, k_idx]])
     table = pa.table({
         "date": pa.array(d),
-        "place": pa.DictionaryArray.from_arrays(pa.array(place.astype(np.int32)), pa.array(place_names.tolist())),
-        "state": pa.DictionaryArray.from_arrays(pa.array(state), pa.array(["at_location", "in_transit"])),
+        "place": pa.DictionaryArray.from_arrays(pa.array(place.astype(np.int32)),
+                                                pa.array(place_names.tolist())),
+        "state": pa.DictionaryArray.from_arrays(pa.array(state),
+                                                pa.array(["at_location", "in_transit"])),
         "people": pa.array(people.astype(np.int64)),
     })
     pq.write_table(table, path)
 
 
-def run_flee_folder(folder: Path, *, settings: Path | None = None, seed: int = 0, out_dir: Path | None = None,
+def run_flee_folder(folder: Path, *, settings: Path | None = None, seed: int = 0,
+                    out_dir: Path | None = None,
                     progress: Callable[[int, int], None] | None = None) -> dict:
     """Run a Flee folder to its last day with the Flee ruleset. Writes out.csv (Flee's layout),
     daily.parquet and summary.json into `out_dir` when given; returns the summary."""
@@ -145,5 +149,6 @@ def run_flee_folder(folder: Path, *, settings: Path | None = None, seed: int = 0
 
 
 def score_run_dir(run_dir: Path) -> dict:
-    """ARD (normal and rescaled) and the error per camp of a run folder's out.csv; writes score.json."""
+    """ARD (normal and rescaled) and the error per camp of a run folder's out.csv; writes
+    score.json."""
     return _score_run_dir(run_dir)

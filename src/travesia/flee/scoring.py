@@ -17,12 +17,14 @@ import numpy as np
 from ..errors import ScenarioError
 
 
-def daily_relative_difference(sim: np.ndarray, data: np.ndarray, *, rescaled: bool = False) -> np.ndarray:
+def daily_relative_difference(sim: np.ndarray, data: np.ndarray, *,
+                              rescaled: bool = False) -> np.ndarray:
     """Per day: sum over camps |sim - data| / max(sum data, 1). `sim`, `data`: (days, camps)."""
     sim = np.asarray(sim, dtype=float)
     data = np.asarray(data, dtype=float)
     if sim.shape != data.shape or sim.ndim != 2:
-        raise ValueError(f"sim and data must be (days, camps) of one shape, got {sim.shape} and {data.shape}")
+        raise ValueError(f"sim and data must be (days, camps) of one shape, got {sim.shape} and "
+                         f"{data.shape}")
     obs_total = data.sum(axis=1)
     if rescaled:
         sim_total = sim.sum(axis=1)
@@ -31,13 +33,15 @@ def daily_relative_difference(sim: np.ndarray, data: np.ndarray, *, rescaled: bo
     return np.abs(sim - data).sum(axis=1) / np.maximum(obs_total, 1.0)
 
 
-def averaged_relative_difference(sim: np.ndarray, data: np.ndarray, *, rescaled: bool = False) -> float:
+def averaged_relative_difference(sim: np.ndarray, data: np.ndarray, *,
+                                 rescaled: bool = False) -> float:
     """Mean over days of the daily relative difference."""
     daily = daily_relative_difference(sim, data, rescaled=rescaled)
     return float(daily.mean()) if daily.size else 0.0
 
 
-def error_per_camp(sim: np.ndarray, data: np.ndarray, camps: list[str]) -> dict[str, dict[str, float]]:
+def error_per_camp(sim: np.ndarray, data: np.ndarray,
+                   camps: list[str]) -> dict[str, dict[str, float]]:
     """Per camp: mean absolute difference (people) and its share of the mean observed total."""
     sim = np.asarray(sim, dtype=float)
     data = np.asarray(data, dtype=float)

@@ -49,12 +49,17 @@ class FleeSettings:
 
 
 _SECTIONS = {
-    "spawn_rules": ("sum_from_camps", "conflict_spawn_decay", "conflict_spawn_decay_interval", "insert_day0",
-                    "take_from_population", "camps_are_sinks", "camps_are_sicks", "conflict_zone_spawning_only"),
-    "move_rules": ("max_move_speed", "max_walk_speed", "start_on_foot", "foreign_weight", "camp_weight",
-                   "conflict_weight", "conflict_movechance", "camp_movechance", "idpcamp_movechance",
+    "spawn_rules": ("sum_from_camps", "conflict_spawn_decay", "conflict_spawn_decay_interval",
+                    "insert_day0",
+                    "take_from_population", "camps_are_sinks", "camps_are_sicks",
+                    "conflict_zone_spawning_only"),
+    "move_rules": ("max_move_speed", "max_walk_speed", "start_on_foot", "foreign_weight",
+                   "camp_weight",
+                   "conflict_weight", "conflict_movechance", "camp_movechance",
+                   "idpcamp_movechance",
                    "default_movechance", "awareness_level", "capacity_buffer", "capacity_scaling",
-                   "avoid_short_stints", "softening", "weight_softening", "weight_power", "distance_power"),
+                   "avoid_short_stints", "softening", "weight_softening", "weight_power",
+                   "distance_power"),
     "optimisations": ("hasten",),
 }
 
@@ -65,8 +70,9 @@ def read_settings(path: Path | None) -> FleeSettings:
         return FleeSettings()
     path = Path(path)
     raw = read_yaml_mapping(path, missing="settings file does not exist", empty_ok=True,
-                            expected="must be a mapping of sections (spawn_rules, move_rules, optimisations)")
-    types = {f.name: f.type for f in fields(FleeSettings)}
+                            expected="must be a mapping of sections (spawn_rules, move_rules, "
+                                     "optimisations)")
+    types = {f.name: str(f.type) for f in fields(FleeSettings)}  # str: postponed annotations
     values: dict = {}
     for section, keys in _SECTIONS.items():
         sec = raw.get(section) or {}
@@ -104,7 +110,8 @@ def _convert(value, kind: str, path: Path, where: str):
             value = [value[k] for k in sorted(value)]
         return tuple(float(v) for v in value)
     except (TypeError, ValueError):
-        raise ScenarioError(f"'{value}' is not a valid {kind.split(' ')[0]}", file=path, field=where) from None
+        raise ScenarioError(f"'{value}' is not a valid {kind.split(' ', maxsplit=1)[0]}", file=path,
+                            field=where) from None
 
 
 def _check(cfg: FleeSettings, path: Path) -> None:
@@ -119,7 +126,8 @@ def _check(cfg: FleeSettings, path: Path) -> None:
         bad("move_rules.max_move_speed", "must be above 0 km/day")
     if cfg.conflict_spawn_decay_interval < 1:
         bad("spawn_rules.conflict_spawn_decay_interval", "must be at least 1 day")
-    for name in ("conflict_movechance", "camp_movechance", "idpcamp_movechance", "default_movechance"):
+    for name in ("conflict_movechance", "camp_movechance", "idpcamp_movechance",
+                 "default_movechance"):
         v = getattr(cfg, name)
         if not 0.0 <= v <= 1.0:
             bad(f"move_rules.{name}", f"is a probability, got {v}")

@@ -44,8 +44,10 @@ class FleeSimulation:
         self.world = world or compile_world(case, self.cfg)
         self.seed = seed
         c = self.cfg  # the kernel's rules that stay fixed for the run (kernels.move_day)
-        self._fixed_rules = (float(c.capacity_buffer), float(c.weight_power), float(c.max_move_speed),
-                             float(c.max_walk_speed), bool(c.start_on_foot), bool(c.avoid_short_stints),
+        self._fixed_rules = (float(c.capacity_buffer), float(c.weight_power),
+                             float(c.max_move_speed),
+                             float(c.max_walk_speed), bool(c.start_on_foot),
+                             bool(c.avoid_short_stints),
                              bool(flee_hop_distance))
         self.rng_spawn = stream(seed, "spawn")
         self.move_state = kernels.new_seed_state(seed, STREAMS["move"])
@@ -68,10 +70,12 @@ class FleeSimulation:
         self.scratch = np.zeros(max(1, int(np.diff(full.start).max(initial=1))))
         self.countdown = np.zeros(len(w.names), dtype=np.int64)
         self.agents = AgentArrays(full.width)
-        # today's spawned agents per place: they join at the start of today's move (kernels.move_day)
+        # today's spawned agents per place: they join at the start of today's move
+        # (kernels.move_day)
         self.new_agents = np.zeros(len(w.names), dtype=np.int64)
         self.debt = 0
-        self.raw_total = 0           # cumulative observed increase (Flee's "raw UNHCR refugee count")
+        # cumulative observed increase (Flee's "raw UNHCR refugee count")
+        self.raw_total = 0
         self.removed = 0
         self.agent_steps = 0
         self.day = 0
@@ -79,7 +83,7 @@ class FleeSimulation:
         self._conflict_events = self._conflict_calendar()
         self.camps = list(w.initial_camps)
         self._increase = self._daily_increase()
-        self._score_key = None
+        self._score_key: bytes | None = None
         self._decay: tuple[int, int, np.ndarray] | None = None  # (from day, until day, decay)
         self._spawn_shares: tuple[tuple, np.ndarray | None] | None = None
         self._movechance_rules: tuple[bytes, np.ndarray, np.ndarray, bool] | None = None
@@ -130,6 +134,7 @@ class FleeSimulation:
                     events.setdefault(int(loc.conflict_date[i]), []).append(i)
             return {t: (np.array(ps, dtype=np.int64), np.ones(len(ps)), np.zeros(0, np.int64))
                     for t, ps in events.items()}
+        assert case.conflict_names is not None   # read with the conflicts
         cols = np.array([self._name_index[n] for n in case.conflict_names], dtype=np.int64)
         today = case.conflicts
         before = np.vstack([np.zeros((1, today.shape[1])), today[:-1]])
@@ -286,13 +291,18 @@ class FleeSimulation:
         score[s.camp] *= cfg.camp_weight
         in_conflict = s.conflict > 0.0
         if in_conflict.any():
-            score[in_conflict] *= cfg.conflict_weight ** (self.decay_today(t)[in_conflict] * s.conflict[in_conflict])
+            score[in_conflict] *= cfg.conflict_weight ** (
+                self.decay_today(t)[in_conflict] * s.conflict[in_conflict]
+            )
         limited = w.capacity >= 1
-        self.capacity_today = np.where(limited, (w.capacity + w.capacity_per_day * t) * cfg.capacity_scaling, -1.0)
+        self.capacity_today = np.where(limited,
+                                       (w.capacity + w.capacity_per_day * t) * cfg.capacity_scaling,
+                                       -1.0)
         key = self.link_open.tobytes()
         changed = key != self._routes_key
         if changed:
-            self.routes = enumerate_routes(w, self.link_open, cfg.awareness_level, width=self.agents.route_width)
+            self.routes = enumerate_routes(w, self.link_open, cfg.awareness_level,
+                                           width=self.agents.route_width)
             self._note_passed_through(self.routes)
             self._routes_key = key
         self.score = score
@@ -332,7 +342,10 @@ class FleeSimulation:
         with a throwaway generator, so the run's own agents and streams are untouched."""
         kept = self.agents, self.place_count, self.link_count, self.new_agents
         self.agents = AgentArrays(self.agents.route_width)
-        self.place_count, self.link_count = np.zeros_like(self.place_count), np.zeros_like(self.link_count)
+        self.place_count, self.link_count = (
+            np.zeros_like(self.place_count),
+            np.zeros_like(self.link_count),
+        )
         self.new_agents = np.zeros_like(self.new_agents)
         try:
             self.move(seed_state=kernels.new_seed_state(0, 0))
@@ -348,7 +361,8 @@ class FleeSimulation:
     def move(self, seed_state: np.ndarray | None = None) -> None:
         a, w, s, r = self.agents, self.world, self.state, self.routes
         gap_scale, sampled, plans_pass_sampled = self._rules_of_movechance()
-        if sampled is not self._sampled_listed:  # recomputed (a move chance changed): list the mobile afresh
+        # recomputed (a move chance changed): list the mobile afresh
+        if sampled is not self._sampled_listed:
             kernels.rebuild_mobile(a.n, a.state, a.where, sampled, a.mobile, a.mobile_len)
             self._sampled_listed = sampled
         spawned = int(self.new_agents.sum())
@@ -357,11 +371,14 @@ class FleeSimulation:
         kernels.move_day(
             self.day, a.n, self.move_state if seed_state is None else seed_state, self.new_agents,
             a.kernel_arrays(),
-            (s.movechance, gap_scale, s.town, s.camp, self.capacity_today, self.place_count, self.countdown, sampled,
+            (s.movechance, gap_scale, s.town, s.camp, self.capacity_today, self.place_count,
+             self.countdown, sampled,
              self.planned_at),
-            (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability, self.link_open,
+            (w.link_src, w.link_dst, w.link_km, w.link_speed, w.link_walk_probability,
+             self.link_open,
              self.link_count, w.adj_start, w.adj_link),
-            (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow, self.scratch),
+            (r.start, r.nodes, r.length, r.end, r.first_link, self.route_base, self.route_wpow,
+             self.scratch),
             (*self._fixed_rules, plans_pass_sampled))
         if spawned:
             a.n += spawned

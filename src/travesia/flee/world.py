@@ -50,7 +50,8 @@ class FleeWorld:
     link_km: np.ndarray
     link_speed: np.ndarray       # km/day (per-link max_move_speed, else the setting)
     link_walk_probability: np.ndarray
-    adj_start: np.ndarray        # CSR over link_src: links leaving place p are adj_link[adj_start[p]:adj_start[p+1]]
+    # CSR over link_src: links leaving place p are adj_link[adj_start[p]:adj_start[p+1]]
+    adj_start: np.ndarray
     adj_link: np.ndarray
     initial_camps: list[int]     # camps at set-up: the columns of out.csv
 
@@ -85,7 +86,8 @@ def compile_world(case: FleeCase, cfg: FleeSettings | None = None) -> FleeWorld:
     conflict = np.full(n, -1.0)
     pop = np.zeros(n)
     capacity = np.full(n, -1.0)
-    intensity = _attr_numbers(loc.attributes.get("conflict_intensity", []), n, 1.0, case, "locations.csv",
+    intensity = _attr_numbers(loc.attributes.get("conflict_intensity", []), n, 1.0, case,
+                              "locations.csv",
                               "conflict_intensity")
     for i, kind in enumerate(loc.location_type):
         if "conflict" in kind and loc.conflict_date[i] > 0:
@@ -115,9 +117,11 @@ def compile_world(case: FleeCase, cfg: FleeSettings | None = None) -> FleeWorld:
         if movechance[i] < 0.005 and not camp[i]:
             camp[i] = True
             town[i] = False
-    per_day = _attr_numbers(loc.attributes.get("capacity_per_day", []), n, 0.0, case, "locations.csv",
+    per_day = _attr_numbers(loc.attributes.get("capacity_per_day", []), n, 0.0, case,
+                            "locations.csv",
                             "capacity_per_day") / h
-    deact = _attr_numbers(loc.attributes.get("deactivation_probability", []), n, 0.0, case, "locations.csv",
+    deact = _attr_numbers(loc.attributes.get("deactivation_probability", []), n, 0.0, case,
+                          "locations.csv",
                           "deactivation_probability")
 
     r = case.routes
@@ -128,18 +132,24 @@ def compile_world(case: FleeCase, cfg: FleeSettings | None = None) -> FleeWorld:
     link_src[0::2], link_dst[0::2] = r.src, r.dst
     link_src[1::2], link_dst[1::2] = r.dst, r.src
     link_km = np.repeat(r.distance_km, 2)
-    speed = _attr_numbers(r.attributes.get("max_move_speed", []), m, cfg.max_move_speed, case, "routes.csv",
+    speed = _attr_numbers(r.attributes.get("max_move_speed", []), m, cfg.max_move_speed, case,
+                          "routes.csv",
                           "max_move_speed")
-    walk = _attr_numbers(r.attributes.get("walk_probability", []), m, 0.0, case, "routes.csv", "walk_probability")
+    walk = _attr_numbers(r.attributes.get("walk_probability", []), m, 0.0, case, "routes.csv",
+                         "walk_probability")
     order = np.argsort(link_src, kind="stable")
     adj_start = np.zeros(n + 1, np.uint64)
     np.add.at(adj_start, link_src + 1, 1)
     adj_start = np.cumsum(adj_start, dtype=np.uint64)
-    initial = PlaceState(movechance, camp, idp, town, conflict, np.full(n, -1, np.int64), pop.astype(float))
+    initial = PlaceState(movechance, camp, idp, town, conflict, np.full(n, -1, np.int64),
+                         pop.astype(float))
     return FleeWorld(
-        names=list(loc.name), country=list(loc.country), foreign=foreign, forward=forward, marker=marker,
-        capacity=capacity, capacity_per_day=per_day, deactivation_probability=deact, initial=initial,
+        names=list(loc.name), country=list(loc.country), foreign=foreign, forward=forward,
+        marker=marker,
+        capacity=capacity, capacity_per_day=per_day, deactivation_probability=deact,
+        initial=initial,
         link_src=link_src, link_dst=link_dst, link_km=link_km, link_speed=np.repeat(speed, 2),
-        link_walk_probability=np.repeat(walk, 2), adj_start=adj_start, adj_link=order.astype(np.uint64),
+        link_walk_probability=np.repeat(walk, 2), adj_start=adj_start,
+        adj_link=order.astype(np.uint64),
         initial_camps=[i for i in range(n) if camp[i]],
     )

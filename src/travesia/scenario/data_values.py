@@ -4,7 +4,8 @@ A prior's name addresses a number of a table by the row's key and a column:
 
     documents[Venezuela,irregular,none].share      population[Santiago,Venezuela,irregular].people
     crossings[Chacalluta–Santa Rosa].entry_capacity_per_day     routes[Iquique,Arica].distance_km
-    timeline[ID].personnel     (an event with `id: ID`; any of its numbers: level, per_day, days, ...)
+    timeline[ID].personnel     (an event with `id: ID`; any of its numbers: level, per_day, days,
+    ...)
 
 Shares of one (nationality, status) sum to 1: when some are set, the others are rescaled to fill
 what is left (docs/ensembles.md, "Priors on data numbers").
@@ -43,15 +44,18 @@ class DataTable:
 
 
 TABLES = {
-    "documents": DataTable("documents", "documents.csv", ("nationality", "status", "documents"), ("share",),
+    "documents": DataTable("documents", "documents.csv", ("nationality", "status", "documents"),
+                           ("share",),
                            share_within=("nationality", "status")),
     "groups": DataTable("groups", "groups.csv", ("nationality", "status", "groups"), ("share",),
                         share_within=("nationality", "status")),
-    "population": DataTable("population", "population.csv", ("place", "nationality", "status"), ("people",),
+    "population": DataTable("population", "population.csv", ("place", "nationality", "status"),
+                            ("people",),
                             integers=("people",)),
     "crossings": DataTable("crossings", "crossings.csv", ("name",),
                            ("entry_capacity_per_day", "exit_capacity_per_day", "strip_km")),
-    "routes": DataTable("routes", "routes.csv", ("from_", "to"), ("distance_km",), either_order=True),
+    "routes": DataTable("routes", "routes.csv", ("from_", "to"), ("distance_km",),
+                        either_order=True),
 }
 EVENT_NUMBERS = ("level", "personnel", "per_day", "seats", "capacity", "days")
 _EVENT_INTEGERS = ("personnel", "seats", "capacity", "days")
@@ -62,7 +66,8 @@ def is_data_name(name: str) -> bool:
     return "[" in name
 
 
-def parse_data_name(name: str, *, file=None, field: str | None = None) -> tuple[str, tuple[str, ...], str]:
+def parse_data_name(name: str, *, file=None,
+                    field: str | None = None) -> tuple[str, tuple[str, ...], str]:
     """(table, row key, column) of `table[k1,k2].column`; the table and column are checked here,
     the row against a scenario by `check_data_name`."""
     where = field or f"priors.{name}"
@@ -74,21 +79,26 @@ def parse_data_name(name: str, *, file=None, field: str | None = None) -> tuple[
     key = tuple(k.strip() for k in key_text.split(","))
     if table == "timeline":
         if len(key) != 1 or not key[0]:
-            raise ScenarioError("a timeline event is named by its id: timeline[ID].level", file=file, field=where)
+            raise ScenarioError("a timeline event is named by its id: timeline[ID].level",
+                                file=file, field=where)
         if column not in EVENT_NUMBERS:
-            raise ScenarioError(f"'{column}' is not a number of an event (numbers: {', '.join(EVENT_NUMBERS)})",
+            raise ScenarioError(f"'{column}' is not a number of an event (numbers: "
+                                f"{', '.join(EVENT_NUMBERS)})",
                                 file=file, field=where)
         return table, key, column
     if table not in TABLES:
-        raise ScenarioError(f"unknown table '{table}' (known: {', '.join(list(TABLES) + ['timeline'])})",
+        raise ScenarioError(f"unknown table '{table}' (known: "
+                            f"{', '.join(list(TABLES) + ['timeline'])})",
                             file=file, field=where)
     spec = TABLES[table]
     if len(key) != len(spec.key):
         shown = ",".join(k.rstrip("_") for k in spec.key)
-        raise ScenarioError(f"a row of {table} is named by {len(spec.key)} values: {table}[{shown}]", file=file,
+        raise ScenarioError(f"a row of {table} is named by {len(spec.key)} values: "
+                            f"{table}[{shown}]", file=file,
                             field=where)
     if column not in spec.numbers:
-        raise ScenarioError(f"'{column}' is not a number of {table} (numbers: {', '.join(spec.numbers)})",
+        raise ScenarioError(f"'{column}' is not a number of {table} (numbers: "
+                            f"{', '.join(spec.numbers)})",
                             file=file, field=where)
     return table, key, column
 
@@ -114,28 +124,32 @@ def _row_key(spec: DataTable, row) -> tuple[str, ...]:
     return tuple(_normal(f, getattr(row, f)) for f in spec.key)
 
 
-def _rows(scenario: "Scenario", table: str, *, file, field: str) -> list:
+def _rows(scenario: Scenario, table: str, *, file, field: str) -> list:
     if table == "timeline":
         return list(scenario.spec.timeline)
     rows = getattr(scenario, TABLES[table].attr, None)
     if rows is None:
-        raise ScenarioError(f"unknown table '{table}' (this scenario has no {TABLES[table].file})", file=file,
+        raise ScenarioError(f"unknown table '{table}' (this scenario has no {TABLES[table].file})",
+                            file=file,
                             field=field)
     return rows
 
 
-def _row_index(scenario: "Scenario", table: str, key: tuple[str, ...], column: str, *, file, field: str) -> int:
+def _row_index(scenario: Scenario, table: str, key: tuple[str, ...], column: str, *, file,
+               field: str) -> int:
     rows = _rows(scenario, table, file=file, field=field)
     if table == "timeline":
         ids = [getattr(ev, "id", None) for ev in rows]
         if key[0] not in ids:
             known = ", ".join(str(i) for i in ids if i) or "none has an id"
-            raise ScenarioError(f"no timeline event has id '{key[0]}' (ids: {known})", file=file, field=field)
+            raise ScenarioError(f"no timeline event has id '{key[0]}' (ids: {known})", file=file,
+                                field=field)
         i = ids.index(key[0])
         if column not in type(rows[i]).model_fields:
-            have = [n for n in EVENT_NUMBERS if n in type(rows[i]).model_fields]
+            numbers = [n for n in EVENT_NUMBERS if n in type(rows[i]).model_fields]
             raise ScenarioError(f"event '{key[0]}' is a {rows[i].type} event: it has no '{column}' "
-                                f"(numbers: {', '.join(have) or 'none'})", file=file, field=field)
+                                f"(numbers: {', '.join(numbers) or 'none'})", file=file,
+                                field=field)
         return i
     spec = TABLES[table]
     wanted = tuple(_normal(f, k) for f, k in zip(spec.key, key))
@@ -143,11 +157,13 @@ def _row_index(scenario: "Scenario", table: str, key: tuple[str, ...], column: s
         have = _row_key(spec, row)
         if have == wanted or (spec.either_order and have == wanted[::-1]):
             return i
-    known = "; ".join(",".join(_row_key(spec, r)) for r in rows[:4]) + ("; ..." if len(rows) > 4 else "")
-    raise ScenarioError(f"no row {','.join(key)} in {spec.file} (rows: {known})", file=file, field=field)
+    known = "; ".join(",".join(_row_key(spec,
+                                        r)) for r in rows[:4]) + ("; ..." if len(rows) > 4 else "")
+    raise ScenarioError(f"no row {','.join(key)} in {spec.file} (rows: {known})", file=file,
+                        field=field)
 
 
-def check_data_name(scenario: "Scenario", name: str, *, file=None, field: str | None = None) -> None:
+def check_data_name(scenario: Scenario, name: str, *, file=None, field: str | None = None) -> None:
     """The name's table, row and column exist in this scenario (a one-line error otherwise)."""
     where = field or f"priors.{name}"
     table, key, column = parse_data_name(name, file=file, field=where)
@@ -168,12 +184,13 @@ def _set_number(row, column: str, value: Any, name: str, *, integer: bool):
     try:
         type(row).__pydantic_validator__.validate_assignment(copy, column, value)
     except ValidationError as exc:
-        raise ScenarioError(f"a drawn value is not allowed ({name}={value!r}): {exc.errors()[0]['msg']}",
+        raise ScenarioError(f"a drawn value is not allowed ({name}={value!r}): "
+                            f"{exc.errors()[0]['msg']}",
                             field=f"priors.{name}") from None
     return copy
 
 
-def with_data_values(scenario: "Scenario", values: dict[str, Any]) -> "Scenario":
+def with_data_values(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """A copy of the scenario with each named data number set; the original is untouched.
 
     A drawn share is clipped to [0, 1]; the unset shares of its (nationality, status) are rescaled
@@ -198,7 +215,8 @@ def with_data_values(scenario: "Scenario", values: dict[str, Any]) -> "Scenario"
     for table, rows in tables.items():
         if table in TABLES and TABLES[table].share_within:
             _rescale_shares(rows, TABLES[table], set(changed[table]), table)
-    updates = {TABLES[t].attr: rows for t, rows in tables.items() if t != "timeline"}
+    updates: dict[str, Any] = {TABLES[t].attr: rows for t,
+                               rows in tables.items() if t != "timeline"}
     if "timeline" in tables:
         updates["spec"] = scenario.spec.model_copy(update={"timeline": tables["timeline"]})
     return dataclasses.replace(scenario, **updates)
@@ -223,6 +241,7 @@ def _rescale_shares(rows: list, spec: DataTable, set_rows: set[int], table: str)
                 rows[i] = rows[i].model_copy(update={"share": 0.0})
         else:
             raise ScenarioError(f"the drawn shares of {table}[{','.join(group)}] are all 0: "
-                                "the (nationality, status) would hold nothing", field=f"priors.{table}")
+                                "the (nationality, status) would hold nothing",
+                                field=f"priors.{table}")
         for i in scaled:
             rows[i] = rows[i].model_copy(update={"share": rows[i].share * scale})

@@ -39,7 +39,8 @@ def describe(sc: Scenario) -> dict:
         "places": [p.model_dump(exclude_none=True) for p in sc.places],
         "routes": [r.model_dump(by_alias=True, exclude_none=True) for r in sc.routes],
         "crossings": [c.model_dump(exclude_none=True) for c in sc.crossings],
-        "timeline": [ev.model_dump(mode="json", by_alias=True, exclude_none=True) for ev in sc.spec.timeline],
+        "timeline": [ev.model_dump(mode="json", by_alias=True,
+                                   exclude_none=True) for ev in sc.spec.timeline],
         "parameters": sc.params.model_dump(),
         "sources": {k: v.model_dump(exclude_none=True) for k, v in sc.sources.items()},
     }

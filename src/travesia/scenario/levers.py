@@ -10,7 +10,7 @@ curves differ from the baseline's by the policy, not by noise. The dashboard ask
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -111,7 +111,8 @@ def levers_of(sc: Scenario) -> dict:
     return {
         "start": sc.spec.start.isoformat(), "end": sc.spec.end.isoformat(),
         "crossings": [{"name": c.name, "exit_capacity_per_day": c.exit_capacity_per_day,
-                       "entry_capacity_per_day": c.entry_capacity_per_day, "exit_admits": rules[c.name]["exit"],
+                       "entry_capacity_per_day": c.entry_capacity_per_day,
+                       "exit_admits": rules[c.name]["exit"],
                        "entry_admits": rules[c.name]["entry"], "troops_at_most": troops[c.name]}
                       for c in sc.crossings],
         "places": [p.name for p in sc.places],
@@ -141,16 +142,20 @@ def whatif_timeline(sc: Scenario, w: WhatIf) -> list:
 
     def known_crossing(name: str, fld: str) -> None:
         if name not in crossings:
-            raise ScenarioError(f"no crossing '{name[:60]}' (known: {', '.join(sorted(crossings))})", field=fld)
+            raise ScenarioError(f"no crossing '{name[:60]}' (known: "
+                                f"{', '.join(sorted(crossings))})", field=fld)
 
-    events = list(sc.spec.timeline)
-    added = []
+    events: list[Any] = list(sc.spec.timeline)   # a union of event types: read by their `type`
+    added: list[Any] = []
+    lv: Any                                       # the levers of each kind in turn
     # A capacity or admission lever replaces the post's own events of that kind from its date on.
     post_levers = (("capacity", w.capacity, lambda lv, date: CapacityEvent(
-                        type="capacity", date=date, crossing=lv.crossing, post=lv.post, per_day=lv.per_day,
+                        type="capacity", date=date, crossing=lv.crossing, post=lv.post,
+                        per_day=lv.per_day,
                         source=SOURCE)),
                    ("admission", w.admission, lambda lv, date: AdmissionEvent(
-                        type="admission", date=date, crossing=lv.crossing, post=lv.post, admits=lv.admits,
+                        type="admission", date=date, crossing=lv.crossing, post=lv.post,
+                        admits=lv.admits,
                         source=SOURCE)))
     for i, lv in enumerate(w.admission):
         try:
@@ -171,41 +176,51 @@ def whatif_timeline(sc: Scenario, w: WhatIf) -> list:
         for e in events:
             if e.type == "troops" and e.crossing == lv.crossing and e.date < date:
                 before = max(0, before + e.personnel)
-        events = [e for e in events if not (e.type == "troops" and e.crossing == lv.crossing and e.date >= date)]
+        events = [e for e in events if not (e.type == "troops" and e.crossing == lv.crossing
+                                            and e.date >= date)]
         if lv.personnel != before:
             added.append(TroopsEvent(type="troops", date=date, crossing=lv.crossing,
                                      personnel=lv.personnel - before, source=SOURCE))
     for i, lv in enumerate(w.corridor):
         known_crossing(lv.crossing, f"corridor.{i}.crossing")
         added.append(CorridorEvent(type="corridor", date=in_period(lv.date, f"corridor.{i}.date"),
-                                   crossing=lv.crossing, days=lv.days, per_day=lv.per_day, source=SOURCE))
+                                   crossing=lv.crossing, days=lv.days, per_day=lv.per_day,
+                                   source=SOURCE))
     for i, lv in enumerate(w.flight):
         if lv.from_ not in places and lv.from_ not in crossings:
             raise ScenarioError(f"no place or crossing '{lv.from_[:60]}'", field=f"flight.{i}.from")
         if lv.nationality is not None and lv.nationality not in nationalities:
-            raise ScenarioError(f"no nationality '{lv.nationality[:40]}' (known: {', '.join(sorted(nationalities))})",
+            raise ScenarioError(f"no nationality '{lv.nationality[:40]}' (known: "
+                                f"{', '.join(sorted(nationalities))})",
                                 field=f"flight.{i}.nationality")
-        added.append(FlightEvent(type="flight", date=in_period(lv.date, f"flight.{i}.date"), source=SOURCE,
+        added.append(FlightEvent(type="flight", date=in_period(lv.date, f"flight.{i}.date"),
+                                 source=SOURCE,
                                  seats=lv.seats, nationality=lv.nationality, **{"from": lv.from_}))
     if w.deadline is not None:
         if not start <= w.deadline <= end + dt.timedelta(days=3650):
-            raise ScenarioError(f"{w.deadline} is before the scenario starts or more than 10 years after it ends",
+            raise ScenarioError(f"{w.deadline} is before the scenario starts or more than 10 years "
+                                "after it ends",
                                 field="deadline")
         if not any(e.type == "deadline" for e in events):
             raise ScenarioError("the scenario's timeline has no deadline to move", field="deadline")
-        events = [e.model_copy(update={"deadline": w.deadline}) if isinstance(e, DeadlineEvent) else e
+        events = [e.model_copy(update={"deadline": w.deadline}) if isinstance(e, DeadlineEvent)
+                  else e
                   for e in events]
     return sorted(events + added, key=lambda e: e.date)
 
 
 def describe_levers(w: WhatIf) -> list[str]:
-    out = [f"{lv.crossing} {lv.post} capacity {lv.per_day:g}/day" + (f" from {lv.start}" if lv.start else "")
+    out = [f"{lv.crossing} {lv.post} capacity {lv.per_day:g}/day"
+           + (f" from {lv.start}" if lv.start else "")
            for lv in w.capacity]
-    out += [f"{lv.crossing} {lv.post} admits {lv.admits}" + (f" from {lv.start}" if lv.start else "")
+    out += [f"{lv.crossing} {lv.post} admits {lv.admits}"
+            + (f" from {lv.start}" if lv.start else "")
             for lv in w.admission]
-    out += [f"{lv.crossing}: {lv.personnel} troops/police" + (f" from {lv.start}" if lv.start else "")
+    out += [f"{lv.crossing}: {lv.personnel} troops/police"
+            + (f" from {lv.start}" if lv.start else "")
             for lv in w.troops]
-    out += [f"corridor at {lv.crossing} from {lv.date}, {lv.days} d, {lv.per_day}/day" for lv in w.corridor]
+    out += [f"corridor at {lv.crossing} from {lv.date}, {lv.days} d, {lv.per_day}/day" for lv
+            in w.corridor]
     out += [f"flight from {lv.from_} on {lv.date}, {lv.seats} seats" for lv in w.flight]
     if w.deadline:
         out.append(f"deadline {w.deadline}")

@@ -1,4 +1,5 @@
-"""Read a scenario folder and check it whole; every problem is a ScenarioError naming file, row, field."""
+"""Read a scenario folder and check it whole; every problem is a ScenarioError naming file, row,
+field."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
+        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                            file=path) from None
     lines = text.splitlines()
     reader = csv.reader(lines, strict=True)
     try:
@@ -117,7 +119,8 @@ def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
     ]
     missing = [col for col in required if col not in header]
     if missing:
-        raise ScenarioError(f"missing column(s) {', '.join(missing)} (header has: {', '.join(header)})",
+        raise ScenarioError(f"missing column(s) {', '.join(missing)} (header has: "
+                            f"{', '.join(header)})",
                             file=path, row=1)
     rows: list[tuple[int, M]] = []
     try:
@@ -136,7 +139,8 @@ def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
                 fld = str(err["loc"][0]) if err["loc"] else None
                 value = record.get(fld) if fld else None
                 reason = err["msg"] if value is None else f"{err['msg']} (got '{value}')"
-                if err["type"] == "missing" or (fld and record.get(fld) is None and err["type"] != "value_error"):
+                if err["type"] == "missing" or (fld and record.get(fld) is None and err["type"]
+                                                != "value_error"):
                     reason = "is empty" if fld in header else "missing"
                 raise ScenarioError(reason, file=path, row=line, field=fld) from None
     except csv.Error as exc:
@@ -149,7 +153,8 @@ def _unique(rows: list[tuple[int, Any]], key, path: Path, what: str, fld: str) -
     for line, row in rows:
         k = key(row)
         if k in seen:
-            raise ScenarioError(f"duplicated {what} {k!r} (first on row {seen[k]})", file=path, row=line, field=fld)
+            raise ScenarioError(f"duplicated {what} {k!r} (first on row {seen[k]})", file=path,
+                                row=line, field=fld)
         seen[k] = line
 
 
@@ -157,7 +162,8 @@ def _check_sources(rows: list[tuple[int, Any]], path: Path, sources: dict[str, S
     for line, row in rows:
         for sid in split_ids(row.source):
             if sid not in sources and sid not in SPECIAL_SOURCES:
-                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=path, row=line,
+                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=path,
+                                    row=line,
                                     field="source")
 
 
@@ -170,9 +176,15 @@ def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
         # pydantic puts the union's tag in the location (timeline.3.flight.seats): drop it
         parts = [str(p) for p in loc]
         if len(parts) >= 3 and parts[0] == "timeline":
-            parts = [f"timeline[{parts[1]}]"] + parts[3:] if len(parts) > 3 else [f"timeline[{parts[1]}]"]
+            parts = (
+                [f"timeline[{parts[1]}]"] + parts[3:]
+                if len(parts) > 3
+                else [f"timeline[{parts[1]}]"]
+            )
         value = err.get("input")
-        shown = f" (got {value!r})" if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+        shown = f" (got {value!r})" if isinstance(value,
+                                                  (str, int,
+                                                   float)) and not isinstance(value, bool) else ""
         raise ScenarioError(f"{err['msg']}{shown}", file=path, field=".".join(parts)) from None
 
 
@@ -184,7 +196,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                             file=folder / missing[0])
     ypath = folder / "scenario.yaml"
     spec = _validate_spec(read_yaml_mapping(ypath, missing="missing file",
-                                              expected="expected a mapping (name, start, end, timeline, ...)"), ypath)
+                                              expected="expected a mapping (name, start, end, "
+                                                       "timeline, ...)"), ypath)
     if spec.end < spec.start:
         raise ScenarioError(f"end {spec.end} is before start {spec.start}", file=ypath, field="end")
     params = parameters_from(spec.parameters, file=ypath)
@@ -192,7 +205,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     try:
         vocabulary.check()
     except ValueError as exc:
-        raise ScenarioError(str(exc), file=ypath, field="groups" if spec.groups else "documents") from None
+        raise ScenarioError(str(exc), file=ypath,
+                            field="groups" if spec.groups else "documents") from None
 
     spath = folder / "sources.csv"
     source_rows = read_csv_rows(spath, SourceRow)
@@ -200,7 +214,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     sources = {r.id: r for _, r in source_rows}
 
     tables: dict[str, list] = {}
-    for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow), ("crossings.csv", CrossingRow),
+    for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow),
+                         ("crossings.csv", CrossingRow),
                          ("population.csv", PopulationRow), ("documents.csv", DocumentsRow),
                          ("groups.csv", GroupsRow)):
         path = folder / fname
@@ -224,9 +239,11 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _unique(places, lambda r: r.name, ppath, "place name", "name")
     kind = {r.name: r.kind for _, r in places}
 
-    def need_place(name: str, path: Path, line: int, fld: str, kinds: tuple[str, ...] | None = None) -> None:
+    def need_place(name: str, path: Path, line: int, fld: str,
+                   kinds: tuple[str, ...] | None = None) -> None:
         if name not in kind:
-            raise ScenarioError(f"unknown place '{name}' (not in places.csv)", file=path, row=line, field=fld)
+            raise ScenarioError(f"unknown place '{name}' (not in places.csv)", file=path, row=line,
+                                field=fld)
         if kinds and kind[name] not in kinds:
             raise ScenarioError(f"place '{name}' is a {kind[name]}, expected {' or '.join(kinds)}",
                                 file=path, row=line, field=fld)
@@ -253,8 +270,10 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                 field="entry_post")
         for rline, r in tables["routes.csv"]:
             if {r.from_, r.to} == {c.exit_post, c.entry_post}:
-                raise ScenarioError(f"a road joins the two posts of crossing '{c.name}': people must pass "
-                                    "the posts, so the strip between them is crossings.csv's strip_km",
+                raise ScenarioError(f"a road joins the two posts of crossing '{c.name}': people "
+                                    "must pass "
+                                    "the posts, so the strip between them is crossings.csv's "
+                                    "strip_km",
                                     file=rpath, row=rline, field="to")
 
     popath = folder / "population.csv"
@@ -263,7 +282,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _unique(tables["population.csv"], lambda r: (r.place, r.nationality, r.status), popath,
             "population cell (place, nationality, status)", "status")
 
-    for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents, "document"),
+    for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents,
+                                        "document"),
                                        ("groups.csv", "groups", vocabulary.groups, "group")):
         _check_shares(tables[fname], folder / fname, column, names, what)
 
@@ -275,7 +295,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             raise ScenarioError(f"date {ev.date} is outside the period {spec.start} to {spec.end}",
                                 file=ypath, field=f"{fld}.date")
         if ev.announced is not None and ev.announced > ev.date:
-            raise ScenarioError(f"announced {ev.announced} is after the event's date {ev.date}", file=ypath,
+            raise ScenarioError(f"announced {ev.announced} is after the event's date {ev.date}",
+                                file=ypath,
                                 field=f"{fld}.announced")
         if ev.id is not None:
             if ev.id in event_ids:
@@ -290,26 +311,41 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             raise ScenarioError(f"unknown crossing '{crossing}' (not in crossings.csv)", file=ypath,
                                 field=f"{fld}.crossing")
         if ev.type == "flight" and ev.from_ not in crossing_names and ev.from_ not in kind:
-            raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath, field=f"{fld}.from")
-        if ev.type == "flight" and ev.nationality is not None and ev.nationality not in nationalities:
-            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)", file=ypath,
+            raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath,
+                                field=f"{fld}.from")
+        if (
+            ev.type == "flight"
+            and ev.nationality is not None
+            and ev.nationality not in nationalities
+        ):
+            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)",
+                                file=ypath,
                                 field=f"{fld}.nationality")
         if ev.type == "shelter" and ev.place not in kind:
             raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
-        if ev.type == "shelter" and ev.nationality is not None and ev.nationality not in nationalities:
-            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)", file=ypath,
+        if (
+            ev.type == "shelter"
+            and ev.nationality is not None
+            and ev.nationality not in nationalities
+        ):
+            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)",
+                                file=ypath,
                                 field=f"{fld}.nationality")
         if ev.type == "admission":
             _check_rule(vocabulary, ev.admits, ypath, None, f"{fld}.admits")
-    for pname in spec.priors:   # a dotted name reaches into a mapping: departure_rate_per_day.irregular
+    # a dotted name reaches into a mapping: departure_rate_per_day.irregular
+    for pname in spec.priors:
         if not is_data_name(pname) and pname.split(".")[0] not in Parameters.model_fields:
-            raise ScenarioError("prior for an unknown parameter", file=ypath, field=f"priors.{pname}")
+            raise ScenarioError("prior for an unknown parameter", file=ypath,
+                                field=f"priors.{pname}")
 
     scenario = Scenario(
         folder=folder, spec=spec, params=params, sources=sources,
         places=[r for _, r in places], routes=[r for _, r in tables["routes.csv"]],
-        crossings=[r for _, r in tables["crossings.csv"]], population=[r for _, r in tables["population.csv"]],
-        documents=[r for _, r in tables["documents.csv"]], groups=[r for _, r in tables["groups.csv"]],
+        crossings=[r for _, r in tables["crossings.csv"]],
+        population=[r for _, r in tables["population.csv"]],
+        documents=[r for _, r in tables["documents.csv"]],
+        groups=[r for _, r in tables["groups.csv"]],
         vocabulary=vocabulary,
     )
     _check_connected(scenario, tables)
@@ -327,28 +363,33 @@ def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None,
         raise ScenarioError(str(exc), file=path, row=line, field=fld) from None
 
 
-def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: tuple[str, ...], what: str) -> None:
+def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: tuple[str, ...],
+                  what: str) -> None:
     """Rows of (nationality, status, a set of names or `none`, share): names declared, no set twice,
     and the shares of each (nationality, status) sum to 1."""
-    _unique(rows, lambda r: (r.nationality, r.status, getattr(r, column)), path, f"{column} row", column)
+    _unique(rows, lambda r: (r.nationality, r.status, getattr(r, column)), path, f"{column} row",
+            column)
     totals: dict[tuple[str, str], tuple[float, int]] = {}
     for line, row in rows:
         value = getattr(row, column)
         for name in ([] if value == "none" else split_ids(value)):
             if name not in names:
                 declared = ", ".join(names) or "none declared"
-                raise ScenarioError(f"unknown {what} '{name}' (scenario.yaml declares: {declared}; or none)",
+                raise ScenarioError(f"unknown {what} '{name}' (scenario.yaml declares: {declared}; "
+                                    "or none)",
                                     file=path, row=line, field=column)
         share, _ = totals.get((row.nationality, row.status), (0.0, line))
         totals[(row.nationality, row.status)] = (share + row.share, line)
     for (nat, status), (share, line) in totals.items():
         if abs(share - 1.0) > 1e-6:
-            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1", file=path, row=line,
+            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1", file=path,
+                                row=line,
                                 field="share")
 
 
 def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
-    """Every populated place must reach a crossing; every crossing its destination and return place."""
+    """Every populated place must reach a crossing; every crossing its destination and return
+    place."""
     adjacency: dict[str, set[str]] = {p.name: set() for p in scenario.places}
     for r in scenario.routes:
         adjacency[r.from_].add(r.to)
@@ -367,15 +408,20 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
     exits = {c.exit_post for c in scenario.crossings}
     for line, p in tables["population.csv"]:
         if p.people > 0 and not (reach(p.place) & exits):
-            raise ScenarioError(f"place '{p.place}' is disconnected: no road from it reaches any crossing",
+            raise ScenarioError(f"place '{p.place}' is disconnected: no road from it reaches any "
+                                "crossing",
                                 file=folder / "population.csv", row=line, field="place")
     for line, c in tables["crossings.csv"]:
         if c.destination not in reach(c.entry_post):
-            raise ScenarioError(f"destination '{c.destination}' is disconnected: no road from entry post "
-                                f"'{c.entry_post}'", file=folder / "crossings.csv", row=line, field="destination")
+            raise ScenarioError(f"destination '{c.destination}' is disconnected: no road from "
+                                "entry post "
+                                f"'{c.entry_post}'", file=folder / "crossings.csv", row=line,
+                                field="destination")
         if c.return_place not in reach(c.exit_post):
-            raise ScenarioError(f"return place '{c.return_place}' is disconnected: no road from exit post "
-                                f"'{c.exit_post}'", file=folder / "crossings.csv", row=line, field="return_place")
+            raise ScenarioError(f"return place '{c.return_place}' is disconnected: no road from "
+                                "exit post "
+                                f"'{c.exit_post}'", file=folder / "crossings.csv", row=line,
+                                field="return_place")
 
 
 def content_hash(folder: Path) -> str:
@@ -386,13 +432,18 @@ def content_hash(folder: Path) -> str:
     """
     digest = hashlib.sha256()
     spec = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
-    names = list(REQUIRED_FILES) + list(OPTIONAL_FILES) + ([spec["observations"]] if isinstance(spec.get("observations"), str) else [])
+    names = (
+        list(REQUIRED_FILES)
+        + list(OPTIONAL_FILES)
+        + ([spec["observations"]] if isinstance(spec.get("observations"), str) else [])
+    )
     for name in names:
         path = folder / name
         if path.is_file():
             digest.update(name.encode())
             data = path.read_bytes()
-            digest.update(_without_fit_key(data) if name == "scenario.yaml" and "fit" in spec else data)
+            digest.update(_without_fit_key(data) if name == "scenario.yaml" and "fit" in spec
+                          else data)
     return digest.hexdigest()[:16]
 
 
@@ -400,7 +451,8 @@ def _without_fit_key(text: bytes) -> bytes:
     """scenario.yaml without its top-level `fit:` entry (the key line and its indented lines)."""
     kept, inside = [], False
     for line in text.splitlines(keepends=True):
-        top = line[:1] not in (b" ", b"\t", b"\n", b"\r", b"")      # a comment at column 0 ends the entry
+        # a comment at column 0 ends the entry
+        top = line[:1] not in (b" ", b"\t", b"\n", b"\r", b"")
         if top:
             inside = line.startswith(b"fit:")
         if not inside:

@@ -6,11 +6,11 @@ docs/scenario-format.md is the prose twin of this module; keep them in step.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ..admission import DEFAULT_DOCUMENTS, STATUSES, split_terms
+from ..admission import DEFAULT_DOCUMENTS, split_terms
 
 PLACE_KINDS = ("city", "post", "destination")
 
@@ -24,7 +24,8 @@ def split_ids(value: Any) -> list[str]:
 
 
 def _valid_rule(value: str) -> str:
-    split_terms(value)       # syntax here; names are checked against the scenario's vocabulary on load
+    # syntax here; names are checked against the scenario's vocabulary on load
+    split_terms(value)
     return str(value).strip()
 
 
@@ -180,8 +181,10 @@ class ShelterEvent(Event):
     crossing: str
     capacity: int = Field(ge=0)
     days: int = Field(gt=0)
-    uptake: float | None = Field(default=None, ge=0, le=1)   # daily share who take a place; default parameter
-    nationality: str | None = None                            # places for people of one nationality only
+    # daily share who take a place; default parameter
+    uptake: float | None = Field(default=None, ge=0, le=1)
+    # places for people of one nationality only
+    nationality: str | None = None
 
 
 class NoteEvent(Event):
@@ -190,8 +193,8 @@ class NoteEvent(Event):
 
 
 TimelineEvent = Annotated[
-    Union[ThreatEvent, DeadlineEvent, AdmissionEvent, CapacityEvent, EmergencyEvent, TroopsEvent,
-          CorridorEvent, FlightEvent, ShelterEvent, NoteEvent],
+    ThreatEvent | DeadlineEvent | AdmissionEvent | CapacityEvent | EmergencyEvent | TroopsEvent
+    | CorridorEvent | FlightEvent | ShelterEvent | NoteEvent,
     Field(discriminator="type"),
 ]
 
@@ -218,4 +221,5 @@ class ScenarioSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: list[TimelineEvent] = Field(default_factory=list)
-    fit: str | FitRef | None = None   # the fit ensembles draw from: a file here, or another scenario's
+    # the fit ensembles draw from: a file here, or another scenario's
+    fit: str | FitRef | None = None

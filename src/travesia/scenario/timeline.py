@@ -1,4 +1,5 @@
-"""Which timeline events a forecast made on a date may know of (docs/calibration.md, "Future modes").
+"""Which timeline events a forecast made on a date may know of (docs/calibration.md, "Future
+modes").
 
 * `as-happened`: every event, the future included (hindsight: what a backtest did before);
 * `planned`: events dated up to the date, and later ones already announced by then;
@@ -25,13 +26,15 @@ def timeline_view(events: list, at: dt.date, future: str) -> list:
         return [ev for ev in events if ev.date <= at or announced_on(ev) <= at]
     if future == "frozen":
         return [ev for ev in events if ev.date <= at]
-    raise ScenarioError(f"unknown future mode '{future}' (known: {', '.join(FUTURE_MODES)})", field="--future")
+    raise ScenarioError(f"unknown future mode '{future}' (known: {', '.join(FUTURE_MODES)})",
+                        field="--future")
 
 
 def timeline_spec(future: str, at: dt.date) -> str | None:
     """The view as a run task carries it ("planned:2025-11-28"); None for all events."""
     if future not in FUTURE_MODES:
-        raise ScenarioError(f"unknown future mode '{future}' (known: {', '.join(FUTURE_MODES)})", field="--future")
+        raise ScenarioError(f"unknown future mode '{future}' (known: {', '.join(FUTURE_MODES)})",
+                            field="--future")
     return None if future == "as-happened" else f"{future}:{at.isoformat()}"
 
 

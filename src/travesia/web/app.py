@@ -31,7 +31,8 @@ class ApiError(Exception):
         self.status, self.message = status, message
 
 
-def create_app(view: ScenarioView, catalogue: Catalogue, runner: WhatIfRunner | None = None) -> FastAPI:
+def create_app(view: ScenarioView, catalogue: Catalogue,
+               runner: WhatIfRunner | None = None) -> FastAPI:
     app = FastAPI(title="travesia dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     runner = runner or WhatIfRunner(view.scenario, view.world, catalogue)
     app.state.view, app.state.catalogue, app.state.runner = view, catalogue, runner
@@ -55,8 +56,10 @@ def create_app(view: ScenarioView, catalogue: Catalogue, runner: WhatIfRunner | 
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):   # pragma: no cover - a bug, said plainly
-        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+    async def _unexpected(request: Request,
+                          exc: Exception):   # pragma: no cover - a bug, said plainly
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"},
+                            status_code=500)
 
     def dataset(id: str):
         try:
@@ -97,7 +100,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue, runner: WhatIfRunner | 
         ds = dataset(id)
         return {"id": ds.id, "dates": [d.isoformat() for d in ds.dates], "places": ds.place_names,
                 "states": STATE_COLUMNS, "runs": ds.runs,
-                "people": [[[round(float(v), 1) for v in row] for row in day] for day in ds.state_mean]}
+                "people": [[[round(float(v),
+                                   1) for v in row] for row in day] for day in ds.state_mean]}
 
     @app.get("/api/datasets/{id}/crossings")
     def dataset_crossings(id: str, measure: str | None = None, runs: int | None = None):
@@ -133,7 +137,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue, runner: WhatIfRunner | 
     @app.get("/api/compare")
     def compare(a: str, b: str):
         left, right = dataset(a), dataset(b)
-        return {"a": {**left.info(), "summary": left.summary()}, "b": {**right.info(), "summary": right.summary()}}
+        return {"a": {**left.info(), "summary": left.summary()},
+                "b": {**right.info(), "summary": right.summary()}}
 
     @app.get("/api/levers")
     def levers():
@@ -183,7 +188,9 @@ async def _read_body(request: Request) -> bytes:
     if length is not None:
         try:
             if int(length) > MAX_BODY_BYTES:
-                raise ApiError(413, f"body too large ({int(length):,} bytes; at most {MAX_BODY_BYTES:,})")
+                raise ApiError(413,
+                               f"body too large ({int(length):,} bytes; at most "
+                               f"{MAX_BODY_BYTES:,})")
         except ValueError:
             raise ApiError(400, "bad Content-Length header") from None
     chunks, size = [], 0

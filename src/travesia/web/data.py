@@ -1,4 +1,5 @@
-"""What the dashboard and the report show, read from run folders, the ensemble store, or runs in memory.
+"""What the dashboard and the report show, read from run folders, the ensemble store, or runs in
+memory.
 
 Every source becomes a `Dataset`: one or more runs of one scenario as arrays (the mean over runs of
 people at each place by state, and each crossing measure per run for quantile bands). This module
@@ -8,6 +9,7 @@ touch a path a user named.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import re
@@ -41,14 +43,16 @@ SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 def check_id(value: str, what: str = "dataset") -> str:
     """A dataset or job id is a short token: never a path."""
     if not isinstance(value, str) or not SAFE_ID.match(value) or ".." in value:
-        raise ScenarioError(f"'{str(value)[:80]}' is not a {what} id (letters, digits, '-', '_', '.'; no paths)",
+        raise ScenarioError(f"'{str(value)[:80]}' is not a {what} id (letters, digits, '-', '_', "
+                            "'.'; no paths)",
                             field=what)
     return value
 
 
 @dataclass
 class Dataset:
-    """Runs of one scenario, as arrays over days (T), places (P), states (S), crossings (C), runs (R)."""
+    """Runs of one scenario, as arrays over days (T), places (P), states (S), crossings (C), runs
+    (R)."""
 
     id: str
     kind: str                         # run | ensemble | whatif
@@ -62,7 +66,8 @@ class Dataset:
     seeds: list[int]
     parameters: list[dict]            # per run, complete (for what-ifs on the same draws)
     detail: dict = field(default_factory=dict)
-    data: list[dict] = field(default_factory=list)   # per run, drawn numbers of the data tables (none: {})
+    # per run, drawn numbers of the data tables (none: {})
+    data: list[dict] = field(default_factory=list)
 
     @property
     def runs(self) -> int:
@@ -74,7 +79,8 @@ class Dataset:
 
     def info(self) -> dict:
         return {"id": self.id, "kind": self.kind, "label": self.label, "scenario": self.scenario,
-                "runs": self.runs, "start": self.dates[0].isoformat(), "days": self.days, **self.detail}
+                "runs": self.runs, "start": self.dates[0].isoformat(), "days": self.days,
+                **self.detail}
 
     def day_index(self, day: int | str | None) -> int:
         """A day given as an index or an ISO date; out of range is a user error."""
@@ -84,26 +90,31 @@ class Dataset:
             try:
                 date = dt.date.fromisoformat(day)
             except ValueError:
-                raise ScenarioError(f"not a day index or a date (YYYY-MM-DD): '{day[:40]}'", field="day") from None
+                raise ScenarioError(f"not a day index or a date (YYYY-MM-DD): '{day[:40]}'",
+                                    field="day") from None
             t = (date - self.dates[0]).days
         else:
             t = int(day)
         if not 0 <= t < self.days:
-            raise ScenarioError(f"day {day} is outside the run ({self.dates[0]} to {self.dates[-1]}, "
+            raise ScenarioError(f"day {day} is outside the run ({self.dates[0]} to "
+                                f"{self.dates[-1]}, "
                                 f"days 0 to {self.days - 1})", field="day")
         return t
 
     # --- what the page shows ------------------------------------------------------------------
     def bands(self, measure: str, runs: int | None = None) -> dict[str, dict]:
-        """{crossing: {p05, p25, p50, p75, p95, mean}} per day, over the runs (or the first `runs`)."""
+        """{crossing: {p05, p25, p50, p75, p95, mean}} per day, over the runs (or the first
+        `runs`)."""
         if measure not in MEASURES:
-            raise ScenarioError(f"unknown measure '{measure[:40]}' (known: {', '.join(MEASURES)})", field="measure")
+            raise ScenarioError(f"unknown measure '{measure[:40]}' (known: {', '.join(MEASURES)})",
+                                field="measure")
         values = self.crossing[measure][:runs].astype(float)     # [R, T, C]
         q = np.quantile(values, QUANTILES, axis=0)               # [5, T, C]
         mean = values.mean(axis=0)
         out = {}
         for c, name in enumerate(self.crossing_names):
-            out[name] = {f"p{round(qq * 100):02d}": _rounded(q[i, :, c]) for i, qq in enumerate(QUANTILES)}
+            out[name] = {f"p{round(qq * 100):02d}": _rounded(q[i, :, c]) for i,
+                         qq in enumerate(QUANTILES)}
             out[name]["mean"] = _rounded(mean[:, c])
         return out
 
@@ -153,7 +164,8 @@ def from_results(id: str, kind: str, label: str, results: list[Results], paramet
     counts = np.stack([r.counts for r in results]).astype(float)       # [R, T, P, S]
     crossing = {m: np.stack([_measure(r.flows, m) for r in results]) for m in MEASURES}
     return Dataset(id, kind, label, first.scenario, first.dates, list(first.place_names),
-                   list(first.crossing_names), counts.mean(axis=0), crossing, [r.seed for r in results],
+                   list(first.crossing_names), counts.mean(axis=0), crossing,
+                   [r.seed for r in results],
                    parameters, detail or {}, data or [])
 
 
@@ -169,7 +181,8 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
     need = [folder / n for n in ("daily.parquet", "crossings.parquet", "summary.json")]
     missing = [p.name for p in need if not p.is_file()]
     if missing:
-        raise ScenarioError(f"not a run folder (missing {', '.join(missing)}; `travesia run` writes them)",
+        raise ScenarioError(f"not a run folder (missing {', '.join(missing)}; `travesia run` "
+                            "writes them)",
                             file=folder)
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
@@ -185,9 +198,11 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
     place_names = _dictionary(daily_table.column("place")) or _ordered(daily["place"])
     states = np.zeros((days, len(place_names), len(STATE_COLUMNS)))
     p_of = {p: i for i, p in enumerate(place_names)}
-    for date, place, state, people in zip(daily["date"], daily["place"], daily["state"], daily["people"]):
+    for date, place, state, people in zip(daily["date"], daily["place"], daily["state"],
+                                          daily["people"]):
         states[(date - start).days, p_of[place], STATE_COLUMNS.index(state)] = people
-    flows = {m: np.zeros((days, len(crossing_names))) for m in ("queue", "stranded", "entries", "refused",
+    flows = {m: np.zeros((days,
+                          len(crossing_names))) for m in ("queue", "stranded", "entries", "refused",
                                                                    "irregular")}
     c_of = {c: i for i, c in enumerate(crossing_names)}
     for i, (date, name) in enumerate(zip(xing["date"], xing["crossing"])):
@@ -195,14 +210,17 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
             values[(date - start).days, c_of[name]] = xing[m][i]
     crossing = {m: _measure(flows, m)[None] for m in MEASURES}
     params = summary.get("parameters") or {}
-    return Dataset(id, "run", f"run {folder.name} (seed {summary.get('seed', 0)})", summary.get("scenario", ""),
-                   dates, place_names, crossing_names, states, crossing, [int(summary.get("seed", 0))],
+    return Dataset(id, "run", f"run {folder.name} (seed {summary.get('seed', 0)})",
+                   summary.get("scenario", ""),
+                   dates, place_names, crossing_names, states, crossing,
+                   [int(summary.get("seed", 0))],
                    [params], {"scenario_hash": summary.get("scenario_hash"), "folder": folder.name,
                               "travesia_version": summary.get("travesia_version")})
 
 
 def _dictionary(column) -> list[str] | None:
-    """Every name of a dictionary column (places with no one in them included), in the run's order."""
+    """Every name of a dictionary column (places with no one in them included), in the run's
+    order."""
     import pyarrow as pa
 
     if not pa.types.is_dictionary(column.type) or column.num_chunks == 0:
@@ -253,40 +271,51 @@ class StoreReader:
                 raise ScenarioError(f"ensemble {eid} has no finished run", file=self.path)
             index = {m["run_id"]: i for i, m in enumerate(members)}
             dates = [r[0] for r in store.con.execute(
-                "SELECT DISTINCT date FROM crossings WHERE run_id = ? ORDER BY date", [members[0]["run_id"]]
+                "SELECT DISTINCT date FROM crossings WHERE run_id = ? ORDER BY date",
+                [members[0]["run_id"]]
             ).fetchall()]
             crossings, places = ensemble["crossings"], ensemble["places"]
             t_of = {d: i for i, d in enumerate(dates)}
             c_of = {c: i for i, c in enumerate(crossings)}
             p_of = {p: i for i, p in enumerate(places)}
             R, T, C, P = len(members), len(dates), len(crossings), len(places)
-            flows = {m: np.zeros((R, T, C)) for m in ("queue", "stranded", "entries", "refused", "irregular")}
+            flows = {m: np.zeros((R, T, C)) for m in ("queue", "stranded", "entries", "refused",
+                                                      "irregular")}
             rows = store.con.execute(
-                "SELECT c.run_id, c.date, c.crossing, c.queue, c.stranded, c.entries, c.refused, c.irregular "
-                "FROM crossings c JOIN ensemble_runs er USING (run_id) WHERE er.ensemble_id = ?", [eid]).fetchall()
+                "SELECT c.run_id, c.date, c.crossing, c.queue, c.stranded, c.entries, c.refused, "
+                "c.irregular "
+                "FROM crossings c JOIN ensemble_runs er USING (run_id) WHERE er.ensemble_id = ?",
+                [eid]).fetchall()
             for run_id, date, name, *values in rows:
                 if run_id in index and date in t_of and name in c_of:
-                    for m, v in zip(("queue", "stranded", "entries", "refused", "irregular"), values):
+                    for m, v in zip(("queue", "stranded", "entries", "refused", "irregular"),
+                                    values):
                         flows[m][index[run_id], t_of[date], c_of[name]] = v
             states = np.zeros((T, P, len(STATE_COLUMNS)))
             s_of = {s: i for i, s in enumerate(STATE_COLUMNS)}
             rows = store.con.execute(
-                "SELECT d.date, d.place, d.state, sum(d.people) FROM daily d JOIN ensemble_runs er USING (run_id) "
-                "JOIN runs r USING (run_id) WHERE er.ensemble_id = ? AND r.status = 'finished' GROUP BY ALL",
+                "SELECT d.date, d.place, d.state, sum(d.people) FROM daily d JOIN ensemble_runs er "
+                "USING (run_id) "
+                "JOIN runs r USING (run_id) WHERE er.ensemble_id = ? AND r.status = 'finished' "
+                "GROUP BY ALL",
                 [eid]).fetchall()
             for date, place, state, people in rows:
                 if date in t_of and place in p_of and state in s_of:
                     states[t_of[date], p_of[place], s_of[state]] = people / R
         crossing = {m: _measure(flows, m) for m in MEASURES}
-        return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")), ensemble["scenario"],
-                       dates, list(places), list(crossings), states, crossing, [int(m["seed"]) for m in members],
+        return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")),
+                       ensemble["scenario"],
+                       dates, list(places), list(crossings), states, crossing,
+                       [int(m["seed"]) for m in members],
                        [json.loads(m["parameters"]) for m in members],
-                       {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"), "vary": ensemble.get("vary")},
+                       {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"),
+                        "vary": ensemble.get("vary")},
                        [split_values(m["varied"])[1] for m in members])
 
 
 class Catalogue:
-    """The datasets one server or report shows: run folders, a store's ensembles, what-ifs made since.
+    """The datasets one server or report shows: run folders, a store's ensembles, what-ifs made
+    since.
 
     Datasets are read when first asked for and kept; the ids are the only handles the API accepts.
     """
@@ -320,7 +349,8 @@ class Catalogue:
             if ens["scenario"] != self.scenario_name or not ens["finished"]:
                 continue
             id = self._unique(f"ens-{ens['ensemble_id']}")
-            info = {"id": id, "kind": "ensemble", "scenario": ens["scenario"], "runs": int(ens["finished"]),
+            info = {"id": id, "kind": "ensemble", "scenario": ens["scenario"],
+                    "runs": int(ens["finished"]),
                     "label": ensemble_label(ens["ensemble_id"], ens["finished"], ens.get("vary")),
                     "vary": ens.get("vary"), "scenario_hash": ens.get("scenario_hash"),
                     "ensemble_id": ens["ensemble_id"], "days": ens["days"]}
@@ -354,14 +384,15 @@ class Catalogue:
         if self.scenario_name is None:
             self.scenario_name = name
         elif name != self.scenario_name:
-            raise ScenarioError(f"is a run of scenario '{name}', not '{self.scenario_name}'", file=where)
+            raise ScenarioError(f"is a run of scenario '{name}', not '{self.scenario_name}'",
+                                file=where)
 
     # --- reading --------------------------------------------------------------------------------
     def list(self) -> list[dict]:
         with self._lock:
             return [dict(e["info"]) for e in self._entries.values()]
 
-    def ids(self) -> list[str]:
+    def ids(self) -> builtins.list[str]:  # `list` is the method above
         with self._lock:
             return list(self._entries)
 
@@ -373,13 +404,14 @@ class Catalogue:
             entry = self._entries.get(id)
         if entry is None:
             raise KeyError(id)
+        assert self.store is not None   # stored entries come from the store
         ds = self.store.dataset(entry["ensemble"], id)
         with self._lock:
             self._loaded[id] = ds
             self._entries[id]["info"] = ds.info()
         return ds
 
-    def members(self, id: str) -> list[dict]:
+    def members(self, id: str) -> builtins.list[dict]:
         """The runs of a dataset: seed and what was drawn for it."""
         check_id(id)
         with self._lock:
@@ -387,6 +419,7 @@ class Catalogue:
         if entry is None:
             raise KeyError(id)
         if "ensemble" in entry:
+            assert self.store is not None
             return [{"index": r["run_index"], "seed": r["seed"], "varied": r["varied"],
                      "wall_seconds": round(r["wall_seconds"] or 0, 3), "run_id": r["run_id"]}
                     for r in self.store.runs(entry["ensemble"]["ensemble_id"])]

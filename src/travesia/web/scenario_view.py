@@ -22,7 +22,8 @@ from ..scenario.load import Scenario
 from ..world import World, compile_world
 
 # observation series -> chart measure (observations.csv's `compare` column)
-COMPARE_TO_MEASURE = {"stranded": "held", "queue": "queue", "entries": "entries", "refused": "refused",
+COMPARE_TO_MEASURE = {"stranded": "held", "queue": "queue", "entries": "entries",
+                      "refused": "refused",
                       "irregular": "irregular"}
 
 
@@ -40,9 +41,12 @@ class ScenarioView:
 
     @property
     def needs_standard(self) -> dict:
-        return {"water_litres_per_person_day": WATER_L_PER_PERSON_DAY, "kcal_per_person_day": KCAL_PER_PERSON_DAY,
-                "covered_m2_per_person": SHELTER_M2_PER_PERSON, "people_per_toilet": PEOPLE_PER_TOILET,
-                "people_per_toilet_first_days": PEOPLE_PER_TOILET_FIRST_DAYS, "source": SPHERE_SOURCE}
+        return {"water_litres_per_person_day": WATER_L_PER_PERSON_DAY,
+                "kcal_per_person_day": KCAL_PER_PERSON_DAY,
+                "covered_m2_per_person": SHELTER_M2_PER_PERSON,
+                "people_per_toilet": PEOPLE_PER_TOILET,
+                "people_per_toilet_first_days": PEOPLE_PER_TOILET_FIRST_DAYS,
+                "source": SPHERE_SOURCE}
 
     def chart_observations(self) -> list[dict]:
         """Observations a chart can show: at a crossing, of a series the model has."""
@@ -50,7 +54,8 @@ class ScenarioView:
         for o in self.observations:
             measure = COMPARE_TO_MEASURE.get(o.compare or "")
             if o.crossing and measure:
-                out.append({"date": o.date.isoformat(), "crossing": o.crossing, "measure": measure, "value": o.value,
+                out.append({"date": o.date.isoformat(), "crossing": o.crossing, "measure": measure,
+                            "value": o.value,
                             "low": o.low, "high": o.high, "place": o.place, "source": o.source})
         return out
 
@@ -63,10 +68,14 @@ class ScenarioView:
             "name": d["name"], "title": d["title"], "description": self.scenario.spec.description,
             "start": d["start"], "end": d["end"], "days": d["days"],
             "population": d["population"],
-            "places": [{k: p.get(k) for k in ("name", "country", "region", "kind", "lat", "lon")} for p in d["places"]],
-            "routes": [{"from": r["from"], "to": r["to"], "distance_km": r["distance_km"]} for r in d["routes"]],
-            "crossings": [{k: c[k] for k in ("name", "exit_post", "entry_post", "exit_capacity_per_day",
-                                             "entry_capacity_per_day", "exit_admits", "entry_admits")}
+            "places": [{k: p.get(k) for k in ("name", "country", "region", "kind", "lat",
+                                              "lon")} for p in d["places"]],
+            "routes": [{"from": r["from"], "to": r["to"],
+                        "distance_km": r["distance_km"]} for r in d["routes"]],
+            "crossings": [{k: c[k] for k in ("name", "exit_post", "entry_post",
+                                             "exit_capacity_per_day",
+                                             "entry_capacity_per_day", "exit_admits",
+                                             "entry_admits")}
                           for c in d["crossings"]],
             "timeline": timeline,
             "sources": d["sources"],

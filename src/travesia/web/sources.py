@@ -1,4 +1,5 @@
-"""Which scenario and which results a server or a report shows: run folders, a store, or a fresh baseline."""
+"""Which scenario and which results a server or a report shows: run folders, a store, or a fresh
+baseline."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def scenario_of_sources(store: Path | None, runs: tuple[Path, ...]) -> str | Non
     return None
 
 
-def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, baseline_if_empty: bool = True):
+def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *,
+          baseline_if_empty: bool = True):
     """The scenario view and the catalogue of datasets to show (with a fresh baseline if none)."""
     from .data import Catalogue
     from .scenario_view import ScenarioView
@@ -48,10 +50,12 @@ def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, b
     except ScenarioError as exc:
         if scenario or named is None:
             raise
-        raise ScenarioError(f"{exc.message} (the results are of scenario '{named}': give its folder with --scenario)",
+        raise ScenarioError(f"{exc.message} (the results are of scenario '{named}': give its "
+                            "folder with --scenario)",
                             field="--scenario") from None
     catalogue = Catalogue(view.scenario.name)
-    if not runs and store is None:           # what `make run` and `travesia ensemble` leave by default
+    # what `make run` and `travesia ensemble` leave by default
+    if not runs and store is None:
         default = Path("out") / view.scenario.name
         if (default / "summary.json").is_file():
             runs = (default,)
@@ -63,8 +67,10 @@ def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *, b
         catalogue.add_store(Path(store))
     for info in catalogue.list():
         if info.get("scenario_hash") and info["scenario_hash"] != view.scenario.content_hash:
-            click.echo(f"warning: {info['id']} was run on other scenario files than {view.scenario.folder} "
-                       f"(hash {info['scenario_hash']}, now {view.scenario.content_hash})", err=True)
+            click.echo(f"warning: {info['id']} was run on other scenario files than "
+                       f"{view.scenario.folder} "
+                       f"(hash {info['scenario_hash']}, now {view.scenario.content_hash})",
+                       err=True)
     if not catalogue.ids() and baseline_if_empty:
         catalogue.add_dataset(baseline_dataset(view, BASELINE_SEEDS))
     return view, catalogue
@@ -88,15 +94,20 @@ def baseline_dataset(view, seeds: int):
     results, params, datas = [], [], []
     for s in range(seeds):
         values = posterior_values(fit, 0, s) if fit is not None else {}
-        task = task_of(sc, sc.params, values, s, s, None, where=str(fit.path) if fit else "scenario.yaml")
+        task = task_of(sc, sc.params, values, s, s, None,
+                       where=str(fit.path) if fit else "scenario.yaml")
         outcome = run_task(task)
         if outcome.error:
-            raise ScenarioError(f"a baseline run failed: {outcome.error.splitlines()[0]}", file=sc.folder)
+            raise ScenarioError(f"a baseline run failed: {outcome.error.splitlines()[0]}",
+                                file=sc.folder)
+        assert outcome.results is not None          # an outcome without error has results
         results.append(outcome.results)
         params.append(json.loads(task.parameters_json))
         datas.append(split_values(values)[1])
     if fit is None:
-        return from_results("baseline", "run", f"baseline: {seeds} seeds of the scenario's parameters", results,
+        return from_results("baseline", "run",
+                            f"baseline: {seeds} seeds of the scenario's parameters", results,
                             params)
-    return from_results("baseline", "run", f"baseline: {seeds} seeds, each with a draw of the fit's posterior",
+    return from_results("baseline", "run",
+                        f"baseline: {seeds} seeds, each with a draw of the fit's posterior",
                         results, params, data=datas)

@@ -1,4 +1,5 @@
-"""What-ifs in the dashboard: the levers a request pulls (scenario/levers.py) rerun in the background.
+"""What-ifs in the dashboard: the levers a request pulls (scenario/levers.py) rerun in the
+background.
 
 A what-if reruns the baseline's first few runs (same seeds, same parameters) on a changed
 timeline, as run tasks (ensemble.RunTask with levers) run in this process one after another.
@@ -47,8 +48,10 @@ class Job:
 
     def info(self) -> dict:
         return {"id": self.id, "status": self.status, "progress": round(self.progress, 3),
-                "done_runs": self.done_runs, "total_runs": self.total_runs, "baseline": self.baseline,
-                "dataset": self.dataset, "error": self.error, "levers": describe_levers(self.request),
+                "done_runs": self.done_runs, "total_runs": self.total_runs,
+                "baseline": self.baseline,
+                "dataset": self.dataset, "error": self.error,
+                "levers": describe_levers(self.request),
                 "wall_seconds": round(self.wall_seconds, 2)}
 
 
@@ -77,7 +80,8 @@ class WhatIfRunner:
         with self._lock:
             waiting = sum(j.status in ("queued", "running") for j in self.jobs.values())
             if waiting >= self.MAX_WAITING:
-                raise Busy(f"{waiting} what-ifs are already waiting or running; try again when one finishes")
+                raise Busy(f"{waiting} what-ifs are already waiting or running; try again when one "
+                           "finishes")
             job = Job(f"job-{next(self._counter)}", w, baseline.id, runs)
             self.jobs[job.id] = job
             finished = [j for j in self.jobs.values() if j.status in ("done", "failed")]
@@ -99,16 +103,20 @@ class WhatIfRunner:
         try:
             results, params_used, data_used = [], [], []
             days = min(baseline.days, self.scenario.days)
-            levers = job.request.model_dump_json(by_alias=True, exclude={"baseline", "seeds", "label"})
+            levers = job.request.model_dump_json(by_alias=True,
+                                                 exclude={"baseline", "seeds", "label"})
             for i in range(job.total_runs):
                 params = baseline.parameters[i] or self.scenario.params.model_dump()
                 data = baseline.data[i] if i < len(baseline.data) else {}
                 # the baseline run's parameters and drawn data numbers stay: only the levers differ
-                task = task_of(self.scenario, self.scenario.params.with_overrides(params), dict(data), i,
-                               baseline.seeds[i], days if days < self.scenario.days else None, levers=levers)
+                task = task_of(self.scenario, self.scenario.params.with_overrides(params),
+                               dict(data), i,
+                               baseline.seeds[i], days if days < self.scenario.days else None,
+                               levers=levers)
                 outcome = run_task(task)
                 if outcome.error:
                     raise RuntimeError(outcome.error.splitlines()[0])
+                assert outcome.results is not None      # an outcome without error has results
                 results.append(outcome.results)
                 params_used.append(json.loads(task.parameters_json))
                 data_used.append(data)
@@ -116,8 +124,10 @@ class WhatIfRunner:
                 job.progress = job.done_runs / job.total_runs
             label = job.request.label or "; ".join(describe_levers(job.request))
             n = job.id.split("-")[1]
-            ds = from_results(f"whatif-{n}", "whatif", f"what-if {n}: {label}", results, params_used,
-                              {"baseline": baseline.id, "levers": describe_levers(job.request)}, data_used)
+            ds = from_results(f"whatif-{n}", "whatif", f"what-if {n}: {label}", results,
+                              params_used,
+                              {"baseline": baseline.id, "levers": describe_levers(job.request)},
+                              data_used)
             job.dataset = self.catalogue.add_dataset(ds)
             job.progress = 1.0
             job.status = "done"

@@ -38,8 +38,10 @@ IRREGULAR_ENTRIES_2023 = 44_235  # latercera-pdi-2024
 TOTAL = TOTAL_2023 - GROWTH_2023                       # 1,836,137
 IRREGULAR = IRREGULAR_2023 - IRREGULAR_ENTRIES_2023    # 292,749
 TARGET = {"irregular": IRREGULAR, "regular": TOTAL - IRREGULAR}
-SOURCES = {"irregular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption",
-           "regular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption"}
+SOURCES = {
+    "irregular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption",
+    "regular": "pauta-2025-01-02;portaltrabajo-53262;latercera-pdi-2024;derived;assumption",
+}
 
 
 def largest_remainder(values: list[float], total: int) -> list[int]:
@@ -53,22 +55,26 @@ def largest_remainder(values: list[float], total: int) -> list[int]:
 def main() -> None:
     with SOURCE_TABLE.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    out = []
+    out: list[dict] = []
     for status, target in TARGET.items():
         cells = [r for r in rows if r["status"] == status]
         base = sum(int(r["people"]) for r in cells)
         people = largest_remainder([int(r["people"]) * target / base for r in cells], target)
         for r, n in zip(cells, people):
-            out.append({"place": r["place"], "nationality": r["nationality"], "status": status, "people": n,
+            out.append({"place": r["place"], "nationality": r["nationality"], "status": status,
+                        "people": n,
                         "source": SOURCES[status],
-                        "note": f"31 Dec 2023 cell of chile-peru-2025 ({r['people']}) x {target:,}/{base:,} "
+                        "note": f"31 Dec 2023 cell of chile-peru-2025 ({r['people']}) x "
+                                f"{target:,}/{base:,} "
                                 f"({status} at 31 Dec 2022 on the 2023 method, derived)"})
-    out.sort(key=lambda r: ([x["place"] for x in rows].index(r["place"]), r["nationality"], r["status"]))
+    out.sort(key=lambda r: ([x["place"] for x in rows].index(r["place"]), r["nationality"],
+                            r["status"]))
     with (HERE / "population.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(out[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(out)
-    print(f"total {sum(r['people'] for r in out):,}; irregular {sum(r['people'] for r in out if r['status'] == 'irregular'):,}")
+    print(f"total {sum(r['people'] for r in out):,}; irregular "
+          f"{sum(r['people'] for r in out if r['status'] == 'irregular'):,}")
 
 
 if __name__ == "__main__":

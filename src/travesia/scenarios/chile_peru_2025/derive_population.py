@@ -5,7 +5,8 @@ Run from anywhere:  python derive_population.py   (writes population.csv beside 
 What it reproduces exactly (INE/SERMIG estimate of foreign residents in Chile, 31 Dec 2023):
   total 1,918,583; Venezuela 728,586; Peru 260,785; Colombia 209,946; Haiti 188,131;
   Bolivia 180,266; Argentina 83,265; Other = remainder (267,604);
-  irregular 336,984, of which Venezuelan 252,738 (= 75% x 336,984, rounded; SERMIG director's share).
+  irregular 336,984, of which Venezuelan 252,738 (= 75% x 336,984, rounded; SERMIG director's
+  share).
 
 How (each step is explained in SOURCES.md, "Population"):
   1. Regional shares of the total. The 2023 estimate publishes Metropolitana 56.8%,
@@ -57,7 +58,8 @@ CENSUS_COUNT = {
     "Tarapacá": 84_935,                              # estrellaiquique-2025-05-02 (22.97%)
     "Coquimbo": 44_578,                              # laserenaonline-195829
     # % foreign-born of region residents x census region population:
-    "Atacama": 0.085 * 299_180,                      # uchile-2025-04-30 (8.5%); diarioatacama-2025-03-28
+    # uchile-2025-04-30 (8.5%); diarioatacama-2025-03-28
+    "Atacama": 0.085 * 299_180,
     # Arica y Parinacota: 14.9% (vilasradio-94487) x population 2024 derived as 2017 census
     # population 226,068 (aricaldia-2017) + growth of Arica comuna 2017-2024, 20,289
     # (quepasa-2025-04-07); the region's three rural comunas are assumed unchanged.
@@ -204,8 +206,8 @@ def derive() -> list[dict]:
     rest = 100.0 - sum(TARAPACA_MIX.values())
     others = ["Haiti", "Argentina", "Other"]
     mix = dict(TARAPACA_MIX)
-    for n in others:
-        mix[n] = rest * BY_NATIONALITY[n] / sum(BY_NATIONALITY[o] for o in others)
+    for other in others:
+        mix[other] = rest * BY_NATIONALITY[other] / sum(BY_NATIONALITY[o] for o in others)
     iq = PLACES.index("Iquique")
     seed = np.zeros((len(PLACES), len(NATIONALITIES)))
     seed[iq] = [row_tot[iq] * mix[n] / 100.0 for n in NATIONALITIES]
@@ -247,7 +249,8 @@ def main() -> None:
     rows = derive()
     out = HERE / "population.csv"
     with out.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["place", "nationality", "status", "people", "source", "note"],
+        w = csv.DictWriter(f, fieldnames=["place", "nationality", "status", "people", "source",
+                                          "note"],
                            lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
@@ -256,8 +259,10 @@ def main() -> None:
     for nat in NATIONALITIES:
         print(f"  {nat:10s} {sum(r['people'] for r in rows if r['nationality'] == nat):>9,}")
     print(f"  irregular  {sum(r['people'] for r in rows if r['status'] == 'irregular'):>9,}")
-    print(f"  irregular Venezuelan "
-          f"{sum(r['people'] for r in rows if r['status'] == 'irregular' and r['nationality'] == 'Venezuela'):,}")
+    print(
+        f"  irregular Venezuelan "
+        f"{sum(r['people'] for r in rows if r['status'] == 'irregular' and r['nationality'] == 'Venezuela'):,}"  # noqa: E501 (an f-string expression: no line break before 3.12)
+    )
     for place in PLACES:
         print(f"  {place:12s} {sum(r['people'] for r in rows if r['place'] == place):>9,}")
 
