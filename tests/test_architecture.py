@@ -143,10 +143,11 @@ LAYERS = {
     # many runs
     3: ("travesia.ensemble", "travesia.priors", "travesia.posterior", "travesia.runner"),
     4: ("travesia.store", "travesia.bands", "travesia.plot", "travesia.scores"),           # outputs
-    5: ("travesia.world", "travesia.engine", "travesia.flee", "travesia.results", "travesia.needs",
+    5: ("travesia.world", "travesia.engine", "travesia.flee", "travesia.results",
         # the model
-        "travesia.measures"),
+        "travesia.needs"),
     6: ("travesia.scenario", "travesia.observations", "travesia.admission", "travesia.parameters",
+        "travesia.measures",
         "travesia.errors", "travesia.yamlfile", "travesia"),                               # formats
 }
 

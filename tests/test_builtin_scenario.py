@@ -102,7 +102,7 @@ def test_make_run_writes_the_five_outputs(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == "chile-peru-2025" and summary["conserved"]
     peak = summary["crossings"][CROSSING]
-    assert peak["needs_at_peak"]["water_litres_per_day"] == peak["peak_stranded"] * 15
+    assert peak["needs_at_peak"]["water_litres_per_day"] == peak["peak_held"] * 15
     assert CROSSING in result.output
     import duckdb
 

@@ -45,10 +45,10 @@ def test_likelihood_prefers_a_model_inside_the_reported_range(tmp_path):
     write_csv(tmp_path / "o.csv", [
         {"date": "2026-01-02", "place": "XP", "measure": "m", "value": 45, "value_low": 40,
          "value_high": 50,
-         "crossing": "X-Y", "compare": "stranded"},
+         "crossing": "X-Y", "compare": "held"},
         {"date": "2026-01-03", "place": "XP", "measure": "m", "value": 100, "value_low": 100,
          "value_high": "",
-         "crossing": "X-Y", "compare": "stranded"}])
+         "crossing": "X-Y", "compare": "held"}])
     lik = Likelihood(read_observations(tmp_path / "o.csv"), ObservationModel())
     ll = lik(np.array([[45, 1000], [90, 1000], [45, 60], [45, 5000]]))
     assert ll[0] > ll[1] and ll[0] > ll[2]
@@ -59,7 +59,7 @@ def test_five_reports_of_one_event_move_the_likelihood_as_much_as_one(tmp_path):
     """One count of 45 reported by five outlets (one event id) weighs as one report of it; five
     rows without an id would count five times."""
     row = {"date": "2026-01-02", "place": "XP", "measure": "m", "value": 45, "crossing": "X-Y",
-           "compare": "stranded"}
+           "compare": "held"}
     write_csv(tmp_path / "one.csv", [{**row, "event": ""}])
     write_csv(tmp_path / "five.csv", [{**row, "event": "count-2-jan"}] * 5)
     write_csv(tmp_path / "rows.csv", [{**row, "event": ""}] * 5)
@@ -94,7 +94,7 @@ def _observed_tiny(tmp_path, noise_sd=0.1):
     rng = np.random.default_rng(7)
     rows = []
     for day in range(1, 20, 2):
-        for compare, measure in (("stranded", "stranded_total"), ("gave_up", "gave_up")):
+        for compare, measure in (("held", "held"), ("gave_up", "gave_up")):
             value = truth.at_crossing("X-Y",
                                       measure)[day] * math.exp(noise_sd * rng.standard_normal())
             rows.append({"date": truth.dates[day].isoformat(), "place": "XP", "measure": compare,

@@ -216,10 +216,10 @@ def test_calibration_recovers_a_document_share(tmp_path):
     rows = []
     for day in range(1, 15, 2):
         value = res.at_crossing("X-Y",
-                                "stranded_total")[day] * math.exp(0.1 * rng.standard_normal())
+                                "held")[day] * math.exp(0.1 * rng.standard_normal())
         rows.append({"date": res.dates[day].isoformat(), "place": "XP", "measure": "stranded",
                      "value": round(value),
-                     "value_low": "", "value_high": "", "crossing": "X-Y", "compare": "stranded"})
+                     "value_low": "", "value_high": "", "crossing": "X-Y", "compare": "held"})
     write_csv(folder / "observations.csv", rows)
     fit = calibrate(str(folder), budget=120, obs_model=ObservationModel(error=0.15), workers=2)
     s = fit.spread[VISA]

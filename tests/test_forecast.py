@@ -125,8 +125,8 @@ def test_forecast_writes_quantiles_plot_and_scores_for_the_days_after_the_date(t
         rows = list(csv.DictReader(f))
     dates = sorted({r["date"] for r in rows})
     assert dates[0] == "2026-01-09" and dates[-1] == "2026-01-15" and len(dates) == 7
-    assert {r["measure"] for r in rows} == {"stranded", "irregular", "gave_up", "entries",
-                                            "refused"}
+    assert {r["measure"] for r in rows} == {"held", "irregular", "irregular_caught", "gave_up",
+                                            "entries", "refused"}
     assert all(float(r["p05"]) <= float(r["p50"]) <= float(r["p95"]) for r in rows)
     info = json.loads((out / "forecast.json").read_text())
     assert (

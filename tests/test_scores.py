@@ -22,7 +22,7 @@ from travesia.scores import (
 D = dt.date(2025, 11, 28)
 
 
-def obs(value, low=None, high=None, date=D, compare="stranded", crossing="X-Y", event=None):
+def obs(value, low=None, high=None, date=D, compare="held", crossing="X-Y", event=None):
     return Observation(date, "p", "m", value, low, high, crossing, compare, "hand", event)
 
 
@@ -109,7 +109,7 @@ def test_wis_against_a_range_is_its_lowest_value_over_the_range():
 def test_naive_last_value_carries_the_latest_earlier_observation():
     known = [obs(100, date=dt.date(2025, 11, 26)), obs(60, date=D), obs(40, date=D),
              obs(9, date=dt.date(2025, 11, 20), compare="irregular")]
-    key = ("X-Y", "stranded")
+    key = ("X-Y", "held")
     assert last_value(known, key, dt.date(2025, 11, 26)) == 0           # nothing before: zero
     assert last_value(known, key, dt.date(2025, 11, 27)) == 100
     # median of that day's reports
@@ -152,7 +152,7 @@ def test_score_path_of_a_run_folder(tmp_path):
     for d, q, s in zip(crossings["date"], crossings["queue"], crossings["stranded"]):
         held[d] = q + s
     rows = [{"date": d.isoformat(), "place": "XP", "measure": "held", "value": v, "value_low": "",
-             "value_high": "", "crossing": "X-Y", "compare": "stranded", "source": "hand"} for d,
+             "value_high": "", "crossing": "X-Y", "compare": "held", "source": "hand"} for d,
             v in held.items()]
     rows.append({"date": "2026-01-02", "place": "XP", "measure": "note", "value": 1,
                  "value_low": "",

@@ -30,9 +30,9 @@ def web_scenario(folder: Path) -> Path:
     write_csv(folder / "observations.csv", [
         {"date": "2026-01-03", "place": "YP", "measure": "people held", "value": 20,
          "value_low": 15,
-         "value_high": 30, "crossing": "X-Y", "compare": "stranded", "source": "hand"},
+         "value_high": 30, "crossing": "X-Y", "compare": "held", "source": "hand"},
         {"date": "2026-01-06", "place": "YP", "measure": "people held", "value": 5, "value_low": "",
-         "value_high": "", "crossing": "X-Y", "compare": "stranded", "source": "hand"},
+         "value_high": "", "crossing": "X-Y", "compare": "held", "source": "hand"},
     ])
     spec = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
     spec["observations"] = "observations.csv"

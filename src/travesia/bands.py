@@ -18,12 +18,13 @@ import pyarrow.csv as pacsv  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from .errors import ScenarioError  # noqa: E402
+from .measures import HELD  # noqa: E402
 from .plot import draw_band, save_figure  # noqa: E402,F401 (draw_band: drawn here, kept importable)
 from .results import STATE_COLUMNS  # noqa: E402
 from .store import CROSSING_COLUMNS, Store  # noqa: E402
 
 QUANTILES = (0.05, 0.25, 0.50, 0.75, 0.95)
-CROSSING_MEASURES = ("stranded",) + tuple(CROSSING_COLUMNS)
+CROSSING_MEASURES = (HELD,) + tuple(CROSSING_COLUMNS)    # what the store keeps, and held
 
 
 @dataclass
@@ -45,7 +46,7 @@ def band_of(dates, values: np.ndarray, label: str, measure: str) -> Band:
                 values.shape[0])
 
 
-def compute_bands(store: Store, ensemble_id: str, *, measure: str = "stranded",
+def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
                   crossing: str | None = None,
                   place: str | None = None, state: str | None = None) -> list[Band]:
     """Bands of a measure at each crossing (or the one named), or of a state at a place."""
@@ -133,7 +134,7 @@ def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None
                 ax.text(ev.date, top * (1.32 - 0.07 * (i % 4)), event_label(ev), fontsize=7,
                         color=colour,
                         ha="left", va="top")
-        what = "people held (queued + stranded)" if band.measure == "stranded" else band.measure
+        what = "people held (queued + stranded)" if band.measure == "held" else band.measure
         ax.set_title(f"{band.label}: {what}", loc="left", fontsize=11)
         ax.set_ylabel("people")
         ax.set_ylim(0, top * 1.35)
@@ -170,7 +171,7 @@ def bands_for_run(store_path: str | Path, ensemble_id: str | None, scenario: str
         if not ens["finished"]:
             raise ScenarioError(f"ensemble {eid} has no finished run yet", file=path,
                                 field="--bands")
-        bands = {b.label: b for b in compute_bands(store, eid, measure="stranded")}
+        bands = {b.label: b for b in compute_bands(store, eid, measure="held")}
     warning = None
     if ens["scenario_hash"] != scenario_hash:
         warning = (f"{path}: ensemble {eid} was run on another version of '{scenario}' (content "

@@ -38,7 +38,7 @@ HORIZON_DAYS = 14
 SCORED_HORIZONS_DAYS = (7, 14)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # what forecast.csv holds per crossing: the held series (queue + stranded), then daily flows
-FORECAST_MEASURES = ("stranded", "irregular", "gave_up", "entries", "refused")
+FORECAST_MEASURES = ("held", "irregular", "irregular_caught", "gave_up", "entries", "refused")
 
 
 @dataclass
@@ -277,7 +277,7 @@ def forecast_rows(results: list[Results], at: dt.date, last: dt.date) -> list[di
     rows = []
     for crossing in results[0].crossing_names:
         for measure in FORECAST_MEASURES:
-            series = "stranded_total" if measure == "stranded" else measure
+            series = measure
             values = np.stack([r.at_crossing(crossing,
                                              series)[first:end] for r in results]).astype(float)
             q = np.quantile(values, QUANTILES, axis=0)

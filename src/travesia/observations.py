@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .measures import HELD
 from .errors import ObservationError
 
 
@@ -125,6 +126,6 @@ def stranded_points(observations: list[Observation]) -> dict[str, list[tuple]]:
     plots."""
     points: dict[str, list[tuple]] = {}
     for o in observations:
-        if o.compare == "stranded" and o.crossing:
+        if o.compare == HELD and o.crossing:
             points.setdefault(o.crossing, []).append((o.date, o.value, o.low, o.high))
     return points

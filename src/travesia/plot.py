@@ -138,7 +138,7 @@ def plot_forecast(runs: list[Results], at, last, events, observations, path: str
     fig, axes = plt.subplots(len(names), 1, figsize=(10, 3.0 * len(names) + 0.6), sharex=True,
                              squeeze=False)
     for ax, name in zip(axes[:, 0], names):
-        held = np.stack([r.at_crossing(name, "stranded_total") for r in runs]).astype(float)
+        held = np.stack([r.at_crossing(name) for r in runs]).astype(float)
         q = np.quantile(held, (0.05, 0.25, 0.5, 0.75, 0.95), axis=0)
         ax.plot(dates[:first], q[2, :first], color="#3b5b92", lw=1, alpha=0.6,
                 label="runs' median (fitted past)")
@@ -149,7 +149,7 @@ def plot_forecast(runs: list[Results], at, last, events, observations, path: str
                         label="50%")
         ax.plot(dates[after], q[2, after], color="#3b5b92", lw=1.6, label="median")
         top = max(float(q[4, shown:].max()), 1.0)
-        held_obs = [o for o in observations or [] if o.compare == "stranded" and o.crossing == name
+        held_obs = [o for o in observations or [] if o.compare == "held" and o.crossing == name
                     and dates[shown] <= o.date <= last]
         for known, style in ((True, {"color": "black"}),
                              (False, {"mfc": "white", "color": "black"})):

@@ -13,19 +13,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import __version__
+from .measures import CROSSING_FLOWS as MEASURE_FLOWS
+from .measures import CROSSING_LEVELS as MEASURE_LEVELS
+from .measures import HELD, PLACE_STATES
 from .needs import days_held, needs_at_peak, needs_on
 
-# states of people in the daily table (settled are counts per cell; the rest are agents or totals)
-STATE_COLUMNS = ["settled", "travelling", "queued", "stranded", "onward", "returning", "sheltered",
-                 "arrived", "flown"]
-# per crossing and day: flows during the day, and levels at its end
-# night crossings: attempts = irregular (got through) + irregular_caught (held and returned to the
-# line);
-# return_refused: people on the strip who wanted to go back but whom the exit post did not let in
-CROSSING_FLOWS = ["departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up",
-                  "flown",
-                  "irregular_attempts", "irregular_caught", "return_refused"]
-CROSSING_LEVELS = ["queue", "stranded", "sheltered"]
+# the measures' names and meanings are in measures.py: states of people at places (the daily
+# table's columns), and per crossing and day the flows during the day and the levels at its end
+STATE_COLUMNS = list(PLACE_STATES)
+CROSSING_FLOWS = list(MEASURE_FLOWS)
+CROSSING_LEVELS = list(MEASURE_LEVELS)
 
 
 @dataclass
@@ -62,10 +59,10 @@ class Results:
     def dates(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=d) for d in range(self.days)]
 
-    def at_crossing(self, crossing: str, measure: str = "stranded_total") -> np.ndarray:
-        """[T] a crossing's series; `stranded_total` is everyone held at it: queued + stranded."""
+    def at_crossing(self, crossing: str, measure: str = HELD) -> np.ndarray:
+        """[T] a crossing's series of a measure (measures.py); `held` is everyone held at it."""
         c = self.crossing_names.index(crossing)
-        if measure == "stranded_total":
+        if measure == HELD:
             return self.flows["queue"][:, c] + self.flows["stranded"][:, c]
         return self.flows[measure][:, c]
 
@@ -132,7 +129,7 @@ class Results:
             peak = int(held[peak_day])
             above = np.flatnonzero(held >= max(1, peak // 2)) if peak else np.array([], dtype=int)
             crossings[name] = {
-                "peak_stranded": peak,
+                "peak_held": peak,
                 "peak_date": self.dates[peak_day].isoformat() if peak else None,
                 "days_with_half_peak_or_more": int(len(above)),
                 "needs_at_peak": needs_at_peak(held)[1],

@@ -112,7 +112,7 @@ def print_summary(results: Results) -> None:
             table.add_column(col, justify="right")
     for name, c in s["crossings"].items():
         t, needs = c["totals"], c["needs_at_peak"]
-        table.add_row(name, f"{c['peak_stranded']:,}", c["peak_date"] or "-",
+        table.add_row(name, f"{c['peak_held']:,}", c["peak_date"] or "-",
                       str(c["days_with_half_peak_or_more"]),
                       f"{t['entries']:,}", f"{t['refused']:,}", f"{t['irregular']:,}",
                       f"{t['gave_up']:,}",

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ObservationError, ScenarioError
+from .measures import CROSSING_MEASURES
 from .observations import Observation, ObservationModel, event_weights, read_observations
 
 # WIS: the median and the central intervals at these alphas (levels 98%, 95%, 90%, 80%, ..., 10%)
@@ -227,17 +228,14 @@ def comparable(observations: list[Observation], crossings: list[str], start: dt.
 
 # --- reading runs and stores ----------------------------------------------------------------------
 
-MODEL_MEASURES = {"stranded", "queue", "exits", "entries", "refused", "irregular", "departures",
-                  "corridor",
-                  "gave_up", "flown", "sheltered", "irregular_attempts", "irregular_caught",
-                  "return_refused"}
+MODEL_MEASURES = set(CROSSING_MEASURES)        # measures.py
 
 
 def samples_from_results(results_list, observations: list[Observation]) -> list[np.ndarray]:
     """[runs] values of each observation's series at its date, from Results objects."""
     out = []
     for o in observations:
-        measure = "stranded_total" if o.compare == "stranded" else o.compare
+        measure = o.compare
         day = (o.date - results_list[0].start).days
         out.append(np.array([float(r.at_crossing(o.crossing, measure)[day]) for r in results_list]))
     return out
@@ -258,7 +256,7 @@ def _run_dir_samples(run_dir: Path,
     for o in obs:
         i = series[(o.crossing, o.date)]
         value = (table["queue"][i]
-                 + table["stranded"][i]) if o.compare == "stranded" else table[o.compare][i]
+                 + table["stranded"][i]) if o.compare == "held" else table[o.compare][i]
         samples.append(np.array([float(value)]))
     return obs, samples
 

@@ -2,7 +2,7 @@
 
 Two rank measures over an ensemble's runs, both cheap and free of distribution assumptions:
 * Spearman's rank correlation between a parameter's drawn values and the run's peak held
-  (queue + stranded, the run summary's `peak_stranded`);
+  (queue + stranded, the run summary's `peak_held`);
 * the partial rank correlation (PRCC): the same after removing, by linear regression on ranks,
   what the other varied parameters explain. When several parameters vary at once it separates
   their effects better. (Sobol indices would need SALib, 400 MB, and a designed sample.)

@@ -251,16 +251,16 @@ class Store:
         ens = self.ensemble(ensemble_id)
         return ens["crossings"], ens["places"]
 
-    def series(self, ensemble_id: str, *, crossing: str | None = None, measure: str = "stranded",
+    def series(self, ensemble_id: str, *, crossing: str | None = None, measure: str = "held",
                place: str | None = None,
                state: str | None = None) -> tuple[list[dt.date], list[str], np.ndarray]:
         """(dates, run_ids, values [runs, days]) of one measure over an ensemble's finished runs.
 
-        At a crossing, `stranded` is everyone held there (queue + stranded), as in the run summary;
+        At a crossing, `held` is everyone held there (queue + stranded), as in the run summary;
         any column of the crossings table may be named. At a place, people in a state (missing
         rows of the daily table are zeros)."""
-        if place is None and measure != "stranded" and measure not in CROSSING_COLUMNS:
-            raise ScenarioError(f"unknown measure '{measure}' (known: stranded, "
+        if place is None and measure != "held" and measure not in CROSSING_COLUMNS:
+            raise ScenarioError(f"unknown measure '{measure}' (known: held, "
                                 f"{', '.join(CROSSING_COLUMNS)})",
                                 field="--measure")
         runs = [r["run_id"] for r in self.runs(ensemble_id)]
@@ -273,7 +273,7 @@ class Store:
         row_of = {r: i for i, r in enumerate(runs)}
         values = np.zeros((len(runs), len(dates)))
         if place is None:
-            expr = "queue + stranded" if measure == "stranded" else measure
+            expr = "queue + stranded" if measure == "held" else measure
             rows = self.con.execute(
                 f"SELECT c.run_id, c.date, {expr} FROM crossings c JOIN ensemble_runs er USING "
                 "(run_id) "

@@ -53,7 +53,8 @@ def _fit_options(fn):
             "--measures",
             default=None,
             metavar="LIST",
-            help="Fit only these model series (comma-separated: stranded, irregular, exits, ...).",
+            help="Fit only these model series (comma-separated: held, irregular_caught, gave_up, "
+                 "...).",
         ),
         click.option(
             "--obs-error",

@@ -190,8 +190,9 @@ def _scenario_of(ens: dict):
 
 @click.command()
 @click.argument("store_path", metavar="STORE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--measure", default="stranded", show_default=True,
-              help="At crossings: stranded (queued + stranded), queue, exits, entries, refused, "
+@click.option("--measure", default="held", show_default=True,
+              help="At crossings: held (queued + stranded), stranded, queue, exits, entries, "
+                   "refused, "
                    "irregular, "
                    "departures, corridor, gave_up, flown, sheltered.")
 @click.option("--crossing", default=None, help="One crossing (default: each).")
@@ -222,7 +223,7 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
     observations, events = None, ()
     if sc is not None:
         events = sc.spec.timeline
-        if place is None and measure == "stranded":
+        if place is None and measure == "held":
             from ..observations import stranded_points
             from ..runner import scenario_observations
 

@@ -22,7 +22,8 @@ from ..scenario.load import Scenario
 from ..world import World, compile_world
 
 # observation series -> chart measure (observations.csv's `compare` column)
-COMPARE_TO_MEASURE = {"stranded": "held", "queue": "queue", "entries": "entries",
+COMPARE_TO_MEASURE = {"held": "held", "stranded": "stranded", "queue": "queue",
+                      "entries": "entries",
                       "refused": "refused",
                       "irregular": "irregular"}
 
