@@ -51,6 +51,7 @@ class RunTask:
     seed: int
     days: int | None
     timeline: str | None = None   # a view of the events ("planned:2025-11-28", scenario/timeline.py); None: all
+    ruleset: str = field(default="travesia", kw_only=True)   # "flee": a Flee folder, parameters = its settings
 
 
 @dataclass
@@ -215,6 +216,8 @@ def run_task(task: RunTask) -> RunOutcome:
     """Run one member of an ensemble (in a worker). Failures come back as outcomes, not exceptions."""
     started = dt.datetime.now()
     clock = time.perf_counter()
+    if task.ruleset == "flee":
+        return _run_flee_task(task, started, clock)
     try:
         world, events = compiled_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
                                           task.data_json)
@@ -229,6 +232,18 @@ def run_task(task: RunTask) -> RunOutcome:
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the ensemble goes on
         results = None
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock, error)
+
+
+def _run_flee_task(task: RunTask, started: dt.datetime, clock: float) -> RunOutcome:
+    """A Flee folder's run (flee/batch.py): parameters_json holds its complete rule settings."""
+    try:
+        from .flee.batch import run_values
+
+        results, error = run_values(task.scenario_folder, task.scenario_hash, task.parameters_json, task.seed,
+                                    task.days), None
+    except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the ensemble goes on
+        results, error = None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock, error)
 
 

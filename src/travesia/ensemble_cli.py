@@ -61,13 +61,22 @@ def _progress_columns():
 @click.option("--from", "draw_from", type=click.Choice(["posterior", "priors"]), default=None,
               help="Draw the fitted parameters from the posterior of the fit the scenario names (`fit:` in "
                    "scenario.yaml; the default when it names one) or from the scenario's priors.")
+@click.option("--settings", type=click.Path(path_type=Path), default=None,
+              help="Flee folders only: the simsetting.yml the runs start from (--vary names its settings).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
 def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, params_file, days, no_priors,
-             draw_from, quiet):
+             draw_from, settings, quiet):
     """Run an ensemble of SCENARIO (a built-in name or a folder): N runs over seeds and uncertain
     parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
-    each finishes. Running the same command again resumes it."""
+    each finishes. Running the same command again resumes it. A Flee folder runs with Flee's
+    rules, --vary naming its rule settings (camp_movechance=uniform(0.0005,0.01))."""
+    from .flee_bridge import flee_ensemble, is_flee_arg
+
+    if is_flee_arg(scenario):
+        flee_ensemble(Path(scenario), runs=runs, vary=list(vary), base_seed=base_seed, settings=settings,
+                      store_path=store_path, workers=workers, scheduler=scheduler, days=days, quiet=quiet)
+        return
     from concurrent.futures.process import BrokenProcessPool
 
     from rich.progress import Progress

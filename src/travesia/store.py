@@ -240,6 +240,9 @@ class Store:
             raise ScenarioError(f"ensemble {ensemble_id} has no finished run", file=self.path)
         dates = [r[0] for r in self.con.execute(
             "SELECT DISTINCT date FROM crossings WHERE run_id = ? ORDER BY date", [runs[0]]).fetchall()]
+        if not dates:   # a run without crossings (a Flee folder's): the days of its daily table
+            dates = [r[0] for r in self.con.execute(
+                "SELECT DISTINCT date FROM daily WHERE run_id = ? ORDER BY date", [runs[0]]).fetchall()]
         index = {d: i for i, d in enumerate(dates)}
         row_of = {r: i for i, r in enumerate(runs)}
         values = np.zeros((len(runs), len(dates)))
