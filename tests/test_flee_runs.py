@@ -165,3 +165,25 @@ def test_mali_runs_as_an_ensemble_member(tmp_path):
     same = run_task(flee_task(fs, {}, 0, 0, None)).results
     _, sim, _ = read_out_csv(tmp_path / "r" / "out.csv")
     assert summary["hasten"] == 50 and np.array_equal(same.camp_counts(), sim)
+
+
+def test_the_ard_likelihood_is_the_days_ard_over_its_scale():
+    from travesia.flee_runs import ArdLikelihood
+    from travesia.observations import Observation
+
+    day = dt.date(2020, 1, 8)
+    obs = [Observation(day, c, "at_location", v, None, None, c, "at_location", "") for c, v in (("C1", 60), ("C2", 40))]
+    # the model says 70 and 30: |70 - 60| + |30 - 40| = 20 of 100 observed, ARD 0.2 = 4 scales of 0.05
+    assert ArdLikelihood(obs, scale=0.05)(np.array([[70.0, 30.0], [60.0, 40.0]])).tolist() == pytest.approx([-4.0, 0.0])
+
+
+def test_backtest_on_the_command_line(tmp_path):
+    folder = two_camps(tmp_path / "case")
+    result = CliRunner().invoke(main, ["backtest", str(folder), "--at", "2020-01-25", "--budget", "60", "--quiet",
+                                       "--vary", "distance_power=uniform(0,2)", "--likelihood", "ard",
+                                       "--workers", "2", "--out", str(tmp_path / "bt.json")])
+    assert result.exit_code == 0, result.output
+    assert "ARD fitted forecast" in result.output and "default rules" in result.output
+    result = CliRunner().invoke(main, ["backtest", str(folder), "--at", "2021-01-01", "--budget", "60",
+                                       "--vary", "distance_power=uniform(0,2)"])
+    assert result.exit_code == 2 and "outside the case's period" in result.output

@@ -80,7 +80,7 @@ def _every_tenth():
 
 def flee_calibrate(folder: Path, *, until, budget: int, vary: list[str], settings: Path | None, out: Path | None,
                    store_path: Path | None, obs_error: float, base_seed: int, workers: int | None,
-                   scheduler: str | None, progress) -> None:
+                   scheduler: str | None, progress, likelihood: str = "log") -> None:
     """`travesia calibrate FLEE_FOLDER`: fit Flee rule settings to the camp counts up to --until."""
     from .flee_runs import calibrate_flee, fit_scores, load_flee, parse_flee_vary, store_flee_predictive, write_flee_fit
     from .observations import ObservationModel
@@ -88,7 +88,7 @@ def flee_calibrate(folder: Path, *, until, budget: int, vary: list[str], setting
     fs = load_flee(folder, settings)
     fit = calibrate_flee(fs, until=until, vary=parse_flee_vary(list(vary)), budget=budget,
                          obs_model=ObservationModel(error=obs_error), base_seed=base_seed, workers=workers,
-                         scheduler=scheduler, progress=progress)
+                         scheduler=scheduler, progress=progress, likelihood=likelihood)
     scores = fit_scores(fit)
     out = out or Path("out") / fs.name / "fitted_simsetting.yml"
     store_path = store_path or out.parent / "calibration.duckdb"
@@ -105,7 +105,8 @@ def flee_calibrate(folder: Path, *, until, budget: int, vary: list[str], setting
 
 
 def flee_backtest(folder: Path, *, dates, budget: int, vary: list[str], settings: Path | None, out: Path | None,
-                  obs_error: float, base_seed: int, workers: int | None, scheduler: str | None, progress) -> None:
+                  obs_error: float, base_seed: int, workers: int | None, scheduler: str | None, progress,
+                  likelihood: str = "log") -> None:
     """`travesia backtest FLEE_FOLDER --at DATE`: fit up to DATE, forecast the rest, ARD beside the default rules'."""
     from .flee_runs import backtest_flee, load_flee, parse_flee_vary
     from .observations import ObservationModel
@@ -115,7 +116,8 @@ def flee_backtest(folder: Path, *, dates, budget: int, vary: list[str], settings
     results = []
     for at in sorted(dates):
         r = backtest_flee(fs, at, vary=priors, budget=budget, obs_model=ObservationModel(error=obs_error),
-                          base_seed=base_seed, workers=workers, scheduler=scheduler, progress=progress)
+                          base_seed=base_seed, workers=workers, scheduler=scheduler, progress=progress,
+                          likelihood=likelihood)
         results.append(r)
         click.echo(f"at {r['at']}: fitted to {r['observations_fitted']} camp counts ({r['runs']} runs, "
                    f"{r['wall_seconds']:.0f} s); forecast of the {r['forecast_days']} days after it:")

@@ -37,6 +37,8 @@ from .priors import Prior, canonical_json, describe, draw_values, parse_vary
 from .scores import score_forecasts
 from .store import Store, run_id_of
 
+ARD_SCALE = 0.05               # ArdLikelihood: a day's ARD 0.05 worse is one unit of log likelihood less
+LIKELIHOODS = ("ard", "log")
 OBSERVATION_STEP_DAYS = 7      # one observation per camp a week: the daily series are interpolated
 DEFAULT_RULE_SEEDS = 5         # runs of the folder's own rules a backtest compares with
 
@@ -192,6 +194,25 @@ def median_camps(results: list[FleeResults], camps: list[str]) -> np.ndarray:
     return np.median(np.stack([r.camp_counts(camps) for r in results]), axis=0)
 
 
+class ArdLikelihood:
+    """A likelihood shaped like Flee's score: each day's camp counts as one report of where that
+    day's people are, log p = -Σ_camps |model - observed| / (scale × Σ_camps observed), so two
+    parameter sets differ in log likelihood by their ARD difference over `scale` per observed day.
+    (calibrate.py's Likelihood weighs a camp of 50 as much as one of 50,000; ARD does not.)"""
+
+    def __init__(self, observations: list[Observation], scale: float = ARD_SCALE):
+        dates = sorted({o.date for o in observations})
+        day = {d: i for i, d in enumerate(dates)}
+        self.day = np.array([day[o.date] for o in observations])
+        totals = np.zeros(len(dates))
+        np.add.at(totals, self.day, [o.value for o in observations])
+        self.per_obs = 1.0 / (scale * np.maximum(totals[self.day], 1.0))
+        self.observed = np.array([o.value for o in observations], dtype=float)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        return -(np.abs(np.asarray(values, dtype=float) - self.observed) * self.per_obs).sum(axis=1)
+
+
 # --- the fit ------------------------------------------------------------------------------------------
 
 class FleeRunner(Runner):
@@ -247,7 +268,7 @@ def calibrate_flee(fs: FleeScenario, *, until: dt.date | None = None, vary: list
                    obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,
                    workers: int | None = None, scheduler: str | None = None, predictive_days: int | None = None,
                    step_days: int = OBSERVATION_STEP_DAYS, runner: FleeRunner | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> FleeFit:
+                   progress: Callable[[int, int], None] | None = None, likelihood: str = "log") -> FleeFit:
     """Fit `vary` (Flee rule settings) to the camp counts up to `until` (default: all) with
     calibrate.py's method. `budget` counts every run, a tenth (20 to 200) predictive."""
     from .calibrate import Likelihood
@@ -271,7 +292,9 @@ def calibrate_flee(fs: FleeScenario, *, until: dt.date | None = None, vary: list
     n_fit = budget - n_pred
     fit_days = (max(o.date for o in targets) - fs.start).days + 1
     space = PriorSpace(priors)
-    loglik = Likelihood(targets, obs_model)
+    if likelihood not in LIKELIHOODS:
+        raise ScenarioError(f"unknown likelihood '{likelihood}' (known: {', '.join(LIKELIHOODS)})", field="--likelihood")
+    loglik = ArdLikelihood(targets) if likelihood == "ard" else Likelihood(targets, obs_model)
     done = [0]
 
     def tick(k: int) -> None:
@@ -339,7 +362,8 @@ def calibrate_flee(fs: FleeScenario, *, until: dt.date | None = None, vary: list
                    time.perf_counter() - started, predictive, pred_values,
                    {"obs_error": obs_model.error, "outlier_share": obs_model.outlier_share,
                     "outlier_error": obs_model.outlier_error, "base_seed": base_seed, "budget": budget,
-                    "fit_days": fit_days, "observation_step_days": step_days, "cma_popsize": popsize},
+                    "fit_days": fit_days, "observation_step_days": step_days, "cma_popsize": popsize,
+                    "likelihood": likelihood},
                    len(runner.failed))
 
 
@@ -427,7 +451,8 @@ def default_rules_runs(fs: FleeScenario, seeds: int, *, base_seed: int = 0, work
 def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: int = 400,
                   obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,
                   default_seeds: int = DEFAULT_RULE_SEEDS, workers: int | None = None,
-                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
+                  likelihood: str = "log") -> dict:
     """Fit on the camp counts up to `at`, forecast to the end of the period; the ARD (of the
     predictive median) over the days after `at`, beside that of the folder's own rules (the median
     of `default_seeds` runs) over the same days. Flee spawns people from the observed total, so
@@ -439,7 +464,7 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
     runner = FleeRunner(fs, fs.settings, base_seed=base_seed, workers=workers, scheduler=scheduler)
     with runner:
         fit = calibrate_flee(fs, until=at, vary=vary, budget=budget, obs_model=obs_model, base_seed=base_seed,
-                             runner=runner, progress=progress)
+                             runner=runner, progress=progress, likelihood=likelihood)
         runner.base_seed = base_seed + 10 ** 6       # the default rules' seeds: apart from the fit's
         runner.count = 0
         defaults = [r for r in runner.run([{}] * default_seeds, None) if r is not None]
@@ -447,6 +472,9 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
     observed = fs.observed()[first:]
     fitted = median_camps(fit.predictive, fs.camps)[first:]
     default = median_camps(defaults, fs.camps)[first:]
+    fit_days = first
+    ard_fit_in = averaged_relative_difference(median_camps(fit.predictive, fs.camps)[:fit_days], fs.observed(fit_days))
+    ard_default_in = averaged_relative_difference(median_camps(defaults, fs.camps)[:fit_days], fs.observed(fit_days))
     ard_fit = averaged_relative_difference(fitted, observed)
     ard_default = averaged_relative_difference(default, observed)
     later = flee_observations(fs, after=at)
@@ -459,7 +487,9 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
         "observations_fitted": len(fit.observations), "effective_runs_behind_surface": round(fit.ess, 1),
         "spread": fit.spread, "fitted": fit.best,
         "default": {n: getattr(fs.settings, n) for n in fit.names},
+        "likelihood": likelihood,
         "ard_forecast": ard_fit, "ard_default_rules": ard_default, "ard_difference": ard_fit - ard_default,
+        "ard_fitted_days": ard_fit_in, "ard_default_rules_fitted_days": ard_default_in,
         "ard_forecast_rescaled": averaged_relative_difference(fitted, observed, rescaled=True),
         "ard_default_rules_rescaled": averaged_relative_difference(default, observed, rescaled=True),
         "scores_after": wis, "wall_seconds": time.perf_counter() - started, "failed": fit.failed,
