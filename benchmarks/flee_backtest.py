@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=300)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--likelihood", choices=["log", "ard"], default="log",
+                    help="log: each weekly camp count a report (calibrate.py's); ard: each day scored like ARD.")
     ap.add_argument("--share", type=float, default=0.4, help="Backtest date: this share into the period.")
     ap.add_argument("--flee-dir", type=Path, default=ROOT.parent / "shared" / "flee")
     ap.add_argument("--out", type=Path, default=Path("out") / "flee_backtest.json")
@@ -65,21 +67,26 @@ def main() -> None:
             at = fs.start + dt.timedelta(days=round(args.share * (fs.days - 1)))
             clock = time.perf_counter()
             r = backtest_flee(fs, at, vary=parse_flee_vary(PRIORS), budget=args.budget, base_seed=args.seed,
-                              workers=args.workers)
+                              workers=args.workers, likelihood=args.likelihood)
             r["wall_seconds"] = time.perf_counter() - clock
             rows.append(r)
             print(f"{case}: at {r['at']}, fitted {r['ard_forecast']:.3f}, default {r['ard_default_rules']:.3f}, "
                   f"difference {r['ard_difference']:+.3f} ({r['runs']} runs, {r['wall_seconds']:.0f} s)", flush=True)
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps({"priors": PRIORS, "budget": args.budget, "rows": rows}, indent=2,
+            args.out.write_text(json.dumps({"priors": PRIORS, "budget": args.budget, "likelihood": args.likelihood,
+                                            "rows": rows}, indent=2,
                                            default=str))
     print()
-    print("| case | hasten | date (40%) | days after | ARD fitted forecast | ARD default rules | difference | runs | wall |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| case | hasten | date (40%) | days after | ARD fitted forecast | ARD default rules | difference "
+          "| in-sample: fitted / default | runs | wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['case']} | {r['hasten']} | {r['at']} | {r['forecast_days']} | {r['ard_forecast']:.3f} | "
-              f"{r['ard_default_rules']:.3f} | {r['ard_difference']:+.3f} | {r['runs']} | {r['wall_seconds']:.0f} s |")
-    print(f"\nbudget {args.budget} runs per case (a tenth predictive), priors: {', '.join(PRIORS)}; "
+              f"{r['ard_default_rules']:.3f} | {r['ard_difference']:+.3f} | "
+              f"{r['ard_fitted_days']:.3f} / {r['ard_default_rules_fitted_days']:.3f} | {r['runs']} | "
+              f"{r['wall_seconds']:.0f} s |")
+    print(f"\nbudget {args.budget} runs per case (a tenth predictive), likelihood {args.likelihood}, "
+          f"priors: {', '.join(PRIORS)}; "
           f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
 
 
