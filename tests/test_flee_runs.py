@@ -187,3 +187,9 @@ def test_backtest_on_the_command_line(tmp_path):
     result = CliRunner().invoke(main, ["backtest", str(folder), "--at", "2021-01-01", "--budget", "60",
                                        "--vary", "distance_power=uniform(0,2)"])
     assert result.exit_code == 2 and "outside the case's period" in result.output
+
+
+def test_options_of_our_scenarios_are_refused_for_a_flee_folder(tmp_path):
+    folder = two_camps(tmp_path / "case")
+    result = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--params", "p.yaml"])
+    assert result.exit_code == 2 and "--params" in result.output and "Flee" in result.output

@@ -116,7 +116,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
     fit the Flee rule settings --vary names to its camp counts; the fit is a simsetting.yml."""
     from .flee_bridge import flee_calibrate, is_flee_arg
 
-    if is_flee_arg(scenario):
+    if is_flee_arg(scenario, **{"--params": params_file, "--observations": observations, "--measures": measures}):
         flee_calibrate(Path(scenario), until=until, budget=budget, vary=list(vary), settings=settings, out=out,
                        store_path=store_path, obs_error=obs_error, base_seed=base_seed, workers=workers,
                        scheduler=scheduler, progress=_progress(quiet), likelihood=likelihood)
@@ -170,7 +170,7 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, observa
     the forecast beside that of the folder's own rules over the same days."""
     from .flee_bridge import flee_backtest, is_flee_arg
 
-    if is_flee_arg(scenario):
+    if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures}):
         flee_backtest(Path(scenario), dates=list(dates), budget=budget, vary=list(vary), settings=settings, out=out,
                       obs_error=obs_error, base_seed=base_seed, workers=workers, scheduler=scheduler,
                       progress=_progress(quiet), likelihood=likelihood)

@@ -73,7 +73,7 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     rules, --vary naming its rule settings (camp_movechance=uniform(0.0005,0.01))."""
     from .flee_bridge import flee_ensemble, is_flee_arg
 
-    if is_flee_arg(scenario):
+    if is_flee_arg(scenario, **{"--params": params_file, "--no-priors": no_priors, "--from": draw_from}):
         flee_ensemble(Path(scenario), runs=runs, vary=list(vary), base_seed=base_seed, settings=settings,
                       store_path=store_path, workers=workers, scheduler=scheduler, days=days, quiet=quiet)
         return

@@ -41,9 +41,19 @@ def score_flee_run(run_dir: Path) -> dict:
     return score_run_dir(run_dir)
 
 
-def is_flee_arg(scenario) -> bool:
-    """A command's SCENARIO argument names a Flee folder."""
-    return bool(scenario) and Path(scenario).is_dir() and is_flee_folder(Path(scenario))
+def is_flee_arg(scenario, **not_for_flee) -> bool:
+    """A command's SCENARIO argument names a Flee folder. `not_for_flee`: options (name -> value
+    given) that only our scenarios take; one given with a Flee folder is a user error."""
+    if not (bool(scenario) and Path(scenario).is_dir() and is_flee_folder(Path(scenario))):
+        return False
+    for option, value in not_for_flee.items():
+        if value:
+            from .errors import ScenarioError
+
+            raise ScenarioError(f"is for travesia scenarios, not Flee folders (vary the Flee rule settings "
+                                f"with --vary, start from another simsetting.yml with --settings)",
+                                file=Path(scenario), field=option)
+    return True
 
 
 def flee_ensemble(folder: Path, *, runs: int, vary: list[str], base_seed: int, settings: Path | None,

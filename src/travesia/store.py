@@ -154,10 +154,12 @@ class Store:
                 self.con.register("_daily", _with_run_id(results.daily_table(), record.run_id))
                 self.con.execute("INSERT INTO daily SELECT run_id, date, place, state, people FROM _daily")
                 self.con.unregister("_daily")
-                self.con.register("_crossings", _with_run_id(results.crossings_table(), record.run_id))
-                self.con.execute(f"INSERT INTO crossings SELECT run_id, date, crossing, "
-                                 f"{', '.join(CROSSING_COLUMNS)} FROM _crossings")
-                self.con.unregister("_crossings")
+                crossings = results.crossings_table()      # None: a ruleset without crossings (Flee's)
+                if crossings is not None:
+                    self.con.register("_crossings", _with_run_id(crossings, record.run_id))
+                    self.con.execute(f"INSERT INTO crossings SELECT run_id, date, crossing, "
+                                     f"{', '.join(CROSSING_COLUMNS)} FROM _crossings")
+                    self.con.unregister("_crossings")
             self.con.commit()
         except BaseException:
             self.con.rollback()

@@ -147,15 +147,9 @@ class FleeResults:
             "people": pa.array(self.places[t_idx, p_idx].astype(np.int64)),
         })
 
-    def crossings_table(self):
-        """Flee has no crossings: an empty table of the store's columns."""
-        import pyarrow as pa
-
-        from ..store import CROSSING_COLUMNS
-
-        cols = {"date": pa.array([], pa.date32()), "crossing": pa.array([], pa.string())}
-        cols.update({c: pa.array([], pa.int64()) for c in CROSSING_COLUMNS})
-        return pa.table(cols)
+    def crossings_table(self) -> None:
+        """Flee has no crossings: nothing for the store's crossings table."""
+        return None
 
 
 def run_case(case: FleeCase, cfg: FleeSettings, seed: int, days: int | None = None) -> FleeResults:
