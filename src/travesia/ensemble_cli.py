@@ -218,6 +218,10 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
             from .runner import scenario_observations
 
             observations = stranded_points(scenario_observations(sc))
+    if sc is None and observations is None:
+        from .flee_bridge import flee_camp_points
+
+        observations = flee_camp_points(store_path, ens["ensemble_id"])
     title = f"{ens['scenario']} — ensemble {ens['ensemble_id']}, {result[0].runs} runs"
     png = plot_bands(result, out_dir / "bands.png", observations=observations, events=events, title=title)
     console = Console()

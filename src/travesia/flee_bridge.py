@@ -152,3 +152,19 @@ def score_flee_store_if_any(path: Path) -> dict | None:
     except Exception:  # noqa: BLE001 - not a store we can read: score_path says why
         return None
     return score_flee_store(path)
+
+
+def flee_camp_points(store_path: Path, ensemble_id: str) -> dict | None:
+    """The weekly camp counts of a Flee ensemble's folder, as bands.png draws points; None for others."""
+    from .flee_runs import flee_ensemble_case, flee_observations, flee_store_meta
+
+    found = flee_store_meta(store_path, ensemble_id)
+    if found is None:
+        return None
+    fs = flee_ensemble_case(*found)
+    if fs is None:
+        return None
+    points: dict = {}
+    for o in flee_observations(fs):
+        points.setdefault(o.place, []).append((o.date, o.value, None, None))
+    return points

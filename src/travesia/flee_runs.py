@@ -506,6 +506,16 @@ def flee_store_meta(store_path: Path, ensemble_id: str | None = None) -> tuple[d
     return (ens, meta) if meta.get("ruleset") == "flee" else None
 
 
+def flee_ensemble_case(ens: dict, meta: dict) -> FleeScenario | None:
+    """The Flee folder an ensemble ran, read at its hasten; None if it is gone or changed."""
+    folder = Path(ens["scenario_folder"])
+    if not folder.is_dir() or folder_hash(folder) != ens["scenario_hash"]:
+        return None
+    case = read_case(folder)
+    cfg = dataclasses.replace(case.settings, hasten=int(meta.get("hasten", case.settings.hasten)))
+    return FleeScenario(case_at_hasten(case, cfg), cfg, ens["scenario_hash"], list(meta["camps"]))
+
+
 def score_flee_store(store_path: Path, ensemble_id: str | None = None) -> dict:
     """ARD of the ensemble's median camp counts over its days, beside the naive forecasts' (the
     first day carried forward; zero), and the weighted interval scores of the weekly camp counts."""
@@ -513,14 +523,10 @@ def score_flee_store(store_path: Path, ensemble_id: str | None = None) -> dict:
     if found is None:
         raise ScenarioError("not an ensemble of a Flee folder", file=store_path)
     ens, meta = found
-    folder = Path(ens["scenario_folder"])
-    if folder_hash(folder) != ens["scenario_hash"]:
-        raise ScenarioError("the Flee folder changed since the ensemble ran: its counts are not the ones it ran with",
-                            file=folder)
-    case = read_case(folder)
-    cfg = dataclasses.replace(case.settings, hasten=int(meta.get("hasten", case.settings.hasten)))
-    case = case_at_hasten(case, cfg)
-    fs = FleeScenario(case, cfg, ens["scenario_hash"], list(meta["camps"]))
+    fs = flee_ensemble_case(ens, meta)
+    if fs is None:
+        raise ScenarioError("the Flee folder is gone or changed since the ensemble ran: its counts are not "
+                            "the ones it ran with", file=ens["scenario_folder"])
     with Store(store_path, read_only=True) as store:
         per_camp = []
         for camp in fs.camps:
