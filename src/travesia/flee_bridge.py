@@ -69,8 +69,12 @@ def flee_ensemble(folder: Path, *, runs: int, vary: list[str], base_seed: int, s
     varied = ", ".join(f"{p.name}={p.text()}" for p in plan.priors.values()) or "nothing (seeds only)"
     click.echo(f"ensemble {plan.ensemble_id} of Flee folder {fs.name} (hasten {fs.settings.hasten}): {runs} runs, "
                f"seeds {base_seed}..{base_seed + runs - 1}, varying {varied}; store {store_path}")
-    report = run_flee_ensemble(fs, plan, store_path, workers=workers, scheduler=scheduler,
-                               progress=None if quiet else _every_tenth())
+    try:
+        report = run_flee_ensemble(fs, plan, store_path, workers=workers, scheduler=scheduler,
+                                   progress=None if quiet else _every_tenth())
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: finished runs are in {store_path}; the same command resumes", err=True)
+        raise SystemExit(130) from None
     if report.already_stored:
         click.echo(f"{report.already_stored} of {report.planned} runs were already stored")
     if report.ran:
