@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from travesia.flee_runs import backtest_flee, load_flee, parse_flee_vary  # noqa: E402
+from travesia.flee_runs import backtest_flee, load_flee, parse_flee_vary
 
 HASTEN = {"mali2012": 1, "burundi2015": 1, "nigeria2016": 10, "ukraine2022": 100}
 # move rules with priors around the preset's values (simsetting.yml: camp_weight 1, foreign_weight 1,
@@ -87,7 +87,7 @@ def main() -> None:
               f"{r['wall_seconds']:.0f} s |")
     print(f"\nbudget {args.budget} runs per case (a tenth predictive), likelihood {args.likelihood}, "
           f"priors: {', '.join(PRIORS)}; "
-          f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
+          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
 
 
 if __name__ == "__main__":

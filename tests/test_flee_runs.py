@@ -15,8 +15,8 @@ import duckdb
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from test_flee_kit import SHARED_FLEE, needs_shared_flee, write_case
+
 from travesia.cli import main
 from travesia.ensemble import run_task
 from travesia.errors import ScenarioError
@@ -24,12 +24,21 @@ from travesia.flee import run_flee_folder
 from travesia.flee.batch import settings_with
 from travesia.flee.scoring import read_out_csv
 from travesia.flee.settings import read_settings
-from travesia.flee_runs import (backtest_flee, calibrate_flee, flee_observations, flee_task, load_flee,
-                                parse_flee_vary, plan_flee_ensemble, run_flee_ensemble, score_flee_store)
+from travesia.flee_runs import (
+    backtest_flee,
+    calibrate_flee,
+    flee_observations,
+    flee_task,
+    load_flee,
+    parse_flee_vary,
+    plan_flee_ensemble,
+    run_flee_ensemble,
+    score_flee_store,
+)
 
 
 def two_camps(root, *, days=60):
-    ramp = lambda n: ["2020-01-01,0", f"2020-03-01,{n}"]  # noqa: E731 - 0 on day 0, n on day 60
+    ramp = lambda n: ["2020-01-01,0", f"2020-03-01,{n}"]
     return write_case(root, locations=["A,r,X,0,0,conflict_zone,0,100000", "C1,r,Y,0,0,camp,,", "C2,r,Y,0,0,camp,,"],
                       routes=["A,C1,10", "A,C2,100"], days=days,
                       layout=["total,total.csv", "C1,c1.csv", "C2,c2.csv"],
@@ -106,7 +115,7 @@ def test_observations_are_the_weekly_camp_counts(tmp_path):
     obs = flee_observations(fs)
     # days 7, 14, ..., 56 for each of two camps; the count on day t is 1000 t / 60, truncated
     assert len(obs) == 16
-    first = [o for o in obs if o.place == "C1"][0]
+    first = next(o for o in obs if o.place == "C1")
     assert first.date == dt.date(2020, 1, 8) and first.value == 116 and first.compare == "at_location"
     assert [o.date for o in flee_observations(fs, until=dt.date(2020, 1, 21))][-1] == dt.date(2020, 1, 15)
 

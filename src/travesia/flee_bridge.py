@@ -50,8 +50,8 @@ def is_flee_arg(scenario, **not_for_flee) -> bool:
         if value:
             from .errors import ScenarioError
 
-            raise ScenarioError(f"is for travesia scenarios, not Flee folders (vary the Flee rule settings "
-                                f"with --vary, start from another simsetting.yml with --settings)",
+            raise ScenarioError("is for travesia scenarios, not Flee folders (vary the Flee rule settings "
+                                "with --vary, start from another simsetting.yml with --settings)",
                                 file=Path(scenario), field=option)
     return True
 
@@ -96,7 +96,14 @@ def flee_calibrate(folder: Path, *, until, budget: int, vary: list[str], setting
                    store_path: Path | None, obs_error: float, base_seed: int, workers: int | None,
                    scheduler: str | None, progress, likelihood: str = "log") -> None:
     """`travesia calibrate FLEE_FOLDER`: fit Flee rule settings to the camp counts up to --until."""
-    from .flee_runs import calibrate_flee, fit_scores, load_flee, parse_flee_vary, store_flee_predictive, write_flee_fit
+    from .flee_runs import (
+        calibrate_flee,
+        fit_scores,
+        load_flee,
+        parse_flee_vary,
+        store_flee_predictive,
+        write_flee_fit,
+    )
     from .observations import ObservationModel
 
     fs = load_flee(folder, settings)

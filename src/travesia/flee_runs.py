@@ -17,18 +17,37 @@ import datetime as dt
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .calibrate import (POSTERIOR_DRAWS, PriorSpace, Runner, _cma_search, _elite_cloud, _Proposal,
-                        _surface_posterior, _systematic_resample, _weighted_quantile)
+from .calibrate import (
+    POSTERIOR_DRAWS,
+    PriorSpace,
+    Runner,
+    _cma_search,
+    _elite_cloud,
+    _Proposal,
+    _surface_posterior,
+    _systematic_resample,
+    _weighted_quantile,
+)
 from .ensemble import EnsemblePlan, RunTask
 from .errors import ScenarioError
-from .flee.batch import (FleeResults, SETTING_NAMES, camp_names, case_at_hasten, check_setting_name, folder_hash,
-                         observed_camps, settings_json, settings_with)
+from .flee.batch import (
+    SETTING_NAMES,
+    FleeResults,
+    camp_names,
+    case_at_hasten,
+    check_setting_name,
+    folder_hash,
+    observed_camps,
+    settings_json,
+    settings_with,
+)
 from .flee.reader import FleeCase, read_case
 from .flee.scoring import averaged_relative_difference
 from .flee.settings import FleeSettings
@@ -265,7 +284,7 @@ class FleeFit:
 
 
 def calibrate_flee(fs: FleeScenario, *, until: dt.date | None = None, vary: list[Prior] = (), budget: int = 400,
-                   obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,
+                   obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,  # noqa: B008 - frozen
                    workers: int | None = None, scheduler: str | None = None, predictive_days: int | None = None,
                    step_days: int = OBSERVATION_STEP_DAYS, runner: FleeRunner | None = None,
                    progress: Callable[[int, int], None] | None = None, likelihood: str = "log") -> FleeFit:
@@ -449,7 +468,7 @@ def default_rules_runs(fs: FleeScenario, seeds: int, *, base_seed: int = 0, work
 
 
 def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: int = 400,
-                  obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,
+                  obs_model: ObservationModel = ObservationModel(), base_seed: int = 0,  # noqa: B008 - frozen
                   default_seeds: int = DEFAULT_RULE_SEEDS, workers: int | None = None,
                   scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
                   likelihood: str = "log") -> dict:
@@ -530,7 +549,7 @@ def score_flee_store(store_path: Path, ensemble_id: str | None = None) -> dict:
     with Store(store_path, read_only=True) as store:
         per_camp = []
         for camp in fs.camps:
-            dates, runs, values = store.series(ens["ensemble_id"], place=camp, state="at_location")
+            dates, _, values = store.series(ens["ensemble_id"], place=camp, state="at_location")
             per_camp.append(values)
     days = len(dates)
     sims = np.stack(per_camp, axis=2)             # runs, days, camps
@@ -550,6 +569,18 @@ def score_flee_store(store_path: Path, ensemble_id: str | None = None) -> dict:
             "weekly_camp_counts": table.summary()}
 
 
-__all__ = ["FleeScenario", "SETTING_NAMES", "backtest_flee", "calibrate_flee", "flee_observations", "flee_task",
-           "load_flee", "parse_flee_vary", "plan_flee_ensemble", "run_flee_ensemble", "score_flee_store",
-           "store_flee_predictive", "write_flee_fit"]
+__all__ = [
+    "SETTING_NAMES",
+    "FleeScenario",
+    "backtest_flee",
+    "calibrate_flee",
+    "flee_observations",
+    "flee_task",
+    "load_flee",
+    "parse_flee_vary",
+    "plan_flee_ensemble",
+    "run_flee_ensemble",
+    "score_flee_store",
+    "store_flee_predictive",
+    "write_flee_fit",
+]

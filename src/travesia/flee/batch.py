@@ -52,7 +52,7 @@ def settings_with(base: FleeSettings, values: dict, *, where: str = "--vary") ->
     for name, v in values.items():
         kind = _KINDS[name]
         if kind == "int":
-            typed[name] = int(round(float(v)))
+            typed[name] = round(float(v))
         elif kind == "bool":
             typed[name] = bool(v)
         elif kind == "float":
@@ -149,7 +149,7 @@ class FleeResults:
 
     def crossings_table(self) -> None:
         """Flee has no crossings: nothing for the store's crossings table."""
-        return None
+        return
 
 
 def run_case(case: FleeCase, cfg: FleeSettings, seed: int, days: int | None = None) -> FleeResults:
