@@ -139,7 +139,8 @@ def test_travesia_phases_prints_the_plan():
 LAYERS = {
     1: ("travesia.cli", "travesia.web", "travesia.report", "travesia.__main__"),          # faces
     # inference
-    2: ("travesia.calibrate", "travesia.backtest", "travesia.forecast", "travesia.sensitivity"),
+    2: ("travesia.calibrate", "travesia.backtest", "travesia.forecast", "travesia.sensitivity",
+        "travesia.flee_runs"),
     # many runs
     3: ("travesia.ensemble", "travesia.priors", "travesia.posterior", "travesia.runner"),
     4: ("travesia.store", "travesia.bands", "travesia.plot", "travesia.scores"),           # outputs
@@ -147,7 +148,7 @@ LAYERS = {
         # the model
         "travesia.needs"),
     6: ("travesia.scenario", "travesia.observations", "travesia.admission", "travesia.parameters",
-        "travesia.measures",
+        "travesia.measures", "travesia.scenarios",
         "travesia.errors", "travesia.yamlfile", "travesia"),                               # formats
 }
 
@@ -156,7 +157,8 @@ def layer_of(module: str) -> int | None:
     best: tuple[int, int] | None = None
     for layer, prefixes in LAYERS.items():
         for prefix in prefixes:
-            inside = module == prefix or module.startswith(prefix + ".")
+            # the bare package name is only the package's own __init__
+            inside = module == prefix or (prefix != "travesia" and module.startswith(prefix + "."))
             if inside and (best is None or len(prefix) > best[1]):
                 best = (layer, len(prefix))
     return best[0] if best else None

@@ -55,7 +55,7 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
         if place is None or state is None:
             raise ScenarioError("--place and --state go together",
                                 field="--place" if place is None else "--state")
-        if state not in STATE_COLUMNS:
+        if state not in STATE_COLUMNS and state != "at_location":   # at_location: Flee's one state
             raise ScenarioError(f"unknown state '{state}' (known: {', '.join(STATE_COLUMNS)})",
                                 field="--state")
         if place not in places:
@@ -63,6 +63,15 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
                                 field="--place")
         dates, _, values = store.series(ensemble_id, place=place, state=state)
         return [band_of(dates, values, place, state)]
+    if not crossings and crossing is None and measure == HELD:
+        # no crossings (a Flee folder's ensemble): the people at each observed camp, else every
+        # place
+        camps = store.meta(ensemble_id).get("camps") or places
+        out = []
+        for c in camps:
+            dates, values = _dates_values(store.series(ensemble_id, place=c, state="at_location"))
+            out.append(band_of(dates, values, c, "at_location"))
+        return out
     if measure not in CROSSING_MEASURES:
         raise ScenarioError(f"unknown measure '{measure}' (known: {', '.join(CROSSING_MEASURES)})",
                             field="--measure")
@@ -75,6 +84,11 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
         dates, _, values = store.series(ensemble_id, crossing=name, measure=measure)
         out.append(band_of(dates, values, name, measure))
     return out
+
+
+def _dates_values(series: tuple) -> tuple:
+    dates, _, values = series
+    return dates, values
 
 
 def bands_table(bands: list[Band]) -> pa.Table:

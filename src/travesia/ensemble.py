@@ -57,6 +57,8 @@ class RunTask:
     timeline: str | None = None
     # a what-if's levers (scenario/levers.py) pulled on the timeline; None: none
     levers_json: str | None = None
+    # "flee": a Flee folder, parameters = its settings
+    ruleset: str = field(default="travesia", kw_only=True)
 
 
 @dataclass
@@ -250,6 +252,8 @@ def run_task(task: RunTask, progress: Callable[[int, int], None] | None = None) 
     dashboard baseline in this process. Failures come back as outcomes, not exceptions."""
     started = dt.datetime.now()
     clock = time.perf_counter()
+    if task.ruleset == "flee":
+        return _run_flee_task(task, started, clock)
     try:
         world, events = compiled_scenario(task.scenario_folder, task.scenario_name,
                                           task.scenario_hash,
@@ -280,6 +284,21 @@ def run_task(task: RunTask, progress: Callable[[int, int], None] | None = None) 
                               user_error=exc.message)
     return RunOutcome(task.run_id, results, started, dt.datetime.now(), time.perf_counter() - clock,
                       error)
+
+
+def _run_flee_task(task: RunTask, started: dt.datetime, clock: float) -> RunOutcome:
+    """A Flee folder's run (flee/batch.py): parameters_json holds its complete rule settings."""
+    try:
+        from .flee.batch import run_values
+
+        results, error = run_values(task.scenario_folder, task.scenario_hash, task.parameters_json,
+                                    task.seed,
+                                    task.days), None
+    except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the ensemble goes on
+        results, error = None, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    # a Flee run's results (flee/batch.py) take the place of Results: the store writes either
+    return RunOutcome(task.run_id, results, started, dt.datetime.now(),  # type: ignore[arg-type]
+                      time.perf_counter() - clock, error)
 
 
 # --- executors -----------------------------------------------------------------------------------

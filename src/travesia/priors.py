@@ -177,15 +177,17 @@ def _checked(name: str, dist: str, args: tuple, clip=(None, None), *, file=None,
     return Prior(name, dist, tuple(args), tuple(clip))
 
 
-def parse_vary(text: str) -> Prior:
-    """`NAME=DIST` from the command line, e.g. `giveup_rate_per_day=uniform(0.05,0.3)`."""
+def parse_vary(text: str, *, check=check_name) -> Prior:
+    """`NAME=DIST` from the command line, e.g. `giveup_rate_per_day=uniform(0.05,0.3)`. `check(name,
+    field=...)` says whether NAME is known (default: a parameter of our ruleset; Flee's:
+    flee/batch.py)."""
     where = "--vary"
     if "=" not in text:
         raise ScenarioError("expected NAME=DIST, e.g. giveup_rate_per_day=uniform(0.05,0.3) (got "
                             f"'{text}')",
                             field=where)
     name, dist_text = (s.strip() for s in text.split("=", 1))
-    check_name(name, field=f"--vary {name}")
+    check(name, field=f"--vary {name}")
     where = f"--vary {name}"
     dist_text = dist_text.strip()
     if dist_text.startswith("["):

@@ -170,11 +170,13 @@ class Store:
                 self.con.execute("INSERT INTO daily SELECT run_id, date, place, state, people FROM "
                                  "_daily")
                 self.con.unregister("_daily")
-                self.con.register("_crossings",
-                                  _with_run_id(results.crossings_table(), record.run_id))
-                self.con.execute(f"INSERT INTO crossings SELECT run_id, date, crossing, "
-                                 f"{', '.join(CROSSING_COLUMNS)} FROM _crossings")
-                self.con.unregister("_crossings")
+                # None: a ruleset without crossings (Flee's)
+                crossings = results.crossings_table()
+                if crossings is not None:
+                    self.con.register("_crossings", _with_run_id(crossings, record.run_id))
+                    self.con.execute(f"INSERT INTO crossings SELECT run_id, date, crossing, "
+                                     f"{', '.join(CROSSING_COLUMNS)} FROM _crossings")
+                    self.con.unregister("_crossings")
             self.con.commit()
         except BaseException:
             self.con.rollback()
@@ -269,6 +271,10 @@ class Store:
         dates = [r[0] for r in self.con.execute(
             "SELECT DISTINCT date FROM crossings WHERE run_id = ? ORDER BY date",
             [runs[0]]).fetchall()]
+        if not dates:   # a run without crossings (a Flee folder's): the days of its daily table
+            dates = [r[0] for r in self.con.execute(
+                "SELECT DISTINCT date FROM daily WHERE run_id = ? ORDER BY date",
+                [runs[0]]).fetchall()]
         index = {d: i for i, d in enumerate(dates)}
         row_of = {r: i for i, r in enumerate(runs)}
         values = np.zeros((len(runs), len(dates)))

@@ -34,6 +34,18 @@ _future_option = click.option(
          "(dated by DATE), as-happened (all, hindsight).")
 
 
+def _flee_settings_option(fn):
+    fn = click.option("--likelihood", type=click.Choice(["log", "ard"]), default="log",
+                      show_default=True,
+                      help="Flee folders only: log (each camp count a report with --obs-error) or "
+                           "ard (each "
+                           "day's camp counts scored like Flee's ARD).")(fn)
+    return click.option("--settings", type=click.Path(path_type=Path), default=None,
+                        help="Flee folders only: the simsetting.yml the fit starts from (default: "
+                             "the "
+                             "folder's own).")(fn)
+
+
 def _fit_options(fn):
     options = [
         click.option(
@@ -125,14 +137,26 @@ def _progress(quiet: bool, label: str = ""):
               show_default=True,
               help="Timeline events the runs know at --until: all (as-happened), those "
                                       "announced by then (planned) or dated by then (frozen).")
+@_flee_settings_option
 @_fit_options
 @user_errors
-def calibrate(scenario, until, budget, out, store_path, params_file, future, observations, vary,
-              measures,
-              obs_error, base_seed, workers, scheduler, quiet):
+def calibrate(scenario, until, budget, out, store_path, params_file, future, settings, likelihood,
+              observations, vary,
+              measures, obs_error, base_seed, workers, scheduler, quiet):
     """Fit SCENARIO's uncertain parameters (its priors, plus --vary) to the observations up to
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
-    sample beside it, the predictive ensemble to a store; print the fit's scores."""
+    sample beside it, the predictive ensemble to a store; print the fit's scores. A Flee folder:
+    fit the Flee rule settings --vary names to its camp counts; the fit is a simsetting.yml."""
+    from .flee import flee_calibrate, is_flee_arg
+
+    if is_flee_arg(scenario, **{"--params": params_file, "--observations": observations,
+                                "--measures": measures}):
+        flee_calibrate(Path(scenario), until=until, budget=budget, vary=list(vary),
+                       settings=settings, out=out,
+                       store_path=store_path, obs_error=obs_error, base_seed=base_seed,
+                       workers=workers,
+                       scheduler=scheduler, progress=_progress(quiet), likelihood=likelihood)
+        return
     from ..calibrate import ObservationModel, calibrate as fit_scenario, store_predictive, write_fit
     from ..posterior import stale_warning
     from ..priors import parse_vary
@@ -179,13 +203,25 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, obs
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON of the results (default: out/<scenario>/backtest.json).")
 @_future_option
+@_flee_settings_option
 @_fit_options
 @user_errors
-def backtest(scenario, dates, budget, out, future, observations, vary, measures, obs_error,
-             base_seed, workers,
-             scheduler, quiet):
+def backtest(scenario, dates, budget, out, future, settings, likelihood, observations, vary,
+             measures, obs_error,
+             base_seed, workers, scheduler, quiet):
     """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
-    7 and 14 days, and score the forecast beside the naive ones."""
+    7 and 14 days, and score the forecast beside the naive ones. A Flee folder: fit its rule
+    settings to the camp counts up to DATE, forecast the rest of the period, and give the ARD of
+    the forecast beside that of the folder's own rules over the same days."""
+    from .flee import flee_backtest, is_flee_arg
+
+    if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures}):
+        flee_backtest(Path(scenario), dates=list(dates), budget=budget, vary=list(vary),
+                      settings=settings, out=out,
+                      obs_error=obs_error, base_seed=base_seed, workers=workers,
+                      scheduler=scheduler,
+                      progress=_progress(quiet), likelihood=likelihood)
+        return
     from ..backtest import backtest as run_backtest
     from ..calibrate import ObservationModel
     from ..priors import parse_vary

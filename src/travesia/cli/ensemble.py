@@ -63,14 +63,27 @@ def _progress_columns():
               help="Draw the fitted parameters from the posterior of the fit the scenario names "
                    "(`fit:` in "
                    "scenario.yaml; the default when it names one) or from the scenario's priors.")
+@click.option("--settings", type=click.Path(path_type=Path), default=None,
+              help="Flee folders only: the simsetting.yml the runs start from (--vary names its "
+                   "settings).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
 def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, params_file, days,
              no_priors,
-             draw_from, quiet):
+             draw_from, settings, quiet):
     """Run an ensemble of SCENARIO (a built-in name or a folder): N runs over seeds and uncertain
     parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
-    each finishes. Running the same command again resumes it."""
+    each finishes. Running the same command again resumes it. A Flee folder runs with Flee's
+    rules, --vary naming its rule settings (camp_movechance=uniform(0.0005,0.01))."""
+    from .flee import flee_ensemble, is_flee_arg
+
+    if is_flee_arg(scenario, **{"--params": params_file, "--no-priors": no_priors,
+                                "--from": draw_from}):
+        flee_ensemble(Path(scenario), runs=runs, vary=list(vary), base_seed=base_seed,
+                      settings=settings,
+                      store_path=store_path, workers=workers, scheduler=scheduler, days=days,
+                      quiet=quiet)
+        return
     from concurrent.futures.process import BrokenProcessPool
 
     from rich.progress import Progress
@@ -228,6 +241,10 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
             from ..runner import scenario_observations
 
             observations = stranded_points(scenario_observations(sc))
+    if sc is None and observations is None:
+        from .flee import flee_camp_points
+
+        observations = flee_camp_points(store_path, ens["ensemble_id"])
     title = f"{ens['scenario']} — ensemble {ens['ensemble_id']}, {result[0].runs} runs"
     png = plot_bands(result, out_dir / "bands.png", observations=observations, events=events,
                      title=title)

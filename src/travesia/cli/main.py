@@ -151,8 +151,13 @@ def score(path, observations, observation_noise):
     errors per observation, 50%/90% coverage, weighted interval score, and the same for two naive
     forecasts (last value carried forward; zero). Flee-style runs also get the averaged relative
     difference."""
+    from .flee import score_flee_store_if_any
     from ..scores import score_path
 
+    flee = score_flee_store_if_any(path)
+    if flee is not None:
+        click.echo(json.dumps(flee, indent=2, default=str))
+        return
     click.echo(json.dumps(score_path(path, observations, observation_noise=observation_noise),
                           indent=2,
                           default=str))
