@@ -365,102 +365,25 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
         raise ObservationError(f"no observation up to {until} names a crossing and a model series "
                                f"(columns crossing, compare) inside the scenario's period",
                                file=obs_path)
-    if budget < 40:
-        raise ScenarioError("a budget of at least 40 runs is needed", field="--budget")
-    n_pred = (
-        predictive_runs if predictive_runs is not None else int(min(200, max(20, budget // 10)))
-    )
-    n_fit = budget - n_pred
-    if n_fit < 20:
-        raise ScenarioError(f"the budget leaves {n_fit} runs to fit after {n_pred} predictive runs",
-                            field="--budget")
+    n_fit, n_pred = split_budget(budget, predictive_runs)
     fit_days = (max(o.date for o in targets) - sc.spec.start).days + 1
     timeline = timeline_spec(future, until)
     space = PriorSpace(priors)
     loglik = Likelihood(targets, obs_model)
-    done = [0]
-
-    def tick(k: int) -> None:
-        done[0] += k
-        if progress:
-            progress(done[0], budget)
-
     own = runner is None
     runner = runner or Runner(sc, base, base_seed=base_seed, workers=workers, scheduler=scheduler)
-    runner.progress = tick
     runner.timeline = timeline
-    rng = np.random.default_rng([base_seed & 0xFFFFFFFF, 0xCA1])
-    Zs, lls = [], []
-    proposals: list = []
 
-    def evaluate(Z: np.ndarray) -> np.ndarray:
-        results = runner.run([space.values(z) for z in Z], fit_days)
-        ll = np.full(len(Z), -np.inf)
-        ok = [i for i, r in enumerate(results) if r is not None]
-        if ok:
-            samples = samples_from_results([results[i] for i in ok], targets)
-            ll[ok] = loglik(np.stack(samples, axis=1))
-        Zs.append(Z)
-        lls.append(ll)
-        return ll
+    def loglik_of(results: list[Results]) -> np.ndarray:
+        return loglik(np.stack(samples_from_results(results, targets), axis=1))
 
-    try:
-        if own:
-            runner.__enter__()
-        d = space.dims
-        cma_budget = int(0.45 * n_fit)
-        popsize = min(max(12, 2 * d + 4, 2 * runner.slot_count()), max(cma_budget, 4))
-        _cma_search(evaluate, d, cma_budget, popsize, base_seed, proposals)
-        used = sum(p.n for p in proposals)
-        Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
-        if not np.isfinite(ll_all).any():
-            raise ScenarioError("every fitting run failed: "
-                                f"{runner.failed[0].splitlines()[0] if runner.failed else ''}")
-        center, kernel = _elite_cloud(Z_all, ll_all)
-        post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, center, kernel)
-        rounds = 2
-        for r in range(rounds):
-            n = (n_fit - used) // (rounds - r)
-            if n <= 0:
-                continue
-            prop = _Proposal([(0.85, post_mean, 1.5 ** 2 * post_cov),
-                              (0.15, np.zeros(d), np.eye(d))], n)
-            evaluate(prop.draw(rng, n))
-            proposals.append(prop)
-            used += n
-            Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
-            post_mean, post_cov, ess = _surface_posterior(
-                Z_all, ll_all, post_mean, 2.0**2 * post_cov
-            )
-        draws = rng.multivariate_normal(post_mean, post_cov, size=POSTERIOR_DRAWS)
-        values = [space.values(z) for z in draws]
-        lw = np.zeros(len(values))
-        w = np.full(len(values), 1.0 / len(values))
-        spread, best = {}, {}
-        for name in space.names:
-            prior = priors[name]
-            col = [v[name] for v in values]
-            if prior.dist == "values" and not all(isinstance(c, (int, float)) for c in col):
-                tally: dict = {}
-                for c, wi in zip(col, w):
-                    tally[c] = tally.get(c, 0.0) + wi
-                best[name] = max(tally, key=lambda k: tally[k])
-                spread[name] = {"p05": None, "p50": best[name], "p95": None, "prior": prior.text(),
-                                "shares": {str(k): round(v, 3) for k, v in tally.items()}}
-                continue
-            x = np.array(col, dtype=float)
-            p05, p50, p95 = (_weighted_quantile(x, w, q) for q in (0.05, 0.5, 0.95))
-            best[name] = int(round(p50)) if _is_int_field(name) else p50
-            spread[name] = {"p05": p05, "p50": p50, "p95": p95, "prior": prior.text()}
-        # the predictive ensemble: parameter sets resampled from the posterior, fresh seeds
-        picks = _systematic_resample(w, n_pred, rng)
-        pred_values = [values[i] for i in picks]
-        predictive = [r for r in runner.run(pred_values, predictive_days) if r is not None]
-        if not predictive:
-            raise ScenarioError("every predictive run failed")
-    finally:
-        if own:
-            runner.__exit__(None, None, None)
+    found = search_posterior(space, runner, loglik_of, n_fit=n_fit, n_pred=n_pred,
+                             fit_days=fit_days,
+                             predictive_days=predictive_days, base_seed=base_seed, own_runner=own,
+                             progress=progress)
+    values, spread, best, ess = found.values, found.spread, found.best, found.ess
+    popsize, lw = found.popsize, np.zeros(len(found.values))
+    predictive, pred_values = found.predictive, found.predictive_values
     return Fit(scenario=sc, priors=priors, observations=targets, until=until, names=space.names,
                values=values,
                log_weights=lw, best=best, spread=spread, ess=ess, runs=runner.count,
@@ -478,6 +401,129 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
 
 
 POSTERIOR_DRAWS = 1000
+
+
+@dataclass
+class PosteriorSearch:
+    """What search_posterior finds: posterior draws of the values, their ranges and medians, the
+    runs behind the fitted surface, and the predictive runs."""
+
+    values: list[dict[str, Any]]
+    spread: dict[str, dict]
+    best: dict[str, Any]
+    ess: float
+    popsize: int
+    predictive: list
+    predictive_values: list[dict[str, Any]]
+
+
+def split_budget(budget: int, predictive_runs: int | None = None) -> tuple[int, int]:
+    """(runs to fit, predictive runs) of a budget: a tenth, 20 to 200, predicts unless given."""
+    if budget < 40:
+        raise ScenarioError("a budget of at least 40 runs is needed", field="--budget")
+    n_pred = int(min(200, max(20, budget // 10))) if predictive_runs is None else predictive_runs
+    n_fit = budget - n_pred
+    if n_fit < 20:
+        raise ScenarioError(f"the budget leaves {n_fit} runs to fit after {n_pred} predictive runs",
+                            field="--budget")
+    return n_fit, n_pred
+
+
+def search_posterior(space: PriorSpace, runner: Runner, loglik_of: Callable[[list], np.ndarray], *,
+                     n_fit: int, n_pred: int, fit_days: int | None, predictive_days: int | None,
+                     base_seed: int, own_runner: bool = False,
+                     progress: Callable[[int, int], None] | None = None) -> PosteriorSearch:
+    """The method of the module docstring, for any ruleset: CMA-ES, the quadratic surface, two
+    refinement rounds, posterior draws, the predictive runs. `runner.run(values, days)` gives
+    each run's results (None for a failed one); `loglik_of(results)` their log likelihoods.
+    `own_runner`: start and stop the runner's executor here. `progress(done, budget)`."""
+    done = [0]
+
+    def tick(k: int) -> None:
+        done[0] += k
+        if progress:
+            progress(done[0], n_fit + n_pred)
+
+    runner.progress = tick
+    if own_runner:
+        runner.__enter__()
+    try:
+        return _search(space, runner, loglik_of, n_fit=n_fit, n_pred=n_pred, fit_days=fit_days,
+                       predictive_days=predictive_days, base_seed=base_seed)
+    finally:
+        if own_runner:
+            runner.__exit__(None, None, None)
+
+
+def _search(space: PriorSpace, runner: Runner, loglik_of: Callable[[list], np.ndarray], *,
+            n_fit: int, n_pred: int, fit_days: int | None, predictive_days: int | None,
+            base_seed: int) -> PosteriorSearch:
+    priors = space.priors
+    rng = np.random.default_rng([base_seed & 0xFFFFFFFF, 0xCA1])
+    Zs: list[np.ndarray] = []
+    lls: list[np.ndarray] = []
+    proposals: list[_Proposal] = []
+
+    def evaluate(Z: np.ndarray) -> np.ndarray:
+        results = runner.run([space.values(z) for z in Z], fit_days)
+        ll = np.full(len(Z), -np.inf)
+        ok = [i for i, r in enumerate(results) if r is not None]
+        if ok:
+            ll[ok] = loglik_of([results[i] for i in ok])
+        Zs.append(Z)
+        lls.append(ll)
+        return ll
+
+    d = space.dims
+    cma_budget = int(0.45 * n_fit)
+    popsize = min(max(12, 2 * d + 4, 2 * runner.slot_count()), max(cma_budget, 4))
+    _cma_search(evaluate, d, cma_budget, popsize, base_seed, proposals)
+    used = sum(p.n for p in proposals)
+    Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
+    if not np.isfinite(ll_all).any():
+        raise ScenarioError("every fitting run failed: "
+                            f"{runner.failed[0].splitlines()[0] if runner.failed else ''}")
+    center, kernel = _elite_cloud(Z_all, ll_all)
+    post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, center, kernel)
+    rounds = 2
+    for r in range(rounds):
+        n = (n_fit - used) // (rounds - r)
+        if n <= 0:
+            continue
+        prop = _Proposal([(0.85, post_mean, 1.5 ** 2 * post_cov),
+                          (0.15, np.zeros(d), np.eye(d))], n)
+        evaluate(prop.draw(rng, n))
+        proposals.append(prop)
+        used += n
+        Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
+        post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, post_mean, 2.0**2 * post_cov)
+    draws = rng.multivariate_normal(post_mean, post_cov, size=POSTERIOR_DRAWS)
+    values = [space.values(z) for z in draws]
+    w = np.full(len(values), 1.0 / len(values))
+    spread: dict[str, dict] = {}
+    best: dict[str, Any] = {}
+    for name in space.names:
+        prior = priors[name]
+        col = [v[name] for v in values]
+        if prior.dist == "values" and not all(isinstance(c, (int, float)) for c in col):
+            tally: dict = {}
+            for c, wi in zip(col, w):
+                tally[c] = tally.get(c, 0.0) + wi
+            best[name] = max(tally, key=lambda k: tally[k])
+            spread[name] = {"p05": None, "p50": best[name], "p95": None, "prior": prior.text(),
+                            "shares": {str(k): round(v, 3) for k, v in tally.items()}}
+            continue
+        x = np.array(col, dtype=float)
+        p05, p50, p95 = (_weighted_quantile(x, w, q) for q in (0.05, 0.5, 0.95))
+        best[name] = int(round(p50)) if _is_int_field(name) else p50
+        spread[name] = {"p05": p05, "p50": p50, "p95": p95, "prior": prior.text()}
+    # the predictive ensemble: parameter sets resampled from the posterior, fresh seeds
+    picks = _systematic_resample(w, n_pred, rng)
+    pred_values = [values[i] for i in picks]
+    predictive = [r for r in runner.run(pred_values, predictive_days) if r is not None]
+    if not predictive:
+        raise ScenarioError("every predictive run failed")
+    return PosteriorSearch(values, spread, best, ess, popsize, predictive, pred_values)
 
 
 def _elite_cloud(Z: np.ndarray, ll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

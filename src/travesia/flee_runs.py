@@ -24,17 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .calibrate import (
-    POSTERIOR_DRAWS,
-    PriorSpace,
-    Runner,
-    _cma_search,
-    _elite_cloud,
-    _Proposal,
-    _surface_posterior,
-    _systematic_resample,
-    _weighted_quantile,
-)
+from .calibrate import PriorSpace, Runner, search_posterior, split_budget
 from .ensemble import EnsemblePlan, RunTask
 from .errors import ScenarioError
 from .flee.batch import (
@@ -161,9 +151,8 @@ def plan_flee_ensemble(fs: FleeScenario, runs: int, *, vary: Sequence[Prior] = (
     base = _SettingsValues(fs.settings)
     key = canonical_json([fs.content_hash, "flee", settings_json(fs.settings), describe(priors),
                           base_seed, days])
-    plan = EnsemblePlan(hashlib.sha256(key.encode()).hexdigest()[:12], fs, priors, base,  # type: ignore[arg-type]
-                        base_seed,
-                        days, [])
+    plan = EnsemblePlan(hashlib.sha256(key.encode()).hexdigest()[:12],
+                        fs, priors, base, base_seed, days, [])  # type: ignore[arg-type]
     for i in range(runs):
         plan.tasks.append(flee_task(fs, draw_values(priors, base_seed, i), i, base_seed + i, days))
     return plan
@@ -324,85 +313,26 @@ def calibrate_flee(fs: FleeScenario, *, until: dt.date | None = None, vary: Sequ
     if not targets:
         raise ScenarioError(f"no camp count up to {until} to fit (source_data/data_layout.csv)",
                             file=fs.folder / "source_data" / "data_layout.csv")
-    if budget < 40:
-        raise ScenarioError("a budget of at least 40 runs is needed", field="--budget")
-    n_pred = int(min(200, max(20, budget // 10)))
-    n_fit = budget - n_pred
+    n_fit, n_pred = split_budget(budget)
     fit_days = (max(o.date for o in targets) - fs.start).days + 1
     space = PriorSpace(priors)
     if likelihood not in LIKELIHOODS:
         raise ScenarioError(f"unknown likelihood '{likelihood}' (known: {', '.join(LIKELIHOODS)})",
                             field="--likelihood")
     loglik = ArdLikelihood(targets) if likelihood == "ard" else Likelihood(targets, obs_model)
-    done = [0]
-
-    def tick(k: int) -> None:
-        done[0] += k
-        if progress:
-            progress(done[0], budget)
-
     own = runner is None
-    runner = runner or FleeRunner(fs, fs.settings, base_seed=base_seed, workers=workers,  # type: ignore[arg-type]
-                                  scheduler=scheduler)
-    runner.progress = tick
-    rng = np.random.default_rng([base_seed & 0xFFFFFFFF, 0xCA1])
-    Zs: list[np.ndarray] = []
-    lls: list[np.ndarray] = []
-    proposals: list[Any] = []
+    runner = runner or FleeRunner(fs, fs.settings,  # type: ignore[arg-type]
+                                  base_seed=base_seed, workers=workers, scheduler=scheduler)
 
-    def evaluate(Z: np.ndarray) -> np.ndarray:
-        results = runner.run([space.values(z) for z in Z], fit_days)
-        ll = np.full(len(Z), -np.inf)
-        ok = [i for i, r in enumerate(results) if r is not None]
-        if ok:
-            ll[ok] = loglik(samples_of([r for r in results if r is not None], targets))
-        Zs.append(Z)
-        lls.append(ll)
-        return ll
+    def loglik_of(results: list) -> np.ndarray:
+        return loglik(samples_of(results, targets))
 
-    try:
-        if own:
-            runner.__enter__()
-        d = space.dims
-        cma_budget = int(0.45 * n_fit)
-        popsize = min(max(12, 2 * d + 4, 2 * runner.slot_count()), max(cma_budget, 4))
-        _cma_search(evaluate, d, cma_budget, popsize, base_seed, proposals)
-        used = sum(p.n for p in proposals)
-        Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
-        if not np.isfinite(ll_all).any():
-            raise ScenarioError("every fitting run failed: "
-                                f"{runner.failed[0].splitlines()[0] if runner.failed else ''}")
-        center, kernel = _elite_cloud(Z_all, ll_all)
-        post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, center, kernel)
-        for r in range(2):
-            n = (n_fit - used) // (2 - r)
-            if n <= 0:
-                continue
-            prop = _Proposal([(0.85, post_mean, 1.5 ** 2 * post_cov),
-                              (0.15, np.zeros(d), np.eye(d))], n)
-            evaluate(prop.draw(rng, n))
-            proposals.append(prop)
-            used += n
-            Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
-            post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, post_mean,
-                                                          2.0 ** 2 * post_cov)
-        draws = rng.multivariate_normal(post_mean, post_cov, size=POSTERIOR_DRAWS)
-        values = [space.values(z) for z in draws]
-        w = np.full(len(values), 1.0 / len(values))
-        spread, best = {}, {}
-        for name in space.names:
-            x = np.array([v[name] for v in values], dtype=float)
-            p05, p50, p95 = (_weighted_quantile(x, w, q) for q in (0.05, 0.5, 0.95))
-            best[name] = p50
-            spread[name] = {"p05": p05, "p50": p50, "p95": p95, "prior": priors[name].text()}
-        picks = _systematic_resample(w, n_pred, rng)
-        pred_values = [values[i] for i in picks]
-        predictive = [r for r in runner.run(pred_values, predictive_days) if r is not None]
-        if not predictive:
-            raise ScenarioError("every predictive run failed")
-    finally:
-        if own:
-            runner.__exit__(None, None, None)
+    found = search_posterior(space, runner, loglik_of, n_fit=n_fit, n_pred=n_pred,
+                             fit_days=fit_days,
+                             predictive_days=predictive_days, base_seed=base_seed, own_runner=own,
+                             progress=progress)
+    best, spread, ess, popsize = found.best, found.spread, found.ess, found.popsize
+    predictive, pred_values = found.predictive, found.predictive_values
     return FleeFit(fs, priors, targets, until, space.names, best, spread, ess, runner.count,
                    time.perf_counter() - started, predictive, pred_values,
                    {"obs_error": obs_model.error, "outlier_share": obs_model.outlier_share,
@@ -497,7 +427,8 @@ def default_rules_runs(fs: FleeScenario, seeds: int, *, base_seed: int = 0,
                        runner: FleeRunner | None = None) -> list[FleeResults]:
     """Runs of the folder's own settings (no value changed), seeds base_seed+10**6 + k."""
     own = runner is None
-    runner = runner or FleeRunner(fs, fs.settings, base_seed=base_seed + 10 ** 6, workers=workers)  # type: ignore[arg-type]
+    runner = runner or FleeRunner(fs, fs.settings,  # type: ignore[arg-type]
+                                  base_seed=base_seed + 10 ** 6, workers=workers)
     try:
         if own:
             runner.__enter__()
@@ -522,7 +453,8 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
                             "day excluded)",
                             field="--at")
     started = time.perf_counter()
-    runner = FleeRunner(fs, fs.settings, base_seed=base_seed, workers=workers, scheduler=scheduler)  # type: ignore[arg-type]
+    runner = FleeRunner(fs, fs.settings,  # type: ignore[arg-type]
+                        base_seed=base_seed, workers=workers, scheduler=scheduler)
     with runner:
         fit = calibrate_flee(fs, until=at, vary=vary, budget=budget, obs_model=obs_model,
                              base_seed=base_seed,

@@ -22,3 +22,18 @@ def user_errors(fn):
             sys.exit(2)
 
     return wrapper
+
+
+def echo_ensemble_report(report, next_hint: str) -> None:
+    """What an ensemble did (ensemble.EnsembleReport); exit status 1 if some runs failed."""
+    if report.already_stored:
+        click.echo(f"{report.already_stored} of {report.planned} runs were already stored")
+    if report.ran:
+        click.echo(f"ran {report.ran} runs in {report.wall_seconds:.1f} s "
+                   f"({report.runs_per_minute:,.1f} runs/min)")
+    if report.failed:
+        first_error = report.failed[0][1].splitlines()[0]
+        click.echo(f"{len(report.failed)} runs failed (stored with status 'failed'; the same "
+                   f"command retries them); first: {first_error}", err=True)
+        sys.exit(1)
+    click.echo(f"next: {next_hint}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .common import user_errors
+from .common import echo_ensemble_report, user_errors
 
 
 def _progress_columns():
@@ -140,18 +140,8 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
                    f"{store_path}; "
                    "the same command resumes", err=True)
         sys.exit(1)
-    if report.already_stored:
-        click.echo(f"{report.already_stored} of {report.planned} runs were already stored")
-    if report.ran:
-        click.echo(f"ran {report.ran} runs in {report.wall_seconds:.1f} s "
-                   f"({report.runs_per_minute:,.1f} runs/min)")
-    if report.failed:
-        first_error = report.failed[0][1].splitlines()[0]
-        click.echo(f"{len(report.failed)} runs failed (stored with status 'failed'; the same "
-                   "command retries "
-                   f"them); first: {first_error}", err=True)
-        sys.exit(1)
-    click.echo(f"next: travesia bands {store_path}   or   travesia sensitivity {store_path}")
+    echo_ensemble_report(report,
+                         f"travesia bands {store_path}   or   travesia sensitivity {store_path}")
 
 
 def _log_lines():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .common import echo_ensemble_report
+
 
 def is_flee_folder(path: Path) -> bool:
     try:
@@ -83,16 +85,7 @@ def flee_ensemble(folder: Path, *, runs: int, vary: list[str], base_seed: int,
         click.echo(f"interrupted: finished runs are in {store_path}; the same command resumes",
                    err=True)
         raise SystemExit(130) from None
-    if report.already_stored:
-        click.echo(f"{report.already_stored} of {report.planned} runs were already stored")
-    if report.ran:
-        click.echo(f"ran {report.ran} runs in {report.wall_seconds:.1f} s "
-                   f"({report.runs_per_minute:,.1f} runs/min)")
-    if report.failed:
-        click.echo(f"{len(report.failed)} runs failed; first: "
-                   f"{report.failed[0][1].splitlines()[0]}", err=True)
-        raise SystemExit(1)
-    click.echo(f"next: travesia bands {store_path}   or   travesia score {store_path}")
+    echo_ensemble_report(report, f"travesia bands {store_path}   or   travesia score {store_path}")
 
 
 def _every_tenth():
