@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--scenario", default="chile-peru-2025")
     args = parser.parse_args()
 
-    from travesia.calibrate import calibrate, write_fit
+    from travesia.inference.calibrate import calibrate, write_fit
 
     done = {"n": 0, "shown": 0.0}
     started = time.perf_counter()

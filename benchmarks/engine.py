@@ -36,8 +36,8 @@ def current_rss_bytes() -> int:
 
 
 def synthetic_world(places: int = 50, crossings: int = 4, seed: int = 0):
-    from travesia.admission import Vocabulary
-    from travesia.world import World, shortest_paths
+    from travesia.scenario.admission import Vocabulary
+    from travesia.model.world import World, shortest_paths
 
     rng = np.random.default_rng(seed)
     P = places + 2 * crossings + crossings          # cities, posts, destinations
@@ -86,9 +86,9 @@ def synthetic_world(places: int = 50, crossings: int = 4, seed: int = 0):
 
 
 def bench_size(agents: int, days: int) -> dict:
-    from travesia.engine import Simulation
-    from travesia.engine.agents import TRAVELLING
-    from travesia.parameters import Parameters
+    from travesia.model.engine import Simulation
+    from travesia.model.engine.agents import TRAVELLING
+    from travesia.scenario.parameters import Parameters
 
     world = synthetic_world()
     # posts process a fortieth of the agents a day each, so queues form but do not hold everyone

@@ -22,8 +22,8 @@ from pathlib import Path
 
 
 def one_process(plan, store_path: Path) -> float:
-    from travesia.ensemble import _store_outcome, run_task
-    from travesia.store import Store
+    from travesia.runs.ensemble import _store_outcome, run_task
+    from travesia.outputs.store import Store
 
     started = time.perf_counter()
     with Store(store_path) as store:
@@ -45,7 +45,7 @@ def mean_run_seconds(store_path: Path) -> float:
 
 
 def local_processes(plan, store_path: Path, workers: int) -> float:
-    from travesia.ensemble import run_ensemble
+    from travesia.runs.ensemble import run_ensemble
 
     started = time.perf_counter()
     report = run_ensemble(plan, store_path, workers=workers)
@@ -62,7 +62,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = ap.parse_args()
 
-    from travesia.ensemble import compiled_scenario, plan_ensemble
+    from travesia.runs.ensemble import compiled_scenario, plan_ensemble
 
     load_before = os.getloadavg()[0]   # other work on the machine skews both figures
 

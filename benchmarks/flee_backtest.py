@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from travesia.flee_runs import backtest_flee, load_flee, parse_flee_vary  # noqa: E402
+from travesia.inference.flee_runs import backtest_flee, load_flee, parse_flee_vary  # noqa: E402
 
 HASTEN = {"mali2012": 1, "burundi2015": 1, "nigeria2016": 10, "ukraine2022": 100}
 # move rules with priors around the preset's values (simsetting.yml: camp_weight 1, foreign_weight

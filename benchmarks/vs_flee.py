@@ -133,7 +133,7 @@ def travesia_child(case: Path, settings: Path | None, seed: int, out_dir: Path,
                    hasten: int | None, as_flee_31: bool) -> None:
     import yaml
 
-    from travesia.flee import run_flee_folder
+    from travesia.model.flee import run_flee_folder
 
     if hasten is not None or as_flee_31:  # a copy of the settings with the overrides
         raw = (yaml.safe_load(settings.read_text()) if settings else {}) or {}
@@ -225,7 +225,7 @@ def main() -> None:
             )
     settings = settings.resolve()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from travesia.flee.scoring import score_out_csv
+    from travesia.model.flee.scoring import score_out_csv
 
     tag = case.name + (f"_h{args.hasten}" if args.hasten else "")
     if args.travesia_settings == "as-written" and args.seeds:

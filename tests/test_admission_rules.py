@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from scenario_kit import tiny_scenario, write_csv
-from travesia.admission import Vocabulary
-from travesia.engine import simulate
+from travesia.scenario.admission import Vocabulary
+from travesia.model.engine import simulate
 from travesia.errors import ScenarioError
 from travesia.scenario import load_scenario
-from travesia.world import compile_world
+from travesia.model.world import compile_world
 
 
 def run(folder, seed=0):

@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from travesia.cli import main
-from travesia.engine import PHASES, PLAN, Simulation
-from travesia.engine.simulation import phase_rng
+from travesia.model.engine import PHASES, PLAN, Simulation
+from travesia.model.engine.simulation import phase_rng
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "travesia"
 
@@ -112,12 +112,12 @@ def test_a_day_is_the_plan_of_phases_in_order(monkeypatch):
             seen.append(self.phase.name)
             self.phase.run(sim, day)
 
-    from travesia.engine import simulation
+    from travesia.model.engine import simulation
 
     monkeypatch.setattr(simulation, "PLAN",
                         tuple(type(p)(p.name, p.section, p.does, Spy(p)) for p in PLAN))
     from travesia.scenario import load_scenario
-    from travesia.world import compile_world
+    from travesia.model.world import compile_world
 
     sc = load_scenario("chile-peru-2025")
     sim = Simulation(compile_world(sc), sc.params, seed=0, events=sc.spec.timeline, days=2)
@@ -137,19 +137,12 @@ def test_travesia_phases_prints_the_plan():
 # The layers, top to bottom (docs/architecture.md). A module may import its own layer and those
 # below it, never one above.
 LAYERS = {
-    1: ("travesia.cli", "travesia.web", "travesia.report", "travesia.__main__"),          # faces
-    # inference
-    2: ("travesia.calibrate", "travesia.backtest", "travesia.forecast", "travesia.sensitivity",
-        "travesia.flee_runs"),
-    # many runs
-    3: ("travesia.ensemble", "travesia.priors", "travesia.posterior", "travesia.runner"),
-    4: ("travesia.store", "travesia.bands", "travesia.plot", "travesia.scores"),           # outputs
-    5: ("travesia.world", "travesia.engine", "travesia.flee", "travesia.results",
-        # the model
-        "travesia.needs"),
-    6: ("travesia.scenario", "travesia.observations", "travesia.admission", "travesia.parameters",
-        "travesia.measures", "travesia.scenarios",
-        "travesia.errors", "travesia.yamlfile", "travesia"),                               # formats
+    1: ("travesia.cli", "travesia.web", "travesia.__main__"),         # faces
+    2: ("travesia.inference",),                                        # fits, backtests, forecasts
+    3: ("travesia.runs",),                                             # many runs
+    4: ("travesia.outputs",),                                          # store, bands, plots, scores
+    5: ("travesia.model",),                                            # rulesets, world, results
+    6: ("travesia.scenario", "travesia.scenarios", "travesia.errors", "travesia"),   # formats
 }
 
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from test_calibrate import _observed_tiny
 
-from travesia.backtest import backtest
-from travesia.calibrate import ObservationModel
+from travesia.inference.backtest import backtest
+from travesia.inference.calibrate import ObservationModel
 from travesia.cli import main
 from travesia.errors import ScenarioError
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from travesia.cli import main
-from travesia.posterior import scenario_fit
+from travesia.runs.posterior import scenario_fit
 from travesia.scenario import load_scenario
 from travesia.scenario.data_values import is_data_name
 from travesia.scenario.load import SPECIAL_SOURCES
@@ -81,7 +81,7 @@ def test_run_and_an_ensemble_drawing_from_the_2025_posterior_work(tmp_path):
                                   str(store)])
     assert result.exit_code == 0, result.output
     assert "from the posterior" in result.output
-    from travesia.store import Store
+    from travesia.outputs.store import Store
 
     with Store(store, read_only=True) as st:
         ens = st.ensemble(None)

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from travesia.cli import main
-from travesia.engine import simulate
-from travesia.parameters import load_params_file
+from travesia.model.engine import simulate
+from travesia.scenario.parameters import load_params_file
 from travesia.scenario import load_scenario
 from travesia.scenario.load import SPECIAL_SOURCES
-from travesia.world import compile_world
+from travesia.model.world import compile_world
 
 CROSSING = "Chacalluta–Santa Rosa"
 

@@ -12,15 +12,21 @@ import yaml
 from click.testing import CliRunner
 from scenario_kit import tiny_scenario, write_csv
 
-from travesia.calibrate import Likelihood, ObservationModel, calibrate, value_of, write_fit
+from travesia.inference.calibrate import (
+    Likelihood,
+    ObservationModel,
+    calibrate,
+    value_of,
+    write_fit,
+)
 from travesia.cli import main
-from travesia.engine import simulate
+from travesia.model.engine import simulate
 from travesia.errors import ObservationError, ScenarioError
-from travesia.observations import read_observations
-from travesia.parameters import load_params_file
-from travesia.priors import Prior, with_values
+from travesia.scenario.observations import read_observations
+from travesia.scenario.parameters import load_params_file
+from travesia.runs.priors import Prior, with_values
 from travesia.scenario import load_scenario
-from travesia.world import compile_world
+from travesia.model.world import compile_world
 
 TRUTH = {"departure_rate_per_day.irregular": 0.02, "giveup_rate_per_day": 0.15}
 PRIORS = {"departure_rate_per_day.irregular": {"dist": "uniform", "low": 0.005, "high": 0.05},
@@ -167,7 +173,7 @@ def test_calibrate_cli_writes_the_params_file_and_store(tmp_path):
     assert "naive_last" in result.output and out.is_file()
     assert (out.parent
             / "calibration.duckdb").is_file() and (out.parent / "fitted.scores.json").is_file()
-    from travesia.scores import score_path
+    from travesia.outputs.scores import score_path
 
     scored = score_path(out.parent / "calibration.duckdb")             # `travesia score STORE`
     assert scored["kind"] == "ensemble" and scored["runs"] == 20

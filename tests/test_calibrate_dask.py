@@ -6,7 +6,7 @@ from __future__ import annotations
 from test_calibrate import _observed_tiny
 from test_ensemble_dask import dask_cluster  # noqa: F401 - the fixture: a scheduler and two workers
 
-from travesia.calibrate import ObservationModel, calibrate
+from travesia.inference.calibrate import ObservationModel, calibrate
 
 
 def test_dask_fit_equals_the_local_one(tmp_path, dask_cluster):  # noqa: F811

@@ -14,16 +14,16 @@ from click.testing import CliRunner
 from scenario_kit import tiny_scenario, write_csv
 from test_ensemble_kit import store_rows
 
-from travesia.calibrate import ObservationModel, calibrate
+from travesia.inference.calibrate import ObservationModel, calibrate
 from travesia.cli import main
-from travesia.engine import simulate
-from travesia import ensemble as ensemble_module
-from travesia.ensemble import compiled_scenario, plan_ensemble, run_ensemble, run_task
+from travesia.model.engine import simulate
+from travesia.runs import ensemble as ensemble_module
+from travesia.runs.ensemble import compiled_scenario, plan_ensemble, run_ensemble, run_task
 from travesia.errors import ScenarioError
-from travesia.priors import draw_values, parse_vary, scenario_priors, with_values
+from travesia.runs.priors import draw_values, parse_vary, scenario_priors, with_values
 from travesia.scenario import load_scenario
 from travesia.scenario.data_values import split_values, with_data_values
-from travesia.world import compile_world
+from travesia.model.world import compile_world
 
 VISA = "documents[Venezuela,irregular,visa].share"
 

@@ -13,14 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scenario_kit import tiny_scenario
-from travesia.engine import Simulation, simulate
-from travesia.engine.agents import BYTES_PER_AGENT
-from travesia.engine.departures import departure_rates
-from travesia.engine.stranded import night_crossing_success
-from travesia.parameters import Parameters
-from travesia.results import STATE_COLUMNS
+from travesia.model.engine import Simulation, simulate
+from travesia.model.engine.agents import BYTES_PER_AGENT
+from travesia.model.engine.departures import departure_rates
+from travesia.model.engine.stranded import night_crossing_success
+from travesia.scenario.parameters import Parameters
+from travesia.model.results import STATE_COLUMNS
 from travesia.scenario import load_scenario
-from travesia.world import compile_world
+from travesia.model.world import compile_world
 
 
 def run(folder, seed=0, **kw):

@@ -10,16 +10,16 @@ import numpy as np
 from click.testing import CliRunner
 from test_ensemble_kit import store_rows, stranding_scenario
 
-from travesia.bands import bands_for_run, compute_bands
+from travesia.outputs.bands import bands_for_run, compute_bands
 from travesia.cli import main
-from travesia.engine import simulate
-from travesia.ensemble import plan_ensemble, run_ensemble, run_task
-from travesia.parameters import Parameters
-from travesia.priors import parse_vary
+from travesia.model.engine import simulate
+from travesia.runs.ensemble import plan_ensemble, run_ensemble, run_task
+from travesia.scenario.parameters import Parameters
+from travesia.runs.priors import parse_vary
 from travesia.scenario import load_scenario
-from travesia.sensitivity import ranks, sensitivity, spearman
-from travesia.store import Store
-from travesia.world import compile_world
+from travesia.inference.sensitivity import ranks, sensitivity, spearman
+from travesia.outputs.store import Store
+from travesia.model.world import compile_world
 
 VARY = [parse_vary("giveup_rate_per_day=uniform(0.02,0.4)"), parse_vary("news_delay_days=[1,2,3]")]
 
@@ -146,7 +146,7 @@ def test_the_three_commands(tmp_path):
 
 
 def test_user_mistakes_print_one_line_and_exit_2(tmp_path, monkeypatch):
-    monkeypatch.setattr("travesia.ensemble.DASK_CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr("travesia.runs.ensemble.DASK_CONNECT_TIMEOUT_S", 1.0)
     folder = stranding_scenario(tmp_path / "sc")
     runner = CliRunner()
     cases = [

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from test_ensemble_kit import store_rows, stranding_scenario
-from travesia.ensemble import plan_ensemble, run_ensemble
-from travesia.priors import parse_vary
+from travesia.runs.ensemble import plan_ensemble, run_ensemble
+from travesia.runs.priors import parse_vary
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -17,10 +17,10 @@ import duckdb
 import numpy as np
 
 from test_ensemble_kit import store_rows, stranding_scenario
-from travesia.engine import simulate
-from travesia.parameters import Parameters
+from travesia.model.engine import simulate
+from travesia.scenario.parameters import Parameters
 from travesia.scenario import load_scenario
-from travesia.world import compile_world
+from travesia.model.world import compile_world
 
 RUNS = 30
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from test_flee_kit import SHARED_FLEE, needs_shared_flee, write_case
-from travesia.flee import is_flee_folder, run_flee_folder, score_run_dir
+from travesia.model.flee import is_flee_folder, run_flee_folder, score_run_dir
 
 pytestmark = needs_shared_flee
 

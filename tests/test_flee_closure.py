@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from test_flee_kit import write_case
-from travesia.flee.reader import read_case
-from travesia.flee.simulation import FleeSimulation
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.simulation import FleeSimulation
 
 SETTINGS = """
 spawn_rules:

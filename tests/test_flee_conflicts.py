@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from test_flee_kit import write_case
 
-from travesia.flee.reader import read_case
-from travesia.flee.simulation import FleeSimulation
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.simulation import FleeSimulation
 
 # Days 0-9, intensity at A and B. A ends on day 5 (yesterday exactly 1) and starts again on
 # day 7 at 0.5; B falls to 0 on day 6 but stays in conflict: Flee ends a conflict only when

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from test_flee_kit import write_case
-from travesia.flee.reader import read_case
-from travesia.flee.world import compile_world
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.world import compile_world
 
 
 def folder(tmp_path, hasten):
@@ -31,7 +31,7 @@ def test_hasten_scales_places_and_counts(tmp_path):
 
 
 def test_hasten_scales_the_run(tmp_path):
-    from travesia.flee.simulation import FleeSimulation
+    from travesia.model.flee.simulation import FleeSimulation
 
     sims = {}
     for h in (1, 10):

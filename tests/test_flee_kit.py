@@ -62,8 +62,8 @@ def check_mobile_list(sim, day: int) -> None:
     scratch (kernels.rebuild_mobile): in creation order, without repeats, holding everyone the
     scan holds; any other entry is an agent that came to rest at a sampled place (or was taken
     out) since the last pass 1, which drops such entries."""
-    from travesia.flee import kernels
-    from travesia.flee.agents import AT_PLACE, GONE
+    from travesia.model.flee import kernels
+    from travesia.model.flee.agents import AT_PLACE, GONE
 
     a = sim.agents
     kept = a.mobile[: a.mobile_len[0]].astype(np.int64)

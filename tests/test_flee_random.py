@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from travesia.flee.kernels import new_seed_state, uniforms
+from travesia.model.flee.kernels import new_seed_state, uniforms
 
 
 def test_a_seed_gives_one_sequence_and_streams_differ():

@@ -6,9 +6,9 @@ import pytest
 
 from test_flee_kit import write_case
 from travesia.errors import ScenarioError
-from travesia.flee import is_flee_folder
-from travesia.flee.reader import read_case
-from travesia.flee.world import compile_world
+from travesia.model.flee import is_flee_folder
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.world import compile_world
 
 LOC = ["A,r,X,0,0,conflict_zone,0,1000", "B,r,X,0,0,town,,", "C,r,Y,0,0,camp,,500"]
 RTE = ["A,B,10", "B,C,20"]

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from test_flee_kit import write_case
-from travesia.flee.kernels import cap_multiplier
-from travesia.flee.reader import read_case
-from travesia.flee.routes import enumerate_routes, static_weights
-from travesia.flee.settings import FleeSettings
-from travesia.flee.simulation import FleeSimulation
-from travesia.flee.world import compile_world
+from travesia.model.flee.kernels import cap_multiplier
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.routes import enumerate_routes, static_weights
+from travesia.model.flee.settings import FleeSettings
+from travesia.model.flee.simulation import FleeSimulation
+from travesia.model.flee.world import compile_world
 
 #      10 km        20 km
 #   A ------- B ------- C          a square: A-B 10, B-C 20, C-D 30, D-A 40

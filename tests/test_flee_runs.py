@@ -18,13 +18,13 @@ from click.testing import CliRunner
 from test_flee_kit import SHARED_FLEE, needs_shared_flee, write_case
 
 from travesia.cli import main
-from travesia.ensemble import run_task
+from travesia.runs.ensemble import run_task
 from travesia.errors import ScenarioError
-from travesia.flee import run_flee_folder
-from travesia.flee.batch import settings_with
-from travesia.flee.scoring import read_out_csv
-from travesia.flee.settings import read_settings
-from travesia.flee_runs import (
+from travesia.model.flee import run_flee_folder
+from travesia.model.flee.batch import settings_with
+from travesia.model.flee.scoring import read_out_csv
+from travesia.model.flee.settings import read_settings
+from travesia.inference.flee_runs import (
     backtest_flee,
     calibrate_flee,
     flee_observations,
@@ -191,8 +191,8 @@ def test_mali_runs_as_an_ensemble_member(tmp_path):
 
 
 def test_the_ard_likelihood_is_the_days_ard_over_its_scale():
-    from travesia.flee_runs import ArdLikelihood
-    from travesia.observations import Observation
+    from travesia.inference.flee_runs import ArdLikelihood
+    from travesia.scenario.observations import Observation
 
     day = dt.date(2020, 1, 8)
     obs = [Observation(day, c, "at_location", v, None, None, c, "at_location", "") for c,

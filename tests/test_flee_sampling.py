@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from test_flee_kit import check_mobile_list, write_case
 
-from travesia.flee import kernels
-from travesia.flee.agents import AT_PLACE_PLANNED, ON_LINK
-from travesia.flee.reader import read_case
-from travesia.flee.settings import FleeSettings
-from travesia.flee.simulation import FleeSimulation
+from travesia.model.flee import kernels
+from travesia.model.flee.agents import AT_PLACE_PLANNED, ON_LINK
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.settings import FleeSettings
+from travesia.model.flee.simulation import FleeSimulation
 
 
 def camp_and_town(tmp_path):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from travesia.errors import ScenarioError
-from travesia.flee import score_run_dir
-from travesia.flee.scoring import averaged_relative_difference, daily_relative_difference
+from travesia.model.flee import score_run_dir
+from travesia.model.flee.scoring import averaged_relative_difference, daily_relative_difference
 
 # two days, two camps
 SIM = np.array([[10, 0], [20, 10]])

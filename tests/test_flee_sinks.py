@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from test_flee_kit import check_mobile_list, write_case
 
-from travesia.flee.agents import GONE
-from travesia.flee.reader import read_case
-from travesia.flee.settings import FleeSettings
-from travesia.flee.simulation import FleeSimulation
+from travesia.model.flee.agents import GONE
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.settings import FleeSettings
+from travesia.model.flee.simulation import FleeSimulation
 
 
 def sink_case(tmp_path):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from test_flee_kit import write_case
-from travesia.flee.reader import read_case
-from travesia.flee.simulation import FleeSimulation
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.simulation import FleeSimulation
 
 SETTINGS = """
 spawn_rules:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from test_flee_kit import write_case
-from travesia.flee.reader import read_case
-from travesia.flee.simulation import FleeSimulation
+from travesia.model.flee.reader import read_case
+from travesia.model.flee.simulation import FleeSimulation
 
 
 def chain(tmp_path, *, b_type="town", bc_speed="", settings=""):

@@ -13,12 +13,18 @@ from click.testing import CliRunner
 from scenario_kit import tiny_scenario
 from test_calibrate import _observed_tiny
 
-from travesia.calibrate import ObservationModel, Runner, calibrate, run_id_with_timeline, write_fit
+from travesia.inference.calibrate import (
+    ObservationModel,
+    Runner,
+    calibrate,
+    run_id_with_timeline,
+    write_fit,
+)
 from travesia.cli import main
-from travesia.ensemble import RunTask, run_task
+from travesia.runs.ensemble import RunTask, run_task
 from travesia.errors import ScenarioError
-from travesia.forecast import timeline_view
-from travesia.priors import canonical_json
+from travesia.inference.forecast import timeline_view
+from travesia.runs.priors import canonical_json
 from travesia.scenario import load_scenario
 from travesia.scenario.schema import CapacityEvent, NoteEvent, ThreatEvent, announced_on
 

@@ -14,13 +14,13 @@ import pytest
 import pyarrow.csv as pacsv
 
 from scenario_kit import tiny_scenario
-from travesia.engine import Simulation, simulate
-from travesia.engine.stranded import giveup_chance
-from travesia.parameters import load_params_file
-from travesia.report import needs_rows
+from travesia.model.engine import Simulation, simulate
+from travesia.model.engine.stranded import giveup_chance
+from travesia.scenario.parameters import load_params_file
+from travesia.web.report import needs_rows
 from travesia.scenario import load_scenario
 from travesia.web.data import from_results
-from travesia.world import compile_world
+from travesia.model.world import compile_world
 
 CROSSING = "Chacalluta–Santa Rosa"
 

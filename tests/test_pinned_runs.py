@@ -33,10 +33,10 @@ def _digest(*arrays: np.ndarray) -> str:
 
 
 def _travesia_run(folder_or_name, seed: int, params_file: bool = False) -> dict:
-    from travesia.engine import simulate
-    from travesia.runner import run_parameters
+    from travesia.model.engine import simulate
+    from travesia.runs.runner import run_parameters
     from travesia.scenario import load_scenario
-    from travesia.world import compile_world
+    from travesia.model.world import compile_world
 
     sc = load_scenario(folder_or_name)
     params = run_parameters(sc)[0] if params_file else sc.params
@@ -111,7 +111,7 @@ def compute(tmp: Path) -> dict:
 
 
 def compute_flee(tmp: Path) -> dict:
-    from travesia.flee import run_flee_folder
+    from travesia.model.flee import run_flee_folder
 
     settings = tmp / "simsetting.yml"
     settings.write_text((SHARED_FLEE

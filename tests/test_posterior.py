@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from scenario_kit import tiny_scenario, write_csv
 
 from travesia.cli import main
-from travesia.ensemble import plan_ensemble, run_ensemble
+from travesia.runs.ensemble import plan_ensemble, run_ensemble
 from travesia.errors import ScenarioError
-from travesia.posterior import read_fit, scenario_fit, stale_warning
-from travesia.priors import parse_vary
+from travesia.runs.posterior import read_fit, scenario_fit, stale_warning
+from travesia.runs.priors import parse_vary
 from travesia.scenario import load_scenario
 from travesia.scenario import load as scenario_load
-from travesia.store import Store
+from travesia.outputs.store import Store
 
 DRAWS = [0.11, 0.22, 0.33]
 SHARES = [0.25, 0.5, 0.75]

@@ -9,8 +9,8 @@ import pytest
 
 from scenario_kit import tiny_scenario
 from travesia.errors import ScenarioError
-from travesia.parameters import Parameters
-from travesia.priors import (
+from travesia.scenario.parameters import Parameters
+from travesia.runs.priors import (
     draw_values,
     parse_vary,
     prior_from_mapping,

@@ -13,12 +13,12 @@ import yaml
 from click.testing import CliRunner
 from test_ensemble_kit import stranding_scenario
 
-from travesia import plot
-from travesia.bands import compute_bands
+from travesia.outputs import plot
+from travesia.outputs.bands import compute_bands
 from travesia.cli import main
-from travesia.ensemble import plan_ensemble, run_ensemble
-from travesia.priors import parse_vary
-from travesia.store import Store
+from travesia.runs.ensemble import plan_ensemble, run_ensemble
+from travesia.runs.priors import parse_vary
+from travesia.outputs.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 from scenario_kit import tiny_scenario, write_csv
 
 from travesia.errors import ObservationError
-from travesia.observations import Observation, ObservationModel
-from travesia.runner import run_scenario
-from travesia.scores import (
+from travesia.scenario.observations import Observation, ObservationModel
+from travesia.runs.runner import run_scenario
+from travesia.outputs.scores import (
     interval_score, last_value, range_wis, score_forecasts, score_one, score_path,
     weighted_interval_score,
     with_reporting_noise,

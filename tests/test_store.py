@@ -9,11 +9,11 @@ import sys
 import pytest
 
 from test_ensemble_kit import stranding_scenario
-from travesia.engine import simulate
+from travesia.model.engine import simulate
 from travesia.errors import ScenarioError
 from travesia.scenario import load_scenario
-from travesia.store import RunRecord, Store, run_id_of
-from travesia.world import compile_world
+from travesia.outputs.store import RunRecord, Store, run_id_of
+from travesia.model.world import compile_world
 
 
 def _results(tmp_path):

@@ -193,8 +193,8 @@ def test_two_side_by_side(page):
 
 
 def test_report_opens_with_no_request(browser, server, tmp_path):
-    from travesia.engine import simulate
-    from travesia.report import render_report
+    from travesia.model.engine import simulate
+    from travesia.web.report import render_report
     from travesia.web.data import from_results
 
     _, view = server

@@ -42,7 +42,7 @@ def web_scenario(folder: Path) -> Path:
 
 
 def make_run_dir(scenario: Path, out: Path, seed: int = 0) -> Path:
-    from travesia.runner import run_scenario
+    from travesia.runs.runner import run_scenario
 
     run_scenario(str(scenario), seed=seed, out_dir=out, quiet=True)
     return out
@@ -50,9 +50,9 @@ def make_run_dir(scenario: Path, out: Path, seed: int = 0) -> Path:
 
 def make_store(scenario: Path, path: Path, runs: int = 3) -> tuple[Path, str]:
     """A store with one ensemble of `runs` seeds, run here in this process (no worker pool)."""
-    from travesia.ensemble import _store_outcome, plan_ensemble, run_task
-    from travesia.priors import canonical_json, describe
-    from travesia.store import Store
+    from travesia.runs.ensemble import _store_outcome, plan_ensemble, run_task
+    from travesia.runs.priors import canonical_json, describe
+    from travesia.outputs.store import Store
 
     plan = plan_ensemble(str(scenario), runs, use_scenario_priors=False)
     sc = plan.scenario

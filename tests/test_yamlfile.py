@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from travesia.errors import ScenarioError
-from travesia.flee.settings import read_settings
-from travesia.parameters import load_params_file
-from travesia.yamlfile import read_yaml_mapping
+from travesia.model.flee.settings import read_settings
+from travesia.scenario.parameters import load_params_file
+from travesia.scenario.yamlfile import read_yaml_mapping
 
 
 @pytest.mark.parametrize("read", [load_params_file, read_settings])

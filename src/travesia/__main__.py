@@ -1,5 +1,5 @@
 """`python -m travesia` is the `travesia` command."""
 
-from .cli import main
+from travesia.cli import main
 
 main()

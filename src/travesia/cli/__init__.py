@@ -3,6 +3,6 @@
 `main` is the `travesia` command; each module beside this one holds a family of commands.
 """
 
-from .main import main
+from travesia.cli.main import main
 
 __all__ = ["main"]

@@ -1,3 +1,3 @@
-from .main import main
+from travesia.cli.main import main
 
 main()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .common import user_errors
+from travesia.cli.common import user_errors
 
 
 class DateType(click.ParamType):
@@ -147,7 +147,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
     sample beside it, the predictive ensemble to a store; print the fit's scores. A Flee folder:
     fit the Flee rule settings --vary names to its camp counts; the fit is a simsetting.yml."""
-    from .flee import flee_calibrate, is_flee_arg
+    from travesia.cli.flee import flee_calibrate, is_flee_arg
 
     if is_flee_arg(scenario, **{"--params": params_file, "--observations": observations,
                                 "--measures": measures}):
@@ -157,10 +157,15 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
                        workers=workers,
                        scheduler=scheduler, progress=_progress(quiet), likelihood=likelihood)
         return
-    from ..calibrate import ObservationModel, calibrate as fit_scenario, store_predictive, write_fit
-    from ..posterior import stale_warning
-    from ..priors import parse_vary
-    from ..scenario import load_scenario
+    from travesia.inference.calibrate import (
+        ObservationModel,
+        calibrate as fit_scenario,
+        store_predictive,
+        write_fit,
+    )
+    from travesia.runs.posterior import stale_warning
+    from travesia.runs.priors import parse_vary
+    from travesia.scenario import load_scenario
 
     sc = load_scenario(scenario)
     warning = stale_warning(params_file, sc) if params_file else None
@@ -213,7 +218,7 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, observa
     7 and 14 days, and score the forecast beside the naive ones. A Flee folder: fit its rule
     settings to the camp counts up to DATE, forecast the rest of the period, and give the ARD of
     the forecast beside that of the folder's own rules over the same days."""
-    from .flee import flee_backtest, is_flee_arg
+    from travesia.cli.flee import flee_backtest, is_flee_arg
 
     if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures}):
         flee_backtest(Path(scenario), dates=list(dates), budget=budget, vary=list(vary),
@@ -222,10 +227,10 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, observa
                       scheduler=scheduler,
                       progress=_progress(quiet), likelihood=likelihood)
         return
-    from ..backtest import backtest as run_backtest
-    from ..calibrate import ObservationModel
-    from ..priors import parse_vary
-    from ..scenario import load_scenario
+    from travesia.inference.backtest import backtest as run_backtest
+    from travesia.inference.calibrate import ObservationModel
+    from travesia.runs.priors import parse_vary
+    from travesia.scenario import load_scenario
 
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / "backtest.json"
@@ -297,9 +302,9 @@ def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, ob
     the observations up to it and the timeline events --future allows. Writes forecast.csv
     (daily 5-95% quantiles per crossing), forecast.png and forecast.json (with scores when later
     observations exist)."""
-    from ..calibrate import ObservationModel
-    from ..forecast import forecast as make_forecast
-    from ..scenario import load_scenario
+    from travesia.inference.calibrate import ObservationModel
+    from travesia.inference.forecast import forecast as make_forecast
+    from travesia.scenario import load_scenario
 
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"

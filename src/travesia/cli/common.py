@@ -7,7 +7,7 @@ from functools import wraps
 
 import click
 
-from ..errors import ScenarioError
+from travesia.errors import ScenarioError
 
 
 def user_errors(fn):

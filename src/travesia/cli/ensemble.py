@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .common import echo_ensemble_report, user_errors
+from travesia.cli.common import echo_ensemble_report, user_errors
 
 
 def _progress_columns():
@@ -75,7 +75,7 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
     each finishes. Running the same command again resumes it. A Flee folder runs with Flee's
     rules, --vary naming its rule settings (camp_movechance=uniform(0.0005,0.01))."""
-    from .flee import flee_ensemble, is_flee_arg
+    from travesia.cli.flee import flee_ensemble, is_flee_arg
 
     if is_flee_arg(scenario, **{"--params": params_file, "--no-priors": no_priors,
                                 "--from": draw_from}):
@@ -88,9 +88,9 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
 
     from rich.progress import Progress
 
-    from ..ensemble import plan_ensemble, run_ensemble
-    from ..priors import parse_vary
-    from ..store import default_store_path
+    from travesia.runs.ensemble import plan_ensemble, run_ensemble
+    from travesia.runs.priors import parse_vary
+    from travesia.outputs.store import default_store_path
 
     priors = [parse_vary(text) for text in vary]
     plan = plan_ensemble(scenario, runs, vary=priors, base_seed=base_seed, params_file=params_file,
@@ -165,7 +165,7 @@ def _log_lines():
 
 
 def _open(store_path: Path, ensemble_id: str | None):
-    from ..store import Store
+    from travesia.outputs.store import Store
 
     store = Store(store_path, read_only=True)
     try:
@@ -178,8 +178,8 @@ def _open(store_path: Path, ensemble_id: str | None):
 def _scenario_of(ens: dict):
     """The ensemble's scenario, if its folder is still here unchanged (for observations and
     events)."""
-    from ..errors import ScenarioError
-    from ..scenario import load_scenario
+    from travesia.errors import ScenarioError
+    from travesia.scenario import load_scenario
 
     for where in (ens["scenario_folder"], ens["scenario"]):
         try:
@@ -213,7 +213,7 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
     from rich.console import Console
     from rich.table import Table
 
-    from ..bands import compute_bands, plot_bands, write_bands
+    from travesia.outputs.bands import compute_bands, plot_bands, write_bands
 
     store, ens = _open(store_path, ensemble_id)
     with store:
@@ -227,12 +227,12 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
     if sc is not None:
         events = sc.spec.timeline
         if place is None and measure == "held":
-            from ..observations import stranded_points
-            from ..runner import scenario_observations
+            from travesia.scenario.observations import stranded_points
+            from travesia.runs.runner import scenario_observations
 
             observations = stranded_points(scenario_observations(sc))
     if sc is None and observations is None:
-        from .flee import flee_camp_points
+        from travesia.cli.flee import flee_camp_points
 
         observations = flee_camp_points(store_path, ens["ensemble_id"])
     title = f"{ens['scenario']} — ensemble {ens['ensemble_id']}, {result[0].runs} runs"
@@ -266,7 +266,7 @@ def sensitivity(store_path, ensemble_id, out_dir):
     from rich.console import Console
     from rich.table import Table
 
-    from ..sensitivity import sensitivity as compute, write_sensitivity
+    from travesia.inference.sensitivity import sensitivity as compute, write_sensitivity
 
     store, ens = _open(store_path, ensemble_id)
     with store:

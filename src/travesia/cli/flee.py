@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from .common import echo_ensemble_report
+from travesia.cli.common import echo_ensemble_report
 
 
 def is_flee_folder(path: Path) -> bool:
     try:
-        from ..flee import is_flee_folder as detect
+        from travesia.model.flee import is_flee_folder as detect
     except ImportError:
         return False
     return detect(path)
@@ -22,7 +22,7 @@ def run_flee(folder: Path, *, settings: Path | None, seed: int, out_dir: Path | 
              quiet: bool) -> dict:
     from rich.progress import Progress
 
-    from ..flee import run_flee_folder
+    from travesia.model.flee import run_flee_folder
 
     out_dir = out_dir or Path("out") / folder.name
     if quiet:
@@ -39,7 +39,7 @@ def run_flee(folder: Path, *, settings: Path | None, seed: int, out_dir: Path | 
 
 
 def score_flee_run(run_dir: Path) -> dict:
-    from ..flee import score_run_dir
+    from travesia.model.flee import score_run_dir
 
     return score_run_dir(run_dir)
 
@@ -51,7 +51,7 @@ def is_flee_arg(scenario, **not_for_flee) -> bool:
         return False
     for option, value in not_for_flee.items():
         if value:
-            from ..errors import ScenarioError
+            from travesia.errors import ScenarioError
 
             raise ScenarioError("is for travesia scenarios, not Flee folders (vary the Flee rule "
                                 "settings "
@@ -66,8 +66,13 @@ def flee_ensemble(folder: Path, *, runs: int, vary: list[str], base_seed: int,
                   days: int | None,
                   quiet: bool) -> None:
     """`travesia ensemble FLEE_FOLDER`: N runs of Flee's rules, --vary naming Flee rule settings."""
-    from ..flee_runs import load_flee, parse_flee_vary, plan_flee_ensemble, run_flee_ensemble
-    from ..store import default_store_path
+    from travesia.inference.flee_runs import (
+        load_flee,
+        parse_flee_vary,
+        plan_flee_ensemble,
+        run_flee_ensemble,
+    )
+    from travesia.outputs.store import default_store_path
 
     fs = load_flee(folder, settings)
     plan = plan_flee_ensemble(fs, runs, vary=parse_flee_vary(list(vary)), base_seed=base_seed,
@@ -100,7 +105,7 @@ def flee_calibrate(folder: Path, *, until, budget: int, vary: list[str], setting
                    store_path: Path | None, obs_error: float, base_seed: int, workers: int | None,
                    scheduler: str | None, progress, likelihood: str = "log") -> None:
     """`travesia calibrate FLEE_FOLDER`: fit Flee rule settings to the camp counts up to --until."""
-    from ..flee_runs import (
+    from travesia.inference.flee_runs import (
         calibrate_flee,
         fit_scores,
         load_flee,
@@ -108,7 +113,7 @@ def flee_calibrate(folder: Path, *, until, budget: int, vary: list[str], setting
         store_flee_predictive,
         write_flee_fit,
     )
-    from ..observations import ObservationModel
+    from travesia.scenario.observations import ObservationModel
 
     fs = load_flee(folder, settings)
     fit = calibrate_flee(fs, until=until, vary=parse_flee_vary(list(vary)), budget=budget,
@@ -141,8 +146,8 @@ def flee_backtest(folder: Path, *, dates, budget: int, vary: list[str], settings
                   likelihood: str = "log") -> None:
     """`travesia backtest FLEE_FOLDER --at DATE`: fit up to DATE, forecast the rest, ARD beside the
     default rules'."""
-    from ..flee_runs import backtest_flee, load_flee, parse_flee_vary
-    from ..observations import ObservationModel
+    from travesia.inference.flee_runs import backtest_flee, load_flee, parse_flee_vary
+    from travesia.scenario.observations import ObservationModel
 
     fs = load_flee(folder, settings)
     priors = parse_flee_vary(list(vary))
@@ -174,7 +179,7 @@ def score_flee_store_if_any(path: Path) -> dict | None:
     """The scores of an ensemble store of a Flee folder; None for any other path."""
     if not path.is_file():
         return None
-    from ..flee_runs import flee_store_meta, score_flee_store
+    from travesia.inference.flee_runs import flee_store_meta, score_flee_store
 
     try:
         if flee_store_meta(path) is None:
@@ -187,7 +192,7 @@ def score_flee_store_if_any(path: Path) -> dict | None:
 def flee_camp_points(store_path: Path, ensemble_id: str) -> dict | None:
     """The weekly camp counts of a Flee ensemble's folder, as bands.png draws points; None for
     others."""
-    from ..flee_runs import flee_ensemble_case, flee_observations, flee_store_meta
+    from travesia.inference.flee_runs import flee_ensemble_case, flee_observations, flee_store_meta
 
     found = flee_store_meta(store_path, ensemble_id)
     if found is None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import ScenarioError
-from .common import user_errors
+from travesia.errors import ScenarioError
+from travesia.cli.common import user_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +43,7 @@ def main() -> None:
 def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store, ensemble_id):
     """Run SCENARIO (a built-in name or a folder; default chile-peru-2025) and write its results:
     daily.parquet, crossings.parquet, summary.json and stranded.png."""
-    from .flee import is_flee_folder, run_flee
+    from travesia.cli.flee import is_flee_folder, run_flee
 
     if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
         if bands_store is not None:
@@ -54,7 +54,7 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
         return
     if ensemble_id is not None and bands_store is None:
         raise ScenarioError("--ensemble goes with --bands STORE", field="--ensemble")
-    from ..runner import run_scenario
+    from travesia.runs.runner import run_scenario
 
     run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file,
                  quiet=quiet,
@@ -64,7 +64,7 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
 @main.command("scenarios")
 def list_scenarios():
     """List the built-in scenarios."""
-    from ..scenario import builtin_scenarios, load_scenario
+    from travesia.scenario import builtin_scenarios, load_scenario
 
     for name in builtin_scenarios():
         sc = load_scenario(name)
@@ -82,8 +82,8 @@ def scenario():
 def scenario_check(path):
     """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row,
     field."""
-    from ..scenario import load_scenario
-    from ..world import compile_world
+    from travesia.scenario import load_scenario
+    from travesia.model.world import compile_world
 
     sc = load_scenario(path)
     world = compile_world(sc)
@@ -99,8 +99,8 @@ def scenario_check(path):
 def scenario_show(path, as_json):
     """Show the compiled scenario: population by nationality, status and region; places; crossings;
     events."""
-    from ..scenario import load_scenario
-    from ..scenario.describe import describe
+    from travesia.scenario import load_scenario
+    from travesia.scenario.describe import describe
 
     info = describe(load_scenario(path))
     if as_json:
@@ -123,7 +123,7 @@ def scenario_show(path, as_json):
 @main.command()
 def phases():
     """Print the plan of one simulated day: the phases of the travesia ruleset, in order."""
-    from ..engine import PLAN
+    from travesia.model.engine import PLAN
 
     for i, phase in enumerate(PLAN, start=1):
         click.echo(f"{i}. {phase.name:<17} docs/model.md {phase.section}  {phase.does}")
@@ -132,7 +132,7 @@ def phases():
 @main.command()
 def parameters():
     """List the model's behaviour parameters with their defaults and meanings."""
-    from ..parameters import Parameters
+    from travesia.scenario.parameters import Parameters
 
     for name, info in Parameters.model_fields.items():
         click.echo(f"{name} = {info.default!r}\n    {info.description}")
@@ -151,8 +151,8 @@ def score(path, observations, observation_noise):
     errors per observation, 50%/90% coverage, weighted interval score, and the same for two naive
     forecasts (last value carried forward; zero). Flee-style runs also get the averaged relative
     difference."""
-    from .flee import score_flee_store_if_any
-    from ..scores import score_path
+    from travesia.cli.flee import score_flee_store_if_any
+    from travesia.outputs.scores import score_path
 
     flee = score_flee_store_if_any(path)
     if flee is not None:
@@ -163,17 +163,17 @@ def score(path, observations, observation_noise):
                           default=str))
 
 
-from .ensemble import bands, ensemble, sensitivity  # noqa: E402
+from travesia.cli.ensemble import bands, ensemble, sensitivity  # noqa: E402
 
 for _cmd in (ensemble, bands, sensitivity):
     main.add_command(_cmd)
 
-from .web import report, serve  # noqa: E402
+from travesia.cli.web import report, serve  # noqa: E402
 
 for _cmd in (serve, report):
     main.add_command(_cmd)
 
-from .calibrate import backtest, calibrate, forecast  # noqa: E402
+from travesia.cli.calibrate import backtest, calibrate, forecast  # noqa: E402
 
 for _cmd in (calibrate, backtest, forecast):
     main.add_command(_cmd)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import ScenarioError
-from .common import user_errors
-from ..web.sources import build
+from travesia.errors import ScenarioError
+from travesia.cli.common import user_errors
+from travesia.web.sources import build
 
 
 @click.command()
@@ -30,7 +30,7 @@ def serve(store, runs, scenario, port, host):
     or, when that is empty, a baseline of a few seeds it runs first."""
     import uvicorn
 
-    from ..web.app import create_app
+    from travesia.web.app import create_app
 
     view, catalogue = build(scenario, store, runs)
     app = create_app(view, catalogue)
@@ -52,7 +52,7 @@ def serve(store, runs, scenario, port, host):
 def report(source, out_file, ensemble_id, scenario):
     """Write one self-contained HTML report of SOURCE (a run folder or an ensemble store): the
     scenario and its sources, the curves, the needs and the scores against observations."""
-    from ..report import render_report
+    from travesia.web.report import render_report
 
     if not source.exists():
         raise ScenarioError("no such run folder or store", file=source)

@@ -1,5 +1,5 @@
 """Scenario folders: the format (schema), reading and checking them (load)."""
 
-from .load import Scenario, builtin_scenarios, load_scenario, resolve_scenario
+from travesia.scenario.load import Scenario, builtin_scenarios, load_scenario, resolve_scenario
 
 __all__ = ["Scenario", "builtin_scenarios", "load_scenario", "resolve_scenario"]

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..errors import ScenarioError
-from .schema import split_ids
+from travesia.errors import ScenarioError
+from travesia.scenario.schema import split_ids
 
 if TYPE_CHECKING:
-    from .load import Scenario
+    from travesia.scenario.load import Scenario
 
 _NAME = re.compile(r"^([a-z_]+)\[([^\]]*)\]\.([a-z_]+)$")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .load import Scenario
+from travesia.scenario.load import Scenario
 
 
 def describe(sc: Scenario) -> dict:

@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ScenarioError
-from .load import Scenario
-from .schema import (
+from travesia.errors import ScenarioError
+from travesia.scenario.load import Scenario
+from travesia.scenario.schema import (
     AdmissionEvent,
     AdmissionRule,
     CapacityEvent,

@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ScenarioError
-from ..parameters import Parameters, parameters_from
-from ..yamlfile import read_yaml_mapping
-from ..admission import Vocabulary
-from .data_values import check_data_name, is_data_name
-from .schema import (
+from travesia.errors import ScenarioError
+from travesia.scenario.parameters import Parameters, parameters_from
+from travesia.scenario.yamlfile import read_yaml_mapping
+from travesia.scenario.admission import Vocabulary
+from travesia.scenario.data_values import check_data_name, is_data_name
+from travesia.scenario.schema import (
     CrossingRow,
     DocumentsRow,
     GroupsRow,

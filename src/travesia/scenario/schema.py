@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ..admission import DEFAULT_DOCUMENTS, split_terms
+from travesia.scenario.admission import DEFAULT_DOCUMENTS, split_terms
 
 PLACE_KINDS = ("city", "post", "destination")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..errors import ScenarioError
-from .schema import announced_on
+from travesia.errors import ScenarioError
+from travesia.scenario.schema import announced_on
 
 FUTURE_MODES = ("planned", "frozen", "as-happened")
 FUTURE_MEANING = {"planned": "events announced by DATE", "frozen": "only events dated by DATE",

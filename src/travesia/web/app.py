@@ -16,11 +16,11 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ScenarioError
-from ..results import STATE_COLUMNS
-from .data import MEASURES, Catalogue, check_id
-from .scenario_view import ScenarioView
-from .whatif import Busy, WhatIfRunner, levers_of, parse_whatif
+from travesia.errors import ScenarioError
+from travesia.model.results import STATE_COLUMNS
+from travesia.web.data import MEASURES, Catalogue, check_id
+from travesia.web.scenario_view import ScenarioView
+from travesia.web.whatif import Busy, WhatIfRunner, levers_of, parse_whatif
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 64 * 1024
@@ -127,7 +127,7 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
 
     @app.get("/api/datasets/{id}/report", response_class=HTMLResponse)
     def dataset_report(id: str):
-        from ..report import render_report
+        from travesia.web.report import render_report
 
         ds = dataset(id)
         html = render_report(view, ds, store_members=catalogue.members(ds.id))

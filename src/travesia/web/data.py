@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from ..bands import QUANTILES
-from ..errors import ScenarioError
-from ..needs import days_held, needs_on
-from ..results import STATE_COLUMNS, Results
-from ..scenario.data_values import split_values
+from travesia.outputs.bands import QUANTILES
+from travesia.errors import ScenarioError
+from travesia.model.needs import days_held, needs_on
+from travesia.model.results import STATE_COLUMNS, Results
+from travesia.scenario.data_values import split_values
 
 # Crossing measures shown on the charts: `held` is everyone held at a crossing (queued + stranded),
 # as in the run summary and the store's `stranded` series.
@@ -251,7 +251,7 @@ class StoreReader:
             pass
 
     def _open(self):
-        from ..store import Store
+        from travesia.outputs.store import Store
 
         return Store(self.path, read_only=True)
 

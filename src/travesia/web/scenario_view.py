@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..needs import (
+from travesia.model.needs import (
     KCAL_PER_PERSON_DAY,
     PEOPLE_PER_TOILET,
     PEOPLE_PER_TOILET_FIRST_DAYS,
@@ -14,12 +14,12 @@ from ..needs import (
     SPHERE_SOURCE,
     WATER_L_PER_PERSON_DAY,
 )
-from ..observations import Observation, read_observations
-from ..plot import event_label
-from ..scenario import load_scenario
-from ..scenario.describe import describe
-from ..scenario.load import Scenario
-from ..world import World, compile_world
+from travesia.scenario.observations import Observation, read_observations
+from travesia.outputs.plot import event_label
+from travesia.scenario import load_scenario
+from travesia.scenario.describe import describe
+from travesia.scenario.load import Scenario
+from travesia.model.world import World, compile_world
 
 # observation series -> chart measure (observations.csv's `compare` column)
 COMPARE_TO_MEASURE = {"held": "held", "stranded": "stranded", "queue": "queue",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ScenarioError
+from travesia.errors import ScenarioError
 
 BASELINE_SEEDS = 4
 
@@ -24,8 +24,8 @@ def scenario_of_sources(store: Path | None, runs: tuple[Path, ...]) -> str | Non
             except ValueError:
                 raise ScenarioError("summary.json is not JSON", file=summary) from None
     if store is not None:
-        from ..scenario import builtin_scenarios
-        from .data import StoreReader
+        from travesia.scenario import builtin_scenarios
+        from travesia.web.data import StoreReader
 
         ensembles = StoreReader(store).ensembles()
         if ensembles:
@@ -41,8 +41,8 @@ def scenario_of_sources(store: Path | None, runs: tuple[Path, ...]) -> str | Non
 def build(scenario: str | None, store: Path | None, runs: tuple[Path, ...], *,
           baseline_if_empty: bool = True):
     """The scenario view and the catalogue of datasets to show (with a fresh baseline if none)."""
-    from .data import Catalogue
-    from .scenario_view import ScenarioView
+    from travesia.web.data import Catalogue
+    from travesia.web.scenario_view import ScenarioView
 
     named = scenario or scenario_of_sources(store, runs)
     try:
@@ -80,10 +80,10 @@ def baseline_dataset(view, seeds: int):
     """A baseline of a few seeds of the scenario as it stands, when no results were given: run s
     takes the posterior draw `travesia ensemble` gives run s when the scenario names a fit. The
     runs are run tasks (ensemble.py), run in this process."""
-    from ..ensemble import run_task, task_of
-    from ..posterior import posterior_values, scenario_fit, scenario_fit_warning
-    from ..scenario.data_values import split_values
-    from .data import from_results
+    from travesia.runs.ensemble import run_task, task_of
+    from travesia.runs.posterior import posterior_values, scenario_fit, scenario_fit_warning
+    from travesia.scenario.data_values import split_values
+    from travesia.web.data import from_results
 
     sc = view.scenario
     fit = scenario_fit(sc)

@@ -15,7 +15,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..scenario.levers import (  # noqa: F401 (the dashboard's names for them)
+from travesia.scenario.levers import (  # noqa: F401 (the dashboard's names for them)
     MAX_PER_DAY,
     MAX_PERSONNEL,
     MAX_SEEDS,
@@ -26,8 +26,8 @@ from ..scenario.levers import (  # noqa: F401 (the dashboard's names for them)
     parse_whatif,
     whatif_timeline,
 )
-from ..scenario.load import Scenario
-from .data import Catalogue, Dataset, check_id, from_results
+from travesia.scenario.load import Scenario
+from travesia.web.data import Catalogue, Dataset, check_id, from_results
 
 
 # --- the background runs -------------------------------------------------------------------------
@@ -96,7 +96,7 @@ class WhatIfRunner:
             return self.jobs[job_id]
 
     def _run(self, job: Job, baseline: Dataset, events: list) -> None:
-        from ..ensemble import run_task, task_of
+        from travesia.runs.ensemble import run_task, task_of
 
         job.status = "running"
         clock = time.perf_counter()

@@ -1,0 +1,76 @@
+"""Phases 2 and 3: settled people consider leaving (binomial draws per cell), then choose an exit
+among the crossings and staying put, by distance and the believed chance of getting through
+(model.md §2–3)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from travesia.model.engine.agents import TRAVELLING
+
+if TYPE_CHECKING:
+    from travesia.model.engine.simulation import Simulation
+
+
+def departure_rates(sim: Simulation, day: int) -> np.ndarray:
+    """[N, S] daily chance that a settled person considers leaving today."""
+    p, policy, world = sim.params, sim.policy, sim.world
+    base = np.array([p.departure_rate_per_day.get(s, 0.0) for s in world.statuses])
+    days_left = policy.deadline_day - day
+    felt = policy.deadline_day < 10**8
+    pressure = np.where(felt, np.exp(-np.maximum(days_left, 0) / p.deadline_horizon_days), 0.0)
+    rate_s = base * (1.0 + p.threat_response * policy.threat + p.deadline_response * pressure)
+    nat = np.array([p.nationality_response.get(n, 1.0) for n in world.nationalities])
+    return np.clip(nat[:, None] * rate_s[None, :], 0.0, 1.0)
+
+
+def depart(sim: Simulation, day: int) -> np.ndarray:
+    """[P, N, S] people who consider leaving today (they may still choose to stay)."""
+    rates = departure_rates(sim, day)
+    return sim.rng["departures"].binomial(sim.settled,
+                                          np.broadcast_to(rates[None], sim.settled.shape))
+
+
+def exit_utilities(sim: Simulation) -> np.ndarray:
+    """[P, N, S, C + 1] utility of each crossing (last: staying put) for someone at P of (N, S)."""
+    p, world = sim.params, sim.world
+    C = len(world.crossing_names)
+    dist = world.dist_km[:, world.exit_post]                                   # [P, C]
+    reachable = np.isfinite(dist)
+    dist = np.where(reachable, dist, 0.0)
+    pref = np.zeros((C, len(world.nationalities)))
+    for ci, name in enumerate(world.crossing_names):
+        for ni, nat in enumerate(world.nationalities):
+            pref[ci, ni] = p.crossing_preference.get(name, {}).get(nat, 0.0)
+    belief = np.log(np.maximum(sim.belief, p.belief_floor))                  # [C, N, S]
+    u = (pref.T[None, :, None, :]                                              # [1, N, 1, C]
+         - p.distance_cost_per_1000km * dist[:, None, None, :] / 1000.0        # [P, 1, 1, C]
+         + p.belief_weight * np.moveaxis(belief, 0, -1)[None])                 # [1, N, S, C]
+    u = np.where(reachable[:, None, None, :], u, -np.inf)
+    stay = np.full(u.shape[:3] + (1,), p.stay_utility)
+    return np.concatenate([u, stay], axis=-1)
+
+
+def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
+    """Split who considers leaving among crossings and staying; those who go become agents."""
+    world, rng = sim.world, sim.rng["exit_choice"]
+    cells = np.argwhere(considering > 0)
+    if len(cells) == 0:
+        return
+    u = exit_utilities(sim)
+    u = u - u.max(axis=-1, keepdims=True)
+    prob = np.exp(u)
+    prob /= prob.sum(axis=-1, keepdims=True)
+    C = len(world.crossing_names)
+    for pl, n, s in cells:
+        counts = rng.multinomial(considering[pl, n, s], prob[pl, n, s])
+        for c in np.flatnonzero(counts[:C]):
+            k = int(counts[c])
+            traits = np.repeat(world.trait_masks, rng.multinomial(k, world.trait_shares[n, s]))
+            rng.shuffle(traits)
+            sim.agents.add(k, state=TRAVELLING, place=pl, target=world.exit_post[c], crossing=c,
+                           nat=n, status=s, traits=traits, since=day)
+            sim.settled[pl, n, s] -= k
+            sim.flows["departures"][day, c] += k

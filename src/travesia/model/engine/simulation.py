@@ -1,0 +1,294 @@
+"""The step loop of the travesia ruleset. One day is one step: `PLAN` lists its phases in order,
+each a function of the simulation (the typed state below) and the day (docs/model.md §1–7).
+`travesia phases` prints the plan."""
+
+from __future__ import annotations
+
+import copy
+import time
+import zlib
+from dataclasses import dataclass, field
+from collections.abc import Callable
+
+import numpy as np
+
+from travesia.scenario.parameters import Parameters
+from travesia.model.results import CROSSING_FLOWS, CROSSING_LEVELS, STATE_COLUMNS, Results
+from travesia.model.world import World
+from travesia.model.engine.agents import (
+    FREE, ONWARD, QUEUED_ENTRY, QUEUED_EXIT, RETURNING, SHELTERED, STRANDED, TRAVELLING, Agents,
+)
+from travesia.model.engine.crossing import cross
+from travesia.model.engine.departures import choose_exit, depart
+from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
+from travesia.model.engine.timeline import (
+    PolicyState,
+    apply_event,
+    apply_timeline,
+    compile_plans,
+    compile_timeline,
+)
+from travesia.model.engine.tally import tally_agents
+from travesia.model.engine.travel import travel
+
+# agent state -> column of the daily table
+STATE_COLUMN = {
+    TRAVELLING: "travelling", QUEUED_EXIT: "queued", QUEUED_ENTRY: "queued", STRANDED: "stranded",
+    ONWARD: "onward", RETURNING: "returning", SHELTERED: "sheltered",
+}
+_COL = np.full(8, -1, dtype=np.int64)
+for _state, _name in STATE_COLUMN.items():
+    _COL[_state] = STATE_COLUMNS.index(_name)
+# agent state -> crossing level (queue, stranded, sheltered)
+_LEVEL = np.full(8, -1, dtype=np.int64)
+_LEVEL[[QUEUED_EXIT, QUEUED_ENTRY, STRANDED, SHELTERED]] = [0, 0, 1, 2]
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the day: its name (also its random stream's), the model.md section, what it
+    does."""
+
+    name: str
+    section: str
+    does: str
+    run: Callable[[Simulation, int], None]
+
+
+def _timeline(sim: Simulation, day: int) -> None:
+    if day == 0 and sim.applied_day0:       # applied when the simulation was set up
+        return
+    sim.hear_announcements(day, apply_timeline(sim, day))
+    sim.hear_plans(day)
+
+
+def _departures(sim: Simulation, day: int) -> None:
+    sim.today.considering = depart(sim, day)
+
+
+def _exit_choice(sim: Simulation, day: int) -> None:
+    choose_exit(sim, day, sim.today.considering)
+
+
+def _travel(sim: Simulation, day: int) -> None:
+    sim.arrive(day, travel(sim, day))
+
+
+def _crossing(sim: Simulation, day: int) -> None:
+    sim.today.held = cross(sim, day)
+
+
+def _stranded_choices(sim: Simulation, day: int) -> None:
+    stranded_choices(sim, day, sim.today.held)
+
+
+def _record(sim: Simulation, day: int) -> None:
+    sim.record(day)
+
+
+PLAN: tuple[Phase, ...] = (
+    Phase("timeline", "§1",
+          "today's events change the policy; announced and planned rules move beliefs", _timeline),
+    Phase("departures", "§2", "settled people consider leaving: binomial draws per cell",
+          _departures),
+    Phase("exit_choice", "§3", "those considering choose a crossing or staying, by believed chance",
+          _exit_choice),
+    Phase("travel", "§4",
+          "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
+    Phase("crossing", "§5",
+          "exit post, strip, entry post: capacities, rules, first come first served",
+          _crossing),
+    Phase("stranded_choices", "§6", "flights, shelter, night attempts, giving up, waiting",
+          _stranded_choices),
+    Phase("record", "§7", "counts by place and state, flows by crossing; beliefs take in the news",
+          _record),
+)
+PHASES = tuple(phase.name for phase in PLAN)      # the random streams, one per phase
+
+
+@dataclass
+class Today:
+    """What one phase hands the next within a day."""
+
+    # [P, N, S]
+    considering: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # agents at crossings
+    held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def phase_rng(seed: int, phase: str) -> np.random.Generator:
+    """One stream per phase, seeded from the run's seed and the phase's name (common random
+    numbers)."""
+    return np.random.default_rng([seed, zlib.crc32(phase.encode())])
+
+
+class Simulation:
+    """The state a day's phases read and change."""
+
+    world: World
+    params: Parameters
+    seed: int
+    days: int
+    rng: dict[str, np.random.Generator]     # one stream per phase
+    agents: Agents                          # people on the move (arrays)
+    settled: np.ndarray                     # [P, N, S] people settled, counts per cell
+    arrived: np.ndarray                     # [P, N, S] people who reached a destination
+    flown: np.ndarray                       # [P, N, S] people who left on a flight
+    policy: PolicyState                     # what the timeline controls
+    belief: np.ndarray                      # [C, N, S] believed chance of getting through
+    flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
+    counts: np.ndarray                      # [T, P, states]
+    today: Today
+
+    def __init__(self, world: World, params: Parameters, seed: int = 0, events=(),
+                 days: int | None = None):
+        self.world, self.params, self.seed = world, params, seed
+        self.days = world.days if days is None else min(days, world.days)
+        self.rng = {name: phase_rng(seed, name) for name in PHASES}
+        self.agents = Agents()
+        self.settled = world.settled.copy()
+        P, N, S = self.settled.shape
+        C = len(world.crossing_names)
+        self.arrived = np.zeros((P, N, S), dtype=np.int64)
+        self.flown = np.zeros((P, N, S), dtype=np.int64)
+        self.policy = PolicyState.initial(world)
+        self.events = list(events)
+        self.events_by_day = compile_timeline(world, self.events)
+        self.plans_by_day = compile_plans(world, self.events)   # announced before they take effect
+        self.link_km32 = np.where(np.isfinite(world.link_km), world.link_km, 0).astype(np.float32)
+        self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
+        T = self.days
+        self.flows = {name: np.zeros((T, C),
+                                     dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
+        self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
+        self.news_ok = np.zeros((T, C, N, S))
+        self.news_all = np.zeros((T, C, N, S))
+        self.belief_history = np.zeros((T, C, N, S))
+        self.agent_steps = 0
+        self.day = 0
+        self.today = Today()
+        apply_timeline(self, 0)   # events of day 0 set the initial conditions people believe in
+        self.applied_day0 = True
+        self.belief = self.implied_belief(0)
+        self.hear_plans(0)
+
+    # --- the step -------------------------------------------------------------------------------
+    def step(self, day: int) -> None:
+        """One day: the phases of PLAN, in order."""
+        self.day = day
+        for phase in PLAN:
+            phase.run(self, day)
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
+        started = time.perf_counter()
+        for day in range(self.days):
+            self.step(day)
+            if progress:
+                progress(day + 1, self.days)
+        return Results.from_simulation(self, wall_seconds=time.perf_counter() - started)
+
+    # --- pieces of phases -----------------------------------------------------------------------
+    def arrive(self, day: int, who: np.ndarray) -> None:
+        """Trips that ended today: at a post people queue; past the border they arrive; back home
+        they settle."""
+        if len(who) == 0:
+            return
+        a = self.agents
+        state = a.view("state")
+        st = state[who]
+        to_queue = who[st == TRAVELLING]
+        state[to_queue] = QUEUED_EXIT
+        a.since[to_queue] = day
+        for end_state, stock in ((ONWARD, self.arrived), (RETURNING, self.settled)):
+            done = who[st == end_state]
+            np.add.at(stock, (a.place[done], a.nat[done], a.status[done]), 1)
+            state[done] = FREE
+
+    def record_news(self, c: int, nat: np.ndarray, status: np.ndarray, ok: bool) -> None:
+        """What people met at a crossing (got through, or gave up) travels back as news."""
+        if len(nat) == 0:
+            return
+        N, S = self.news_all.shape[2:]
+        heard = np.bincount(nat.astype(np.int64) * S + status, minlength=N * S).reshape(N, S)
+        self.news_all[self.day, c] += heard
+        if ok:
+            self.news_ok[self.day, c] += heard
+
+    def implied_belief(self, day: int, policy: PolicyState | None = None) -> np.ndarray:
+        """[C, N, S] chance of getting through that the rules in force imply: those admitted by
+        their documents, plus those who would cross at night before giving up. Beliefs start here,
+        and move towards it when a crossing's rules or enforcement are announced (model.md §3)."""
+        world, p, policy = self.world, self.params, policy or self.policy
+        C, N, S = len(world.crossing_names), len(world.nationalities), len(world.statuses)
+        night = p.irregular_attempt_rate_per_day * night_crossing_success(self, day, policy)
+        give = giveup_chance(self, policy)
+        eventually = night / np.maximum(night + (1 - night) * give, 1e-12)
+        traits = world.trait_masks[:, None, None]                                   # [K, 1, 1]
+        status = np.arange(S)[None, None, :]                                        # [1, 1, S]
+        belief = np.zeros((C, N, S))
+        for c in range(C):
+            ok = np.ones((len(traits), N, S), dtype=bool)
+            for rule, post in ((policy.exit_rule[c], world.exit_post[c]),
+                               (policy.entry_rule[c], world.entry_post[c])):
+                # [1, N, 1]
+                national = (world.nat_country == world.place_country[post])[None, :, None]
+                ok &= rule.admits(traits, status, national, np.arange(N)[None, :, None])
+            admitted = np.einsum("nsk,kns->ns", world.trait_shares, ok)
+            belief[c] = admitted + (1 - admitted) * eventually[c]
+        return belief
+
+    def hear_announcements(self, day: int, crossings: set[int]) -> None:
+        """Changed rules or enforcement at a crossing are public news, heard at once."""
+        if not crossings:
+            return
+        implied = self.implied_belief(day)
+        w = self.params.announcement_weight
+        for c in crossings:
+            self.belief[c] += w * (implied[c] - self.belief[c])
+
+    def hear_plans(self, day: int) -> None:
+        """Rules or enforcement announced today for a later date are news too: beliefs close
+        announcement_weight of the gap to the chance the announced policy implies (model.md §3)."""
+        plans = self.plans_by_day.get(day)
+        if not plans:
+            return
+        planned = copy.deepcopy(self.policy)
+        crossings = {apply_event(planned, self.world, ev, day) for ev in plans}
+        implied = self.implied_belief(day, planned)
+        w = self.params.announcement_weight
+        for c in crossings:
+            self.belief[c] += w * (implied[c] - self.belief[c])
+
+    def update_beliefs(self, day: int) -> None:
+        news_day = day - self.params.news_delay_days
+        if news_day < 0:
+            return
+        heard = self.news_all[news_day]
+        rate = np.divide(self.news_ok[news_day], heard, out=np.zeros_like(heard), where=heard > 0)
+        self.belief = np.where(heard > 0,
+                               self.belief + self.params.belief_update_rate * (rate - self.belief),
+                               self.belief)
+
+    def record(self, day: int) -> None:
+        a, world = self.agents, self.world
+        P, C = len(world.place_names), len(world.crossing_names)
+        counts = np.zeros((P, len(STATE_COLUMNS)), dtype=np.int64)
+        levels = np.zeros((C, len(CROSSING_LEVELS)), dtype=np.int64)
+        self.agent_steps += tally_agents(a.view("state"), a.view("place"), a.view("crossing"), _COL,
+                                         _LEVEL,
+                                         # agents alive today: the work of this step
+                                         counts, levels)
+        counts[:, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
+        counts[:, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
+        counts[:, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))
+        self.counts[day] = counts
+        for i, name in enumerate(CROSSING_LEVELS):
+            self.flows[name][day] = levels[:, i]
+        self.update_beliefs(day)
+        self.belief_history[day] = self.belief
+        if a.n > 4096 and a.active < a.n // 2:
+            a.compact()
+
+
+def simulate(world: World, params: Parameters, seed: int = 0, events=(), days: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Results:
+    return Simulation(world, params, seed=seed, events=events, days=days).run(progress)

@@ -1,0 +1,177 @@
+"""The result tables of one run, their summary, and writing them (Parquet, JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from travesia import __version__
+from travesia.scenario.measures import CROSSING_FLOWS as MEASURE_FLOWS
+from travesia.scenario.measures import CROSSING_LEVELS as MEASURE_LEVELS
+from travesia.scenario.measures import HELD, PLACE_STATES
+from travesia.model.needs import days_held, needs_at_peak, needs_on
+
+# the measures' names and meanings are in measures.py: states of people at places (the daily
+# table's columns), and per crossing and day the flows during the day and the levels at its end
+STATE_COLUMNS = list(PLACE_STATES)
+CROSSING_FLOWS = list(MEASURE_FLOWS)
+CROSSING_LEVELS = list(MEASURE_LEVELS)
+
+
+@dataclass
+class Results:
+    """Daily counts [T, P, state] and crossing flows {name: [T, C]} of one run."""
+
+    scenario: str
+    seed: int
+    start: dt.date
+    place_names: list[str]
+    crossing_names: list[str]
+    counts: np.ndarray
+    flows: dict[str, np.ndarray]
+    population: int
+    belief: np.ndarray | None = None
+    wall_seconds: float = 0.0
+    agent_steps: int = 0
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
+        w = sim.world
+        return cls(scenario=w.name, seed=sim.seed, start=w.start, place_names=list(w.place_names),
+                   crossing_names=list(w.crossing_names), counts=sim.counts.copy(),
+                   flows={k: v.copy() for k, v in sim.flows.items()}, population=w.population,
+                   belief=sim.belief_history.copy(), wall_seconds=wall_seconds,
+                   agent_steps=sim.agent_steps)
+
+    @property
+    def days(self) -> int:
+        return self.counts.shape[0]
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=d) for d in range(self.days)]
+
+    def at_crossing(self, crossing: str, measure: str = HELD) -> np.ndarray:
+        """[T] a crossing's series of a measure (measures.py); `held` is everyone held at it."""
+        c = self.crossing_names.index(crossing)
+        if measure == HELD:
+            return self.flows["queue"][:, c] + self.flows["stranded"][:, c]
+        return self.flows[measure][:, c]
+
+    # --- tables --------------------------------------------------------------------------------
+    def daily_table(self) -> pa.Table:
+        T, P, S = self.counts.shape
+        day, place, state = np.meshgrid(np.arange(T), np.arange(P), np.arange(S), indexing="ij")
+        people = self.counts.ravel()
+        keep = people != 0
+        dates = np.array(self.dates, dtype="datetime64[D]")
+        return pa.table({
+            "date": pa.array(dates[day.ravel()[keep]]),
+            "place": pa.DictionaryArray.from_arrays(place.ravel()[keep].astype(np.int32),
+                                                    self.place_names),
+            "state": pa.DictionaryArray.from_arrays(state.ravel()[keep].astype(np.int32),
+                                                    STATE_COLUMNS),
+            "people": pa.array(people[keep]),
+        })
+
+    def crossings_table(self) -> pa.Table:
+        T, C = self.flows["exits"].shape
+        day, xc = np.meshgrid(np.arange(T), np.arange(C), indexing="ij")
+        dates = np.array(self.dates, dtype="datetime64[D]")
+        cols = {
+            "date": pa.array(dates[day.ravel()]),
+            "crossing": pa.DictionaryArray.from_arrays(xc.ravel().astype(np.int32),
+                                                       self.crossing_names),
+        }
+        for name in CROSSING_LEVELS[:1] + ["exits", "entries", "refused", "irregular"] + \
+                [n for n in CROSSING_FLOWS if n not in ("exits", "entries", "refused",
+                                                        "irregular")] + \
+                CROSSING_LEVELS[1:]:
+            cols[name] = pa.array(self.flows[name].ravel())
+        return pa.table(cols)
+
+    def needs_table(self) -> pa.Table:
+        """Daily needs where people are held (queued, stranded, sheltered), by the Sphere standards.
+
+        The first days a place holds people count as "first days" (needs.py: one toilet per 50, not
+        20).
+        """
+        held_cols = [STATE_COLUMNS.index(s) for s in ("queued", "stranded", "sheltered")]
+        held = self.counts[:, :, held_cols].sum(axis=2)           # [T, P]
+        rows: dict[str, list] = {k: [] for k in ("date", "place", "people", "water_litres_per_day",
+                                                 "food_kcal_per_day", "covered_shelter_m2",
+                                                 "toilets")}
+        run = days_held(held)
+        for t, date in enumerate(self.dates):
+            for p in np.flatnonzero(held[t]):
+                need = needs_on(int(held[t, p]), int(run[t, p]))
+                rows["date"].append(date)
+                rows["place"].append(self.place_names[p])
+                for k in list(rows)[2:]:
+                    rows[k].append(need[k])
+        return pa.table(rows)
+
+    # --- summary -------------------------------------------------------------------------------
+    def summary(self) -> dict:
+        totals = self.counts.sum(axis=(1, 2))
+        crossings = {}
+        for c, name in enumerate(self.crossing_names):
+            held = self.at_crossing(name)
+            peak_day = int(np.argmax(held))
+            peak = int(held[peak_day])
+            above = np.flatnonzero(held >= max(1, peak // 2)) if peak else np.array([], dtype=int)
+            crossings[name] = {
+                "peak_held": peak,
+                "peak_date": self.dates[peak_day].isoformat() if peak else None,
+                "days_with_half_peak_or_more": int(len(above)),
+                "needs_at_peak": needs_at_peak(held)[1],
+                "totals": {k: int(self.flows[k][:, c].sum()) for k in CROSSING_FLOWS},
+            }
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "travesia_version": __version__,
+            "period": {"start": self.dates[0].isoformat(), "end": self.dates[-1].isoformat(),
+                       "days": self.days},
+            "population": int(self.population),
+            "conserved": bool(np.all(totals == self.population)),
+            "final": {s: int(self.counts[-1, :, i].sum()) for i, s in enumerate(STATE_COLUMNS)},
+            "crossings": crossings,
+            "needs_standard": "Sphere 2018: 15 L water, 2,100 kcal, 3.5 m2 covered space per "
+                              "person per day; "
+                              "1 toilet per 50 people in a place's first 7 days of holding people "
+                              "(per 20 later)",
+            "wall_seconds": round(self.wall_seconds, 3),
+            "agent_steps": int(self.agent_steps),
+            **self.meta,
+        }
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write daily.parquet, crossings.parquet, needs.csv, summary.json; return the paths.
+
+        Each file is written to a temporary name then renamed, so an interrupted run never leaves
+        a half-written file under a final name.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"daily": out / "daily.parquet", "crossings": out / "crossings.parquet",
+                 "needs": out / "needs.csv", "summary": out / "summary.json"}
+        for key, table in (("daily", self.daily_table()), ("crossings", self.crossings_table())):
+            tmp = paths[key].with_suffix(".parquet.tmp")
+            pq.write_table(table, tmp)
+            tmp.replace(paths[key])
+        tmp = paths["needs"].with_suffix(".csv.tmp")
+        pacsv.write_csv(self.needs_table(), tmp)
+        tmp.replace(paths["needs"])
+        tmp = paths["summary"].with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(paths["summary"])
+        return paths

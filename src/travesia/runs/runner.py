@@ -1,0 +1,122 @@
+"""`travesia run` for travesia-format scenarios: load, simulate with a progress bar, write,
+summarise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from travesia.runs.ensemble import run_task, task_of
+from travesia.errors import ScenarioError
+from travesia.scenario.observations import read_observations, stranded_points
+from travesia.scenario.parameters import load_params_file
+from travesia.outputs.plot import plot_stranded
+from travesia.runs.posterior import stale_warning
+from travesia.model.results import Results
+from travesia.scenario import load_scenario
+
+
+def scenario_observations(sc) -> list:
+    if not sc.spec.observations:
+        return []
+    return read_observations(sc.folder / sc.spec.observations)
+
+
+def run_parameters(sc, params_file: Path | None = None):
+    """(parameters, where they come from) of a single run: `--params FILE` over the scenario's own;
+    without it, a scenario that ships a fit runs its posterior medians (the fit is the forecast)."""
+    if params_file:
+        return load_params_file(params_file, base=sc.params), str(params_file)
+    from travesia.runs.posterior import scenario_fit
+
+    fit = scenario_fit(sc)
+    if fit is None:
+        return sc.params, "scenario.yaml"
+    medians = {k: v for k, v in fit.parameters.items() if k in type(sc.params).model_fields}
+    lender = f" of {fit.borrowed_from}" if fit.borrowed_from else ""
+    source = f"posterior medians of the fit{lender} ({fit.path.name})"
+    return sc.params.with_overrides(medians, file=fit.path), source
+
+
+def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None,
+                 out_dir: Path | None = None,
+                 params_file: Path | None = None, quiet: bool = False,
+                 bands_store: Path | None = None,
+                 ensemble_id: str | None = None) -> Results:
+    sc = load_scenario(scenario)
+    params, source = run_parameters(sc, params_file)
+    warning = stale_warning(params_file, sc) if params_file else None
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    run_bands = None
+    if bands_store is not None:  # checked before the run, so a bad store fails at once
+        from travesia.outputs.bands import bands_for_run
+
+        run_bands = bands_for_run(bands_store, ensemble_id, sc.name, sc.content_hash)
+        if run_bands.warning:
+            click.echo(f"warning: {run_bands.warning}", err=True)
+    observations = scenario_observations(sc)
+    out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
+    task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None,
+                   where="--params")
+    if quiet:
+        outcome = run_task(task)
+    else:
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("days"), TimeRemainingColumn())
+        with Progress(*columns, transient=True) as bar:
+            shown = bar.add_task(sc.name, total=days or sc.days)
+            outcome = run_task(task, progress=lambda d, n: bar.update(shown, completed=d, total=n))
+    if outcome.user_error:
+        raise ScenarioError(outcome.user_error)
+    if outcome.error or outcome.results is None:
+        raise RuntimeError(outcome.error or "the run gave no results")
+    results = outcome.results
+    results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(),
+                    "parameters_from": source}
+    if run_bands is not None:
+        results.meta["bands"] = run_bands.source
+    paths = results.write(out_dir)
+    plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png",
+                  observations=stranded_points(observations),
+                  title=f"{sc.spec.title or sc.name} — seed {seed}"
+                  + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands
+                     else ""),
+                  bands=run_bands.bands if run_bands else None)
+    if not quiet:
+        print_summary(results)
+        click.echo(f"wrote {', '.join(p.name for p in paths.values())}, stranded.png to {out_dir}")
+    return results
+
+
+def print_summary(results: Results) -> None:
+    s = results.summary()
+    console = Console(width=max(Console().width, 120))
+    console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to "
+                  f"{s['period']['end']}, "
+                  f"{s['population']:,} people, {s['wall_seconds']:.2f} s")
+    table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the "
+                        "peak (Sphere)")
+    for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night",
+                "gave up",
+                "water L/d", "toilets"):
+        if col == "crossing":
+            table.add_column(col, no_wrap=True, min_width=max(len(n) for n in s["crossings"]))
+        elif col == "on":
+            table.add_column(col, no_wrap=True, min_width=10)
+        else:
+            table.add_column(col, justify="right")
+    for name, c in s["crossings"].items():
+        t, needs = c["totals"], c["needs_at_peak"]
+        table.add_row(name, f"{c['peak_held']:,}", c["peak_date"] or "-",
+                      str(c["days_with_half_peak_or_more"]),
+                      f"{t['entries']:,}", f"{t['refused']:,}", f"{t['irregular']:,}",
+                      f"{t['gave_up']:,}",
+                      f"{needs['water_litres_per_day']:,.0f}", str(needs["toilets"]))
+    console.print(table)
+    final = s["final"]
+    console.print("at the end: " + ", ".join(f"{k} {v:,}" for k, v in final.items() if v))

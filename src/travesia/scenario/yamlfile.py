@@ -1,0 +1,33 @@
+"""Reading a user's YAML file that must hold a mapping, with errors that name the file and row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from travesia.errors import ScenarioError
+
+
+def read_yaml_mapping(path: str | Path, *, missing: str, expected: str,
+                      empty_ok: bool = False) -> dict:
+    """The mapping in `path`. `missing` and `expected` are the messages for a file that is not
+    there and for one that holds something other than a mapping; an empty file is {} when
+    `empty_ok`, else an error."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(missing, file=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"malformed YAML: {problem}", file=path,
+                            row=mark.line + 1 if mark is not None else None) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    if data is None and empty_ok:
+        return {}
+    if not isinstance(data, dict):
+        raise ScenarioError(expected, file=path)
+    return data
