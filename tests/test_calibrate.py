@@ -192,3 +192,16 @@ def test_calibrate_cli_writes_the_params_file_and_store(tmp_path):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_surface_mean_outside_every_run_gives_way_to_the_best_runs():
+    """A quadratic fitted to runs in [-1, 1] may put its peak far outside them: the fit then falls
+    back to where the best runs are, not to a place no run went."""
+    from travesia.inference.calibrate import _within_runs
+
+    Z = np.array([[-1.0], [0.0], [1.0], [0.5]])
+    ll = np.array([-3.0, -1.0, -0.5, -0.2])
+    kept = _within_runs(np.array([0.4]), np.eye(1), 9.0, Z, ll)
+    assert kept[0].tolist() == [0.4] and kept[2] == 9.0
+    moved = _within_runs(np.array([7.0]), np.eye(1), 9.0, Z, ll)
+    assert -1.0 <= moved[0][0] <= 1.0

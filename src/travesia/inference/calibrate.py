@@ -489,7 +489,8 @@ def _search(space: PriorSpace, runner: Runner, loglik_of: Callable[[list], np.nd
         raise ScenarioError("every fitting run failed: "
                             f"{runner.failed[0].splitlines()[0] if runner.failed else ''}")
     center, kernel = _elite_cloud(Z_all, ll_all)
-    post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, center, kernel)
+    surface = _surface_posterior(Z_all, ll_all, center, kernel)
+    post_mean, post_cov, ess = _within_runs(surface[0], surface[1], surface[2], Z_all, ll_all)
     rounds = 2
     for r in range(rounds):
         n = (n_fit - used) // (rounds - r)
@@ -501,7 +502,8 @@ def _search(space: PriorSpace, runner: Runner, loglik_of: Callable[[list], np.nd
         proposals.append(prop)
         used += n
         Z_all, ll_all = np.concatenate(Zs), np.concatenate(lls)
-        post_mean, post_cov, ess = _surface_posterior(Z_all, ll_all, post_mean, 2.0**2 * post_cov)
+        surface = _surface_posterior(Z_all, ll_all, post_mean, 2.0**2 * post_cov)
+        post_mean, post_cov, ess = _within_runs(surface[0], surface[1], surface[2], Z_all, ll_all)
     draws = rng.multivariate_normal(post_mean, post_cov, size=POSTERIOR_DRAWS)
     values = [space.values(z) for z in draws]
     w = np.full(len(values), 1.0 / len(values))
@@ -538,6 +540,19 @@ def _elite_cloud(Z: np.ndarray, ll: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     mean = best.mean(axis=0)
     cov = np.cov(best.T).reshape(Z.shape[1], Z.shape[1]) + 1e-3 * np.eye(Z.shape[1])
     return mean, 2.0 ** 2 * cov
+
+
+def _within_runs(mean: np.ndarray, cov: np.ndarray, ess: float, Z: np.ndarray,
+                 ll: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The surface's Gaussian, unless its mean lies outside the range of the runs it was fitted to
+    (a quadratic extrapolated where no run went; seen on a Flee case, foreign_weight 181): then
+    the best quarter of the runs, their centre and spread, stands in for it."""
+    finite = np.isfinite(ll)
+    low, high = Z[finite].min(axis=0), Z[finite].max(axis=0)
+    if np.all((mean >= low) & (mean <= high)):
+        return mean, cov, ess
+    center, kernel = _elite_cloud(Z, ll)
+    return center, kernel / 4.0, ess          # _elite_cloud doubles the spread: undo it
 
 
 def _quadratic_pairs(d: int, runs: int) -> list[tuple[int, int]]:
