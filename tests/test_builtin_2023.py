@@ -4,6 +4,7 @@ and holding no count of the people at the line (those are kept aside to score it
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 
@@ -87,3 +88,17 @@ def test_run_and_an_ensemble_drawing_from_the_2025_posterior_work(tmp_path):
         ens = st.ensemble(None)
         assert ens["finished"] == 4
         assert any(str(v).startswith("posterior") for v in ens["vary"].values())
+
+
+def test_a_forecast_of_2023_from_a_date_draws_the_borrowed_behaviour_and_its_own_priors(tmp_path):
+    """Nothing of 2023 is observed, so `forecast` takes the scenario's borrowed fit: the 2025
+    behaviour, without the 2025 document shares, and 2023's own priors drawn for each run."""
+    from travesia.inference.forecast import forecast
+
+    result = forecast("chile-peru-2023", dt.date(2023, 4, 20), horizon_days=7, runs=3, workers=1)
+    assert result.settings["borrowed_from"] == "chile-peru-2025"
+    assert result.settings["fitted"].endswith("chile_peru_2025/fitted_params.yaml")
+    assert len(result.runs) == 3
+    held = [r for r in result.rows if r["measure"] == "held" and r["crossing"]
+            == "Chacalluta–Santa Rosa"]
+    assert [r["date"] for r in held][0] == "2023-04-21" and len(held) == 7

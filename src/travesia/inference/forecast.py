@@ -200,6 +200,13 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
     warnings: list[str] = []
     settings: dict[str, Any] = {"observations": str(obs_path) if obs_path else None,
                                 "base_seed": base_seed}
+    if fit_file is None and not fit_targets(all_obs, sc, at):
+        # nothing observed by `at` to fit: the scenario's own or borrowed fit is the forecast
+        from travesia.runs.posterior import scenario_fit
+
+        named = scenario_fit(sc)
+        if named is not None:
+            fit_file = named.path
     if fit_file is None:
         if obs_path is None:
             raise ObservationError("the scenario has no observations to fit: give --observations "
@@ -214,7 +221,13 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
                         spread={n: fit.spread[n] for n in fit.names})
     else:
         ff = read_fit_file(fit_file)
-        if ff.fit.get("scenario_hash") and ff.fit["scenario_hash"] != sc.content_hash:
+        lender = ff.fit.get("scenario")
+        if lender not in (None, sc.name):
+            # a fit of another scenario lends its behaviour only: its fitted data numbers are
+            # that scenario's facts (as with scenario.yaml's `fit: {scenario: NAME}`)
+            ff = _behaviour_only(ff)
+            settings["borrowed_from"] = lender
+        elif ff.fit.get("scenario_hash") and ff.fit["scenario_hash"] != sc.content_hash:
             warnings.append(f"the fit {ff.path} was made on other files of "
                             f"{ff.fit.get('scenario')} "
                             f"(hash {ff.fit['scenario_hash']}, now {sc.content_hash})")
@@ -237,7 +250,14 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
                     progress(done[0], n)
 
                 runner.progress = tick
-            results = [r for r in runner.run([ff.draws[i] for i in picks], days) if r is not None]
+            # the scenario's priors on names the fit does not hold (its data numbers) are drawn
+            # as `travesia ensemble` draws them
+            from travesia.runs.priors import draw_values, scenario_priors
+
+            others = {n: p for n, p in scenario_priors(sc).items() if n not in ff.names}
+            values = [{**ff.draws[i], **draw_values(others, base_seed, k)} for k,
+                      i in enumerate(picks)]
+            results = [r for r in runner.run(values, days) if r is not None]
             failed = runner.failed
         if not results:
             raise ScenarioError("every forecast run failed: "
@@ -260,6 +280,13 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
                           fit_until, rows, scores,
                           settings, warnings, [o for o in all_obs if o.date <= last],
                           time.perf_counter() - started)
+
+
+def _behaviour_only(ff: FitFile) -> FitFile:
+    from travesia.scenario.data_values import is_data_name
+
+    names = [n for n in ff.names if not is_data_name(n)]
+    return FitFile(ff.path, ff.fit, names, [{n: d[n] for n in names} for d in ff.draws])
 
 
 def _fit_base(ff: FitFile, sc: Scenario) -> Parameters:
