@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from scenario_kit import tiny_scenario
 from travesia.cli import main
+from travesia.errors import ObservationError
+from travesia.scenario.observations import read_observations
 
 
 def check(folder):
@@ -29,6 +31,16 @@ def edit_yaml(path, fn):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     fn(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _set_people(folder, value):
+    path = folder / "population.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("people")] = value
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def test_a_sound_scenario_passes(tmp_path):
@@ -99,6 +111,44 @@ CASES = {
     "road between the two posts": (
         lambda f: edit(f / "routes.csv", "YP,D,100,hand", "YP,D,100,hand\nXP,YP,3,hand"),
         ["routes.csv", "row 4", "joins the two posts"]),
+    # numbers no corridor has: a typo must not become a run that allocates terabytes or treats
+    # an infinite road as a road
+    "infinite distance": (
+        lambda f: edit(f / "routes.csv", "A,XP,1.0", "A,XP,inf"),
+        ["routes.csv", "row 2", "field 'distance_km'", "finite"]),
+    "distance beyond any road": (
+        lambda f: edit(f / "routes.csv", "A,XP,1.0", "A,XP,1e308"),
+        ["routes.csv", "row 2", "field 'distance_km'", "less than or equal to 50000"]),
+    "infinite capacity": (
+        lambda f: edit(f / "crossings.csv", ",1000,10,", ",1000,inf,"),
+        ["crossings.csv", "row 2", "field 'entry_capacity_per_day'", "finite"]),
+    "more people than the planet": (
+        lambda f: _set_people(f, "100000000000000000000"),
+        ["population.csv", "row 2", "field 'people'", "less than or equal to"]),
+    "impossible date": (
+        lambda f: edit(f / "scenario.yaml", "start: '2026-01-01'", "start: '2025-13-45'"),
+        ["scenario.yaml", "start", "date"]),
+    "impossible date written bare": (
+        lambda f: (f / "scenario.yaml").write_text(
+            (f / "scenario.yaml").read_text(encoding="utf-8").replace("'2026-01-01'",
+                                                                        "2025-11-31"),
+            encoding="utf-8"),
+        ["scenario.yaml", "start", "date"]),
+    "period of centuries": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update({"end": "2999-01-01"})),
+        ["scenario.yaml", "end", "longer than"]),
+    "infinite parameter": (
+        lambda f: (f / "scenario.yaml").write_text(
+            (f / "scenario.yaml").read_text(encoding="utf-8").replace(
+                "parameters:", "parameters:\n  walk_km_per_day: .inf", 1), encoding="utf-8"),
+        ["scenario.yaml", "parameters.walk_km_per_day", "finite"]),
+    "more soldiers withdrawn than sent": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["timeline"].extend([
+            {"date": "2026-01-03", "type": "troops", "crossing": "X-Y", "personnel": -80,
+             "source": "hand"},
+            {"date": "2026-01-02", "type": "troops", "crossing": "X-Y", "personnel": 50,
+             "source": "hand"}])),
+        ["scenario.yaml", "timeline[0].personnel", "withdraws more personnel", "-30 left"]),
 }
 
 
@@ -127,3 +177,21 @@ def test_cli_prints_no_traceback_for_a_user_mistake(tmp_path):
 def test_unknown_scenario_name(tmp_path):
     result = CliRunner().invoke(main, ["run", "no-such-scenario", "--quiet"])
     assert result.exit_code == 2 and "no such scenario" in result.output
+
+
+def test_a_negative_seed_is_refused_by_the_command_line(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(tiny_scenario(tmp_path)), "--seed", "-1",
+                                       "--quiet"])
+    assert result.exit_code == 2 and "--seed" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"date,place,measure,value\n2026-01-02,XP,held,\xff\xfe\n", "not UTF-8"),
+    (b"date,place,measure,value\n2026-01-02,XP,held,inf\n", "not a finite number"),
+])
+def test_bad_observations_name_the_file(tmp_path, content, expected):
+    path = tmp_path / "obs.csv"
+    path.write_bytes(content)
+    with pytest.raises(ObservationError, match=expected) as info:
+        read_observations(path)
+    assert "obs.csv" in str(info.value)

@@ -78,7 +78,7 @@ def _fit_options(fn):
         click.option(
             "--seed",
             "base_seed",
-            type=int,
+            type=click.IntRange(0, 2**63 - 1),
             default=0,
             show_default=True,
             help="Base seed of the runs.",
@@ -287,8 +287,8 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, observa
               help="CSV of observed counts (default: the scenario's own).")
 @click.option("--obs-error", type=click.FloatRange(min=0.01), default=0.5, show_default=True,
               help="Reporting error of the fit made here (without --fit).")
-@click.option("--seed", "base_seed", type=int, default=0, show_default=True,
-              help="Base seed of the runs.")
+@click.option("--seed", "base_seed", type=click.IntRange(0, 2**63 - 1), default=0,
+              show_default=True, help="Base seed of the runs.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: one per core).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",

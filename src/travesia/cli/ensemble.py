@@ -42,7 +42,8 @@ def _progress_columns():
                    "lognormal(median,sigma) or "
                    "[a,b,c]; dotted names reach into mappings (departure_rate_per_day.irregular). "
                    "Repeat for several; replaces the scenario's prior of that name.")
-@click.option("--seed", "base_seed", type=int, default=0, show_default=True,
+@click.option("--seed", "base_seed", type=click.IntRange(0, 2**63 - 1), default=0,
+              show_default=True,
               help="Base seed: run i has seed BASE+i and its draws are seeded from BASE.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on the Dask distributed scheduler at ADDRESS (tcp://host:8786) instead of "

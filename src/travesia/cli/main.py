@@ -20,7 +20,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", required=False)
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="Random seed: one seed gives one result.")
 @click.option("--days", type=click.IntRange(min=1), default=None,
               help="Simulate only the first N days.")

@@ -19,6 +19,7 @@ from travesia.scenario.yamlfile import read_yaml_mapping
 from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
 from travesia.scenario.schema import (
+    MAX_DAYS,
     CrossingRow,
     DocumentsRow,
     GroupsRow,
@@ -200,6 +201,9 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                                        "timeline, ...)"), ypath)
     if spec.end < spec.start:
         raise ScenarioError(f"end {spec.end} is before start {spec.start}", file=ypath, field="end")
+    if (spec.end - spec.start).days > MAX_DAYS:
+        raise ScenarioError(f"the period {spec.start} to {spec.end} is longer than {MAX_DAYS} days",
+                            file=ypath, field="end")
     params = parameters_from(spec.parameters, file=ypath)
     vocabulary = Vocabulary(tuple(spec.documents), tuple(spec.groups))
     try:
@@ -333,6 +337,15 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                                 field=f"{fld}.nationality")
         if ev.type == "admission":
             _check_rule(vocabulary, ev.admits, ypath, None, f"{fld}.admits")
+    # soldiers withdrawn cannot outnumber those deployed, counting events in date order
+    troops: dict[str, int] = {}
+    for i, ev in sorted(enumerate(spec.timeline), key=lambda item: item[1].date):
+        if ev.type == "troops":
+            troops[ev.crossing] = troops.get(ev.crossing, 0) + ev.personnel
+            if troops[ev.crossing] < 0:
+                raise ScenarioError(f"withdraws more personnel than are deployed at "
+                                    f"'{ev.crossing}' by {ev.date} ({troops[ev.crossing]} left)",
+                                    file=ypath, field=f"timeline[{i}].personnel")
     # a dotted name reaches into a mapping: departure_rate_per_day.irregular
     for pname in spec.priors:
         if not is_data_name(pname) and pname.split(".")[0] not in Parameters.model_fields:

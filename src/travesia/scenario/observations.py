@@ -9,6 +9,8 @@ error a fit assumes of every row is an `ObservationModel` (docs/calibration.md).
 from __future__ import annotations
 
 import csv
+import io
+import math
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
@@ -76,10 +78,13 @@ def _num(text: str | None, path: Path, line: int, field: str) -> float | None:
     if text is None or text.strip() == "":
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise ObservationError(f"not a number: '{text}'", file=path, row=line,
                                field=field) from None
+    if not math.isfinite(value):
+        raise ObservationError(f"not a finite number: '{text}'", file=path, row=line, field=field)
+    return value
 
 
 def read_observations(path: str | Path) -> list[Observation]:
@@ -87,7 +92,14 @@ def read_observations(path: str | Path) -> list[Observation]:
     if not path.is_file():
         raise ObservationError("observations file not found", file=path)
     out = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ObservationError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                               file=path) from None
+    except OSError as exc:
+        raise ObservationError(f"cannot be read ({exc.strerror})", file=path) from None
+    with io.StringIO(text, newline="") as f:
         reader = csv.DictReader(f)
         need = {"date", "place", "measure", "value"}
         missing = need - set(reader.fieldnames or [])

@@ -18,7 +18,7 @@ from travesia.scenario.yamlfile import read_yaml_mapping
 class Parameters(BaseModel):
     """Behaviour of people and institutions, with units in the names."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     # model.md §2 Departures
     departure_rate_per_day: dict[str, float] = Field(

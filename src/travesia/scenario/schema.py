@@ -12,6 +12,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from travesia.scenario.admission import DEFAULT_DOCUMENTS, split_terms
 
+# Limits on the numbers a scenario may hold (docs/scenario-format.md, "Limits"): finite, and
+# far above any real corridor, so that a typo (1e308 km, 10^20 people) is an error, not a run
+# that allocates terabytes or silently treats a road as missing.
+MAX_KM = 50_000.0                  # longer than any road on Earth
+MAX_PER_DAY = 1e9                  # people a post processes, a corridor passes, a flight seats
+MAX_PEOPLE = 10**10                # people in one population cell, or in a shelter
+MAX_PERSONNEL = 10**7              # soldiers and police added or removed by one event
+MAX_DAYS = 365 * 50                # a scenario's period, an emergency's length
+
 PLACE_KINDS = ("city", "post", "destination")
 
 
@@ -33,7 +42,7 @@ AdmissionRule = Annotated[str, AfterValidator(_valid_rule)]  # admission.py expl
 
 
 class Row(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, allow_inf_nan=False)
     source: str = Field(min_length=1)
     note: str | None = None
 
@@ -60,16 +69,16 @@ class PlaceRow(Row):
 class RouteRow(Row):
     from_: str = Field(alias="from", min_length=1)
     to: str = Field(min_length=1)
-    distance_km: float = Field(gt=0)
+    distance_km: float = Field(gt=0, le=MAX_KM)
 
 
 class CrossingRow(Row):
     name: str = Field(min_length=1)
     exit_post: str
     entry_post: str
-    strip_km: float = Field(ge=0)
-    exit_capacity_per_day: float = Field(ge=0)
-    entry_capacity_per_day: float = Field(ge=0)
+    strip_km: float = Field(ge=0, le=MAX_KM)
+    exit_capacity_per_day: float = Field(ge=0, le=MAX_PER_DAY)
+    entry_capacity_per_day: float = Field(ge=0, le=MAX_PER_DAY)
     exit_admits: AdmissionRule
     entry_admits: AdmissionRule
     return_admits: AdmissionRule = "any"    # who the exit post lets back in from the strip
@@ -81,7 +90,7 @@ class PopulationRow(Row):
     place: str
     nationality: str = Field(min_length=1)
     status: Literal["regular", "irregular"]
-    people: int = Field(ge=0)
+    people: int = Field(ge=0, le=MAX_PEOPLE)
 
 
 class DocumentsRow(Row):
@@ -146,32 +155,32 @@ class CapacityEvent(Event):
     type: Literal["capacity"]
     crossing: str
     post: Literal["exit", "entry"]
-    per_day: float = Field(ge=0)
+    per_day: float = Field(ge=0, le=MAX_PER_DAY)
 
 
 class EmergencyEvent(Event):
     type: Literal["emergency"]
     crossing: str
-    days: int = Field(gt=0)
+    days: int = Field(gt=0, le=MAX_DAYS)
 
 
 class TroopsEvent(Event):
     type: Literal["troops"]
     crossing: str
-    personnel: int
+    personnel: int = Field(ge=-MAX_PERSONNEL, le=MAX_PERSONNEL)
 
 
 class CorridorEvent(Event):
     type: Literal["corridor"]
     crossing: str
-    days: int = Field(gt=0)
-    per_day: int = Field(ge=0)
+    days: int = Field(gt=0, le=MAX_DAYS)
+    per_day: int = Field(ge=0, le=int(MAX_PER_DAY))
 
 
 class FlightEvent(Event):
     type: Literal["flight"]
     from_: str = Field(alias="from")
-    seats: int = Field(ge=0)
+    seats: int = Field(ge=0, le=int(MAX_PER_DAY))
     nationality: str | None = None
 
 
@@ -179,8 +188,8 @@ class ShelterEvent(Event):
     type: Literal["shelter"]
     place: str
     crossing: str
-    capacity: int = Field(ge=0)
-    days: int = Field(gt=0)
+    capacity: int = Field(ge=0, le=MAX_PEOPLE)
+    days: int = Field(gt=0, le=MAX_DAYS)
     # daily share who take a place; default parameter
     uptake: float | None = Field(default=None, ge=0, le=1)
     # places for people of one nationality only

@@ -9,6 +9,17 @@ import yaml
 from travesia.errors import ScenarioError
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, leaving dates as text: pydantic then reads them and names the field of
+    an impossible one (2025-11-31), where YAML's own reading would fail with no field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_yaml_mapping(path: str | Path, *, missing: str, expected: str,
                       empty_ok: bool = False) -> dict:
     """The mapping in `path`. `missing` and `expected` are the messages for a file that is not
@@ -18,7 +29,7 @@ def read_yaml_mapping(path: str | Path, *, missing: str, expected: str,
     if not path.is_file():
         raise ScenarioError(missing, file=path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
