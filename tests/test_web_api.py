@@ -196,6 +196,8 @@ def test_whatif_with_every_lever_runs(served):
     ("/api/datasets/run-run-a/crossings?runs=0", 400, "outside 1 to 1"),
     ("/api/datasets/run-run-a/crossings?runs=many", 400, "runs"),
     ("/api/datasets/run-run-a/needs?day=-1", 400, "outside the run"),
+    ("/api/datasets/run-run-a/needs?day=--5", 400, "not a day index"),
+    ("/api/datasets/run-run-a/needs?day=%C2%B2", 400, "not a day index"),
     ("/api/datasets/run-run-a/needs?day=2027-01-01", 400, "outside the run"),
     ("/api/datasets/run-run-a/needs?day=tomorrow", 400, "not a day"),
     ("/api/compare?a=run-run-a&b=..%2Fens.duckdb", 400, "no paths"),
@@ -214,6 +216,12 @@ def test_bad_requests_get_a_clear_4xx(served, path, status, words):
     assert r.status_code == status, (path, r.status_code, r.text)
     assert "error" in r.json() and words in r.json()["error"]
     assert "DUCK" not in r.text and "SQLite" not in r.text
+
+
+def test_a_wrong_method_says_which_are_allowed(served):
+    client, _, _ = served
+    r = client.delete("/api/scenario")
+    assert r.status_code == 405 and "GET" in r.headers.get("allow", ""), r.headers
 
 
 @pytest.mark.parametrize("body, status, words", [

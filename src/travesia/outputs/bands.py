@@ -19,7 +19,7 @@ import pyarrow.parquet as pq  # noqa: E402
 
 from travesia.errors import ScenarioError  # noqa: E402
 from travesia.scenario.measures import HELD  # noqa: E402
-from travesia.outputs.plot import draw_band, save_figure  # noqa: E402,F401 (draw_band: drawn here, kept importable)
+from travesia.outputs.plot import draw_band, plain_text, save_figure  # noqa: E402,F401 (draw_band: drawn here, kept importable)
 from travesia.model.results import STATE_COLUMNS  # noqa: E402
 from travesia.outputs.store import CROSSING_COLUMNS, Store  # noqa: E402
 
@@ -121,6 +121,7 @@ def write_bands(bands: list[Band], out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
+@plain_text
 def plot_bands(bands: list[Band], path: str | Path, *, observations: dict | None = None, events=(),
                title: str | None = None) -> Path:
     """bands.png: one panel per series; `observations` {label: [(date, value, low, high)]} as

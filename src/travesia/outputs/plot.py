@@ -25,6 +25,12 @@ EVENT_COLOURS = {"threat": "#b22222", "deadline": "#8b0000", "emergency": "#1f4e
                  "shelter": "#2e8b57", "note": "#666666"}
 
 
+def plain_text(draw):
+    """Draw with every text taken literally: names and labels come from users' files, and a
+    `$` in them must not be read as mathematics (a lone one crashes matplotlib)."""
+    return matplotlib.rc_context({"text.parse_math": False})(draw)
+
+
 def save_figure(fig, path: str | Path) -> Path:
     """Write a figure as PNG under a temporary name, then rename: never a half-written file."""
     path = Path(path)
@@ -61,6 +67,7 @@ def event_label(ev) -> str:
             return ev.type
 
 
+@plain_text
 def plot_stranded(results: Results, events, path: str | Path, observations=None,
                   title: str | None = None,
                   bands: dict | None = None) -> Path:
@@ -126,6 +133,7 @@ def plot_stranded(results: Results, events, path: str | Path, observations=None,
     return save_figure(fig, path)
 
 
+@plain_text
 def plot_forecast(runs: list[Results], at, last, events, observations, path: str | Path,
                   title: str | None = None) -> Path:
     """People held per crossing: the runs' median before `at` (the fit's hindcast), the 50% and

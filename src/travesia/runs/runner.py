@@ -3,6 +3,9 @@ summarise."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import click
@@ -18,6 +21,30 @@ from travesia.outputs.plot import plot_stranded
 from travesia.runs.posterior import stale_warning
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
+
+
+def staging_folder(out_dir: Path) -> Path:
+    """A new empty folder beside `out_dir` for a run's files; a path that cannot be an output
+    folder (below a file, or a file itself) is a user error found before the run, not after."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ScenarioError("the output folder is a file", file=out_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial",
+                                     dir=out_dir.parent))
+    except OSError as exc:
+        raise ScenarioError(f"cannot make the output folder ({exc.strerror})",
+                            file=out_dir) from None
+
+
+def publish_folder(staging: Path, out_dir: Path) -> None:
+    """Move a finished run's files from `staging` into `out_dir`, each by one rename. Only a run
+    whose every file, plots included, was written gets here, so a failed run leaves the previous
+    run's files as they were, never a mix of two runs. Other files in `out_dir` are kept."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path in staging.iterdir():
+        os.replace(path, out_dir / path.name)
+    staging.rmdir()
 
 
 def scenario_observations(sc) -> list:
@@ -61,6 +88,22 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
             click.echo(f"warning: {run_bands.warning}", err=True)
     observations = scenario_observations(sc)
     out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
+    staging = staging_folder(out_dir)
+    try:
+        results = _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
+                            staging)
+        publish_folder(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if not quiet:
+        print_summary(results)
+        click.echo(f"wrote daily.parquet, crossings.parquet, needs.csv, summary.json, "
+                   f"stranded.png to {out_dir}")
+    return results
+
+
+def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
+              out_dir: Path) -> Results:
     task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None,
                    where="--params")
     if quiet:
@@ -80,16 +123,13 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
                     "parameters_from": source}
     if run_bands is not None:
         results.meta["bands"] = run_bands.source
-    paths = results.write(out_dir)
+    results.write(out_dir)
     plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png",
                   observations=stranded_points(observations),
                   title=f"{sc.spec.title or sc.name} — seed {seed}"
                   + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands
                      else ""),
                   bands=run_bands.bands if run_bands else None)
-    if not quiet:
-        print_summary(results)
-        click.echo(f"wrote {', '.join(p.name for p in paths.values())}, stranded.png to {out_dir}")
     return results
 
 

@@ -9,9 +9,9 @@ error a fit assumes of every row is an `ObservationModel` (docs/calibration.md).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path

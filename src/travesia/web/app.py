@@ -8,6 +8,7 @@ many what-ifs waiting (429). Datasets are named by id only, never by a path.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,8 @@ from travesia.model.results import STATE_COLUMNS
 from travesia.web.data import MEASURES, Catalogue, check_id
 from travesia.web.scenario_view import ScenarioView
 from travesia.web.whatif import Busy, WhatIfRunner, levers_of, parse_whatif
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 64 * 1024
@@ -53,12 +56,17 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        # exc.headers carries Allow on a 405
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request,
-                          exc: Exception):   # pragma: no cover - a bug, said plainly
-        return JSONResponse({"error": f"internal error: {type(exc).__name__}: {exc}"},
+                          exc: Exception):   # pragma: no cover - a bug
+        # the traceback goes to the server's log; the answer never echoes the exception text,
+        # which can hold file contents or paths
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"error": "internal error (the server's log has the details)"},
                             status_code=500)
 
     def dataset(id: str):

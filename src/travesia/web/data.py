@@ -86,7 +86,8 @@ class Dataset:
         """A day given as an index or an ISO date; out of range is a user error."""
         if day is None:
             return 0
-        if isinstance(day, str) and not day.lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses
+        if isinstance(day, str) and not re.fullmatch(r"-?[0-9]{1,9}", day):
             try:
                 date = dt.date.fromisoformat(day)
             except ValueError:

@@ -26,7 +26,7 @@ import numpy as np
 from travesia import __version__
 from travesia.outputs.bands import Band, draw_band
 from travesia.model.needs import WATER_L_PER_PERSON_DAY, needs_at_peak
-from travesia.outputs.plot import EVENT_COLOURS
+from travesia.outputs.plot import EVENT_COLOURS, plain_text
 
 COUNTRIES = Path(__file__).resolve().parent / "web" / "static" / "vendor" / "countries-110m.geojson"
 CHART_MEASURES = ("held", "entries", "refused", "irregular")
@@ -46,6 +46,7 @@ def _band(ds, measure: str, c: int) -> Band:
                 values.mean(axis=0), values.shape[0])
 
 
+@plain_text
 def crossing_chart(view, ds, c: int) -> str:
     """One crossing: people held with bands, observations with their ranges, events; and the
     flows."""
@@ -87,6 +88,7 @@ def crossing_chart(view, ds, c: int) -> str:
     return _png(fig)
 
 
+@plain_text
 def map_chart(view, ds, t: int) -> str:
     """Places over the bundled country outlines; red circles: people held on day t."""
     fig, ax = plt.subplots(figsize=(6, 6))
