@@ -93,7 +93,6 @@ def _observed_tiny(tmp_path, noise_sd=0.1):
     )
     spec = yaml.safe_load((folder / "scenario.yaml").read_text())
     spec["priors"] = PRIORS
-    spec["observations"] = "observations.csv"
     (folder / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     sc = load_scenario(folder)
     truth = simulate(compile_world(sc), with_values(sc.params, TRUTH), seed=12345)
@@ -110,6 +109,8 @@ def _observed_tiny(tmp_path, noise_sd=0.1):
     rows[-1].update(value_low=round(rows[-1]["value"] * 0.8),
                     value_high=round(rows[-1]["value"] * 1.25))
     write_csv(folder / "observations.csv", rows)
+    spec["observations"] = "observations.csv"     # named once it exists: loading checks it
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     return folder
 
 

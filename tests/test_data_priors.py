@@ -207,8 +207,7 @@ def test_calibration_recovers_a_document_share(tmp_path):
         {"nationality": "Venezuela", "status": "irregular", "documents": d, "share": s,
          "source": "hand"}
         for d, s in (("visa", 0.5), ("none", 0.5))])
-    _set_yaml(folder, priors={VISA: {"dist": "uniform", "low": 0.0, "high": 1.0}},
-              observations="observations.csv")
+    _set_yaml(folder, priors={VISA: {"dist": "uniform", "low": 0.0, "high": 1.0}})
     sc = load_scenario(folder)
     truth = with_data_values(sc, {VISA: 0.3})
     res = simulate(compile_world(truth), truth.params, seed=99, events=truth.spec.timeline)
@@ -221,6 +220,7 @@ def test_calibration_recovers_a_document_share(tmp_path):
                      "value": round(value),
                      "value_low": "", "value_high": "", "crossing": "X-Y", "compare": "held"})
     write_csv(folder / "observations.csv", rows)
+    _set_yaml(folder, observations="observations.csv")   # named once it exists
     fit = calibrate(str(folder), budget=120, obs_model=ObservationModel(error=0.15), workers=2)
     s = fit.spread[VISA]
     assert s["p05"] <= 0.3 <= s["p95"] and s["p95"] - s["p05"] < 0.3, s

@@ -149,7 +149,52 @@ CASES = {
             {"date": "2026-01-02", "type": "troops", "crossing": "X-Y", "personnel": 50,
              "source": "hand"}])),
         ["scenario.yaml", "timeline[0].personnel", "withdraws more personnel", "-30 left"]),
+    # what `ensemble`, `calibrate` and `run` would refuse later, `check` refuses now
+    "prior of an unknown distribution": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update(
+            {"priors": {"walk_km_per_day": {"dist": "cauchy", "low": 1, "high": 2}}})),
+        ["scenario.yaml", "priors.walk_km_per_day.dist", "unknown dist 'cauchy'"]),
+    "prior with a string median": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update(
+            {"priors": {"walk_km_per_day": {"dist": "lognormal", "median": "ten",
+                                            "sigma": 0.3}}})),
+        ["scenario.yaml", "priors.walk_km_per_day.median", "not a number"]),
+    "prior with low above high": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update(
+            {"priors": {"walk_km_per_day": {"dist": "uniform", "low": 9, "high": 2}}})),
+        ["scenario.yaml", "priors.walk_km_per_day"]),
+    "YAML aliases": (
+        lambda f: (f / "scenario.yaml").write_text(
+            (f / "scenario.yaml").read_text(encoding="utf-8")
+            + "bomb: &a [x, x]\nbombs: [*a, *a]\n", encoding="utf-8"),
+        ["scenario.yaml", "aliases (*name) are not allowed"]),
+    "observations file missing": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update({"observations": "obs.csv"})),
+        ["scenario.yaml", "field 'observations'", "not found"]),
+    "observations outside the folder": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update(
+            {"observations": str(f.parent / "secret.csv")})),
+        ["scenario.yaml", "field 'observations'", "inside the scenario folder"]),
+    "observations through a symbolic link out": (
+        lambda f: (_write_secret(f), (f / "obs.csv").symlink_to(f.parent / "secret.csv"),
+                   edit_yaml(f / "scenario.yaml", lambda d: d.update({"observations": "obs.csv"}))),
+        ["scenario.yaml", "field 'observations'", "leads out of the scenario folder"]),
+    "a data file linked from outside": (
+        lambda f: ((f.parent / "routes_elsewhere.csv").write_bytes((f / "routes.csv").read_bytes()),
+                   (f / "routes.csv").unlink(),
+                   (f / "routes.csv").symlink_to(f.parent / "routes_elsewhere.csv")),
+        ["routes.csv", "leads out of the scenario folder"]),
+    "bad observations": (
+        lambda f: ((f / "obs.csv").write_text("date,place,measure,value\n2026-01-02,XP,held,many\n",
+                                              encoding="utf-8"),
+                   edit_yaml(f / "scenario.yaml", lambda d: d.update({"observations": "obs.csv"}))),
+        ["obs.csv", "row 2", "field 'value'", "not a number"]),
 }
+
+
+def _write_secret(folder):
+    (folder.parent / "secret.csv").write_text("root:x:0:0:root:/root:/bin/bash\n",
+                                              encoding="utf-8")
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
@@ -162,6 +207,11 @@ def test_scenario_error_names_file_row_and_field(tmp_path, case):
     assert out.startswith("error: ") and out.count("\n") == 1, out
     for part in expected:
         assert part in out, f"{part!r} not in {out!r}"
+    assert "root:x" not in out                  # an error never shows another file's contents
+    result = CliRunner().invoke(main, ["run", str(folder), "--quiet", "--out",
+                                       str(tmp_path / "out")])
+    assert result.exit_code == 2 and result.output == out, (result.output, out)
+    assert not (tmp_path / "out").exists()
 
 
 def test_cli_prints_no_traceback_for_a_user_mistake(tmp_path):

@@ -82,14 +82,15 @@ def scenario():
 def scenario_check(path):
     """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row,
     field."""
-    from travesia.scenario import load_scenario
-    from travesia.model.world import compile_world
+    from travesia.runs.checks import check_scenario
 
-    sc = load_scenario(path)
-    world = compile_world(sc)
+    checked = check_scenario(path)
+    sc, world = checked.scenario, checked.world
     click.echo(f"ok: {sc.name}: {len(world.place_names)} places, {len(world.crossing_names)} "
                "crossings, "
-               f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days")
+               f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days, "
+               f"{checked.priors} priors, {checked.observations} observations"
+               + (f", a fit of {checked.fit_draws} draws" if checked.fit_draws else ""))
 
 
 @scenario.command("show")

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from travesia.errors import ScenarioError
+from travesia.scenario.load import file_inside
 from travesia.scenario.yamlfile import read_yaml_mapping
 
 
@@ -107,27 +108,6 @@ def read_fit(path: str | Path) -> LoadedFit:
                      else None, obs_model=obs)
 
 
-def _inside(folder: Path, text: str, *, file: Path) -> Path:
-    """A path named in scenario.yaml that must stay inside the scenario's folder."""
-    where = "fit"
-    if not text.strip():
-        raise ScenarioError("empty path", file=file, field=where)
-    if Path(text).is_absolute() or ".." in Path(text).parts:
-        raise ScenarioError(f"'{text}' must be a file inside the scenario folder (no absolute "
-                            "path, no '..')",
-                            file=file, field=where)
-    path = folder / text
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        raise ScenarioError(f"'{text}' leads out of the scenario folder (a symbolic link)",
-                            file=file,
-                            field=where) from None
-    if not path.is_file():
-        raise ScenarioError(f"'{text}' not found in the scenario folder", file=file, field=where)
-    return path
-
-
 def scenario_fit(sc) -> LoadedFit | None:
     """The fit a loaded scenario's `fit:` names (None if it names none)."""
     ref = sc.spec.fit
@@ -135,7 +115,7 @@ def scenario_fit(sc) -> LoadedFit | None:
         return None
     ypath = sc.folder / "scenario.yaml"
     if isinstance(ref, str):
-        return read_fit(_inside(sc.folder, ref, file=ypath))
+        return read_fit(file_inside(sc.folder, ref, file=ypath, field="fit"))
     from travesia.scenario.load import builtin_scenarios, load_scenario
 
     if ref.scenario not in builtin_scenarios():
@@ -147,7 +127,8 @@ def scenario_fit(sc) -> LoadedFit | None:
         raise ScenarioError(f"built-in scenario '{ref.scenario}' ships no fit of its own to borrow",
                             file=ypath,
                             field="fit.scenario")
-    fit = read_fit(_inside(lender.folder, lender.spec.fit, file=lender.folder / "scenario.yaml"))
+    fit = read_fit(file_inside(lender.folder, lender.spec.fit,
+                               file=lender.folder / "scenario.yaml", field="fit"))
     # a borrowed fit lends behaviour only: numbers fitted in the lender's data files are its facts
     from travesia.scenario.data_values import is_data_name
 

@@ -19,6 +19,7 @@ from travesia.scenario.observations import read_observations, stranded_points
 from travesia.scenario.parameters import load_params_file
 from travesia.outputs.plot import plot_stranded
 from travesia.runs.posterior import stale_warning
+from travesia.runs.priors import scenario_priors
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
 
@@ -75,6 +76,7 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
                  bands_store: Path | None = None,
                  ensemble_id: str | None = None) -> Results:
     sc = load_scenario(scenario)
+    scenario_priors(sc)     # unused by one run, but a folder `check` refuses must not run either
     params, source = run_parameters(sc, params_file)
     warning = stale_warning(params_file, sc) if params_file else None
     if warning:

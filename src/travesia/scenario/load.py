@@ -189,12 +189,35 @@ def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
         raise ScenarioError(f"{err['msg']}{shown}", file=path, field=".".join(parts)) from None
 
 
+def file_inside(folder: Path, text: str, *, file: Path, field: str | None) -> Path:
+    """A path named in a scenario that must stay inside the scenario's folder: a scenario shared
+    with others must not read their files (no absolute path, no '..', no symbolic link out)."""
+    if not text.strip():
+        raise ScenarioError("empty path", file=file, field=field)
+    if Path(text).is_absolute() or ".." in Path(text).parts:
+        raise ScenarioError(f"'{text[:80]}' must be a file inside the scenario folder (no "
+                            "absolute path, no '..')", file=file, field=field)
+    path = folder / text
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        raise ScenarioError(f"'{text[:80]}' leads out of the scenario folder (a symbolic link)",
+                            file=file, field=field) from None
+    if not path.is_file():
+        raise ScenarioError(f"'{text[:80]}' not found in the scenario folder", file=file,
+                            field=field)
+    return path
+
+
 def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     folder = resolve_scenario(name_or_path)
     missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
     if missing:
         raise ScenarioError(f"missing file (a scenario folder needs {', '.join(REQUIRED_FILES)})",
                             file=folder / missing[0])
+    for fname in REQUIRED_FILES + OPTIONAL_FILES:
+        if (folder / fname).exists():
+            file_inside(folder, fname, file=folder / fname, field=None)
     ypath = folder / "scenario.yaml"
     spec = _validate_spec(read_yaml_mapping(ypath, missing="missing file",
                                               expected="expected a mapping (name, start, end, "
@@ -204,6 +227,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     if (spec.end - spec.start).days > MAX_DAYS:
         raise ScenarioError(f"the period {spec.start} to {spec.end} is longer than {MAX_DAYS} days",
                             file=ypath, field="end")
+    if spec.observations is not None:
+        file_inside(folder, spec.observations, file=ypath, field="observations")
     params = parameters_from(spec.parameters, file=ypath)
     vocabulary = Vocabulary(tuple(spec.documents), tuple(spec.groups))
     try:

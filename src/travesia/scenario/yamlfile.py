@@ -11,7 +11,16 @@ from travesia.errors import ScenarioError
 
 class _Loader(yaml.SafeLoader):
     """YAML's safe loader, leaving dates as text: pydantic then reads them and names the field of
-    an impossible one (2025-11-31), where YAML's own reading would fail with no field."""
+    an impossible one (2025-11-31), where YAML's own reading would fail with no field. Aliases
+    (*name) are refused: a few lines of them nest into billions of items ("billion laughs"), and
+    a scenario never needs them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {

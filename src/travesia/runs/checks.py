@@ -1,0 +1,34 @@
+"""`travesia scenario check`: every check that `run`, `ensemble`, `calibrate` and `serve` make of a
+scenario before they start, in one place, so a folder that passes does not fail later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from travesia.model.world import World, compile_world
+from travesia.runs.posterior import scenario_fit
+from travesia.runs.priors import scenario_priors
+from travesia.runs.runner import run_parameters, scenario_observations
+from travesia.scenario import Scenario, load_scenario
+
+
+@dataclass
+class CheckedScenario:
+    scenario: Scenario
+    world: World
+    priors: int
+    observations: int
+    fit_draws: int
+
+
+def check_scenario(path: str | None) -> CheckedScenario:
+    """Load and compile the scenario, parse its priors, read its observations and the fit it
+    names, and apply the fit's medians; the first mistake raises a ScenarioError naming it."""
+    sc = load_scenario(path)
+    world = compile_world(sc)
+    priors = scenario_priors(sc)
+    observations = scenario_observations(sc)
+    fit = scenario_fit(sc)
+    run_parameters(sc)           # the fit's medians must be valid parameters of this scenario
+    return CheckedScenario(sc, world, len(priors), len(observations),
+                           len(fit.sample) if fit else 0)
