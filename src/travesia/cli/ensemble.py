@@ -171,8 +171,8 @@ def _open(store_path: Path, ensemble_id: str | None):
     store = Store(store_path, read_only=True)
     try:
         return store, store.ensemble(ensemble_id)
-    except BaseException:
-        store.close()
+    except BaseException as exc:
+        store.__exit__(type(exc), exc, exc.__traceback__)   # closes; DuckDB's error -> one line
         raise
 
 

@@ -4,6 +4,7 @@ score); the others are registered from the modules beside this one."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -162,6 +163,32 @@ def score(path, observations, observation_noise):
     click.echo(json.dumps(score_path(path, observations, observation_noise=observation_noise),
                           indent=2,
                           default=str))
+
+
+
+@main.group()
+def store():
+    """Inspect results stores."""
+
+
+@store.command("verify")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@user_errors
+def store_verify(path):
+    """Read every table of the store at PATH to its last row; exit 0 if all can be read, else
+    print what cannot and exit 2. A damaged store is never written to by `ensemble`."""
+    from travesia.outputs.store import Store
+
+    with Store(path, read_only=True) as opened:
+        report = opened.verify()
+    width = max(len(row["part"]) for row in report)
+    for row in report:
+        click.echo(f"{row['part']:<{width}}  " + (f"{row['rows']:>12,}" if "rows" in row
+                                                  else f"unreadable: {row['error']}"))
+    bad = [row["part"] for row in report if "error" in row]
+    if bad:
+        click.echo(f"error: {path}: damaged: {', '.join(bad)} cannot be read", err=True)
+        sys.exit(2)
 
 
 from travesia.cli.ensemble import bands, ensemble, sensitivity  # noqa: E402

@@ -18,6 +18,7 @@ run_id is a hash of them, so running the same ensemble again skips what is store
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -86,6 +87,20 @@ class RunRecord:
     error: str | None = None
 
 
+TABLES = ("ensembles", "ensemble_runs", "runs", "daily", "crossings", "ensemble_meta")
+
+
+def _refuse_damaged(path: Path) -> None:
+    """Before a store is written to: read it whole, and leave a damaged one as it is (what can
+    still be read stays readable), rather than write more runs into it."""
+    with Store(path, read_only=True) as existing:
+        bad = [part["part"] for part in existing.verify() if "error" in part]
+    if bad:
+        raise ScenarioError(f"the store is damaged ({', '.join(bad)} cannot be read) and is left "
+                            f"as it is: move it aside to start a new one (`travesia store verify "
+                            f"{path}` says what can still be read)", file=path)
+
+
 def default_store_path(scenario_name: str) -> Path:
     return Path("out") / scenario_name / "ensemble.duckdb"
 
@@ -98,6 +113,8 @@ class Store:
         if read_only and not self.path.is_file():
             raise ScenarioError("no such store (run `travesia ensemble` first)", file=self.path)
         if not read_only:
+            if self.path.is_file():
+                _refuse_damaged(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
@@ -111,10 +128,21 @@ class Store:
         except duckdb.Error as exc:
             raise ScenarioError(f"not a travesia store (DuckDB says: {exc})",
                                 file=self.path) from None
-        if not read_only:
-            self.con.execute(SCHEMA)
-        elif not self._has_table("runs"):
-            raise ScenarioError("not a travesia store (no table 'runs')", file=self.path)
+        try:
+            if not read_only:
+                self.con.execute(SCHEMA)
+            elif not self._has_table("runs"):
+                raise ScenarioError("not a travesia store (no table 'runs')", file=self.path)
+        except duckdb.Error as exc:
+            self.con.close()
+            raise self.damaged(exc) from None
+
+    def damaged(self, exc: Exception) -> ScenarioError:
+        """The one-line error of a store DuckDB cannot read (cut short, overwritten)."""
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        return ScenarioError(f"the store is damaged or unreadable ({first}); `travesia store "
+                             f"verify {self.path}` says which tables can still be read",
+                             file=self.path)
 
     def _has_table(self, name: str) -> bool:
         row = self.con.execute(
@@ -128,8 +156,46 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        with contextlib.suppress(duckdb.Error):   # the error that matters is already raised
+            self.close()
+        # DuckDB reads a store's blocks when a query needs them, so damage surfaces in any
+        # query: every `with Store(...)` turns it into one line naming the store
+        if isinstance(exc, duckdb.Error):
+            raise self.damaged(exc) from None
+
+    def verify(self) -> list[dict]:
+        """Each table read through to its last row, then each ensemble read as the commands read
+        it (joins use blocks a plain scan does not): {part, rows} or {part, error}."""
+        report = []
+
+        def attempt(part: str, count) -> bool:
+            try:
+                report.append({"part": part, "rows": count()})
+                return True
+            except duckdb.Error as exc:
+                report.append({"part": part,
+                               "error": (str(exc).splitlines() or ["unreadable"])[0][:200]})
+                return False
+
+        def scan(table: str) -> int:
+            # a cursor of its own: a result left open on the store's connection blocks others
+            query = self.con.cursor().sql(f"SELECT * FROM {table}")
+            return sum(batch.num_rows for batch in query.to_arrow_reader(65_536))
+
+        for table in TABLES:
+            attempt(table, lambda table=table: scan(table))
+        found: list[dict] = []
+
+        def list_ensembles() -> int:
+            found.extend(self.ensembles())
+            return len(found)
+
+        if attempt("list of ensembles", list_ensembles):
+            for ens in found:
+                eid = ens["ensemble_id"]
+                attempt(f"runs of ensemble {eid}", lambda eid=eid: len(self.runs(eid)))
+        return report
 
     # --- writing --------------------------------------------------------------------------------
     def add_ensemble(self, ensemble_id: str, *, scenario: str, scenario_hash: str,

@@ -248,8 +248,11 @@ class StoreReader:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        with self._open():
-            pass
+        with self._open() as store:      # a damaged store is refused at start, not page by page
+            bad = [part["part"] for part in store.verify() if "error" in part]
+        if bad:
+            raise ScenarioError(f"the store is damaged: {', '.join(bad)} cannot be read "
+                                f"(`travesia store verify {self.path}`)", file=self.path)
 
     def _open(self):
         from travesia.outputs.store import Store
