@@ -19,7 +19,7 @@ def served(tmp_path_factory):
     scenario, run, store, ensemble_id = scenario_run_and_store(root, "run-a")
     view, catalogue = build(str(scenario), store, (run,))
     app = create_app(view, catalogue)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
         yield client, ensemble_id, root
     app.state.runner.shutdown()
 
@@ -291,10 +291,42 @@ def test_too_many_waiting_whatifs_get_429(tmp_path):
     view, catalogue = build(str(scenario), None, (make_run_dir(scenario, tmp_path / "run"),))
     runner = WhatIfRunner(view.scenario, view.world, catalogue)
     runner.MAX_WAITING = 0
-    with TestClient(create_app(view, catalogue, runner)) as client:
+    with TestClient(create_app(view, catalogue, runner), base_url="http://localhost") as client:
         r = client.post("/api/whatif", json={"baseline": "run-run"})
         assert r.status_code == 429 and "waiting" in r.json()["error"]
     runner.shutdown()
+
+
+def test_another_sites_host_or_origin_is_refused(served):
+    client, _, _ = served
+    # DNS rebinding: a foreign name pointing at this machine reads nothing
+    r = client.get("/api/datasets", headers={"Host": "evil.example:8765"})
+    assert r.status_code == 400 and "not served here" in r.json()["error"]
+    # a page of another site cannot start a what-if (or evict the user's)
+    r = client.post("/api/whatif", json={"baseline": "run-run-a"},
+                    headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and "refused" in r.json()["error"]
+    r = client.post("/api/whatif", content=b'{"baseline": "run-run-a"}',
+                    headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415
+    # the dashboard's own page may, and a GET from anywhere on this machine still reads
+    r = client.post("/api/whatif", json={"baseline": "run-run-a"},
+                    headers={"Origin": "http://127.0.0.1:8765"})
+    assert r.status_code == 202, r.text
+    assert client.get("/api/levers", headers={"Origin": "http://elsewhere"}).status_code == 200
+
+
+def test_reports_past_the_cap_get_429(tmp_path, monkeypatch):
+    import travesia.web.app as web_app
+
+    monkeypatch.setattr(web_app, "MAX_REPORTS_AT_ONCE", 0)     # as if every slot were drawing
+    scenario = web_scenario(tmp_path / "tiny")
+    view, catalogue = build(str(scenario), None, (make_run_dir(scenario, tmp_path / "run"),))
+    app = create_app(view, catalogue)
+    with TestClient(app, base_url="http://localhost") as client:
+        r = client.get("/api/datasets/run-run/report")
+        assert r.status_code == 429 and "try again" in r.json()["error"]
+    app.state.runner.shutdown()
 
 
 def test_serve_without_results_runs_a_baseline(tmp_path, monkeypatch):

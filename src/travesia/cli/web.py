@@ -21,8 +21,11 @@ from travesia.web.sources import build
                    "chile-peru-2025).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Another name (or address) browsers reach this server by, when --host makes it "
+                   "reachable from other machines. Repeat for several.")
 @user_errors
-def serve(store, runs, scenario, port, host):
+def serve(store, runs, scenario, port, host, allow_hosts):
     """The dashboard in a browser: a map of the corridor, the curves with their bands, needs,
     what-ifs.
 
@@ -33,7 +36,10 @@ def serve(store, runs, scenario, port, host):
     from travesia.web.app import create_app
 
     view, catalogue = build(scenario, store, runs)
-    app = create_app(view, catalogue)
+    from travesia.web.app import LOCAL_HOSTS
+
+    hosts = LOCAL_HOSTS + tuple(allow_hosts) + ((host,) if host not in ("0.0.0.0", "::") else ())
+    app = create_app(view, catalogue, hosts=hosts)
     click.echo(f"travesia dashboard for {view.scenario.name}: http://{host}:{port}/  (Ctrl-C stops "
                "it)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -312,7 +312,36 @@ def local_executor(workers: int | None = None) -> tuple[cf.Executor, Callable[[]
     # parent itself would copy the store's and the progress bar's threads.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["travesia.runs.ensemble"])
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx), lambda: workers
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                  initializer=end_with_parent, initargs=(os.getpid(),)), \
+        lambda: workers
+
+
+def end_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """In a worker: end when the process that started the pool is gone. A SIGKILLed parent runs no
+    clean-up, and a worker waiting for work would wait forever, keeping the forkserver and the
+    resource tracker alive with it; once the workers end, those two end by themselves."""
+
+    def watch() -> None:
+        while _alive(parent):
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:                      # a killed parent not yet reaped is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 DASK_CONNECT_TIMEOUT_S = 15.0

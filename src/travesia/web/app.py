@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +29,18 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 64 * 1024
+# names this machine answers to: another name in the Host header is a page on another site whose
+# DNS points at this machine (DNS rebinding), which must not read the API
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_REPORTS_AT_ONCE = 2        # a report takes seconds and hundreds of MB to draw
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _hostname(netloc: str) -> str | None:
+    try:
+        return urlsplit("//" + netloc).hostname
+    except ValueError:
+        return None
 
 
 class ApiError(Exception):
@@ -35,10 +49,29 @@ class ApiError(Exception):
 
 
 def create_app(view: ScenarioView, catalogue: Catalogue,
-               runner: WhatIfRunner | None = None) -> FastAPI:
+               runner: WhatIfRunner | None = None,
+               hosts: tuple[str, ...] = LOCAL_HOSTS) -> FastAPI:
+    """The dashboard's app. `hosts`: the names the server may be reached by (Host header)."""
     app = FastAPI(title="travesia dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     runner = runner or WhatIfRunner(view.scenario, view.world, catalogue)
     app.state.view, app.state.catalogue, app.state.runner = view, catalogue, runner
+    allowed = {h.strip("[]").lower() for h in hosts}
+    reports = threading.BoundedSemaphore(MAX_REPORTS_AT_ONCE)
+
+    @app.middleware("http")
+    async def _same_site_only(request: Request, call_next):
+        host = request.headers.get("host", "")
+        if (_hostname(host) or "") not in allowed:
+            return JSONResponse({"error": f"host '{host[:80]}' is not served here (serve "
+                                          "--allow-host NAME adds one)"}, status_code=400)
+        origin = request.headers.get("origin")
+        # a page of another site may send a POST without asking first: its Origin says so
+        if request.method not in SAFE_METHODS and origin is not None and \
+                urlsplit(origin).netloc.lower() != host.lower():
+            return JSONResponse({"error": f"requests from '{origin[:80]}' are refused (only this "
+                                          "dashboard's own pages may change it)"},
+                                status_code=403)
+        return await call_next(request)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
@@ -138,7 +171,13 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
         from travesia.web.report import render_report
 
         ds = dataset(id)
-        html = render_report(view, ds, store_members=catalogue.members(ds.id))
+        if not reports.acquire(blocking=False):
+            raise ApiError(429, f"{MAX_REPORTS_AT_ONCE} reports are being drawn; try again in a "
+                                "few seconds")
+        try:
+            html = render_report(view, ds, store_members=catalogue.members(ds.id))
+        finally:
+            reports.release()
         name = f"travesia-{view.scenario.name}-{ds.id}.html"
         return HTMLResponse(html, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -154,6 +193,9 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
 
     @app.post("/api/whatif", status_code=202)
     async def whatif(request: Request):
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":      # text/plain is what a foreign page can send unasked
+            raise ApiError(415, "send the levers as JSON (Content-Type: application/json)")
         body = await _read_body(request)
         try:
             data = json.loads(body)
