@@ -104,3 +104,26 @@ def test_missing_files(tmp_path):
         read_case(tmp_path / "input_csv")
     with pytest.raises(ScenarioError, match="settings file does not exist"):
         read_case(case(tmp_path / "b"), tmp_path / "nope.yml")
+
+
+@pytest.mark.parametrize(("change", "file", "row", "words"), [
+    # a field past the csv module's limit (131,072 characters) was a traceback
+    ({"routes": ["A,B,10", "B,C," + "9" * 200_000]}, "routes.csv", 3, "malformed CSV"),
+    ({"locations": LOC + [f"T{i},r,X,0,0,town,," for i in range(20_001)]}, "locations.csv", None,
+     "at most 20,000"),
+])
+def test_oversized_input_is_refused_with_its_file(tmp_path, change, file, row, words):
+    root = case(tmp_path, **change)
+    with pytest.raises(ScenarioError) as err:
+        read_case(root)
+    assert err.value.file.endswith(file) and err.value.row == row, err.value.message
+    assert words in err.value.message
+
+
+def test_a_file_past_the_size_limit_is_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr("travesia.scenario.limits.MAX_INPUT_BYTES", 100)
+    root = case(tmp_path, locations=LOC + [f"T{i},r,X,0,0,town,," for i in range(10)])
+    with pytest.raises(ScenarioError, match="file too large") as err:
+        read_case(root)
+    assert err.value.file.endswith("locations.csv")
+

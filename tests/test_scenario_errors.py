@@ -134,6 +134,17 @@ CASES = {
                                                                         "2025-11-31"),
             encoding="utf-8"),
         ["scenario.yaml", "start", "date"]),
+    "too many places for the period": (
+        lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update({"end": "2030-01-01"}))
+        or _add_places(f, 1_500),
+        ["scenario.yaml", "field 'end'", "daily counts (at most 2,000,000)"]),
+    "more places than a world holds": (
+        lambda f: _add_places(f, 2_001),
+        ["places.csv", "2,005 places (at most 2,000)"]),
+    "a file past the size limit": (
+        lambda f: (f / "routes.csv").write_text(
+            "from,to,distance_km,source\n" + "A,XP,1.0,hand\n" * 1_300_000, encoding="utf-8"),
+        ["routes.csv", "file too large", "at most 16 MB"]),
     "period of centuries": (
         lambda f: edit_yaml(f / "scenario.yaml", lambda d: d.update({"end": "2999-01-01"})),
         ["scenario.yaml", "end", "longer than"]),
@@ -190,6 +201,11 @@ CASES = {
                    edit_yaml(f / "scenario.yaml", lambda d: d.update({"observations": "obs.csv"}))),
         ["obs.csv", "row 2", "field 'value'", "not a number"]),
 }
+
+
+def _add_places(folder, n):
+    with (folder / "places.csv").open("a", encoding="utf-8") as f:
+        f.writelines(f"T{i},X,r,0,0,city,hand\n" for i in range(n))
 
 
 def _write_secret(folder):

@@ -316,6 +316,13 @@ def test_another_sites_host_or_origin_is_refused(served):
     assert client.get("/api/levers", headers={"Origin": "http://elsewhere"}).status_code == 200
 
 
+def test_a_body_nested_thousands_deep_is_a_400(served):
+    client, _, _ = served
+    body = b'{"baseline": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+    r = client.post("/api/whatif", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "nested" in r.json()["error"], r.text
+
+
 def test_reports_past_the_cap_get_429(tmp_path, monkeypatch):
     import travesia.web.app as web_app
 

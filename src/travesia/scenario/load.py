@@ -15,11 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from travesia.errors import ScenarioError
 from travesia.scenario.parameters import Parameters, parameters_from
+from travesia.scenario.limits import read_input_text
 from travesia.scenario.yamlfile import read_yaml_mapping
 from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
 from travesia.scenario.schema import (
     MAX_DAYS,
+    MAX_PLACE_DAYS,
+    MAX_PLACES,
     CrossingRow,
     DocumentsRow,
     GroupsRow,
@@ -101,11 +104,7 @@ def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
     """Rows of a CSV as (line number, validated row); comment rows (first cell '#...') skipped."""
     if not path.is_file():
         raise ScenarioError("missing file", file=path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                            file=path) from None
+    text = read_input_text(path)
     lines = text.splitlines()
     reader = csv.reader(lines, strict=True)
     try:
@@ -265,6 +264,13 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
 
     places = tables["places.csv"]
     ppath = folder / "places.csv"
+    if len(places) > MAX_PLACES:
+        raise ScenarioError(f"{len(places):,} places (at most {MAX_PLACES:,})", file=ppath)
+    days = (spec.end - spec.start).days + 1
+    if len(places) * days > MAX_PLACE_DAYS:
+        raise ScenarioError(f"{len(places):,} places over {days:,} days keep "
+                            f"{len(places) * days:,} daily counts (at most {MAX_PLACE_DAYS:,}): "
+                            "shorten the period or merge places", file=ypath, field="end")
     _unique(places, lambda r: r.name, ppath, "place name", "name")
     kind = {r.name: r.kind for _, r in places}
 

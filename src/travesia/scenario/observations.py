@@ -20,6 +20,7 @@ import numpy as np
 
 from travesia.scenario.measures import HELD
 from travesia.errors import ObservationError
+from travesia.scenario.limits import read_input_text
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,7 @@ def read_observations(path: str | Path) -> list[Observation]:
     if not path.is_file():
         raise ObservationError("observations file not found", file=path)
     out = []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ObservationError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                               file=path) from None
-    except OSError as exc:
-        raise ObservationError(f"cannot be read ({exc.strerror})", file=path) from None
+    text = read_input_text(path, error=ObservationError)
     with io.StringIO(text, newline="") as f:
         reader = csv.DictReader(f)
         need = {"date", "place", "measure", "value"}

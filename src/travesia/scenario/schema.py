@@ -20,6 +20,8 @@ MAX_PER_DAY = 1e9                  # people a post processes, a corridor passes,
 MAX_PEOPLE = 10**10                # people in one population cell, or in a shelter
 MAX_PERSONNEL = 10**7              # soldiers and police added or removed by one event
 MAX_DAYS = 365 * 50                # a scenario's period, an emergency's length
+MAX_PLACES = 2_000                 # the world keeps a places x places table of roads
+MAX_PLACE_DAYS = 2_000_000         # places x days: the daily counts a run keeps
 
 PLACE_KINDS = ("city", "post", "destination")
 

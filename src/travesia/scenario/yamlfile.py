@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from travesia.errors import ScenarioError
+from travesia.scenario.limits import read_input_text
 
 
 class _Loader(yaml.SafeLoader):
@@ -37,15 +38,16 @@ def read_yaml_mapping(path: str | Path, *, missing: str, expected: str,
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(missing, file=path)
+    text = read_input_text(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a safe loader
+        data = yaml.load(text, Loader=_Loader)  # a safe loader
+    except RecursionError:
+        raise ScenarioError("malformed YAML: nested too deeply", file=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(f"malformed YAML: {problem}", file=path,
                             row=mark.line + 1 if mark is not None else None) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text ({exc.reason})", file=path) from None
     if data is None and empty_ok:
         return {}
     if not isinstance(data, dict):

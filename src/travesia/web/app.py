@@ -201,6 +201,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ApiError(400, f"malformed JSON: {exc}") from None
+        except RecursionError:
+            raise ApiError(400, "malformed JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise ApiError(400, "expected a JSON object of levers")
         w = parse_whatif(data)                        # ScenarioError -> 422

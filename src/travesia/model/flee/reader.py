@@ -10,6 +10,7 @@ kept as attributes named by the '#' header row above them.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from travesia.errors import ScenarioError
+from travesia.scenario.limits import read_input_text
 from travesia.model.flee.settings import FleeSettings, read_settings
 
 LOCATION_COLUMNS = ["name", "region", "country", "latitude", "longitude", "location_type",
@@ -124,11 +126,11 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
     """(1-based row number, cells) of every row, comments and blanks included."""
     if not path.is_file():
         raise ScenarioError("file is missing", file=path)
+    reader = csv.reader(io.StringIO(read_input_text(path), newline=""))
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(fh))]
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"not UTF-8 text ({exc.reason})", file=path) from None
+        return [(i + 1, [c.strip() for c in row]) for i, row in enumerate(reader)]
+    except csv.Error as exc:          # a field past the csv module's limit, a NUL byte
+        raise ScenarioError(f"malformed CSV: {exc}", file=path, row=reader.line_num) from None
 
 
 def _is_comment(cells: list[str]) -> bool:
@@ -196,6 +198,11 @@ def _extra_header(header: list[str] | None, base: list[str], n: int) -> list[str
 # ---------------------------------------------------------------------------------------------
 
 
+# Flee's own cases have a few hundred locations; the limit keeps a run's memory bounded
+# (docs/scenario-format.md, "Limits")
+MAX_LOCATIONS = 20_000
+
+
 def read_locations(path: Path) -> Locations:
     header, data = _header_and_data(path)
     recs: list[tuple[int, list[str]]] = []
@@ -206,6 +213,8 @@ def read_locations(path: Path) -> Locations:
         recs.append((row, cells + [""] * max(0, 8 - len(cells))))
     if not recs:
         raise ScenarioError("no locations", file=path)
+    if len(recs) > MAX_LOCATIONS:
+        raise ScenarioError(f"{len(recs):,} locations (at most {MAX_LOCATIONS:,})", file=path)
     width = max(len(c) for _, c in recs)
     names = _extra_header(header, LOCATION_COLUMNS, width)
     loc = Locations([], [], [], np.zeros(len(recs)), np.zeros(len(recs)), [],

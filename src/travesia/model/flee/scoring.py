@@ -9,12 +9,14 @@ as Flee's own analysis does); it scores where people went, not how many there we
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 
 from travesia.errors import ScenarioError
+from travesia.scenario.limits import read_input_text
 
 
 def daily_relative_difference(sim: np.ndarray, data: np.ndarray, *,
@@ -63,8 +65,11 @@ def read_out_csv(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     path = Path(path)
     if not path.exists():
         raise ScenarioError("no out.csv here: run a Flee case into this folder first", file=path)
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
+    reader = csv.reader(io.StringIO(read_input_text(path), newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ScenarioError(f"malformed CSV: {exc}", file=path, row=reader.line_num) from None
     if not rows:
         raise ScenarioError("empty file", file=path)
     header = [h.strip() for h in rows[0]]
