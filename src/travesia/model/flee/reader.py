@@ -157,6 +157,10 @@ def _header_and_data(path: Path) -> tuple[list[str] | None, list[tuple[int, list
     return header, data
 
 
+# larger than any population, distance or day of a case; larger ones overflow the engine's ints
+MAX_MAGNITUDE = 1e9
+
+
 def _number(text: str, path: Path, row: int, name: str, *, kind=float, allow_empty=False,
             default=None):
     if text == "":
@@ -169,6 +173,9 @@ def _number(text: str, path: Path, row: int, name: str, *, kind=float, allow_emp
         raise ScenarioError(f"'{text}' is not a number", file=path, row=row, field=name) from None
     if not np.isfinite(value):
         raise ScenarioError(f"'{text}' is not a finite number", file=path, row=row, field=name)
+    if abs(value) > MAX_MAGNITUDE:
+        raise ScenarioError(f"'{text}' is out of range (at most {MAX_MAGNITUDE:,.0f})", file=path,
+                            row=row, field=name)
     if kind is int:
         if value != int(value):
             raise ScenarioError(f"'{text}' is not a whole number", file=path, row=row, field=name)
