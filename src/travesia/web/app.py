@@ -52,7 +52,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
                runner: WhatIfRunner | None = None,
                hosts: tuple[str, ...] = LOCAL_HOSTS) -> FastAPI:
     """The dashboard's app. `hosts`: the names the server may be reached by (Host header)."""
-    app = FastAPI(title="travesia dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="travesia dashboard", docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json")
     runner = runner or WhatIfRunner(view.scenario, view.world, catalogue)
     app.state.view, app.state.catalogue, app.state.runner = view, catalogue, runner
     allowed = {h.strip("[]").lower() for h in hosts}
