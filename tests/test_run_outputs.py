@@ -85,3 +85,21 @@ def test_plain_text_keeps_dollars_literal():
         return text.get_text()
 
     assert label() == "$^$"
+
+
+def test_a_flee_run_that_fails_late_leaves_the_previous_run_whole(tmp_path, monkeypatch):
+    from test_broken_corpus import FLEE_CASE
+    from test_flee_kit import write_case
+
+    folder = write_case(tmp_path / "case", **FLEE_CASE)
+    out = tmp_path / "out"
+    assert run(folder, out, "--seed", "1").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr("travesia.model.flee.run.write_daily_parquet", broken)
+    assert run(folder, out, "--seed", "2").exit_code != 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []

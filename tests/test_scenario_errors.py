@@ -261,3 +261,14 @@ def test_bad_observations_name_the_file(tmp_path, content, expected):
     with pytest.raises(ObservationError, match=expected) as info:
         read_observations(path)
     assert "obs.csv" in str(info.value)
+
+
+def test_an_infinite_value_in_a_params_file_is_one_line(tmp_path):
+    folder = tiny_scenario(tmp_path)
+    params = tmp_path / "p.yaml"
+    params.write_text("walk_km_per_day: .inf\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(folder), "--params", str(params), "--quiet",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "p.yaml" in result.output and "finite" in result.output, result.output
+    assert not (tmp_path / "out").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import click
@@ -24,14 +25,22 @@ def run_flee(folder: Path, *, settings: Path | None, seed: int, out_dir: Path | 
 
     from travesia.model.flee import run_flee_folder
 
-    out_dir = out_dir or Path("out") / folder.name
-    if quiet:
-        summary = run_flee_folder(folder, settings=settings, seed=seed, out_dir=out_dir)
-    else:
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"Flee ruleset: {folder.name}", total=None)
-            summary = run_flee_folder(folder, settings=settings, seed=seed, out_dir=out_dir,
-                                      progress=lambda d, n: bar.update(task, completed=d, total=n))
+    from travesia.runs.runner import publish_folder, staging_folder
+
+    out_dir = Path(out_dir or Path("out") / folder.name)
+    staging = staging_folder(out_dir)     # the run's files move in only when all are written
+    try:
+        if quiet:
+            summary = run_flee_folder(folder, settings=settings, seed=seed, out_dir=staging)
+        else:
+            with Progress(transient=True) as bar:
+                task = bar.add_task(f"Flee ruleset: {folder.name}", total=None)
+                summary = run_flee_folder(
+                    folder, settings=settings, seed=seed, out_dir=staging,
+                    progress=lambda d, n: bar.update(task, completed=d, total=n))
+        publish_folder(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     if not quiet:
         click.echo(json.dumps(summary, indent=2, default=str))
         click.echo(f"results in {out_dir}")
