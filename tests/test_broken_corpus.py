@@ -62,10 +62,11 @@ def test_every_broken_travesia_folder_is_refused_by_check_and_run(tmp_path):
     assert refused >= 60, f"only {refused} of {len(faults)} faults refused"
 
 
-def test_every_broken_flee_folder_is_refused_by_run(tmp_path):
+def test_every_broken_flee_folder_is_refused_by_check_and_run(tmp_path):
     probe = write_case(tmp_path / "probe", **FLEE_CASE)
     code, out, _ = _invoke("run", probe, "--out", tmp_path / "sound")
     assert code == 0, out                                                          # unbroken
+    assert _invoke("scenario", "check", probe)[0] == 0
     faults = flee_faults(probe)
     problems: list[str] = []
     refused = 0
@@ -73,7 +74,11 @@ def test_every_broken_flee_folder_is_refused_by_run(tmp_path):
         folder = write_case(tmp_path / f"f{i}", **FLEE_CASE)
         fault(folder)
         out_dir = tmp_path / f"out{i}"
+        checked = _judge(f"check {name}", *_invoke("scenario", "check", folder), folder,
+                         problems)
         ran = _judge(f"run {name}", *_invoke("run", folder, "--out", out_dir), folder, problems)
+        if ran and not checked:
+            problems.append(f"{name}: check passed what run refused")
         refused += ran
     assert not problems, "\n".join(problems[:20])
     assert refused >= 30, f"only {refused} of {len(faults)} faults refused"

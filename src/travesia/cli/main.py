@@ -83,6 +83,18 @@ def scenario():
 def scenario_check(path):
     """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row,
     field."""
+    from travesia.cli.flee import is_flee_folder
+
+    if Path(path).is_dir() and is_flee_folder(Path(path)):
+        from travesia.model.flee.reader import read_case
+        from travesia.model.flee.world import compile_world as compile_flee_world
+
+        case = read_case(Path(path))
+        compile_flee_world(case, case.settings)
+        click.echo(f"ok: Flee folder {case.name}: {len(case.locations.name)} locations, "
+                   f"{len(case.routes.src)} routes, {case.length_days} days from "
+                   f"{case.start_date}")
+        return
     from travesia.runs.checks import check_scenario
 
     checked = check_scenario(path)
