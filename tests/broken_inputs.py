@@ -111,11 +111,55 @@ def travesia_faults(folder: Path) -> dict[str, Fault]:
                                              encoding="utf-8")
 
         faults[f"scenario.yaml: a {event['type']} event"] = fault
+    faults |= _observation_faults()
+    return faults
+
+
+SOUND_OBSERVATIONS = ("date,place,measure,value,source,crossing,compare\n"
+                      "2026-01-02,XP,held,3,hand,X-Y,held\n")
+
+
+def _with_observations(f: Path) -> None:
+    (f / "observations.csv").write_text(SOUND_OBSERVATIONS, encoding="utf-8")
+    data = yaml.safe_load((f / "scenario.yaml").read_text(encoding="utf-8"))
+    data["observations"] = "observations.csv"
+    (f / "scenario.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _observation_faults() -> dict[str, Fault]:
+    """observations.csv, named by scenario.yaml: the sound file written first, then broken."""
+    faults: dict[str, Fault] = {}
+    columns = SOUND_OBSERVATIONS.splitlines()[0].split(",")
+    broken = _file_faults("observations.csv", required=True)
+    for column in columns:
+        if column in ("place", "source", "measure"):      # free text
+            continue
+        for value in BAD_CELLS:
+            def cell(f: Path, column=column, value=value) -> None:
+                _rewrite_cell(f / "observations.csv", 1, column, value)
+
+            broken[f"observations.csv: {column}={value[:12]!r}"] = cell
+    for name, fault in broken.items():
+        def both(f: Path, fault=fault) -> None:
+            _with_observations(f)
+            fault(f)
+
+        faults[name] = both
     return faults
 
 
 FLEE_FILES = ("input_csv/locations.csv", "input_csv/routes.csv", "input_csv/closures.csv",
               "input_csv/conflicts.csv", "input_csv/sim_period.csv")
+# files without a header row: broken whole, and by rewriting their first row
+FLEE_HEADERLESS = {
+    "source_data/data_layout.csv": ("total,../../outside.csv", "total", "C,missing.csv",
+                                    "Atlantis,c.csv"),
+    "source_data/refugees.csv": ("2020-01-01,x", "2020-02-30,5", "2020-01-01,-5",
+                                 "2020-01-01,inf", "2020-01-01,1e400", "yesterday,1"),
+    "simsetting.yml": ("move_rules: {awareness_level: .inf}", "optimisations: {hasten: -1}",
+                       "move_rules: [1, 2]", "spawn_rules: {take_from_population: maybe}",
+                       "a: &x [1]\nb: *x"),
+}
 
 
 def flee_faults(folder: Path) -> dict[str, Fault]:
@@ -128,6 +172,16 @@ def flee_faults(folder: Path) -> dict[str, Fault]:
         rows = list(csv.reader(io.StringIO((folder / rel).read_text(encoding="utf-8"))))
         if len(rows) > 1 and not rel.endswith("sim_period.csv"):
             faults |= _cell_faults(folder, rel, skip=("#name", "region", "country", "name"))
+    for rel, first_rows in FLEE_HEADERLESS.items():
+        if not (folder / rel).is_file():
+            continue
+        faults |= _file_faults(rel, required=False)
+        for first in first_rows:
+            def fault(f: Path, rel=rel, first=first) -> None:
+                lines = (f / rel).read_text(encoding="utf-8").splitlines()
+                (f / rel).write_text("\n".join([first, *lines[1:]]) + "\n", encoding="utf-8")
+
+            faults[f"{rel}: first row {first[:30]!r}"] = fault
     return faults
 
 

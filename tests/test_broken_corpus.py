@@ -18,6 +18,10 @@ FLEE_CASE = {
     "routes": ["A,B,10", "B,C,20"],
     "closures": ["country,X,Y,3,5"],
     "conflicts": ["#Day,A"] + [f"{day},1" for day in range(10)],
+    "layout": ["total,refugees.csv", "C,c.csv"],
+    "counts": {"refugees.csv": ["2020-01-01,0", "2020-01-05,40"],
+               "c.csv": ["2020-01-01,0", "2020-01-05,30"]},
+    "settings": "move_rules:\n  awareness_level: 1\n",
 }
 
 
