@@ -321,6 +321,9 @@ def test_a_body_nested_thousands_deep_is_a_400(served):
     body = b'{"baseline": ' + b"[" * 3000 + b"]" * 3000 + b"}"
     r = client.post("/api/whatif", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "nested" in r.json()["error"], r.text
+    body = b'{"baseline": ' + b"[" * 40 + b"]" * 40 + b"}"    # parses, but no lever is so deep
+    r = client.post("/api/whatif", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "at most 16 levels" in r.json()["error"], r.text
 
 
 def test_reports_past_the_cap_get_429(tmp_path, monkeypatch):

@@ -119,8 +119,9 @@ def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
     ]
     missing = [col for col in required if col not in header]
     if missing:
-        raise ScenarioError(f"missing column(s) {', '.join(missing)} (header has: "
-                            f"{', '.join(header)})",
+        # the header itself is not echoed: an error never shows a file's contents
+        raise ScenarioError(f"missing column(s) {', '.join(missing)} (the header row names "
+                            f"{len(header)} columns; see docs/scenario-format.md)",
                             file=path, row=1)
     rows: list[tuple[int, M]] = []
     try:

@@ -36,6 +36,21 @@ MAX_REPORTS_AT_ONCE = 2        # a report takes seconds and hundreds of MB to dr
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+MAX_JSON_DEPTH = 16           # levers are a flat object of numbers and short lists
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (iteratively: no recursion)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        node, level = todo.pop()
+        if isinstance(node, (list, dict)):
+            deepest = max(deepest, level)
+            todo.extend((child, level + 1) for child in (node.values() if isinstance(node, dict)
+                                                         else node))
+    return deepest
+
+
 def _hostname(netloc: str) -> str | None:
     try:
         return urlsplit("//" + netloc).hostname
@@ -206,6 +221,9 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
             raise ApiError(400, "malformed JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise ApiError(400, "expected a JSON object of levers")
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise ApiError(400, f"malformed JSON: nested too deeply (at most {MAX_JSON_DEPTH} "
+                                "levels)")
         w = parse_whatif(data)                        # ScenarioError -> 422
         try:
             check_id(w.baseline)
