@@ -94,7 +94,7 @@ def _refuse_damaged(path: Path) -> None:
     """Before a store is written to: read it whole, and leave a damaged one as it is (what can
     still be read stays readable), rather than write more runs into it."""
     with Store(path, read_only=True) as existing:
-        bad = [part["part"] for part in existing.verify() if "error" in part]
+        bad = existing.unreadable_parts()
     if bad:
         raise ScenarioError(f"the store is damaged ({', '.join(bad)} cannot be read) and is left "
                             f"as it is: move it aside to start a new one (`travesia store verify "
@@ -196,6 +196,10 @@ class Store:
                 eid = ens["ensemble_id"]
                 attempt(f"runs of ensemble {eid}", lambda eid=eid: len(self.runs(eid)))
         return report
+
+    def unreadable_parts(self) -> list[str]:
+        """The parts of `verify()` that cannot be read (none for a sound store)."""
+        return [part["part"] for part in self.verify() if "error" in part]
 
     # --- writing --------------------------------------------------------------------------------
     def add_ensemble(self, ensemble_id: str, *, scenario: str, scenario_hash: str,

@@ -349,24 +349,12 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         if ev.type == "flight" and ev.from_ not in crossing_names and ev.from_ not in kind:
             raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath,
                                 field=f"{fld}.from")
-        if (
-            ev.type == "flight"
-            and ev.nationality is not None
-            and ev.nationality not in nationalities
-        ):
-            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)",
-                                file=ypath,
-                                field=f"{fld}.nationality")
         if ev.type == "shelter" and ev.place not in kind:
             raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
-        if (
-            ev.type == "shelter"
-            and ev.nationality is not None
-            and ev.nationality not in nationalities
-        ):
-            raise ScenarioError(f"unknown nationality '{ev.nationality}' (not in population.csv)",
-                                file=ypath,
-                                field=f"{fld}.nationality")
+        nationality = getattr(ev, "nationality", None)   # flights and shelters for one nationality
+        if nationality is not None and nationality not in nationalities:
+            raise ScenarioError(f"unknown nationality '{nationality}' (not in population.csv)",
+                                file=ypath, field=f"{fld}.nationality")
         if ev.type == "admission":
             _check_rule(vocabulary, ev.admits, ypath, None, f"{fld}.admits")
     # soldiers withdrawn cannot outnumber those deployed, counting events in date order

@@ -249,7 +249,7 @@ class StoreReader:
     def __init__(self, path: Path):
         self.path = Path(path)
         with self._open() as store:      # a damaged store is refused at start, not page by page
-            bad = [part["part"] for part in store.verify() if "error" in part]
+            bad = store.unreadable_parts()
         if bad:
             raise ScenarioError(f"the store is damaged: {', '.join(bad)} cannot be read "
                                 f"(`travesia store verify {self.path}`)", file=self.path)
