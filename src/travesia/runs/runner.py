@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -104,18 +105,13 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
     return results
 
 
-def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
-              out_dir: Path) -> Results:
+def simulate_scenario(sc, params, source: str, *, seed: int = 0, days: int | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> Results:
+    """One run of a loaded scenario in memory: the run `travesia run` writes and the Python API
+    returns (the same task an ensemble runs). `source` says where the parameters come from."""
     task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None,
                    where="--params")
-    if quiet:
-        outcome = run_task(task)
-    else:
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("days"), TimeRemainingColumn())
-        with Progress(*columns, transient=True) as bar:
-            shown = bar.add_task(sc.name, total=days or sc.days)
-            outcome = run_task(task, progress=lambda d, n: bar.update(shown, completed=d, total=n))
+    outcome = run_task(task, progress=progress)
     if outcome.user_error:
         raise ScenarioError(outcome.user_error)
     if outcome.error or outcome.results is None:
@@ -123,6 +119,21 @@ def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
     results = outcome.results
     results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(),
                     "parameters_from": source}
+    return results
+
+
+def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
+              out_dir: Path) -> Results:
+    if quiet:
+        results = simulate_scenario(sc, params, source, seed=seed, days=days)
+    else:
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("days"), TimeRemainingColumn())
+        with Progress(*columns, transient=True) as bar:
+            shown = bar.add_task(sc.name, total=days or sc.days)
+            results = simulate_scenario(
+                sc, params, source, seed=seed, days=days,
+                progress=lambda d, n: bar.update(shown, completed=d, total=n))
     if run_bands is not None:
         results.meta["bands"] = run_bands.source
     results.write(out_dir)
