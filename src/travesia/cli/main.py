@@ -106,6 +106,23 @@ def scenario_check(path):
                + (f", a fit of {checked.fit_draws} draws" if checked.fit_draws else ""))
 
 
+@scenario.command("new")
+@click.argument("name")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write (default: ./NAME); it must not exist or be empty.")
+@user_errors
+def scenario_new(name, folder):
+    """Write a commented starting folder for a new scenario NAME: every file of the format, with
+    placeholder numbers marked `assumption` to replace with sourced figures."""
+    from travesia.scenario.new import new_scenario
+
+    target = new_scenario(name, folder)
+    click.echo(f"wrote {target}: scenario.yaml, sources.csv, places.csv, routes.csv, "
+               "crossings.csv, population.csv, documents.csv, groups.csv, SOURCES.md")
+    click.echo(f"next: edit the files (docs/scenario-format.md), then `travesia scenario check "
+               f"{target}` and `travesia run {target}`")
+
+
 @scenario.command("show")
 @click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the compiled scenario as JSON.")
