@@ -218,5 +218,9 @@ from travesia.cli.calibrate import backtest, calibrate, forecast  # noqa: E402
 for _cmd in (calibrate, backtest, forecast):
     main.add_command(_cmd)
 
+from travesia.cli.stocks import stocks  # noqa: E402
+
+main.add_command(stocks)
+
 if __name__ == "__main__":
     main()
