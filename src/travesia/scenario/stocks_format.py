@@ -205,18 +205,19 @@ def pattern_matches(pattern: str, cell: str) -> bool:
     return nat in ("*", cnat) and status in ("*", cstatus)
 
 
-def _check_pattern(pattern: str, spec: StocksSpec, path: Path, fld: str) -> None:
+def _check_pattern(pattern: str, spec: StocksSpec, path: Path, fld: str,
+                   row: int | None = None) -> None:
     parts = pattern.split(":")
     if len(parts) != 2:
         raise ScenarioError(f"'{pattern[:40]}' is not NATIONALITY:STATUS (either may be *)",
-                            file=path, field=fld)
+                            file=path, row=row, field=fld)
     nat, status = parts
     if nat != "*" and nat not in spec.nationalities:
         raise ScenarioError(f"unknown nationality '{nat[:40]}' (stocks.yaml names "
-                            f"{len(spec.nationalities)})", file=path, field=fld)
+                            f"{len(spec.nationalities)})", file=path, row=row, field=fld)
     if status != "*" and status not in STATUSES:
         raise ScenarioError(f"unknown status '{status[:40]}' (regular or irregular)", file=path,
-                            field=fld)
+                            row=row, field=fld)
 
 
 def _check_source_ids(text: str, sources: dict[str, SourceRow], path: Path, row: int | None,
@@ -297,7 +298,7 @@ def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:
         spec.end.year, spec.end.month)
     for line, flow in flows:
         if flow.cell not in cells:
-            _check_pattern(flow.cell, spec, fpath, "cell")
+            _check_pattern(flow.cell, spec, fpath, "cell", line)
             raise ScenarioError(f"'{flow.cell[:40]}' is not one cell (no *)", file=fpath,
                                 row=line, field="cell")
         wanted = COMPONENT_STATUS.get(flow.component)
