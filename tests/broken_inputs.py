@@ -207,6 +207,7 @@ def stocks_faults(folder: Path) -> dict[str, Fault]:
         "initial": {"a": 1}, "measures.all.weights": {"a:gone": 1}, "measures.all.source": "nobody",
         "measures.all.weights.*:*": -1, "measures.Bad": {"description": "x", "weights": {"*:*": 1},
                                                         "source": "hand"},
-        "extra_key": 1,
+        "extra_key": 1, "priors.x": "uniform(2,1)", "priors.Y": "[1]", "priors.z": "normal(1)",
+        "measures.all.factors": {"*:*": "nothing"},
     })
     return faults

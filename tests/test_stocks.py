@@ -29,7 +29,8 @@ FLOW_HEADER = "period,component,cell,value,source,note"
 
 def tiny_stocks(folder: Path, *, flows: list[str], initial: dict[str, float] | None = None,
                 observations: list[str] | None = None, nationalities=("a",),
-                start="2020-12-31", end="2021-12-31", measures: dict | None = None) -> Path:
+                start="2020-12-31", end="2021-12-31", measures: dict | None = None,
+                priors: dict | None = None, header: str = FLOW_HEADER) -> Path:
     """A stocks folder with one source ('hand') and the given rows."""
     folder.mkdir(parents=True, exist_ok=True)
     initial = initial if initial is not None else {"a:regular": 100, "a:irregular": 50}
@@ -40,10 +41,12 @@ def tiny_stocks(folder: Path, *, flows: list[str], initial: dict[str, float] | N
         "measures": measures or {"all": {"description": "everyone", "weights": {"*:*": 1.0},
                                          "source": "hand"}},
     }
+    if priors:
+        spec["priors"] = priors
     (folder / "stocks.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     (folder / "sources.csv").write_text("id,publisher,title,date,url,note\n"
                                         "hand,me,by hand,2026-01-01,,\n", encoding="utf-8")
-    (folder / "flows.csv").write_text("\n".join([FLOW_HEADER, *flows]) + "\n", encoding="utf-8")
+    (folder / "flows.csv").write_text("\n".join([header, *flows]) + "\n", encoding="utf-8")
     obs = observations if observations is not None else ["2021-06-30,all,200,check,hand,"]
     (folder / "observations.csv").write_text(
         "\n".join(["date,measure,value,role,source,note", *obs]) + "\n", encoding="utf-8")
@@ -185,6 +188,46 @@ def test_every_broken_stocks_folder_is_refused_in_one_line(tmp_path):
             problems.append(f"{name}: exit {result.exit_code}")
     assert not problems, "\n".join(problems[:20])
     assert refused >= 60, f"only {refused} of {len(faults)} faults refused"
+
+
+def test_draws_multiply_the_rows_and_weights_that_name_a_prior(tmp_path):
+    # arrivals of 120 doubled by "twice": 100 + 240 regular, 50 irregular; the measure halved
+    folder = tiny_stocks(
+        tmp_path / "t", header=FLOW_HEADER + ",factor",
+        flows=["2021,arrivals,a:regular,120,hand,,twice", "2021,lapses,a:regular,0,hand,,"],
+        priors={"twice": "[2]", "half": "[0.5]"},
+        measures={"all": {"description": "d", "source": "hand", "weights": {"*:*": 1.0},
+                          "factors": {"*:*": "half"}}},
+        observations=["2021-12-31,all,1,check,hand,"])
+    report = stocks_report(folder, draws=3)
+    (row,) = report.comparisons
+    assert row.model == 270                                 # the central projection: factors 1
+    assert (row.model_low, row.model_high) == (195, 195)    # (340 + 50) x 0.5, every draw
+    assert report.draws == 3 and stocks_report(folder).comparisons[0].model_low is None
+
+
+def test_draws_are_seeded_and_bad_priors_are_named(tmp_path):
+    folder = tiny_stocks(tmp_path / "t", header=FLOW_HEADER + ",factor",
+                         flows=["2021,arrivals,a:regular,120,hand,,more"],
+                         priors={"more": "uniform(0.5,1.5)"})
+    first = stocks_report(folder, draws=50, seed=3).comparisons[0]
+    assert first == stocks_report(folder, draws=50, seed=3).comparisons[0]
+    assert first.model_low < first.model < first.model_high
+    assert first != stocks_report(folder, draws=50, seed=4).comparisons[0]
+    for priors, flows, expected in (
+        ({"more": "uniform(2,1)"}, [], "field 'priors.more': uniform: low (2) must be below"),
+        ({"more": "[1,\"x\"]"}, [], "field 'priors.more'"),
+        ({"more": "[1]"}, ["2021,arrivals,a:regular,1,hand,,less"], "flows.csv, row 2, field "
+                                                                     "'factor': unknown prior"),
+    ):
+        bad = tiny_stocks(tmp_path / "bad", header=FLOW_HEADER + ",factor", flows=flows,
+                          priors=priors)
+        with pytest.raises(ScenarioError) as err:
+            stocks_report(bad, draws=2)
+        assert expected in err.value.message
+    plain = tiny_stocks(tmp_path / "plain", flows=[])
+    with pytest.raises(ScenarioError, match="--draws needs priors"):
+        stocks_report(plain, draws=2)
 
 
 def test_cli_writes_the_monthly_table_and_json(tmp_path):

@@ -84,10 +84,12 @@ class StockPath:
         return self.stocks[m] * fraction + self.stocks[m - 1] * (1 - fraction)
 
 
-def compile_plan(data: StocksInput, *, until: dt.date | None = None) -> StockPlan:
+def compile_plan(data: StocksInput, *, until: dt.date | None = None,
+                 factors: dict[str, float] | None = None) -> StockPlan:
     """Arrays of a stocks folder, from the month after its start to the month of `until` (default
     its end). A count given for a period is spread evenly over the period's months; the months
-    of a period outside the projection are dropped with their share."""
+    of a period outside the projection are dropped with their share. `factors` (a draw of the
+    folder's priors) multiply the rows that name them; without it every factor is 1."""
     first = data.start_month + 1
     last = data.end_month if until is None else month_index(until.year, until.month)
     months = max(last - first + 1, 0)
@@ -97,6 +99,8 @@ def compile_plan(data: StocksInput, *, until: dt.date | None = None) -> StockPla
         p_first, p_last = parse_period(flow.period)
         span = p_last - p_first + 1
         per_month = flow.value / span if flow.component.endswith("s") else flow.value
+        if factors is not None and flow.factor is not None:
+            per_month *= factors[flow.factor]
         lo, hi = max(p_first, first) - first, min(p_last, last) - first
         if hi >= lo:
             components[flow.component][lo:hi + 1, index[flow.cell]] += per_month
@@ -139,9 +143,11 @@ def project(plan: StockPlan) -> StockPath:
                      applied=applied)
 
 
-def measure_weights(measure: Measure, cells: tuple[str, ...]) -> np.ndarray:
+def measure_weights(measure: Measure, cells: tuple[str, ...],
+                    factors: dict[str, float] | None = None) -> np.ndarray:
     """A measure's weight for each cell: the most specific matching pattern's (both parts named
-    beats one beats none); 0 for a cell no pattern matches."""
+    beats one beats none); 0 for a cell no pattern matches. `factors` (a draw of the priors)
+    multiply the weights of the patterns the measure's `factors` name."""
     weights = np.zeros(len(cells))
     for i, cell in enumerate(cells):
         best = -1
@@ -149,7 +155,9 @@ def measure_weights(measure: Measure, cells: tuple[str, ...]) -> np.ndarray:
             if pattern_matches(pattern, cell):
                 rank = sum(part != "*" for part in pattern.split(":"))
                 if rank > best:
-                    best, weights[i] = rank, weight
+                    prior = measure.factors.get(pattern)
+                    scale = factors[prior] if factors is not None and prior else 1.0
+                    best, weights[i] = rank, weight * scale
     return weights
 
 

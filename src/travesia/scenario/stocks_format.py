@@ -91,6 +91,8 @@ class Measure(_Strict):
     weights: dict[str, float]
     source: str = Field(min_length=1)
     note: str | None = None
+    # pattern -> the name of a prior (stocks.yaml `priors:`) that multiplies its weight in draws
+    factors: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("weights")
     @classmethod
@@ -111,6 +113,9 @@ class StocksSpec(_Strict):
     nationalities: list[str] = Field(min_length=1, max_length=MAX_NATIONALITIES)
     initial: list[InitialStock] = Field(min_length=1)
     measures: dict[str, Measure] = Field(min_length=1)
+    # name -> a distribution of a multiplier, as `--vary` writes it: uniform(0.5,1.5), [1,2]
+    # (runs/priors.py); flows.csv's `factor` and a measure's `factors` name them
+    priors: dict[str, str | list[float]] = Field(default_factory=dict)
     description: str | None = None
 
     @field_validator("nationalities")
@@ -130,6 +135,7 @@ class FlowRow(Row):
                        "lapse_rate", "departure_rate"]
     cell: str = Field(min_length=1)
     value: float = Field(ge=0, le=MAX_PEOPLE)
+    factor: str | None = None      # a prior that multiplies the value in draws
 
     @field_validator("period")
     @classmethod
@@ -284,12 +290,23 @@ def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:
             raise ScenarioError(f"cell '{stock.cell}' is given twice", file=ypath, field=fld)
         seen.add(stock.cell)
         _check_source_ids(stock.source, sources, ypath, None, f"initial.{i}.source")
+    for name in spec.priors:
+        if not _NAME.match(name):
+            raise ScenarioError(f"prior name '{name[:40]}' is not a lower-case name", file=ypath,
+                                field=f"priors.{name[:40]}")
     for name, measure in spec.measures.items():
         if not _NAME.match(name):
             raise ScenarioError(f"measure name '{name[:40]}' is not a lower-case name",
                                 file=ypath, field=f"measures.{name[:40]}")
         for pattern in measure.weights:
             _check_pattern(pattern, spec, ypath, f"measures.{name}.weights")
+        for pattern, prior in measure.factors.items():
+            if pattern not in measure.weights:
+                raise ScenarioError(f"'{pattern[:40]}' is not one of the measure's weights",
+                                    file=ypath, field=f"measures.{name}.factors")
+            if prior not in spec.priors:
+                raise ScenarioError(f"unknown prior '{prior[:40]}' (not in priors:)", file=ypath,
+                                    field=f"measures.{name}.factors")
         _check_source_ids(measure.source, sources, ypath, None, f"measures.{name}.source")
 
     fpath = folder / "flows.csv"
@@ -313,6 +330,9 @@ def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:
             raise ScenarioError(f"period {flow.period} falls outside {spec.start} to {spec.end}",
                                 file=fpath, row=line, field="period")
         _check_source_ids(flow.source, sources, fpath, line, "source")
+        if flow.factor is not None and flow.factor not in spec.priors:
+            raise ScenarioError(f"unknown prior '{flow.factor[:40]}' (stocks.yaml priors: names "
+                                f"{len(spec.priors)})", file=fpath, row=line, field="factor")
 
     opath = folder / "observations.csv"
     observations = read_csv_rows(opath, StockObservationRow)

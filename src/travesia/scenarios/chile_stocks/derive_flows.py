@@ -40,14 +40,17 @@ PRE_2019 = 131399 - 110000         # 2018 regularisation visas granted during 20
 rows: list[list] = []
 
 
-def add(period: str, component: str, cell: str, value: float, source: str, note: str) -> None:
-    rows.append([period, component, cell, round(value, 1), source, note])
+def add(period: str, component: str, cell: str, value: float, source: str, note: str,
+        factor: str = "") -> None:
+    rows.append([period, component, cell, round(value, 1), source, note, factor])
 
 
 def split(period, component, venezuelan_share, value, source, note_ven, note_other,
-          status) -> None:
-    add(period, component, f"venezuela:{status}", value * venezuelan_share, source, note_ven)
-    add(period, component, f"other:{status}", value * (1 - venezuelan_share), source, note_other)
+          status, factor="") -> None:
+    add(period, component, f"venezuela:{status}", value * venezuelan_share, source, note_ven,
+        factor)
+    add(period, component, f"other:{status}", value * (1 - venezuelan_share), source, note_other,
+        factor)
 
 
 NET = ("net regular arrivals (arrivals that stay, less emigration and deaths of regular "
@@ -65,11 +68,12 @@ for period in ("2022-12", "2023", "2024", "2025"):
     note = ("the 2022 rate of new work visas (88,165 a year) carried forward: no later "
             "figure found")
     split(period, "arrivals", VEN_2021, yearly * share, "latercera-visas-2022;assumption",
-          note, note, "regular")
+          note, note, "regular", factor="later_regular_arrivals")
 for period, (n, src) in DENOUNCED.items():
     split(period, "arrivals", VEN_IRR, n * K, f"{src};assumption",
           f"{n:,} irregular entries denounced to PDI x {K} (entries not denounced; SOURCES.md) "
-          f"x {VEN_IRR:.0%} Venezuelan", f"{n:,} x {K} x {1 - VEN_IRR:.0%}", "irregular")
+          f"x {VEN_IRR:.0%} Venezuelan", f"{n:,} x {K} x {1 - VEN_IRR:.0%}", "irregular",
+          factor="undenounced_entries")
 split("2019", "regularisations", VEN_PRE, PRE_2019,
       "elmostrador-2020-01-22;latercera-2019-01;chicureohoy-2018-05;derived",
       "2018 regularisation visas granted in 2019: 131,399 by Jan 2020 - 110,000 by Dec 2018 = "
@@ -93,5 +97,5 @@ split("2022-01/2025-11", "departures", 0.75, EXIT_AUTHORISATIONS,
 
 with (Path(__file__).resolve().parent / "flows.csv").open("w", newline="") as f:
     out = csv.writer(f, lineterminator="\n")
-    out.writerow(["period", "component", "cell", "value", "source", "note"])
+    out.writerow(["period", "component", "cell", "value", "source", "note", "factor"])
     out.writerows(rows)
