@@ -166,10 +166,13 @@ def test_bad_stocks_yaml_names_the_field(tmp_path):
         load_stocks(folder)
 
 
-def test_every_broken_stocks_folder_is_refused_in_one_line(tmp_path):
+def test_every_broken_stocks_folder_is_refused_in_one_line_by_stocks_and_check(tmp_path):
     probe = tiny_stocks(tmp_path / "probe", flows=["2021,arrivals,a:regular,12,hand,"])
     assert CliRunner().invoke(main, ["stocks", str(probe), "--out",
                                      str(tmp_path / "sound")]).exit_code == 0
+    result = CliRunner().invoke(main, ["scenario", "check", str(probe)])
+    assert result.output == ("ok: stocks folder tiny: 2 cells, 12 months, 1 flows, 1 "
+                             "observations, 0 priors\n")
     problems, refused = [], 0
     faults = stocks_faults(probe)
     for i, (name, fault) in enumerate(faults.items()):
@@ -186,6 +189,10 @@ def test_every_broken_stocks_folder_is_refused_in_one_line(tmp_path):
                 problems.append(f"{name}: not one line naming the file: {result.output!r}")
         elif result.exit_code != 0:
             problems.append(f"{name}: exit {result.exit_code}")
+        checked = CliRunner().invoke(main, ["scenario", "check", str(folder)])
+        if checked.exit_code != result.exit_code:
+            problems.append(f"{name}: check exits {checked.exit_code}, stocks "
+                            f"{result.exit_code}")
     assert not problems, "\n".join(problems[:20])
     assert refused >= 60, f"only {refused} of {len(faults)} faults refused"
 
@@ -242,7 +249,8 @@ def test_cli_writes_the_monthly_table_and_json(tmp_path):
     assert len(lines) == 1 + 7 * 2 and lines[-2].startswith("2021-06-30,a:regular,700")
     assert (out / "comparisons.csv").exists() and (out / "summary.json").exists()
     result = CliRunner().invoke(main, ["stocks", str(folder), "--until", "2023-01-31"])
-    assert result.exit_code == 2 and "--until" in result.output
+    assert result.output == ("error: field '--until': 2023-01-31 must be after 2020-12-31 and "
+                             "at most 2021-12-31\n")
 
 
 def test_builtin_folders_load_and_chile_flows_are_derived_by_their_script(tmp_path):

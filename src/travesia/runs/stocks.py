@@ -110,7 +110,7 @@ def stocks_report(name_or_path: str | Path | None = None, *, until: dt.date | No
     data = load_stocks(name_or_path)
     priors = stock_priors(data)
     if until is not None and not data.spec.start < until <= data.spec.end:
-        raise ScenarioError(f"--until {until} must be after {data.spec.start} and at most "
+        raise ScenarioError(f"{until} must be after {data.spec.start} and at most "
                             f"{data.spec.end}", field="--until")
     if not 0 <= draws <= MAX_DRAWS:
         raise ScenarioError(f"--draws must be 0 to {MAX_DRAWS:,}", field="--draws")
@@ -131,6 +131,17 @@ def stocks_report(name_or_path: str | Path | None = None, *, until: dt.date | No
                        for c, lo, hi in zip(comparisons, low, high, strict=True)]
     return StocksReport(name=data.name, title=data.spec.title, path=path,
                         comparisons=comparisons, draws=draws)
+
+
+def check_stocks(name_or_path: str | Path) -> str:
+    """What `travesia scenario check` says of a sound stocks folder (it is read, its priors
+    parsed and it is projected once); a ScenarioError otherwise."""
+    data = load_stocks(name_or_path)
+    priors = stock_priors(data)
+    path = project(compile_plan(data))
+    return (f"ok: stocks folder {data.name}: {len(data.cells)} cells, "
+            f"{path.stocks.shape[0] - 1} months, {len(data.flows)} flows, "
+            f"{len(data.observations)} observations, {len(priors)} priors")
 
 
 def write_stocks(report: StocksReport, out_dir: Path) -> None:
