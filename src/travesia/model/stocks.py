@@ -21,6 +21,7 @@ import numpy as np
 
 from travesia.scenario.stocks_format import (
     COMPONENTS,
+    COUNT_COMPONENTS,
     STATUSES,
     Measure,
     StocksInput,
@@ -98,7 +99,7 @@ def compile_plan(data: StocksInput, *, until: dt.date | None = None,
     for _, flow in data.flows:
         p_first, p_last = parse_period(flow.period)
         span = p_last - p_first + 1
-        per_month = flow.value / span if flow.component.endswith("s") else flow.value
+        per_month = flow.value / span if flow.component in COUNT_COMPONENTS else flow.value
         if factors is not None and flow.factor is not None:
             per_month *= factors[flow.factor]
         lo, hi = max(p_first, first) - first, min(p_last, last) - first
