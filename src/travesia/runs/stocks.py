@@ -94,7 +94,7 @@ def compare(data: StocksInput, path: StockPath) -> list[Comparison]:
     rows = []
     for obs, model in zip(_observed(data, path.dates[-1]), _models(data, path, None),
                           strict=True):
-        pct = (model - obs.value) / obs.value * 100 if obs.value else float("nan")
+        pct = (model - obs.value) / obs.value * 100
         rows.append(Comparison(date=str(obs.date), measure=obs.measure, role=obs.role,
                                estimate=obs.value, model=round(float(model), 1),
                                pct_diff=round(pct, 2), source=obs.source, note=obs.note))

@@ -147,7 +147,7 @@ class FlowRow(Row):
 class StockObservationRow(Row):
     date: dt.date
     measure: str = Field(min_length=1)
-    value: float = Field(ge=0, le=MAX_PEOPLE)
+    value: float = Field(gt=0, le=MAX_PEOPLE)     # the model is compared in % of it
     role: Literal["set", "check", "related"]
 
 
