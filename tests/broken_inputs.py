@@ -193,3 +193,21 @@ if __name__ == "__main__":       # pragma: no cover - a listing for people
     with tempfile.TemporaryDirectory() as tmp:
         for name in travesia_faults(tiny_scenario(Path(tmp) / "t")):
             print(name)
+
+
+def stocks_faults(folder: Path) -> dict[str, Fault]:
+    """Faults of a stocks folder (tests/test_stocks.tiny_stocks's files)."""
+    faults: dict[str, Fault] = {}
+    for rel in ("sources.csv", "flows.csv", "observations.csv"):
+        faults |= _file_faults(rel, required=True)
+        faults |= _cell_faults(folder, rel, skip=FREE_TEXT)
+    faults |= _file_faults("stocks.yaml", required=True)
+    faults |= _yaml_faults("stocks.yaml", {
+        "start": "2020-12-30", "end": "2020-11-30", "name": ["a"], "nationalities": ["A b"],
+        "initial": {"a": 1}, "measures.all.weights": {"a:gone": 1}, "measures.all.source": "nobody",
+        "measures.all.weights.*:*": -1, "measures.Bad": {"description": "x", "weights": {"*:*": 1},
+                                                        "source": "hand"},
+        "extra_key": 1, "priors.x": "uniform(2,1)", "priors.Y": "[1]", "priors.z": "normal(1)",
+        "measures.all.factors": {"*:*": "nothing"},
+    })
+    return faults

@@ -81,10 +81,15 @@ def scenario():
 @click.argument("path")
 @user_errors
 def scenario_check(path):
-    """Validate the scenario at PATH: exit 0 if it is sound, else one line naming file, row,
-    field."""
+    """Validate the scenario (or Flee folder, or stocks folder) at PATH: exit 0 if it is sound,
+    else one line naming file, row, field."""
     from travesia.cli.flee import is_flee_folder
 
+    if Path(path).is_dir() and (Path(path) / "stocks.yaml").is_file():
+        from travesia.runs.stocks import check_stocks
+
+        click.echo(check_stocks(path))
+        return
     if Path(path).is_dir() and is_flee_folder(Path(path)):
         from travesia.model.flee.reader import read_case
         from travesia.model.flee.world import compile_world as compile_flee_world
@@ -234,6 +239,10 @@ from travesia.cli.calibrate import backtest, calibrate, forecast  # noqa: E402
 
 for _cmd in (calibrate, backtest, forecast):
     main.add_command(_cmd)
+
+from travesia.cli.stocks import stocks  # noqa: E402
+
+main.add_command(stocks)
 
 if __name__ == "__main__":
     main()
