@@ -60,3 +60,18 @@ def test_an_ensemble_and_its_bands_through_the_api(tmp_path):
     assert np.isclose(bands[0].mean.sum(), 35) and bands[0].q[2].max() == 10
     again = tv.ensemble(folder, runs=3, store=store, workers=1)
     assert (again.already_stored, again.ran) == (3, 0)     # the same call resumes: nothing to do
+
+
+def test_the_stocks_mode_through_the_api_equals_the_command(tmp_path):
+    import json
+
+    report = tv.stocks("chile-stocks")
+    result = CliRunner().invoke(main, ["stocks", "chile-stocks", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert [(c.date, c.measure, round(c.model)) for c in report.comparisons] == \
+        [(c["date"], c["measure"], round(c["model"])) for c in shown["comparisons"]]
+    # the 2023 release (a check the values never saw) within 5%, as the acceptance test says
+    last = [c for c in report.comparisons if c.date == "2023-12-31"
+            and c.measure == "ine_sermig_2023_method"]
+    assert last and abs(last[0].pct_diff) < 5

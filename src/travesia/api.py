@@ -36,13 +36,14 @@ from travesia.outputs.store import Store, default_store_path
 from travesia.runs.ensemble import EnsembleReport, plan_ensemble, run_ensemble
 from travesia.runs.priors import parse_vary
 from travesia.runs.runner import run_parameters, run_scenario, simulate_scenario
+from travesia.runs.stocks import StocksReport, stocks_report
 from travesia.scenario import Scenario, load_scenario
 from travesia.scenario.measures import CROSSING_MEASURES, MEANING, PLACE_STATES
 
 __all__ = [
     "CROSSING_MEASURES", "MEANING", "PLACE_STATES", "Band", "EnsembleReport", "FleeScenario",
     "ForecastResult", "Results", "Scenario", "ScenarioError", "backtest", "bands", "calibrate",
-    "ensemble", "flee", "forecast", "run", "scenario", "score",
+    "ensemble", "flee", "forecast", "run", "scenario", "score", "stocks", "StocksReport",
 ]
 
 
@@ -121,3 +122,12 @@ def flee(folder: str | Path, settings: str | Path | None = None) -> FleeScenario
     """A Flee folder (Flee's own files), for `ensemble`-like work with Flee's rules
     (travesia.inference.flee_runs) and `travesia run FOLDER` from the command line."""
     return load_flee(folder, settings)
+
+
+def stocks(name_or_path: str | Path | None = "chile-stocks", *, until: Any = None,
+           draws: int = 0, seed: int = 0) -> StocksReport:
+    """The monthly stocks mode, as `travesia stocks` (docs/stocks.md): a stocks folder
+    (`chile-stocks`, `peru-stocks` or a folder) projected month by month to `until` and compared
+    with its observations; `draws` > 0 adds 5-95% bands over draws of its priors."""
+    return stocks_report(name_or_path, until=until, draws=draws, seed=seed)
+
