@@ -20,6 +20,7 @@ from travesia.scenario.parameters import load_params_file
 from travesia.outputs.plot import plot_stranded
 from travesia.runs.posterior import stale_warning
 from travesia.runs.priors import scenario_priors
+from travesia.model.impacts import scenario_rates
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
 
@@ -89,23 +90,24 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
         if run_bands.warning:
             click.echo(f"warning: {run_bands.warning}", err=True)
     observations = scenario_observations(sc)
+    rates = scenario_rates(sc.folder)     # a bad rates file fails before the run, not after
     out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
     staging = staging_folder(out_dir)
     try:
         results = _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
-                            staging)
+                            staging, rates)
         publish_folder(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if not quiet:
         print_summary(results)
-        click.echo(f"wrote daily.parquet, crossings.parquet, needs.csv, summary.json, "
-                   f"stranded.png to {out_dir}")
+        click.echo(f"wrote daily.parquet, crossings.parquet, needs.csv, impacts.csv, "
+                   f"impacts_places.csv, summary.json, stranded.png to {out_dir}")
     return results
 
 
 def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
-              out_dir: Path) -> Results:
+              out_dir: Path, rates=None) -> Results:
     task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None,
                    where="--params")
     if quiet:
@@ -125,7 +127,7 @@ def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
                     "parameters_from": source}
     if run_bands is not None:
         results.meta["bands"] = run_bands.source
-    results.write(out_dir)
+    results.write(out_dir, rates)
     plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png",
                   observations=stranded_points(observations),
                   title=f"{sc.spec.title or sc.name} — seed {seed}"
