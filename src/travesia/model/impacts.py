@@ -41,6 +41,12 @@ UNITS = (*DAYS_OF, "share")
 NEEDS = {"water_litres": "water_litres_per_day", "food_kcal": "food_kcal_per_day",
          "covered_m2": "covered_shelter_m2", "toilets": "toilets"}
 ANY_COUNTRY = "*"
+LABELS = {"held": "people held at the posts", "sheltered": "people in shelters",
+          "shelter_capacity": "shelter places", "shelter_occupancy_pct": "shelter occupancy %",
+          "passing_through": "people passing through",
+          "newly_settled": "newly settled (still there)", "water_litres": "water, L/day",
+          "food_kcal": "food, kcal/day", "covered_m2": "covered space, m²", "toilets": "toilets",
+          "health_consultations": "health consultations/day", "school_places": "school places"}
 MAX_RATE_ROWS = 1000
 
 
@@ -94,6 +100,14 @@ class Rates:
 
     def columns(self) -> list[str]:
         return [self.rate(m, ANY_COUNTRY).column for m in self.measures]
+
+
+def label_of(column: str) -> str:
+    """What a column of the impacts tables means, for a page or a report."""
+    cost = re.fullmatch(r"cost_(.+)_([A-Z]{3})", column)
+    if cost:
+        return f"cost of {cost.group(1).replace('_', ' ')}, {cost.group(2)}/day"
+    return LABELS.get(column, column)
 
 
 def load_rates(path: str | Path | None = None) -> Rates:

@@ -215,15 +215,15 @@ def from_results(id: str, kind: str, label: str, results: list[Results], paramet
     first = results[0]
     counts = np.stack([r.counts for r in results]).astype(float)       # [R, T, P, S]
     crossing = {m: np.stack([_measure(r.flows, m) for r in results]) for m in MEASURES}
-    kept = all(r.newly_settled is not None and r.shelter_capacity is not None for r in results)
+    newly = [r.newly_settled for r in results if r.newly_settled is not None]
+    shelter = [r.shelter_capacity for r in results if r.shelter_capacity is not None]
+    kept = len(newly) == len(shelter) == len(results)
     return Dataset(id, kind, label, first.scenario, first.dates, list(first.place_names),
                    list(first.crossing_names), counts.mean(axis=0), crossing,
                    [r.seed for r in results],
                    parameters, detail or {}, data or [],
-                   newly_settled=np.mean([r.newly_settled for r in results], axis=0) if kept
-                   else None,
-                   shelter_capacity=np.mean([r.shelter_capacity for r in results], axis=0) if kept
-                   else None,
+                   newly_settled=np.mean(newly, axis=0) if kept else None,
+                   shelter_capacity=np.mean(shelter, axis=0) if kept else None,
                    place_country=list(first.place_country), place_region=list(first.place_region))
 
 

@@ -277,7 +277,7 @@ async function drawNeeds() {
 }
 
 // --- host communities ---------------------------------------------------------------------------
-const HOST_LABELS = {
+const HOST_LABELS = {    // as model/impacts.py LABELS
   held: "people held at the posts", sheltered: "people in shelters", shelter_capacity: "shelter places",
   shelter_occupancy_pct: "shelter occupancy %", passing_through: "people passing through",
   newly_settled: "newly settled (still there)", water_litres: "water, L/day", food_kcal: "food, kcal/day",
