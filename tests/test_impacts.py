@@ -222,6 +222,35 @@ def test_a_rates_file_without_a_column_names_the_missing_one(tmp_path):
     assert "year" in RATE_COLUMNS
 
 
+# --- the ensemble store ------------------------------------------------------------------------
+
+def test_an_ensemble_store_keeps_the_newly_settled_of_each_run(tmp_path):
+    from travesia.runs.ensemble import plan_ensemble, run_ensemble, run_task
+    from travesia.web.data import StoreReader
+
+    folder = tiny_scenario(tmp_path / "sc", people=200, entry_admits="visa", days=8,
+                           parameters={"giveup_rate_per_day": 0.4,
+                                       "departure_rate_per_day": {"irregular": 0.3}})
+    plan = plan_ensemble(folder, 3, base_seed=5)
+    report = run_ensemble(plan, tmp_path / "e.duckdb", workers=1)
+    assert report.ran == 3 and not report.failed
+    expected = np.mean([run_task(t).results.newly_settled for t in plan.tasks], axis=0)
+    assert expected.max() > 0
+    reader = StoreReader(tmp_path / "e.duckdb")
+    ds = reader.dataset(reader.ensembles()[0], "ens")
+    assert ds.newly_settled == pytest.approx(expected)
+    assert ds.shelter_capacity is not None and not ds.shelter_capacity.any()
+    # a store written before the table existed is read as before, and says what it lacks
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "e.duckdb")) as con:
+        con.execute("DROP TABLE places")
+    old = StoreReader(tmp_path / "e.duckdb")
+    ds = old.dataset(old.ensembles()[0], "ens")
+    assert ds.newly_settled is None
+    assert "does not keep the newly settled" in ds.place_series().notes[0]
+
+
 # --- a run's files -----------------------------------------------------------------------------
 
 def test_a_run_writes_impacts_per_region_and_a_summary_block(tmp_path):

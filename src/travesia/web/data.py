@@ -153,7 +153,7 @@ class Dataset:
         region = self.place_region or [places.get(n, ("", n))[1] for n in self.place_names]
         notes = [] if self.newly_settled is not None else [
             "this dataset does not keep the newly settled or shelter places (an ensemble store "
-            "keeps people by state only): they show as 0"]
+            "written before they were counted): they show as 0"]
         return PlaceSeries(self.dates, list(self.place_names), list(country)[:P], list(region)[:P],
                            self.state_mean, self.newly_settled, self.shelter_capacity, notes)
 
@@ -390,6 +390,18 @@ class StoreReader:
             for date, place, state, people in rows:
                 if date in t_of and place in p_of and state in s_of:
                     states[t_of[date], p_of[place], s_of[state]] = people / R
+            newly = shelter = None
+            if store.has_table("places"):     # stores written before it lack the table
+                newly, shelter = np.zeros((T, P)), np.zeros((T, P))
+                rows = store.con.execute(
+                    "SELECT p.date, p.place, sum(p.newly_settled), sum(p.shelter_capacity) "
+                    "FROM places p JOIN ensemble_runs er USING (run_id) JOIN runs r USING "
+                    "(run_id) WHERE er.ensemble_id = ? AND r.status = 'finished' GROUP BY ALL",
+                    [eid]).fetchall()
+                for date, place, settled, capacity in rows:
+                    if date in t_of and place in p_of:
+                        newly[t_of[date], p_of[place]] = settled / R
+                        shelter[t_of[date], p_of[place]] = capacity / R
         crossing = {m: _measure(flows, m) for m in MEASURES}
         return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")),
                        ensemble["scenario"],
@@ -398,7 +410,8 @@ class StoreReader:
                        [json.loads(m["parameters"]) for m in members],
                        {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"),
                         "vary": ensemble.get("vary")},
-                       [split_values(m["varied"])[1] for m in members])
+                       [split_values(m["varied"])[1] for m in members],
+                       newly_settled=newly, shelter_capacity=shelter)
 
 
 class Catalogue:
