@@ -280,3 +280,5 @@ def test_a_scenario_with_a_bad_rates_file_is_refused_before_the_run(tmp_path):
     assert result.exit_code == 2
     assert "impact_rates.csv, row 2, field 'unit'" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+    check = CliRunner().invoke(main, ["scenario", "check", str(folder)])
+    assert check.exit_code == 2 and "impact_rates.csv, row 2, field 'unit'" in check.output
