@@ -162,5 +162,21 @@ def print_summary(results: Results) -> None:
                       f"{t['gave_up']:,}",
                       f"{needs['water_litres_per_day']:,.0f}", str(needs["toilets"]))
     console.print(table)
+    regions = {k: r for k, r in s["impacts"]["regions"].items()
+               if r["peak_held"] or r["peak_sheltered"] or r["newly_settled_at_end"]}
+    if regions:
+        costs = [c for c in next(iter(regions.values()))["totals"] if c.startswith("cost_")]
+        host = Table(title="Host communities (impacts.csv): peaks, the newly settled at the end, "
+                           "costs over the whole run")
+        for col in ("region", "peak held", "peak sheltered", "peak passing", "newly settled",
+                    "school places", *(c.removeprefix("cost_").replace("_", " ") for c in costs)):
+            host.add_column(col, justify="left" if col == "region" else "right",
+                            no_wrap=col == "region")
+        for key, r in regions.items():
+            host.add_row(key, f"{r['peak_held']:,}", f"{r['peak_sheltered']:,}",
+                         f"{r['peak_passing_through']:,}", f"{r['newly_settled_at_end']:,}",
+                         f"{r.get('school_places_at_end', 0):,.0f}",
+                         *(f"{r['totals'][c]:,.0f}" for c in costs))
+        console.print(host)
     final = s["final"]
     console.print("at the end: " + ", ".join(f"{k} {v:,}" for k, v in final.items() if v))
