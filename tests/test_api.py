@@ -75,3 +75,15 @@ def test_the_stocks_mode_through_the_api_equals_the_command(tmp_path):
     last = [c for c in report.comparisons if c.date == "2023-12-31"
             and c.measure == "ine_sermig_2023_method"]
     assert last and abs(last[0].pct_diff) < 5
+
+
+def test_impacts_through_the_api_equal_the_run_folders_impacts_csv(tmp_path):
+    import csv
+
+    folder = tiny_scenario(tmp_path / "tiny", people=35, entry_cap=10, days=6)
+    results = tv.run(folder, seed=2, out=tmp_path / "out")
+    table = tv.impacts_by_region(results).to_pylist()
+    with (tmp_path / "out" / "impacts.csv").open(encoding="utf-8") as f:
+        written = list(csv.DictReader(f))
+    assert len(table) == len(written) > 0
+    assert [float(r["held"]) for r in written] == [float(r["held"]) for r in table]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from test_web_kit import scenario_run_and_store
@@ -39,11 +40,32 @@ def test_report_of_a_run_folder(results, tmp_path):
     # map + one crossing
     assert "Tiny: one crossing" in html and html.count("data:image/png;base64,") == 2
     for section in ("Population", "Border crossings", "Curves", "Needs where people are held",
-                    "Scores against observations", "Timeline", "Sources"):
+                    "Host communities on", "Scores against observations", "Timeline", "Sources"):
         assert f"<h2>{section}" in html
     assert "worked out by hand" in html          # the scenario's source
     assert "deadline 2026-01-08" in html         # the timeline
     assert "2 observations (1 reported as ranges)" in html and "WIS" in html   # the scores
+
+
+def test_report_shows_the_host_community_table_of_the_panel(results):
+    from travesia.web.data import read_run_dir
+    from travesia.web.report import PEOPLE_COLUMNS, host_section
+    from travesia.web.scenario_view import ScenarioView
+
+    _, scenario, run, _, _ = results
+    view, ds = ScenarioView.load(scenario), read_run_dir(run, "run")
+    t = int(np.argmax(ds.crossing["held"][0].sum(axis=1)))
+    answer = ds.host_community(t, view.impact_rates(), view.places)
+    html = "".join(host_section(view, ds, t))
+    shown = [r for r in answer["regions"] if r["on_day"]["held"]]
+    assert shown, "the peak day holds people somewhere"
+    for region in shown:
+        row = re.search(rf"<tr><td>{re.escape(region['key'])}</td>(.*?)</tr>", html).group(1)
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert [float(c.replace(",", "")) if c != "–" else None for c in cells] == \
+            [None if region["on_day"][c] is None else pytest.approx(region["on_day"][c], abs=0.051)
+             for c in PEOPLE_COLUMNS]
+    assert "cost of food, USD/day" in html and "R4V Shelter Sector" in html
 
 
 def test_report_of_a_store_names_its_ensemble(results, tmp_path):

@@ -13,7 +13,8 @@ from scenario_kit import tiny_scenario
 from travesia.cli import main
 from travesia.outputs import plot
 
-RUN_FILES = {"daily.parquet", "crossings.parquet", "needs.csv", "summary.json", "stranded.png"}
+RUN_FILES = {"daily.parquet", "crossings.parquet", "needs.csv", "impacts.csv", "impacts_places.csv",
+             "summary.json", "stranded.png"}
 
 
 def run(folder, out, *extra):

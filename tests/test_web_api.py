@@ -107,6 +107,30 @@ def test_needs_follow_sphere(served):
     assert by_date["day"] == 1 and by_date["date"] == "2026-01-02"
 
 
+def test_host_community_of_a_run_folder_is_its_impacts_csv(served):
+    import csv
+
+    client, ensemble_id, root = served
+    with (root / "run-a" / "impacts.csv").open(encoding="utf-8") as f:
+        written = list(csv.DictReader(f))
+    for day in (0, 3, 6):
+        answer = client.get(f"/api/datasets/run-run-a/host?day={day}").json()
+        assert answer["notes"] == [] and answer["columns"][0] == "held"
+        date = answer["date"]
+        for region in answer["regions"]:
+            row = next(r for r in written if r["date"] == date and
+                       f"{r['country']}/{r['region']}" == region["key"])
+            for col, value in region["on_day"].items():
+                if value is None:
+                    assert row[col] == ""
+                else:
+                    assert float(row[col]) == pytest.approx(value, abs=0.006), (day, col)
+    # an ensemble store keeps the places' counts too; its regions come from the scenario
+    stored = next(i for i in ids(client) if i.startswith("ens-"))
+    answer = client.get(f"/api/datasets/{stored}/host?day=2").json()
+    assert answer["notes"] == [] and [r["key"] for r in answer["regions"]] == ["X/r", "Y/r"]
+
+
 def test_compare_two_side_by_side(served):
     client, ensemble_id, _ = served
     c = client.get(f"/api/compare?a=run-run-a&b=ens-{ensemble_id}").json()
@@ -200,6 +224,8 @@ def test_whatif_with_every_lever_runs(served):
     ("/api/datasets/run-run-a/needs?day=%C2%B2", 400, "not a day index"),
     ("/api/datasets/run-run-a/needs?day=2027-01-01", 400, "outside the run"),
     ("/api/datasets/run-run-a/needs?day=tomorrow", 400, "not a day"),
+    ("/api/datasets/run-run-a/host?day=99", 400, "outside the run"),
+    ("/api/datasets/zzz/host", 404, "no dataset 'zzz'"),
     ("/api/compare?a=run-run-a&b=..%2Fens.duckdb", 400, "no paths"),
     ("/api/compare?a=run-run-a&b=%2Fetc%2Fpasswd", 400, "no paths"),
     ("/api/compare?a=run-run-a", 400, "b"),

@@ -144,6 +144,37 @@ def test_slider_moves_the_circles(page):
     assert page.locator("#needs tbody tr").count() >= 1
 
 
+def test_host_community_panel_shows_the_numbers_of_the_api(page):
+    page.locator("#day").fill("44")
+    page.wait_for_selector("#host-panel[data-day='44']")
+    key = "Peru/Tacna"                         # Santa Rosa and Tacna: people held past the line
+    page.select_option("#host-region", key)
+    page.wait_for_selector(f"#host-panel[data-region='{key}'][data-day='44']")
+    answer = page.evaluate("""async () => (await fetch(
+        `/api/datasets/${encodeURIComponent(window.travesia.current)}/host?day=44`)).json()""")
+    region = next(r for r in answer["regions"] if r["key"] == key)
+    assert region["places"] == ["Santa Rosa", "Tacna"] and answer["date"] == "2025-11-28"
+    shown = dict(page.eval_on_selector_all(
+        "#host-table tbody tr", "rows => rows.map(r => [r.dataset.col, r.cells[1].textContent])"))
+    assert list(shown) == answer["columns"]
+    assert "cost_food_USD" in shown and "school_places" in shown and "toilets" in shown
+    for col, value in region["on_day"].items():
+        if value is None:
+            assert shown[col] == "–"
+        else:
+            assert float(shown[col].replace(",", "")) == pytest.approx(value, abs=0.051), col
+    assert region["on_day"]["held"] > 0 and region["on_day"]["water_litres"] > 0
+    # the chart draws the region's people by kind over the days, as the API gives them
+    drawn = page.evaluate("""() => Object.fromEntries(document.querySelector('#host-chart').data
+        .map(t => [t.meta, t.y]))""")
+    for kind in ("held", "sheltered", "passing_through", "newly_settled", "shelter_capacity"):
+        assert drawn[kind] == pytest.approx(region["series"][kind])
+    png = artefacts() / "host-community.png"
+    page.locator("#host-panel").screenshot(path=str(png))
+    keep(png, "host-community.png")
+    assert not page.errors and not page.outside
+
+
 def test_play_advances_the_day(page):
     page.locator("#day").fill("100")
     page.click("#play")

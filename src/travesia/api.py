@@ -15,7 +15,9 @@ notebook and `travesia ...` give the same numbers for the same seeds. A user's m
 `calibrate`, `forecast` and `backtest` are the functions the commands call, re-exported as they
 are: `calibrate(sc, until=date, budget=2000)` gives a Fit (docs/calibration.md),
 `forecast(sc, at=date, horizon_days=14)` a ForecastResult, `backtest(sc, [date, ...])` the
-scores per date and horizon.
+scores per date and horizon. `impacts_by_region(results)` and `impacts_by_place(results)` give
+people, needs, demand and costs where people are (docs/host-communities.md), as a run's
+impacts.csv.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from travesia.inference.backtest import backtest
 from travesia.inference.calibrate import calibrate
 from travesia.inference.flee_runs import FleeScenario, load_flee
 from travesia.inference.forecast import ForecastResult, forecast
+from travesia.model.impacts import impacts_by_place, impacts_by_region
 from travesia.model.results import Results
 from travesia.outputs.bands import Band, compute_bands
 from travesia.outputs.scores import score_path
@@ -43,7 +46,8 @@ from travesia.scenario.measures import CROSSING_MEASURES, MEANING, PLACE_STATES
 __all__ = [
     "CROSSING_MEASURES", "MEANING", "PLACE_STATES", "Band", "EnsembleReport", "FleeScenario",
     "ForecastResult", "Results", "Scenario", "ScenarioError", "backtest", "bands", "calibrate",
-    "ensemble", "flee", "forecast", "run", "scenario", "score", "stocks", "StocksReport",
+    "ensemble", "flee", "forecast", "impacts_by_place", "impacts_by_region", "run", "scenario",
+    "score", "stocks", "StocksReport",
 ]
 
 

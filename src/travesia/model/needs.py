@@ -54,3 +54,17 @@ def needs_at_peak(held: np.ndarray) -> tuple[int, dict[str, float]]:
     held = np.asarray(held, dtype=float)
     t = int(np.argmax(held))
     return t, needs_on(round(float(held[t])), int(days_held(held)[t]))
+
+
+def needs_of_series(people: np.ndarray) -> dict[str, np.ndarray]:
+    """The rule of `needs_on`, on arrays: [T, ...] people (rounded to whole people) at places over
+    days -> the same needs per day and place. A place's first days are counted on this series."""
+    whole = np.rint(np.asarray(people, dtype=float))
+    run = days_held(whole)
+    per_toilet = np.where(run <= FIRST_DAYS, PEOPLE_PER_TOILET_FIRST_DAYS, PEOPLE_PER_TOILET)
+    return {
+        "water_litres_per_day": whole * WATER_L_PER_PERSON_DAY,
+        "food_kcal_per_day": whole * KCAL_PER_PERSON_DAY,
+        "covered_shelter_m2": whole * SHELTER_M2_PER_PERSON,
+        "toilets": np.where(whole > 0, np.ceil(whole / per_toilet), 0).astype(np.int64),
+    }

@@ -16,6 +16,7 @@ from travesia import __version__
 from travesia.scenario.measures import CROSSING_FLOWS as MEASURE_FLOWS
 from travesia.scenario.measures import CROSSING_LEVELS as MEASURE_LEVELS
 from travesia.scenario.measures import HELD, PLACE_STATES
+from travesia.model.impacts import Rates, impacts_by_place, impacts_by_region, region_summary
 from travesia.model.needs import days_held, needs_at_peak, needs_on
 
 # the measures' names and meanings are in measures.py: states of people at places (the daily
@@ -41,6 +42,12 @@ class Results:
     wall_seconds: float = 0.0
     agent_steps: int = 0
     meta: dict = field(default_factory=dict)
+    # per place: people settled there after a trip back or a shelter stay, cumulative [T, P]; the
+    # places of shelters open there [T, P]; its country and region (empty: unknown)
+    newly_settled: np.ndarray | None = None
+    shelter_capacity: np.ndarray | None = None
+    place_country: list[str] = field(default_factory=list)
+    place_region: list[str] = field(default_factory=list)
 
     @classmethod
     def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
@@ -49,7 +56,10 @@ class Results:
                    crossing_names=list(w.crossing_names), counts=sim.counts.copy(),
                    flows={k: v.copy() for k, v in sim.flows.items()}, population=w.population,
                    belief=sim.belief_history.copy(), wall_seconds=wall_seconds,
-                   agent_steps=sim.agent_steps)
+                   agent_steps=sim.agent_steps, newly_settled=sim.newly_settled.copy(),
+                   shelter_capacity=sim.shelter_capacity.copy(),
+                   place_country=[w.countries[c] for c in w.place_country],
+                   place_region=list(w.place_region) or list(w.place_names))
 
     @property
     def days(self) -> int:
@@ -120,7 +130,9 @@ class Results:
         return pa.table(rows)
 
     # --- summary -------------------------------------------------------------------------------
-    def summary(self) -> dict:
+    def summary(self, rates: Rates | None = None) -> dict:
+        """Key figures: per crossing, and per region the impacts where people are (impacts.py,
+        with `rates` or the package's)."""
         totals = self.counts.sum(axis=(1, 2))
         crossings = {}
         for c, name in enumerate(self.crossing_names):
@@ -149,13 +161,15 @@ class Results:
                               "person per day; "
                               "1 toilet per 50 people in a place's first 7 days of holding people "
                               "(per 20 later)",
+            "impacts": region_summary(self, rates),
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,
         }
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write daily.parquet, crossings.parquet, needs.csv, summary.json; return the paths.
+    def write(self, out_dir: str | Path, rates: Rates | None = None) -> dict[str, Path]:
+        """Write daily.parquet, crossings.parquet, needs.csv, impacts.csv (per region and day),
+        impacts_places.csv (per place and day), summary.json; return the paths.
 
         Each file is written to a temporary name then renamed, so an interrupted run never leaves
         a half-written file under a final name.
@@ -163,15 +177,20 @@ class Results:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"daily": out / "daily.parquet", "crossings": out / "crossings.parquet",
-                 "needs": out / "needs.csv", "summary": out / "summary.json"}
+                 "needs": out / "needs.csv", "impacts": out / "impacts.csv",
+                 "impacts_places": out / "impacts_places.csv", "summary": out / "summary.json"}
         for key, table in (("daily", self.daily_table()), ("crossings", self.crossings_table())):
             tmp = paths[key].with_suffix(".parquet.tmp")
             pq.write_table(table, tmp)
             tmp.replace(paths[key])
-        tmp = paths["needs"].with_suffix(".csv.tmp")
-        pacsv.write_csv(self.needs_table(), tmp)
-        tmp.replace(paths["needs"])
+        for key, table in (("needs", self.needs_table()),
+                           ("impacts", impacts_by_region(self, rates)),
+                           ("impacts_places", impacts_by_place(self, rates))):
+            tmp = paths[key].with_suffix(".csv.tmp")
+            pacsv.write_csv(table, tmp)
+            tmp.replace(paths[key])
         tmp = paths["summary"].with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps(self.summary(rates), indent=2, ensure_ascii=False),
+                       encoding="utf-8")
         tmp.replace(paths["summary"])
         return paths

@@ -48,6 +48,8 @@ class World:
     trait_masks: np.ndarray          # [K] uint16 bits of vocabulary.traits
     trait_shares: np.ndarray         # [N, S, K] documents x groups, drawn independently
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    # [P] the region of each place (places.csv `region`; a place without one is its own region)
+    place_region: list[str] = field(default_factory=list)
 
     @property
     def population(self) -> int:
@@ -131,6 +133,7 @@ def compile_world(scenario: Scenario) -> World:
         nat_country=np.array([cindex.get(n, -1) for n in nationalities], dtype=np.int16),
         statuses=list(STATUSES), settled=settled,
         trait_masks=masks.astype(np.uint16), trait_shares=shares, vocabulary=vocab,
+        place_region=[p.region or p.name for p in places],
     )
 
 

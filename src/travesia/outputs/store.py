@@ -10,6 +10,8 @@ Tables (docs/ensembles.md describes them for users):
 * `daily`: run_id, date, place, state, people (rows with zero people are left out).
 * `crossings`: run_id, date, crossing, queue, exits, entries, refused, irregular, departures,
   corridor, gave_up, flown, stranded, sheltered.
+* `places`: run_id, date, place, newly_settled, shelter_capacity (model/impacts.py; rows with
+  neither are left out; stores written before it have no such table, which readers allow).
 
 A run's row and its daily tables are written in one transaction, so a killed ensemble leaves each
 run either whole or absent. A run is identified by (scenario_hash, parameters, seed, days): its
@@ -55,6 +57,8 @@ ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_attempts BIGINT DEFAULT
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_caught BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS return_refused BIGINT DEFAULT 0;
 CREATE TABLE IF NOT EXISTS ensemble_meta (ensemble_id VARCHAR PRIMARY KEY, meta JSON);
+CREATE TABLE IF NOT EXISTS places (
+    run_id VARCHAR, date DATE, place VARCHAR, newly_settled DOUBLE, shelter_capacity BIGINT);
 """
 CROSSING_COLUMNS = ["queue", "exits", "entries", "refused", "irregular", "departures", "corridor",
                     "gave_up",
@@ -105,6 +109,21 @@ def default_store_path(scenario_name: str) -> Path:
     return Path("out") / scenario_name / "ensemble.duckdb"
 
 
+def places_table(results) -> pa.Table | None:
+    """date, place, newly_settled, shelter_capacity of a run's places, where either is not 0
+    (None: a ruleset that does not count them, Flee's)."""
+    newly, shelter = (getattr(results, "newly_settled", None),
+                      getattr(results, "shelter_capacity", None))
+    if newly is None or shelter is None:
+        return None
+    t, p = np.nonzero((newly != 0) | (shelter != 0))
+    dates = np.array(results.dates, dtype="datetime64[D]")
+    return pa.table({"date": pa.array(dates[t]),
+                     "place": pa.array([results.place_names[i] for i in p], pa.string()),
+                     "newly_settled": pa.array(newly[t, p].astype(float)),
+                     "shelter_capacity": pa.array(shelter[t, p].astype(np.int64))})
+
+
 class Store:
     """An open store. Use as a context manager; one process writes to a file at a time."""
 
@@ -131,7 +150,7 @@ class Store:
         try:
             if not read_only:
                 self.con.execute(SCHEMA)
-            elif not self._has_table("runs"):
+            elif not self.has_table("runs"):
                 raise ScenarioError("not a travesia store (no table 'runs')", file=self.path)
         except duckdb.Error as exc:
             self.con.close()
@@ -144,7 +163,7 @@ class Store:
                              f"verify {self.path}` says which tables can still be read",
                              file=self.path)
 
-    def _has_table(self, name: str) -> bool:
+    def has_table(self, name: str) -> bool:
         row = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
             [name]).fetchone()
@@ -240,6 +259,12 @@ class Store:
                 self.con.execute("INSERT INTO daily SELECT run_id, date, place, state, people FROM "
                                  "_daily")
                 self.con.unregister("_daily")
+                places = places_table(results)
+                if places is not None:
+                    self.con.register("_places", _with_run_id(places, record.run_id))
+                    self.con.execute("INSERT INTO places SELECT run_id, date, place, "
+                                     "newly_settled, shelter_capacity FROM _places")
+                    self.con.unregister("_places")
                 # None: a ruleset without crossings (Flee's)
                 crossings = results.crossings_table()
                 if crossings is not None:
@@ -261,7 +286,7 @@ class Store:
     # --- reading --------------------------------------------------------------------------------
     def meta(self, ensemble_id: str) -> dict:
         """The ensemble's meta ({} if none, or in a store older than the table)."""
-        if not self._has_table("ensemble_meta"):
+        if not self.has_table("ensemble_meta"):
             return {}
         row = self.con.execute("SELECT meta FROM ensemble_meta WHERE ensemble_id = ?",
                                [ensemble_id]).fetchone()

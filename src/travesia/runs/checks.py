@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from travesia.model.impacts import scenario_rates
 from travesia.model.world import World, compile_world
 from travesia.runs.posterior import scenario_fit
 from travesia.runs.priors import scenario_priors
@@ -23,12 +24,14 @@ class CheckedScenario:
 
 def check_scenario(path: str | None) -> CheckedScenario:
     """Load and compile the scenario, parse its priors, read its observations and the fit it
-    names, and apply the fit's medians; the first mistake raises a ScenarioError naming it."""
+    names, apply the fit's medians, and read its impact rates; the first mistake raises a
+    ScenarioError naming it."""
     sc = load_scenario(path)
     world = compile_world(sc)
     priors = scenario_priors(sc)
     observations = scenario_observations(sc)
     fit = scenario_fit(sc)
     run_parameters(sc)           # the fit's medians must be valid parameters of this scenario
+    scenario_rates(sc.folder)    # its own impact_rates.csv, if it ships one
     return CheckedScenario(sc, world, len(priors), len(observations),
                            len(fit.sample) if fit else 0)

@@ -21,6 +21,7 @@ from travesia.scenario.parameters import load_params_file
 from travesia.outputs.plot import plot_stranded
 from travesia.runs.posterior import stale_warning
 from travesia.runs.priors import scenario_priors
+from travesia.model.impacts import scenario_rates
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
 
@@ -90,18 +91,19 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
         if run_bands.warning:
             click.echo(f"warning: {run_bands.warning}", err=True)
     observations = scenario_observations(sc)
+    rates = scenario_rates(sc.folder)     # a bad rates file fails before the run, not after
     out_dir = Path(out_dir) if out_dir else Path("out") / sc.name
     staging = staging_folder(out_dir)
     try:
         results = _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
-                            staging)
+                            staging, rates)
         publish_folder(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if not quiet:
         print_summary(results)
-        click.echo(f"wrote daily.parquet, crossings.parquet, needs.csv, summary.json, "
-                   f"stranded.png to {out_dir}")
+        click.echo(f"wrote daily.parquet, crossings.parquet, needs.csv, impacts.csv, "
+                   f"impacts_places.csv, summary.json, stranded.png to {out_dir}")
     return results
 
 
@@ -123,7 +125,7 @@ def simulate_scenario(sc, params, source: str, *, seed: int = 0, days: int | Non
 
 
 def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
-              out_dir: Path) -> Results:
+              out_dir: Path, rates=None) -> Results:
     if quiet:
         results = simulate_scenario(sc, params, source, seed=seed, days=days)
     else:
@@ -136,7 +138,7 @@ def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
                 progress=lambda d, n: bar.update(shown, completed=d, total=n))
     if run_bands is not None:
         results.meta["bands"] = run_bands.source
-    results.write(out_dir)
+    results.write(out_dir, rates)
     plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png",
                   observations=stranded_points(observations),
                   title=f"{sc.spec.title or sc.name} — seed {seed}"
@@ -171,5 +173,21 @@ def print_summary(results: Results) -> None:
                       f"{t['gave_up']:,}",
                       f"{needs['water_litres_per_day']:,.0f}", str(needs["toilets"]))
     console.print(table)
+    regions = {k: r for k, r in s["impacts"]["regions"].items()
+               if r["peak_held"] or r["peak_sheltered"] or r["newly_settled_at_end"]}
+    if regions:
+        costs = [c for c in next(iter(regions.values()))["totals"] if c.startswith("cost_")]
+        host = Table(title="Host communities (impacts.csv): peaks, the newly settled at the end, "
+                           "costs over the whole run")
+        for col in ("region", "peak held", "peak sheltered", "peak passing", "newly settled",
+                    "school places", *(c.removeprefix("cost_").replace("_", " ") for c in costs)):
+            host.add_column(col, justify="left" if col == "region" else "right",
+                            no_wrap=col == "region")
+        for key, r in regions.items():
+            host.add_row(key, f"{r['peak_held']:,}", f"{r['peak_sheltered']:,}",
+                         f"{r['peak_passing_through']:,}", f"{r['newly_settled_at_end']:,}",
+                         f"{r.get('school_places_at_end', 0):,.0f}",
+                         *(f"{r['totals'][c]:,.0f}" for c in costs))
+        console.print(host)
     final = s["final"]
     console.print("at the end: " + ", ".join(f"{k} {v:,}" for k, v in final.items() if v))

@@ -18,6 +18,11 @@ CROSSING_FLOWS = ("departures", "exits", "entries", "refused", "irregular", "cor
                   "flown",
                   "irregular_attempts", "irregular_caught", "return_refused")
 CROSSING_LEVELS = ("queue", "stranded", "sheltered")
+# What a host community receives at a place each day (model/impacts.py): derived from the states
+# above, except newly_settled, which the engine counts (a subset of `settled`, never added to it).
+PLACE_MEASURES = ("held", "sheltered", "passing_through", "newly_settled")
+# people who depend on humanitarian provision where they are: Sphere needs count them
+DEPENDENT = ("held", "sheltered", "passing_through")
 HELD = "held"
 CROSSING_MEASURES = (HELD,) + CROSSING_LEVELS + CROSSING_FLOWS
 
@@ -37,6 +42,15 @@ MEANING = {
     "gave_up": "stranded people who gave up and went back",
     "return_refused": "people on the strip the exit post would not let back in",
     "flown": "people who left on a return flight",
+}
+PLACE_MEANING = {
+    "held": "people held at the posts of the place at the end of the day: queued + stranded",
+    "sheltered": "people in a shelter at the place",
+    "passing_through": "people on the move (travelling, onward or returning) whose current place "
+                       "is this one: the last place they passed on the road",
+    "newly_settled": "people who settled at the place during the run, after giving up and going "
+                     "back or after a stay in a shelter there, and have not left again: a stock, "
+                     "part of `settled`",
 }
 
 

@@ -182,6 +182,17 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
         return {"id": ds.id, "day": t, "date": ds.dates[t].isoformat(), "rows": ds.needs_on(t),
                 "standard": view.needs_standard}
 
+    @app.get("/api/datasets/{id}/host")
+    def dataset_host(id: str, day: str = "0"):
+        """The host-community panel: per region, people by kind over time and every impact on
+        the day (model/impacts.py, the same as a run's impacts.csv)."""
+        ds = dataset(id)
+        try:
+            t = ds.day_index(day)
+        except ScenarioError as exc:
+            raise ApiError(400, exc.message) from None
+        return {"id": ds.id, **ds.host_community(t, view.impact_rates(), view.places)}
+
     @app.get("/api/datasets/{id}/report", response_class=HTMLResponse)
     def dataset_report(id: str):
         from travesia.web.report import render_report

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from travesia.outputs.bands import QUANTILES
 from travesia.errors import ScenarioError
+from travesia.model.impacts import PLACE_MEASURES, PlaceSeries, Rates, region_impacts
 from travesia.model.needs import days_held, needs_on
 from travesia.model.results import STATE_COLUMNS, Results
 from travesia.scenario.data_values import split_values
@@ -68,6 +69,12 @@ class Dataset:
     detail: dict = field(default_factory=dict)
     # per run, drawn numbers of the data tables (none: {})
     data: list[dict] = field(default_factory=list)
+    # mean over runs [T, P] of the newly settled and of shelter places (None: not kept, as in the
+    # ensemble store), and each place's country and region (empty: the scenario's)
+    newly_settled: np.ndarray | None = None
+    shelter_capacity: np.ndarray | None = None
+    place_country: list[str] = field(default_factory=list)
+    place_region: list[str] = field(default_factory=list)
 
     @property
     def runs(self) -> int:
@@ -137,6 +144,50 @@ class Dataset:
             rows.append({"place": name, "days_held": int(run[p]), **needs_on(people, int(run[p]))})
         return rows
 
+    def place_series(self, places: dict[str, tuple[str, str]] | None = None) -> PlaceSeries:
+        """The mean run as impacts.py reads it; `places`: {place: (country, region)} for a dataset
+        that does not carry them (an ensemble store's)."""
+        places = places or {}
+        P = len(self.place_names)
+        country = self.place_country or [places.get(n, ("", n))[0] for n in self.place_names]
+        region = self.place_region or [places.get(n, ("", n))[1] for n in self.place_names]
+        notes = [] if self.newly_settled is not None else [
+            "this dataset does not keep the newly settled or shelter places (an ensemble store "
+            "written before they were counted): they show as 0"]
+        return PlaceSeries(self.dates, list(self.place_names), list(country)[:P], list(region)[:P],
+                           self.state_mean, self.newly_settled, self.shelter_capacity, notes)
+
+    def host_community(self, t: int, rates: Rates,
+                       places: dict[str, tuple[str, str]] | None = None) -> dict:
+        """Per region: people by kind over the days, and every impact on day t (the needs of
+        those who depend on provision, demand, costs), from the mean run (impacts.py)."""
+        series = self.place_series(places)
+        pairs, cols = region_impacts(series, rates)
+        keys = [f"{c}/{r}" if c else r for c, r in pairs]
+        columns = list(cols)
+        regions = []
+        for i, (key, (country, region)) in enumerate(zip(keys, pairs)):
+            members = [n for n, c, r in zip(series.place_names, series.place_country,
+                                            series.place_region) if (c, r) == (country, region)]
+            on_day = {}
+            for c in columns:
+                v = float(cols[c][t, i])
+                on_day[c] = None if np.isnan(v) else round(v, 2)
+            regions.append({
+                "key": key, "country": country, "region": region, "places": members,
+                "series": {m: _rounded(cols[m][:, i]) for m in (*PLACE_MEASURES,
+                                                                 "shelter_capacity")},
+                "on_day": on_day,
+            })
+        return {"day": t, "date": self.dates[t].isoformat(),
+                "dates": [d.isoformat() for d in self.dates], "columns": columns,
+                "regions": regions, "notes": series.notes,
+                "rates": [{"measure": r.measure, "applies_to": r.applies_to,
+                           "country": r.country, "value": r.value, "unit": r.unit,
+                           "currency": r.currency, "year": r.year, "source": r.source}
+                          for r in rates.rows],
+                "rates_file": rates.label()}
+
     def summary(self) -> dict:
         """Per crossing: the median run's peak held and its date, and median totals of the flows."""
         held = np.median(self.crossing["held"], axis=0)           # [T, C]
@@ -164,10 +215,16 @@ def from_results(id: str, kind: str, label: str, results: list[Results], paramet
     first = results[0]
     counts = np.stack([r.counts for r in results]).astype(float)       # [R, T, P, S]
     crossing = {m: np.stack([_measure(r.flows, m) for r in results]) for m in MEASURES}
+    newly = [r.newly_settled for r in results if r.newly_settled is not None]
+    shelter = [r.shelter_capacity for r in results if r.shelter_capacity is not None]
+    kept = len(newly) == len(shelter) == len(results)
     return Dataset(id, kind, label, first.scenario, first.dates, list(first.place_names),
                    list(first.crossing_names), counts.mean(axis=0), crossing,
                    [r.seed for r in results],
-                   parameters, detail or {}, data or [])
+                   parameters, detail or {}, data or [],
+                   newly_settled=np.mean(newly, axis=0) if kept else None,
+                   shelter_capacity=np.mean(shelter, axis=0) if kept else None,
+                   place_country=list(first.place_country), place_region=list(first.place_region))
 
 
 def _measure(flows: dict[str, np.ndarray], measure: str) -> np.ndarray:
@@ -211,12 +268,39 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
             values[(date - start).days, c_of[name]] = xing[m][i]
     crossing = {m: _measure(flows, m)[None] for m in MEASURES}
     params = summary.get("parameters") or {}
-    return Dataset(id, "run", f"run {folder.name} (seed {summary.get('seed', 0)})",
-                   summary.get("scenario", ""),
-                   dates, place_names, crossing_names, states, crossing,
-                   [int(summary.get("seed", 0))],
-                   [params], {"scenario_hash": summary.get("scenario_hash"), "folder": folder.name,
-                              "travesia_version": summary.get("travesia_version")})
+    ds = Dataset(id, "run", f"run {folder.name} (seed {summary.get('seed', 0)})",
+                 summary.get("scenario", ""),
+                 dates, place_names, crossing_names, states, crossing,
+                 [int(summary.get("seed", 0))],
+                 [params], {"scenario_hash": summary.get("scenario_hash"), "folder": folder.name,
+                            "travesia_version": summary.get("travesia_version")})
+    if (folder / "impacts_places.csv").is_file():     # runs written before it lack the file
+        _read_places(folder / "impacts_places.csv", ds, start, p_of)
+    return ds
+
+
+def _read_places(path: Path, ds: Dataset, start: dt.date, p_of: dict[str, int]) -> None:
+    """The newly settled, shelter places, country and region of each place, from a run's
+    impacts_places.csv."""
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(path).to_pydict()
+        T, P = ds.days, len(ds.place_names)
+        newly, shelter = np.zeros((T, P)), np.zeros((T, P))
+        country, region = [""] * P, list(ds.place_names)
+        for i, (date, place) in enumerate(zip(table["date"], table["place"])):
+            t, p = (date - start).days, p_of.get(place)
+            if p is None or not 0 <= t < T:
+                continue
+            newly[t, p] = table["newly_settled"][i]
+            shelter[t, p] = table["shelter_capacity"][i]
+            country[p], region[p] = str(table["country"][i]), str(table["region"][i])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ScenarioError(f"cannot read the run's places ({str(exc)[:120]})",
+                            file=path) from None
+    ds.newly_settled, ds.shelter_capacity = newly, shelter
+    ds.place_country, ds.place_region = country, region
 
 
 def _dictionary(column) -> list[str] | None:
@@ -306,6 +390,18 @@ class StoreReader:
             for date, place, state, people in rows:
                 if date in t_of and place in p_of and state in s_of:
                     states[t_of[date], p_of[place], s_of[state]] = people / R
+            newly = shelter = None
+            if store.has_table("places"):     # stores written before it lack the table
+                newly, shelter = np.zeros((T, P)), np.zeros((T, P))
+                rows = store.con.execute(
+                    "SELECT p.date, p.place, sum(p.newly_settled), sum(p.shelter_capacity) "
+                    "FROM places p JOIN ensemble_runs er USING (run_id) JOIN runs r USING "
+                    "(run_id) WHERE er.ensemble_id = ? AND r.status = 'finished' GROUP BY ALL",
+                    [eid]).fetchall()
+                for date, place, settled, capacity in rows:
+                    if date in t_of and place in p_of:
+                        newly[t_of[date], p_of[place]] = settled / R
+                        shelter[t_of[date], p_of[place]] = capacity / R
         crossing = {m: _measure(flows, m) for m in MEASURES}
         return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")),
                        ensemble["scenario"],
@@ -314,7 +410,8 @@ class StoreReader:
                        [json.loads(m["parameters"]) for m in members],
                        {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"),
                         "vary": ensemble.get("vary")},
-                       [split_values(m["varied"])[1] for m in members])
+                       [split_values(m["varied"])[1] for m in members],
+                       newly_settled=newly, shelter_capacity=shelter)
 
 
 class Catalogue:

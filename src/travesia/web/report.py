@@ -3,8 +3,8 @@ never
 install anything. Charts are PNG images inlined as data: URIs; the file makes no request at all.
 
 Sections: the scenario and its population, the map, the curves at each crossing (with bands, the
-observations and the timeline), needs by the Sphere standards, scores against the observations,
-the timeline and the sources.
+observations and the timeline), needs by the Sphere standards, host communities (people, needs,
+demand and costs per region), scores against the observations, the timeline and the sources.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 
 from travesia import __version__
 from travesia.outputs.bands import Band, draw_band
+from travesia.model.impacts import label_of
 from travesia.model.needs import WATER_L_PER_PERSON_DAY, needs_at_peak
 from travesia.outputs.plot import EVENT_COLOURS, plain_text
 
@@ -179,6 +180,44 @@ def score_table(view, ds):
     return score_forecasts(obs, samples, known=view.observations)
 
 
+PEOPLE_COLUMNS = ("held", "sheltered", "shelter_capacity", "shelter_occupancy_pct",
+                  "passing_through", "newly_settled")
+
+
+def _cell(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}".removesuffix(".0")
+
+
+def host_section(view, ds, t: int) -> list[str]:
+    """Host communities on day t: per region with anyone there, the people by kind and the
+    needs, demand and costs the dashboard's panel shows (model/impacts.py), and the rates."""
+    e = html.escape
+    answer = ds.host_community(t, view.impact_rates(), view.places)
+    regions = [r for r in answer["regions"]
+               if any(r["on_day"][c] for c in PEOPLE_COLUMNS if c != "shelter_occupancy_pct")]
+    parts = [f"<h2>Host communities on {answer['date']} (the peak)</h2>",
+             "<p class=note>Per region, mean over runs. Needs (Sphere) count the people who depend "
+             "on provision where they are: held at the posts, in shelters, passing through. "
+             "Health consultations count them and the newly settled; school places are a share "
+             "of the newly settled (a stock). Costs per day from the rates below.</p>"]
+    if not regions:
+        return parts + ["<p>No one is held, sheltered, passing through or newly settled on this "
+                        "day.</p>"]
+    rest = [c for c in answer["columns"] if c not in PEOPLE_COLUMNS]
+    for columns in (PEOPLE_COLUMNS, rest):
+        parts.append(_table(["region", *(label_of(c) for c in columns)],
+                            [[r["key"], *(_cell(r["on_day"][c]) for c in columns)]
+                             for r in regions], "num host"))
+    parts.extend(answer["notes"] and [f"<p class=note>{e(' '.join(answer['notes']))}</p>"] or [])
+    parts.append(f"<p class=note>Rates ({e(answer['rates_file'])}):</p>")
+    parts.append(_table(["measure", "applies to", "country", "value", "unit", "currency", "year",
+                         "source"],
+                        [[r["measure"], r["applies_to"], r["country"], f"{r['value']:g}",
+                          r["unit"], r["currency"] or "-", r["year"], r["source"]]
+                         for r in answer["rates"]], "rates"))
+    return parts
+
+
 def _table(head: list[str], rows: list[list], cls: str = "") -> str:
     out = [f'<table class="{cls}"><thead><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head)
            + "</tr></thead><tbody>"]
@@ -270,6 +309,7 @@ def render_report(view, ds, store_members: list[dict] | None = None) -> str:
                           _n(r["food_kcal_per_day"]), _n(r["covered_shelter_m2"]), r["toilets"],
                           r["days_with_people"], _n(r["water_litres_total"])] for r in rows], "num")
                  if rows else "<p>No one is held anywhere in this run.</p>")
+    parts.extend(host_section(view, ds, peak_t))
     table = score_table(view, ds)
     parts.append("<h2>Scores against observations</h2>")
     if table.rows:

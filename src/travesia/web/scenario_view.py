@@ -14,6 +14,7 @@ from travesia.model.needs import (
     SPHERE_SOURCE,
     WATER_L_PER_PERSON_DAY,
 )
+from travesia.model.impacts import Rates, scenario_rates
 from travesia.scenario.observations import Observation, read_observations
 from travesia.outputs.plot import event_label
 from travesia.scenario import load_scenario
@@ -33,12 +34,25 @@ class ScenarioView:
     scenario: Scenario
     world: World
     observations: list[Observation] = field(default_factory=list)
+    rates: Rates | None = None       # impact rates: the scenario's own, else the package's
+
+    @property
+    def places(self) -> dict[str, tuple[str, str]]:
+        """{place: (country, region)}."""
+        w = self.world
+        return {n: (w.countries[c], r) for n, c, r in zip(w.place_names, w.place_country,
+                                                          w.place_region or w.place_names)}
+
+    def impact_rates(self) -> Rates:
+        if self.rates is None:
+            self.rates = scenario_rates(self.scenario.folder)
+        return self.rates
 
     @classmethod
     def load(cls, name_or_path: str | Path | None) -> ScenarioView:
         sc = load_scenario(name_or_path)
         obs = read_observations(sc.folder / sc.spec.observations) if sc.spec.observations else []
-        return cls(sc, compile_world(sc), obs)
+        return cls(sc, compile_world(sc), obs, scenario_rates(sc.folder))
 
     @property
     def needs_standard(self) -> dict:

@@ -72,5 +72,7 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
             rng.shuffle(traits)
             sim.agents.add(k, state=TRAVELLING, place=pl, target=world.exit_post[c], crossing=c,
                            nat=n, status=s, traits=traits, since=day)
+            if sim.newly[pl, n, s]:
+                sim.unsettle((pl, n, s), k)
             sim.settled[pl, n, s] -= k
             sim.flows["departures"][day, c] += k

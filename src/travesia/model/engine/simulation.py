@@ -133,6 +133,9 @@ class Simulation:
     settled: np.ndarray                     # [P, N, S] people settled, counts per cell
     arrived: np.ndarray                     # [P, N, S] people who reached a destination
     flown: np.ndarray                       # [P, N, S] people who left on a flight
+    newly: np.ndarray                       # [P, N, S] of `settled`, those who settled in the run
+    newly_settled: np.ndarray               # [T, P] `newly` at each day's end
+    shelter_capacity: np.ndarray            # [T, P] places of the shelters open at each place
     policy: PolicyState                     # what the timeline controls
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
@@ -160,6 +163,9 @@ class Simulation:
         self.flows = {name: np.zeros((T, C),
                                      dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
         self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
+        self.newly = np.zeros((P, N, S))
+        self.newly_settled = np.zeros((T, P))
+        self.shelter_capacity = np.zeros((T, P), dtype=np.int64)
         self.news_ok = np.zeros((T, C, N, S))
         self.news_all = np.zeros((T, C, N, S))
         self.belief_history = np.zeros((T, C, N, S))
@@ -202,6 +208,23 @@ class Simulation:
             done = who[st == end_state]
             np.add.at(stock, (a.place[done], a.nat[done], a.status[done]), 1)
             state[done] = FREE
+        back = who[st == RETURNING]
+        self.settle_newly(a.place[back], a.nat[back], a.status[back])
+
+    def settle_newly(self, place: np.ndarray, nat: np.ndarray, status: np.ndarray) -> None:
+        """People (one entry each) who settle after a trip back or a stay in a shelter: the host
+        community's new residents, counted where they stay (measures.py `newly_settled`)."""
+        if len(place):
+            np.add.at(self.newly, (place, nat, status), 1.0)
+
+    def unsettle(self, cells, taken) -> None:
+        """`taken` people leave the settled `cells` (call before `settled` is lowered). Those who
+        leave are drawn from a cell at random, so the newly settled among them are, in
+        expectation, their share of the cell: no random number is drawn for it."""
+        have = self.settled[cells]
+        share = np.divide(self.newly[cells], have, out=np.zeros(np.shape(have), dtype=float),
+                          where=have > 0)
+        self.newly[cells] -= share * taken
 
     def record_news(self, c: int, nat: np.ndarray, status: np.ndarray, ok: bool) -> None:
         """What people met at a crossing (got through, or gave up) travels back as news."""
@@ -281,6 +304,11 @@ class Simulation:
         counts[:, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))
         self.counts[day] = counts
+        self.newly_settled[day] = self.newly.sum(axis=(1, 2))
+        policy = self.policy
+        open_ = np.flatnonzero((policy.shelter_until >= day) & (policy.shelter_place >= 0))
+        np.add.at(self.shelter_capacity[day], policy.shelter_place[open_],
+                  policy.shelter_capacity[open_])
         for i, name in enumerate(CROSSING_LEVELS):
             self.flows[name][day] = levels[:, i]
         self.update_beliefs(day)

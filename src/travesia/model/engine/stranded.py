@@ -71,6 +71,7 @@ def board_flights(sim: Simulation, day: int) -> None:
                 drawn = sim.rng["stranded_choices"].multivariate_hypergeometric(pool, take)
                 sub = np.zeros_like(cells)
                 sub[mask] = drawn.reshape(-1, cells.shape[1])
+                sim.unsettle(flight.place, sub)
                 sim.settled[flight.place] -= sub
                 sim.flown[flight.place] += sub
 
@@ -152,4 +153,5 @@ def stranded_choices(sim: Simulation, day: int, held: np.ndarray | None = None) 
         leave = closing | (rng.random(len(housed)) < p.shelter_leave_per_day)
         gone = housed[leave]
         np.add.at(sim.settled, (place[gone], nat[gone], status[gone]), 1)
+        sim.settle_newly(place[gone], nat[gone], status[gone])
         state[gone] = FREE

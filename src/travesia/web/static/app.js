@@ -1,4 +1,5 @@
-// travesia dashboard: the map, the charts per crossing, needs, what-ifs and the list of runs.
+// travesia dashboard: the map, the charts per crossing, needs, host communities, what-ifs and the
+// list of runs.
 // Everything comes from this server's /api; nothing is fetched from anywhere else.
 "use strict";
 
@@ -275,6 +276,82 @@ async function drawNeeds() {
   }
 }
 
+// --- host communities ---------------------------------------------------------------------------
+const HOST_LABELS = {    // as model/impacts.py LABELS
+  held: "people held at the posts", sheltered: "people in shelters", shelter_capacity: "shelter places",
+  shelter_occupancy_pct: "shelter occupancy %", passing_through: "people passing through",
+  newly_settled: "newly settled (still there)", water_litres: "water, L/day", food_kcal: "food, kcal/day",
+  covered_m2: "covered space, m²", toilets: "toilets", health_consultations: "health consultations/day",
+  school_places: "school places",
+};
+const HOST_SERIES = { held: "#d9534f", sheltered: "#2e8b57", passing_through: "#f0ad4e", newly_settled: "#2e75b6",
+                      shelter_capacity: "#2e8b57" };
+function hostLabel(col) {
+  if (HOST_LABELS[col]) return HOST_LABELS[col];
+  const m = col.match(/^cost_(.+)_([A-Z]{3})$/);
+  return m ? `cost of ${m[1].replace(/_/g, " ")}, ${m[2]}/day` : col;
+}
+const fmt1 = (x) => (x == null ? "–" : Number(x).toLocaleString("en-US", { maximumFractionDigits: 1 }));
+
+function busiestRegion(answer) {
+  let best = answer.regions[0], most = -1;
+  for (const r of answer.regions) {
+    const total = r.series.held.concat(r.series.sheltered).reduce((a, b) => a + b, 0);
+    if (total > most) { most = total; best = r; }
+  }
+  return best.key;
+}
+
+let hostToken = 0;
+async function drawHost() {
+  const token = ++hostToken;
+  const answer = await api(`/api/datasets/${encodeURIComponent(state.current)}/host?day=${state.day}`);
+  if (token !== hostToken) return;
+  const sel = $("#host-region");
+  const keys = answer.regions.map((r) => r.key);
+  if (sel.dataset.for !== keys.join("|")) {
+    sel.innerHTML = "";
+    for (const r of answer.regions) {
+      const o = document.createElement("option");
+      o.value = r.key; o.textContent = `${r.key} (${r.places.join(", ")})`;
+      sel.appendChild(o);
+    }
+    sel.dataset.for = keys.join("|");
+    sel.value = keys.includes(state.hostRegion) ? state.hostRegion : busiestRegion(answer);
+  }
+  state.hostRegion = sel.value;
+  const region = answer.regions.find((r) => r.key === sel.value) || answer.regions[0];
+  $("#host-date").textContent = answer.date;
+  const tbody = $("#host-table tbody");
+  tbody.innerHTML = "";
+  for (const col of answer.columns) {
+    const tr = document.createElement("tr");
+    tr.dataset.col = col;
+    tr.innerHTML = `<th></th><td>${fmt1(region.on_day[col])}</td>`;
+    tr.firstChild.textContent = hostLabel(col);
+    tbody.appendChild(tr);
+  }
+  const traces = Object.entries(HOST_SERIES).map(([m, colour]) => ({
+    x: answer.dates, y: region.series[m], mode: "lines", name: hostLabel(m), meta: m,
+    line: { color: colour, width: m === "shelter_capacity" ? 1.2 : 2, dash: m === "shelter_capacity" ? "dash" : "solid" },
+  }));
+  const dayDate = answer.dates[answer.day];
+  await Plotly.react($("#host-chart"), traces, {
+    title: { text: `${region.key}: people by kind`, font: { size: 13 }, x: 0.01 },
+    margin: { l: 48, r: 10, t: 30, b: 30 }, legend: { orientation: "h", x: 0, y: -0.16, font: { size: 10 } },
+    xaxis: { type: "date" }, yaxis: { rangemode: "tozero" },
+    shapes: [{ type: "line", xref: "x", yref: "paper", x0: dayDate, x1: dayDate, y0: 0, y1: 1, line: { color: "#555", width: 1.5 } }],
+  }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+  const rates = answer.rates.map((r) => `${r.measure} ${r.value} ${r.unit}${r.currency ? " " + r.currency : ""} (${r.country}, ${r.year})`);
+  $("#host-notes").textContent = [
+    "Needs (Sphere) count those who depend on provision where they are: held, sheltered, passing through. " +
+    "Health consultations count them and the newly settled; school places are a share of the newly settled.",
+    ...answer.notes, `Rates (${answer.rates_file}): ${rates.join("; ")}.`].join(" ");
+  const panel = $("#host-panel");
+  panel.dataset.region = region.key;
+  panel.dataset.day = String(answer.day);
+}
+
 // --- the day ------------------------------------------------------------------------------------
 function setDay(t, { quick = false } = {}) {
   const m = state.map[state.current];
@@ -284,7 +361,10 @@ function setDay(t, { quick = false } = {}) {
   $("#date").textContent = m.dates[state.day];
   drawCircles();
   moveDayLine();
-  if (!quick || state.day % 7 === 0) drawNeeds().catch(showError);
+  if (!quick || state.day % 7 === 0) {
+    drawNeeds().catch(showError);
+    drawHost().catch(showError);
+  }
 }
 
 function togglePlay() {
@@ -292,6 +372,7 @@ function togglePlay() {
   if (state.playing) {
     clearInterval(state.playing); state.playing = null; btn.textContent = "▶";
     drawNeeds().catch(showError);
+    drawHost().catch(showError);
     return;
   }
   const m = state.map[state.current];
@@ -490,6 +571,7 @@ async function main() {
   $("#day").addEventListener("input", (e) => setDay(Number(e.target.value)));
   $("#play").onclick = togglePlay;
   $("#compare").onclick = () => compare().catch(showError);
+  $("#host-region").onchange = () => { state.hostRegion = $("#host-region").value; drawHost().catch(showError); };
   await selectDataset(first.id);
   document.body.dataset.ready = "1";
 }
