@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from travesia.errors import ScenarioError
 from travesia.model.results import STATE_COLUMNS
-from travesia.web.data import MEASURES, Catalogue, check_id
+from travesia.web.data import MEASURES, Catalogue, FleeDataset, check_id
 from travesia.web.scenario_view import ScenarioView
 from travesia.web.whatif import Busy, WhatIfRunner, levers_of, parse_whatif
 
@@ -181,6 +181,17 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
             raise ApiError(400, exc.message) from None
         return {"id": ds.id, "day": t, "date": ds.dates[t].isoformat(), "rows": ds.needs_on(t),
                 "standard": view.needs_standard}
+
+    # --- Flee cases (docs/flee.md): their own view; travesia's endpoints find no crossing -----
+    @app.get("/api/datasets/{id}/flee")
+    def dataset_flee(id: str):
+        """A Flee dataset's map (locations, routes, people per location and day), bands per camp
+        and of all camps, the observed camp counts, a summary per camp and the scores."""
+        ds = dataset(id)
+        if not isinstance(ds, FleeDataset):
+            raise ApiError(422, f"'{ds.id}' is not a Flee case (its ruleset is travesia's: see "
+                                f"/api/datasets/{ds.id}/map and /crossings)")
+        return ds.flee_view()
 
     @app.get("/api/datasets/{id}/report", response_class=HTMLResponse)
     def dataset_report(id: str):
