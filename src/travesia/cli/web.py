@@ -69,11 +69,12 @@ def report(source, out_file, ensemble_id, scenario):
     if not ids:
         raise ScenarioError("holds no finished run", file=source)
     if is_store and ensemble_id:
-        found = [i for i in ids if i.removeprefix("ens-").startswith(ensemble_id)]
+        stored = [d for d in catalogue.list() if d.get("ensemble_id")]     # Flee's ones too
+        found = [d["id"] for d in stored if d["ensemble_id"].startswith(ensemble_id)]
         if len(found) != 1:
             raise ScenarioError(f"{'no' if not found else 'more than one'} ensemble "
                                 f"'{ensemble_id}' "
-                                f"(in the store: {', '.join(i.removeprefix('ens-') for i in ids)})",
+                                f"(in the store: {', '.join(d['ensemble_id'] for d in stored)})",
                                 file=source, field="--ensemble")
         ds = catalogue.get(found[0])
     else:
