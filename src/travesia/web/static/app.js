@@ -466,7 +466,9 @@ async function loadFlee(id) {
 function showFleePanel(on) {
   for (const sel of TRAVESIA_PANELS) { const el = $(sel); if (el) el.style.display = on ? "none" : ""; }
   $("#flee-panel").style.display = on ? "" : "none";
-  if (!on && state.leaflet) state.leaflet.invalidateSize();
+  if (on) return;
+  $("#title").textContent = state.scenario.title || state.scenario.name;
+  if (state.leaflet) state.leaflet.invalidateSize();
 }
 
 async function selectFlee(id) {
@@ -474,6 +476,7 @@ async function selectFlee(id) {
   state.map[id] = { dates: f.dates };          // what the slider and the play button read
   showFleePanel(true);
   $("#flee-case").textContent = f.case;
+  $("#title").textContent = `Flee case ${f.case}`;
   $("#flee-panel").dataset.id = id;
   $("#day").max = String(f.dates.length - 1);
   await drawFleeMap(f);
