@@ -282,3 +282,10 @@ def test_report_mistakes_on_flee_folders_are_one_line(results, tmp_path):
     code, output = report(tmp_path / "bad" / "run", "--out", tmp_path / "x.html")
     assert code == 2 and "not a number" in output and len(output.strip().splitlines()) == 1
     assert not (tmp_path / "x.html").exists()
+
+
+def test_the_report_maps_find_the_bundled_country_outlines():
+    # the path once pointed at web/web/static/...: the maps were drawn on a blank sea
+    from travesia.web.report import COUNTRIES
+
+    assert COUNTRIES.is_file() and COUNTRIES.name == "countries-110m.geojson"

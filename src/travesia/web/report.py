@@ -28,7 +28,7 @@ from travesia.outputs.bands import Band, draw_band
 from travesia.model.needs import WATER_L_PER_PERSON_DAY, needs_at_peak
 from travesia.outputs.plot import EVENT_COLOURS, plain_text
 
-COUNTRIES = Path(__file__).resolve().parent / "web" / "static" / "vendor" / "countries-110m.geojson"
+COUNTRIES = Path(__file__).resolve().parent / "static" / "vendor" / "countries-110m.geojson"
 CHART_MEASURES = ("held", "entries", "refused", "irregular")
 
 
