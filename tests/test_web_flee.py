@@ -218,6 +218,29 @@ def test_a_flee_ensemble_whose_folder_changed_keeps_its_runs_without_scores(tmp_
     assert "gone or changed" in ds.notes[0]
 
 
+def test_a_flee_run_whose_case_folder_is_gone_keeps_its_camps_and_scores(results, tmp_path):
+    from travesia.web.data import Catalogue
+
+    moved = tmp_path / "run"
+    shutil.copytree(results["flee_run"], moved)
+    summary = json.loads((moved / "summary.json").read_text())
+    summary["case_folder"] = str(tmp_path / "nowhere" / "case")
+    (moved / "summary.json").write_text(json.dumps(summary))
+    catalogue = Catalogue("tiny")
+    ds = catalogue.get(catalogue.add_run_dir(moved))
+    _, sim, data = read_out_csv(moved / "out.csv")
+    assert np.array_equal(ds.camp_runs[0], sim) and np.array_equal(ds.observed, data)
+    assert ds.scores["ard"] == pytest.approx(summary["ard"])     # out.csv holds both series
+    assert not ds.locations and ds.notes == [
+        "the case folder case is gone: no map"]
+    assert str(tmp_path) not in json.dumps(ds.flee_view())          # no path of this machine
+    (tmp_path / "nowhere" / "case" / "input_csv").mkdir(parents=True)
+    catalogue = Catalogue("tiny")
+    ds = catalogue.get(catalogue.add_run_dir(moved))
+    assert ds.notes == ["the case folder case cannot be read (locations.csv: file is missing): "
+                        "no map"]
+
+
 # --- travesia report -----------------------------------------------------------------------------
 
 def report(*args) -> tuple[int, str]:

@@ -599,8 +599,13 @@ def _flee_case_map(folder: Path | None) -> tuple[list[dict], list[dict], str | N
         loc = read_locations(folder / "input_csv" / "locations.csv")
         routes = read_routes(folder / "input_csv" / "routes.csv", loc.index())
     except (OSError, ScenarioError) as exc:
-        why = exc.message if isinstance(exc, ScenarioError) else str(exc)
-        return [], [], f"the case folder {folder} cannot be read ({why[:120]}): no map"
+        if not folder.is_dir():
+            return [], [], f"the case folder {folder.name} is gone: no map"
+        # the reason without the path (the API never shows this machine's paths)
+        why = (f"{Path(exc.file).name if exc.file else ''}"
+               f"{f' row {exc.row}' if exc.row is not None else ''}: {exc.reason}"
+               if isinstance(exc, ScenarioError) else (exc.strerror or "unreadable"))
+        return [], [], f"the case folder {folder.name} cannot be read ({why[:120]}): no map"
     return (*flee_map(loc, routes), None)
 
 
@@ -644,9 +649,10 @@ def read_flee_run_dir(folder: Path, id: str) -> FleeDataset:
     return flee_dataset(id, "run", f"Flee run {folder.name} of {summary.get('case', '?')} (seed "
                                    f"{seed})",
                         str(summary.get("case", "")), dates, places, people, camps, sim[None],
-                        data, [seed], [{"settings": summary.get("settings"),
+                        data, [seed], [{"settings": Path(summary.get("settings") or "").name,
                                         "hasten": summary.get("hasten")}],
-                        {"folder": folder.name, "case_folder": str(case_folder or ""),
+                        {"folder": folder.name,
+                         "case_folder": case_folder.name if case_folder else None,
                          "hasten": summary.get("hasten")},
                         locations=locations, routes=routes, scores=scores,
                         notes=[why] if why else [])
@@ -664,8 +670,8 @@ def read_flee_ensemble(reader: StoreReader, ensemble: dict, id: str) -> FleeData
         ds = _flee_ensemble_runs(store, ensemble, meta, id, reader.path)
     fs = flee_ensemble_case(ensemble, meta)
     if fs is None:
-        ds.notes.append(f"the Flee folder {ensemble['scenario_folder']} is gone or changed since "
-                        "the ensemble ran: no observed counts, scores or map")
+        ds.notes.append(f"the Flee folder {Path(ensemble['scenario_folder']).name} is gone or "
+                        "changed since the ensemble ran: no observed counts, scores or map")
         return ds
     observed = fs.observed(ds.days)
     ds.observed = observed[:, [fs.camps.index(c) for c in ds.camps]]
@@ -702,7 +708,8 @@ def _flee_ensemble_runs(store, ensemble: dict, meta: dict, id: str,
                         ensemble["scenario"], dates, places, people, camps, camp_runs, None,
                         [int(m["seed"]) for m in members],
                         [json.loads(m["parameters"]) for m in members],
-                        {"ensemble_id": eid, "case_folder": ensemble.get("scenario_folder"),
+                        {"ensemble_id": eid,
+                         "case_folder": Path(ensemble.get("scenario_folder") or "").name or None,
                          "hasten": meta.get("hasten"), "vary": ensemble.get("vary")},
                         locations=[], routes=[], scores=None, notes=[])
 

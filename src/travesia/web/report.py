@@ -499,7 +499,7 @@ def render_flee_report(ds, store_members: list[dict] | None = None) -> str:
                      f"settings drawn: {e(', '.join(varied) or 'none (seeds only)')}.</p>")
     parts.append("<h2>Sources</h2>")
     folder = ds.detail.get("case_folder") or "(unknown)"
-    parts.append(f"<p>The Flee case folder {e(str(folder))}: input_csv/ (locations, routes, "
+    parts.append(f"<p>The Flee case folder <b>{e(str(folder))}</b>: input_csv/ (locations, routes, "
                  "closures, conflicts) and source_data/ (the observed counts), as their authors "
                  "published them.</p>")
     body = "\n".join(parts)
