@@ -566,10 +566,11 @@ def flee_dataset(id: str, kind: str, label: str, case: str, dates: list[dt.date]
                  camp_runs: np.ndarray, observed: np.ndarray | None, seeds: list[int],
                  parameters: list[dict], detail: dict, *, locations: list[dict],
                  routes: list[dict], scores: dict | None, notes: list[str]) -> FleeDataset:
-    """A Flee dataset from people at each location [R, T, P] and at each camp [R, T, K]."""
-    R, T, P = people.shape
+    """A Flee dataset from the mean over runs of the people at each location [T, P] and the
+    people at each camp per run [R, T, K]."""
+    R, T, P = camp_runs.shape[0], *people.shape
     states = np.zeros((T, P, len(STATE_COLUMNS)))
-    states[:, :, STATE_COLUMNS.index(FLEE_PLACE_STATE)] = people.mean(axis=0)
+    states[:, :, STATE_COLUMNS.index(FLEE_PLACE_STATE)] = people
     crossing = {m: np.zeros((R, T, 0)) for m in MEASURES}
     return FleeDataset(id, kind, label, case, dates, places, [], states, crossing, seeds,
                        parameters, detail, [], camps=camps, camp_runs=camp_runs,
@@ -636,11 +637,11 @@ def read_flee_run_dir(folder: Path, id: str) -> FleeDataset:
     at = [i for i, s in enumerate(daily["state"]) if s == "at_location"]
     places = _ordered(daily["place"][i] for i in at)
     p_of = {p: i for i, p in enumerate(places)}
-    people = np.zeros((1, days, len(places)))
+    people = np.zeros((days, len(places)))
     for i in at:
         t = (daily["date"][i] - start).days
         if 0 <= t < days:
-            people[0, t, p_of[daily["place"][i]]] = daily["people"][i]
+            people[t, p_of[daily["place"][i]]] = daily["people"][i]
     case_folder = Path(summary["case_folder"]) if summary.get("case_folder") else None
     locations, routes, why = _flee_case_map(case_folder)
     scores = score_out_csv(folder / "out.csv")
@@ -682,30 +683,42 @@ def read_flee_ensemble(reader: StoreReader, ensemble: dict, id: str) -> FleeData
 
 def _flee_ensemble_runs(store, ensemble: dict, meta: dict, id: str,
                         store_path: Path) -> FleeDataset:
+    """The camps' series per run and the mean over runs at every location, read as arrays (an
+    ensemble of 200 runs over 1,885 days is millions of rows: never a Python object per row)."""
     eid = ensemble["ensemble_id"]
     members = store.runs(eid)
     if not members:
         raise ScenarioError(f"ensemble {eid} has no finished run", file=store_path)
-    index = {m["run_id"]: i for i, m in enumerate(members)}
     dates = [r[0] for r in store.con.execute(
         "SELECT DISTINCT date FROM daily WHERE run_id = ? ORDER BY date",
         [members[0]["run_id"]]).fetchall()]
     places = list(ensemble["places"])
-    t_of = {d: i for i, d in enumerate(dates)}
-    p_of = {p: i for i, p in enumerate(places)}
-    people = np.zeros((len(members), len(dates), len(places)))
-    rows = store.con.execute(
-        "SELECT d.run_id, d.date, d.place, d.people FROM daily d JOIN ensemble_runs er "
-        "USING (run_id) WHERE er.ensemble_id = ? AND d.state = 'at_location'", [eid]).fetchall()
-    for run_id, date, place, value in rows:
-        if run_id in index and date in t_of and place in p_of:
-            people[index[run_id], t_of[date], p_of[place]] = value
-    camps = [c for c in meta.get("camps", []) if c in p_of]
-    camp_runs = people[:, :, [p_of[c] for c in camps]]
+    camps = [c for c in meta.get("camps", []) if c in places]
+    R, T, P = len(members), len(dates), len(places)
+    # run_index -> row of the arrays (run indexes of unfinished runs are skipped)
+    row_of = np.full(max(m["run_index"] for m in members) + 1, -1)
+    row_of[[m["run_index"] for m in members]] = np.arange(R)
+    finished = ("FROM daily d JOIN ensemble_runs er USING (run_id) JOIN runs r USING (run_id) "
+                "WHERE er.ensemble_id = ? AND r.status = 'finished' AND d.state = 'at_location' "
+                "AND list_position(?, d.place) > 0 AND d.date BETWEEN ? AND ?")
+    day = "date_diff('day', CAST(? AS DATE), d.date)"
+    got = store.con.execute(
+        f"SELECT er.run_index AS i, {day} AS t, list_position(?, d.place) - 1 AS k, "
+        f"d.people AS n {finished}",
+        [dates[0], camps, eid, camps, dates[0], dates[-1]]).fetchnumpy()
+    camp_runs = np.zeros((R, T, len(camps)))
+    if camps and len(got["n"]):
+        camp_runs[row_of[got["i"]], got["t"], got["k"]] = got["n"]
+    got = store.con.execute(
+        f"SELECT {day} AS t, list_position(?, d.place) - 1 AS p, sum(d.people) AS n {finished} "
+        "GROUP BY ALL", [dates[0], places, eid, places, dates[0], dates[-1]]).fetchnumpy()
+    mean = np.zeros((T, P))
+    if len(got["n"]):
+        mean[got["t"], got["p"]] = np.asarray(got["n"], dtype=float) / R
     what = ensemble_label(eid, len(members), ensemble.get("vary")).split(": ", 1)[1]
     return flee_dataset(id, "ensemble", f"Flee ensemble {eid[:8]} of {ensemble['scenario']}: "
                                         f"{what}",
-                        ensemble["scenario"], dates, places, people, camps, camp_runs, None,
+                        ensemble["scenario"], dates, places, mean, camps, camp_runs, None,
                         [int(m["seed"]) for m in members],
                         [json.loads(m["parameters"]) for m in members],
                         {"ensemble_id": eid,
