@@ -115,6 +115,11 @@ def test_a_flee_run_and_back_to_travesia(page, served):
         .data.find(t => t.meta === 'median').y""")
     assert median == f["bands"]["C2"]["p50"] and f["runs"] == 1
     assert page.locator("#flee-scores tbody tr").count() == 1       # a run: no naive rows
+    page.select_option("#cmp-a", "flee-flee-out")
+    page.select_option("#cmp-b", "run-run-a")
+    page.click("#compare")
+    page.wait_for_function("document.querySelector('#compare-view').textContent.includes("
+                           "'a Flee case does not have')")
     page.select_option("#dataset", "run-run-a")
     page.wait_for_selector("#map-panel", state="visible")
     assert not page.locator("#flee-panel").is_visible()

@@ -424,6 +424,7 @@ function showWhatIfError(err) {
 async function compare() {
   const a = $("#cmp-a").value, b = $("#cmp-b").value;
   const view = $("#compare-view");
+  if (isFlee(a) || isFlee(b)) { view.textContent = FLEE_NO_COMPARE; return; }
   const answer = await api(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
   const [la, lb] = await Promise.all([load(a), load(b)]);
   view.innerHTML = "";
@@ -456,6 +457,8 @@ async function compare() {
 // travesia panels (crossings, needs, what-ifs) are hidden while it is shown.
 const TRAVESIA_PANELS = ["#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel"];
 const FLEE_COLOURS = { conflict_zone: "#b22222", camp: "#2e8b57", town: "#6b6b6b" };
+const FLEE_NO_COMPARE = "Side by side compares travesia runs at their crossings, which a Flee case does not have: " +
+  "choose a Flee case under Show to see its camps.";
 const isFlee = (id) => (state.datasets.find((d) => d.id === id) || {}).ruleset === "flee";
 
 async function loadFlee(id) {
