@@ -216,6 +216,11 @@ def test_a_flee_ensemble_whose_folder_changed_keeps_its_runs_without_scores(tmp_
     assert ds.runs == 1 and ds.days == 10 and ds.camps == CAMPS
     assert ds.scores is None and ds.observed is None and not ds.locations
     assert "gone or changed" in ds.notes[0]
+    from travesia.web.report import render_report
+
+    html = render_report(view, ds)                 # no map, no observations, no scores: said so
+    assert images(html) == 1 and "<b>Missing:</b> the Flee folder moved is gone or changed" in html
+    assert "No scores: the observed counts are not at hand" in html
 
 
 def test_a_flee_run_whose_case_folder_is_gone_keeps_its_camps_and_scores(results, tmp_path):

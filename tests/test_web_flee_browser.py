@@ -99,6 +99,15 @@ def test_a_flee_ensemble_draws_its_camps(page, served):
     page.wait_for_selector("#flee-map[data-day='25']")
     after = page.eval_on_selector_all("path.flee-camp", "els => els.map(e => e.getAttribute('d'))")
     assert after != before and page.locator("#date").inner_text() == "2020-01-26"
+    page.locator("#day").fill("5")                 # play moves the Flee case's days too
+    page.wait_for_selector("#flee-map[data-day='5']")
+    page.click("#play")
+    page.wait_for_function("Number(document.querySelector('#day').value) >= 8", timeout=10_000)
+    page.click("#play")
+    assert page.locator("#play").inner_text() == "▶"
+    assert int(page.get_attribute("#flee-map", "data-day")) >= 8
+    page.locator("#day").fill("25")
+    page.wait_for_selector("#flee-map[data-day='25']")
     png = artefacts() / "dashboard-flee.png"
     page.evaluate("window.scrollTo(0, 0)")
     page.wait_for_timeout(300)
