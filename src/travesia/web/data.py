@@ -509,8 +509,8 @@ class FleeDataset(Dataset):
         return _band_of(self.camp_runs.sum(axis=2))
 
     def camp_summary(self) -> dict[str, dict]:
-        """Per camp: the median run's peak and its date, the last day's median and 5–95%, and the
-        count observed on the last day."""
+        """Per camp: the peak of the daily median over runs and its date, the last day's median
+        and 5–95%, and the count observed on the last day."""
         median = np.median(self.camp_runs, axis=0)                       # [T, K]
         last = np.quantile(self.camp_runs[:, -1, :].astype(float), (0.05, 0.5, 0.95), axis=0)
         out = {}
@@ -518,8 +518,8 @@ class FleeDataset(Dataset):
             t = int(np.argmax(median[:, k]))
             out[name] = {"peak": round(float(median[t, k])),
                          "peak_date": self.dates[t].isoformat() if median[t, k] > 0 else None,
-                         "last_p05": round(float(last[0, k])), "last_median": round(float(last[1,
-                                                                                          k])),
+                         "last_p05": round(float(last[0, k])),
+                         "last_median": round(float(last[1, k])),
                          "last_p95": round(float(last[2, k])),
                          "observed_last": (int(self.observed[-1, k]) if self.observed is not None
                                            else None)}
