@@ -11,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_web_flee import flee_case
 from test_web_kit import scenario_run_and_store
 
+from travesia.model.flee import run_flee_folder
 from travesia.web.app import create_app
 from travesia.web.sources import build
 
@@ -20,8 +22,9 @@ EXAMPLES = 150         # per test: bounded, so the suite's time stays bounded
 
 # the values a user or a script might send: ids that exist, dates, numbers, and anything at all
 VALUES = st.one_of(
-    st.sampled_from(["run-run-a", "0", "-1", "--5", "²", "2026-01-02", "2026-02-30", "..",
-                     "../ens.duckdb", "%00", "held", "queue", "1e308", "NaN", ""]),
+    st.sampled_from(["run-run-a", "flee-flee-out", "0", "-1", "--5", "²", "2026-01-02",
+                     "2026-02-30", "..", "../ens.duckdb", "%00", "held", "queue", "1e308", "NaN",
+                     ""]),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.text(max_size=40),
 )
@@ -38,7 +41,8 @@ JSON = st.recursive(
 def client_and_schema(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
     scenario, run, store, _ = scenario_run_and_store(root, "run-a")
-    view, catalogue = build(str(scenario), store, (run,))
+    run_flee_folder(flee_case(root / "case"), seed=0, out_dir=root / "flee-out")   # a Flee run too
+    view, catalogue = build(str(scenario), store, (run, root / "flee-out"))
     app = create_app(view, catalogue)
     with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         schema = client.get("/api/openapi.json").json()

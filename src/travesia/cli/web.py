@@ -13,9 +13,11 @@ from travesia.web.sources import build
 
 @click.command()
 @click.option("--store", type=click.Path(path_type=Path), default=None,
-              help="An ensemble store (DuckDB) written by `travesia ensemble`.")
+              help="An ensemble store (DuckDB) written by `travesia ensemble` (of a scenario or a "
+                   "Flee folder).")
 @click.option("--run", "runs", type=click.Path(path_type=Path), multiple=True,
-              help="A run folder written by `travesia run` (may be given more than once).")
+              help="A run folder written by `travesia run` (of a scenario or a Flee folder; may be "
+                   "given more than once).")
 @click.option("--scenario", default=None,
               help="Scenario name or folder (default: the one the results are of, else "
                    "chile-peru-2025).")
@@ -57,7 +59,8 @@ def serve(store, runs, scenario, port, host, allow_hosts):
 @user_errors
 def report(source, out_file, ensemble_id, scenario):
     """Write one self-contained HTML report of SOURCE (a run folder or an ensemble store): the
-    scenario and its sources, the curves, the needs and the scores against observations."""
+    scenario and its sources, the curves, the needs and the scores against observations. Of a
+    Flee run or ensemble: its camps, map, curves per camp and ARD."""
     from travesia.web.report import render_report
 
     if not source.exists():
@@ -69,11 +72,12 @@ def report(source, out_file, ensemble_id, scenario):
     if not ids:
         raise ScenarioError("holds no finished run", file=source)
     if is_store and ensemble_id:
-        found = [i for i in ids if i.removeprefix("ens-").startswith(ensemble_id)]
+        stored = [d for d in catalogue.list() if d.get("ensemble_id")]     # Flee's ones too
+        found = [d["id"] for d in stored if d["ensemble_id"].startswith(ensemble_id)]
         if len(found) != 1:
             raise ScenarioError(f"{'no' if not found else 'more than one'} ensemble "
                                 f"'{ensemble_id}' "
-                                f"(in the store: {', '.join(i.removeprefix('ens-') for i in ids)})",
+                                f"(in the store: {', '.join(d['ensemble_id'] for d in stored)})",
                                 file=source, field="--ensemble")
         ds = catalogue.get(found[0])
     else:

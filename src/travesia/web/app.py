@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from travesia.errors import ScenarioError
 from travesia.model.results import STATE_COLUMNS
-from travesia.web.data import MEASURES, Catalogue, check_id
+from travesia.web.data import MEASURES, Catalogue, FleeDataset, check_id
 from travesia.web.scenario_view import ScenarioView
 from travesia.web.whatif import Busy, WhatIfRunner, levers_of, parse_whatif
 
@@ -187,11 +187,25 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
         """The host-community panel: per region, people by kind over time and every impact on
         the day (model/impacts.py, the same as a run's impacts.csv)."""
         ds = dataset(id)
+        if isinstance(ds, FleeDataset):
+            raise ApiError(422, f"'{ds.id}' is a Flee case: its runs count people per location, "
+                                "not the held, sheltered and newly settled of host communities")
         try:
             t = ds.day_index(day)
         except ScenarioError as exc:
             raise ApiError(400, exc.message) from None
         return {"id": ds.id, **ds.host_community(t, view.impact_rates(), view.places)}
+
+    # --- Flee cases (docs/flee.md): their own view; travesia's endpoints find no crossing -----
+    @app.get("/api/datasets/{id}/flee")
+    def dataset_flee(id: str):
+        """A Flee dataset's map (locations, routes, people per location and day), bands per camp
+        and of all camps, the observed camp counts, a summary per camp and the scores."""
+        ds = dataset(id)
+        if not isinstance(ds, FleeDataset):
+            raise ApiError(422, f"'{ds.id}' is not a Flee case (its ruleset is travesia's: see "
+                                f"/api/datasets/{ds.id}/map and /crossings)")
+        return ds.flee_view()
 
     @app.get("/api/datasets/{id}/report", response_class=HTMLResponse)
     def dataset_report(id: str):

@@ -16,6 +16,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -344,14 +345,20 @@ class StoreReader:
         return Store(self.path, read_only=True)
 
     def ensembles(self) -> list[dict]:
+        """The store's ensembles, each with its `ruleset` (flee, from its meta; else travesia)."""
         with self._open() as store:
-            return store.ensembles()
+            out = store.ensembles()
+            for ens in out:
+                ens["ruleset"] = store.meta(ens["ensemble_id"]).get("ruleset", "travesia")
+            return out
 
     def runs(self, ensemble_id: str) -> list[dict]:
         with self._open() as store:
             return store.runs(ensemble_id)
 
     def dataset(self, ensemble: dict, id: str) -> Dataset:
+        if ensemble.get("ruleset") == "flee":
+            return read_flee_ensemble(self, ensemble, id)
         eid = ensemble["ensemble_id"]
         with self._open() as store:
             members = store.runs(eid)
@@ -431,6 +438,8 @@ class Catalogue:
     # --- adding ---------------------------------------------------------------------------------
     def add_run_dir(self, folder: Path) -> str:
         folder = Path(folder)
+        if is_flee_run_dir(folder) or _is_flee_case(folder):
+            return self._add_flee_run_dir(folder)
         ds = read_run_dir(folder, "pending")
         base = "run-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", folder.resolve().name).strip("-") or "dir")
         id = self._unique(base[:60])
@@ -445,6 +454,10 @@ class Catalogue:
         self.store = StoreReader(path)
         ids = []
         for ens in self.store.ensembles():
+            if ens["ruleset"] == "flee":             # a Flee folder's: listed whatever it is of
+                if ens["finished"]:
+                    ids.append(self._add_flee_ensemble(ens))
+                continue
             if self.scenario_name is None:
                 self.scenario_name = ens["scenario"]
             if ens["scenario"] != self.scenario_name or not ens["finished"]:
@@ -459,6 +472,31 @@ class Catalogue:
                 self._entries[id] = {"info": info, "ensemble": ens}
             ids.append(id)
         return ids
+
+    def _add_flee_run_dir(self, folder: Path) -> str:
+        if _is_flee_case(folder):
+            raise ScenarioError("is a Flee case folder, not a run of one (`travesia run FOLDER "
+                                "--out DIR` writes a run; show DIR)", file=folder)
+        ds = read_flee_run_dir(folder, "pending")
+        base = "flee-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", folder.resolve().name).strip("-")
+                          or "dir")
+        ds.id = self._unique(base[:60])
+        with self._lock:
+            self._entries[ds.id] = {"info": ds.info()}
+            self._loaded[ds.id] = ds
+        return ds.id
+
+    def _add_flee_ensemble(self, ens: dict) -> str:
+        id = self._unique(f"flee-ens-{ens['ensemble_id']}")
+        what = ensemble_label(ens["ensemble_id"], ens["finished"],
+                              ens.get("vary")).split(": ", 1)[1]
+        info = {"id": id, "kind": "ensemble", "ruleset": "flee", "scenario": ens["scenario"],
+                "case": ens["scenario"], "runs": int(ens["finished"]),
+                "label": f"Flee ensemble {ens['ensemble_id'][:8]} of {ens['scenario']}: {what}",
+                "vary": ens.get("vary"), "ensemble_id": ens["ensemble_id"], "days": ens["days"]}
+        with self._lock:
+            self._entries[id] = {"info": info, "ensemble": ens}
+        return id
 
     MAX_WHATIFS = 20      # what-ifs kept in memory; the oldest goes first
 
@@ -526,3 +564,267 @@ class Catalogue:
                     for r in self.store.runs(entry["ensemble"]["ensemble_id"])]
         ds = self.get(id)
         return [{"index": i, "seed": s, "varied": {}} for i, s in enumerate(ds.seeds)]
+
+
+# --- Flee cases (docs/flee.md): a run folder of `travesia run FLEE_FOLDER`, a Flee ensemble ------
+#
+# A Flee dataset is a Dataset whose travesia fields are filled so that the travesia-only views (the
+# crossing charts, needs, what-ifs) find nothing to show rather than break: no crossing, and the
+# people at each location as `settled`. What the page and the report show of it is `flee_view()`.
+
+FLEE_PLACE_STATE = "settled"     # where a travesia face asks a Flee location's people by state
+
+
+@dataclass
+class FleeDataset(Dataset):
+    """Runs of a Flee folder with Flee's ruleset: people at each camp per run and day (Flee's own
+    measure), the observed camp counts (source_data/data_layout.csv, as Flee scores them), the
+    case's locations and routes, and the scores `travesia score` gives."""
+
+    ruleset: ClassVar[str] = "flee"
+    camps: list[str] = field(default_factory=list)
+    camp_runs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))   # [R, T, K]
+    observed: np.ndarray | None = None                                            # [T, K]
+    locations: list[dict] = field(default_factory=list)   # name, country, type, lat, lon
+    routes: list[dict] = field(default_factory=list)      # from, to, distance_km
+    scores: dict | None = None
+    notes: list[str] = field(default_factory=list)        # what is missing, and why
+
+    def info(self) -> dict:
+        return {**super().info(), "ruleset": "flee", "case": self.scenario, "camps": self.camps}
+
+    def location_people(self) -> np.ndarray:
+        """[T, P] mean over runs of the people at each location."""
+        return self.state_mean[:, :, STATE_COLUMNS.index(FLEE_PLACE_STATE)]
+
+    def camp_bands(self) -> dict[str, dict]:
+        """{camp: {p05, p25, p50, p75, p95, mean}} per day over the runs."""
+        return {c: _band_of(self.camp_runs[:, :, k]) for k, c in enumerate(self.camps)}
+
+    def total_band(self) -> dict:
+        """The same of the people in all camps together."""
+        return _band_of(self.camp_runs.sum(axis=2))
+
+    def camp_summary(self) -> dict[str, dict]:
+        """Per camp: the peak of the daily median over runs and its date, the last day's median
+        and 5–95%, and the count observed on the last day."""
+        median = np.median(self.camp_runs, axis=0)                       # [T, K]
+        last = np.quantile(self.camp_runs[:, -1, :].astype(float), (0.05, 0.5, 0.95), axis=0)
+        out = {}
+        for k, name in enumerate(self.camps):
+            t = int(np.argmax(median[:, k]))
+            out[name] = {"peak": round(float(median[t, k])),
+                         "peak_date": self.dates[t].isoformat() if median[t, k] > 0 else None,
+                         "last_p05": round(float(last[0, k])),
+                         "last_median": round(float(last[1, k])),
+                         "last_p95": round(float(last[2, k])),
+                         "observed_last": (int(self.observed[-1, k]) if self.observed is not None
+                                           else None)}
+        return out
+
+    def flee_view(self) -> dict:
+        """Everything the page draws of a Flee case: map, camp bands, observations, totals,
+        scores."""
+        observed = None
+        if self.observed is not None:
+            observed = {c: [int(v) for v in self.observed[:, k]] for k, c in enumerate(self.camps)}
+        return {"id": self.id, "case": self.scenario, "label": self.label, "runs": self.runs,
+                "dates": [d.isoformat() for d in self.dates], "camps": self.camps,
+                "locations": self.locations, "routes": self.routes,
+                "places": self.place_names,
+                "people": [[round(float(v), 1) for v in day] for day in self.location_people()],
+                "bands": self.camp_bands(), "observed": observed, "summary": self.camp_summary(),
+                "total": {"band": self.total_band(),
+                          "observed": None if self.observed is None
+                          else [int(v) for v in self.observed.sum(axis=1)]},
+                "scores": self.scores, "notes": self.notes}
+
+
+def _band_of(values: np.ndarray) -> dict:
+    """{p05, p25, p50, p75, p95, mean} per day of values [runs, days]."""
+    q = np.quantile(values.astype(float), QUANTILES, axis=0)
+    return {**{f"p{round(qq * 100):02d}": _rounded(q[i]) for i, qq in enumerate(QUANTILES)},
+            "mean": _rounded(values.mean(axis=0))}
+
+
+def is_flee_run_dir(folder: Path) -> bool:
+    """A run folder of `travesia run FLEE_FOLDER`: its summary.json says `ruleset: flee`."""
+    summary = Path(folder) / "summary.json"
+    if not summary.is_file():
+        return False
+    try:
+        return json.loads(summary.read_text(encoding="utf-8")).get("ruleset") == "flee"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def flee_dataset(id: str, kind: str, label: str, case: str, dates: list[dt.date],
+                 places: list[str], people: np.ndarray, camps: list[str],
+                 camp_runs: np.ndarray, observed: np.ndarray | None, seeds: list[int],
+                 parameters: list[dict], detail: dict, *, locations: list[dict],
+                 routes: list[dict], scores: dict | None, notes: list[str]) -> FleeDataset:
+    """A Flee dataset from the mean over runs of the people at each location [T, P] and the
+    people at each camp per run [R, T, K]."""
+    R, T, P = camp_runs.shape[0], *people.shape
+    states = np.zeros((T, P, len(STATE_COLUMNS)))
+    states[:, :, STATE_COLUMNS.index(FLEE_PLACE_STATE)] = people
+    crossing = {m: np.zeros((R, T, 0)) for m in MEASURES}
+    return FleeDataset(id, kind, label, case, dates, places, [], states, crossing, seeds,
+                       parameters, detail, [], camps=camps, camp_runs=camp_runs,
+                       observed=observed, locations=locations, routes=routes, scores=scores,
+                       notes=notes)
+
+
+def flee_map(locations, routes) -> tuple[list[dict], list[dict]]:
+    """A Flee case's locations (reader.Locations) and routes (reader.Routes) as the map draws
+    them."""
+    locs = [{"name": n, "country": c, "type": t, "lat": float(la), "lon": float(lo)}
+            for n, c, t, la, lo in zip(locations.name, locations.country,
+                                       locations.location_type, locations.lat, locations.lon)]
+    links = [{"from": locations.name[a], "to": locations.name[b], "distance_km": float(d)}
+             for a, b, d in zip(routes.src, routes.dst, routes.distance_km)]
+    return locs, links
+
+
+def _flee_case_map(folder: Path | None) -> tuple[list[dict], list[dict], str | None]:
+    """The map of the case folder a run names; (no map, why) when it is gone or unreadable."""
+    from travesia.model.flee.reader import read_locations, read_routes
+
+    if folder is None:
+        return [], [], ("the run's summary.json does not name its case folder (a run written "
+                        "before case_folder was recorded): no map")
+    try:
+        loc = read_locations(folder / "input_csv" / "locations.csv")
+        routes = read_routes(folder / "input_csv" / "routes.csv", loc.index())
+    except (OSError, ScenarioError) as exc:
+        if not folder.is_dir():
+            return [], [], f"the case folder {folder.name} is gone: no map"
+        # the reason without the path (the API never shows this machine's paths)
+        why = (f"{Path(exc.file).name if exc.file else ''}"
+               f"{f' row {exc.row}' if exc.row is not None else ''}: {exc.reason}"
+               if isinstance(exc, ScenarioError) else (exc.strerror or "unreadable"))
+        return [], [], f"the case folder {folder.name} cannot be read ({why[:120]}): no map"
+    return (*flee_map(loc, routes), None)
+
+
+def read_flee_run_dir(folder: Path, id: str) -> FleeDataset:
+    """A run folder of `travesia run FLEE_FOLDER`: out.csv (camps: simulated and observed),
+    daily.parquet (people at every location), summary.json; scored as `travesia score` does."""
+    from travesia.model.flee.scoring import read_out_csv, score_out_csv
+
+    folder = Path(folder)
+    need = [folder / n for n in ("out.csv", "daily.parquet", "summary.json")]
+    missing = [p.name for p in need if not p.is_file()]
+    if missing:
+        raise ScenarioError(f"not a Flee run folder (missing {', '.join(missing)}; `travesia run "
+                            "FLEE_FOLDER --out DIR` writes them)", file=folder)
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        table = pq.read_table(folder / "daily.parquet")
+        start = dt.date.fromisoformat(summary["start_date"])
+        days = int(summary["days"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ScenarioError(f"cannot read the Flee run's files: {str(exc)[:160]}",
+                            file=folder) from None
+    camps, sim, data = read_out_csv(folder / "out.csv")        # ScenarioError names the row
+    if sim.shape[0] != days:
+        raise ScenarioError(f"out.csv has {sim.shape[0]} days, summary.json says {days}",
+                            file=folder / "out.csv")
+    daily = table.to_pydict()
+    at = [i for i, s in enumerate(daily["state"]) if s == "at_location"]
+    places = _ordered(daily["place"][i] for i in at)
+    p_of = {p: i for i, p in enumerate(places)}
+    people = np.zeros((days, len(places)))
+    for i in at:
+        t = (daily["date"][i] - start).days
+        if 0 <= t < days:
+            people[t, p_of[daily["place"][i]]] = daily["people"][i]
+    case_folder = Path(summary["case_folder"]) if summary.get("case_folder") else None
+    locations, routes, why = _flee_case_map(case_folder)
+    scores = score_out_csv(folder / "out.csv")
+    seed = int(summary.get("seed", 0))
+    dates = [start + dt.timedelta(days=d) for d in range(days)]
+    return flee_dataset(id, "run", f"Flee run {folder.name} of {summary.get('case', '?')} (seed "
+                                   f"{seed})",
+                        str(summary.get("case", "")), dates, places, people, camps, sim[None],
+                        data, [seed], [{"settings": Path(summary.get("settings") or "").name,
+                                        "hasten": summary.get("hasten")}],
+                        {"folder": folder.name,
+                         "case_folder": case_folder.name if case_folder else None,
+                         "hasten": summary.get("hasten")},
+                        locations=locations, routes=routes, scores=scores,
+                        notes=[why] if why else [])
+
+
+def read_flee_ensemble(reader: StoreReader, ensemble: dict, id: str) -> FleeDataset:
+    """A Flee ensemble of a store: people at every location per run and day, its camps (meta),
+    the case's observed counts and map (when its folder is unchanged since) and `travesia score`'s
+    scores."""
+    from travesia.inference.flee_runs import flee_ensemble_case, score_flee_store
+
+    eid = ensemble["ensemble_id"]
+    with reader._open() as store:
+        meta = store.meta(eid)
+        ds = _flee_ensemble_runs(store, ensemble, meta, id, reader.path)
+    fs = flee_ensemble_case(ensemble, meta)
+    if fs is None:
+        ds.notes.append(f"the Flee folder {Path(ensemble['scenario_folder']).name} is gone or "
+                        "changed since the ensemble ran: no observed counts, scores or map")
+        return ds
+    observed = fs.observed(ds.days)
+    ds.observed = observed[:, [fs.camps.index(c) for c in ds.camps]]
+    ds.locations, ds.routes = flee_map(fs.case.locations, fs.case.routes)
+    ds.scores = score_flee_store(reader.path, eid)       # as `travesia score STORE` gives them
+    return ds
+
+
+def _flee_ensemble_runs(store, ensemble: dict, meta: dict, id: str,
+                        store_path: Path) -> FleeDataset:
+    """The camps' series per run and the mean over runs at every location, read as arrays (an
+    ensemble of 200 runs over 1,885 days is millions of rows: never a Python object per row)."""
+    eid = ensemble["ensemble_id"]
+    members = store.runs(eid)
+    if not members:
+        raise ScenarioError(f"ensemble {eid} has no finished run", file=store_path)
+    dates = [r[0] for r in store.con.execute(
+        "SELECT DISTINCT date FROM daily WHERE run_id = ? ORDER BY date",
+        [members[0]["run_id"]]).fetchall()]
+    places = list(ensemble["places"])
+    camps = [c for c in meta.get("camps", []) if c in places]
+    R, T, P = len(members), len(dates), len(places)
+    # run_index -> row of the arrays (run indexes of unfinished runs are skipped)
+    row_of = np.full(max(m["run_index"] for m in members) + 1, -1)
+    row_of[[m["run_index"] for m in members]] = np.arange(R)
+    finished = ("FROM daily d JOIN ensemble_runs er USING (run_id) JOIN runs r USING (run_id) "
+                "WHERE er.ensemble_id = ? AND r.status = 'finished' AND d.state = 'at_location' "
+                "AND list_position(?, d.place) > 0 AND d.date BETWEEN ? AND ?")
+    day = "date_diff('day', CAST(? AS DATE), d.date)"
+    got = store.con.execute(
+        f"SELECT er.run_index AS i, {day} AS t, list_position(?, d.place) - 1 AS k, "
+        f"d.people AS n {finished}",
+        [dates[0], camps, eid, camps, dates[0], dates[-1]]).fetchnumpy()
+    camp_runs = np.zeros((R, T, len(camps)))
+    if camps and len(got["n"]):
+        camp_runs[row_of[got["i"]], got["t"], got["k"]] = got["n"]
+    got = store.con.execute(
+        f"SELECT {day} AS t, list_position(?, d.place) - 1 AS p, sum(d.people) AS n {finished} "
+        "GROUP BY ALL", [dates[0], places, eid, places, dates[0], dates[-1]]).fetchnumpy()
+    mean = np.zeros((T, P))
+    if len(got["n"]):
+        mean[got["t"], got["p"]] = np.asarray(got["n"], dtype=float) / R
+    what = ensemble_label(eid, len(members), ensemble.get("vary")).split(": ", 1)[1]
+    return flee_dataset(id, "ensemble", f"Flee ensemble {eid[:8]} of {ensemble['scenario']}: "
+                                        f"{what}",
+                        ensemble["scenario"], dates, places, mean, camps, camp_runs, None,
+                        [int(m["seed"]) for m in members],
+                        [json.loads(m["parameters"]) for m in members],
+                        {"ensemble_id": eid,
+                         "case_folder": Path(ensemble.get("scenario_folder") or "").name or None,
+                         "hasten": meta.get("hasten"), "vary": ensemble.get("vary")},
+                        locations=[], routes=[], scores=None, notes=[])
+
+
+def _is_flee_case(folder: Path) -> bool:
+    from travesia.model.flee.reader import is_flee_folder
+
+    return Path(folder).is_dir() and is_flee_folder(Path(folder))

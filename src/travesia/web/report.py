@@ -29,7 +29,7 @@ from travesia.model.impacts import label_of
 from travesia.model.needs import WATER_L_PER_PERSON_DAY, needs_at_peak
 from travesia.outputs.plot import EVENT_COLOURS, plain_text
 
-COUNTRIES = Path(__file__).resolve().parent / "web" / "static" / "vendor" / "countries-110m.geojson"
+COUNTRIES = Path(__file__).resolve().parent / "static" / "vendor" / "countries-110m.geojson"
 CHART_MEASURES = ("held", "entries", "refused", "irregular")
 
 
@@ -247,6 +247,8 @@ def _n(x: float) -> str:
 
 def render_report(view, ds, store_members: list[dict] | None = None) -> str:
     """The report of dataset `ds` (web/data.py) of the scenario in `view` (web/scenario_view.py)."""
+    if getattr(ds, "ruleset", "travesia") == "flee":          # a Flee case: its own sections
+        return render_flee_report(ds, store_members)
     sc = view.scenario
     info = view.info()
     e = html.escape
@@ -396,3 +398,193 @@ table.num td{font-variant-numeric:tabular-nums}
 img.chart{width:100%;max-width:1000px;display:block;margin:8px 0}img.map{width:560px;max-width:100%}
 a{color:#1f5fa8;word-break:break-all}
 """
+
+
+# --- Flee cases (docs/flee.md) ---------------------------------------------------------------
+
+FLEE_TYPE_COLOURS = {"conflict_zone": "#b22222", "camp": "#2e8b57", "town": "#555555"}
+
+
+def _countries(ax, box: tuple[float, float, float, float]) -> None:
+    """The bundled country outlines that reach into `box` (lon min, lon max, lat min, lat max)."""
+    if not COUNTRIES.is_file():
+        return
+    geo = json.loads(COUNTRIES.read_text(encoding="utf-8"))
+    for f in geo["features"]:
+        g = f["geometry"]
+        for poly in g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]:
+            ring = np.array(poly[0])
+            if (ring[:, 0].max() >= box[0] and ring[:, 0].min() <= box[1]
+                    and ring[:, 1].max() >= box[2] and ring[:, 1].min() <= box[3]):
+                ax.fill(ring[:, 0], ring[:, 1], color="#eeeae2", ec="#9a9a9a", lw=0.6)
+
+
+@plain_text
+def flee_map_chart(ds, t: int) -> str:
+    """A Flee case's locations over the country outlines on day t: circles ∝ people (mean over
+    runs), coloured by type; routes grey."""
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.set_facecolor("#d6e6f0")
+    lats = np.array([p["lat"] for p in ds.locations])
+    lons = np.array([p["lon"] for p in ds.locations])
+    pad = max(0.5, 0.1 * max(float(np.ptp(lats)), float(np.ptp(lons))))
+    box = (lons.min() - pad, lons.max() + pad, lats.min() - pad, lats.max() + pad)
+    _countries(ax, box)
+    where = {p["name"]: (p["lon"], p["lat"]) for p in ds.locations}
+    for r in ds.routes:
+        (x0, y0), (x1, y1) = where[r["from"]], where[r["to"]]
+        ax.plot([x0, x1], [y0, y1], color="#999", lw=0.7, zorder=2)
+    people = ds.location_people()[t]
+    p_of = {n: i for i, n in enumerate(ds.place_names)}
+    scale = max(float(ds.location_people().max()), 1.0)
+    for p in ds.locations:
+        n = float(people[p_of[p["name"]]]) if p["name"] in p_of else 0.0
+        colour = FLEE_TYPE_COLOURS.get(p["type"], "#555555")
+        ax.scatter([p["lon"]], [p["lat"]], s=8 + 900 * np.sqrt(n / scale), color=colour,
+                   alpha=0.45, zorder=4, marker="^" if p["type"] == "camp" else "o")
+        if p["type"] == "camp" or n >= 0.05 * scale:
+            ax.annotate(p["name"], (p["lon"], p["lat"]), xytext=(4, 3), textcoords="offset points",
+                        fontsize=7, zorder=6)
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_aspect(1 / max(np.cos(np.radians(float(np.mean(lats)))), 0.2))
+    ax.set_title(f"{ds.dates[t]}: people at each location (triangles: camps; red: conflict zones)",
+                 fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    return _png(fig)
+
+
+@plain_text
+def flee_camp_chart(ds, names: list[str]) -> str:
+    """People at each camp named (and `total`: all camps), median and bands over the runs, with
+    the observed counts as a black line."""
+    from travesia.outputs.bands import band_of
+
+    fig, axes = plt.subplots(len(names), 1, figsize=(10, 2.2 * len(names) + 0.6), sharex=True,
+                             squeeze=False)
+    x = np.array(ds.dates, dtype="datetime64[D]").astype(object)
+    for ax, name in zip(axes[:, 0], names):
+        if name == "total":
+            values, obs = ds.camp_runs.sum(axis=2), (None if ds.observed is None
+                                                     else ds.observed.sum(axis=1))
+            title = "all camps together"
+        else:
+            k = ds.camps.index(name)
+            values, obs = ds.camp_runs[:, :, k], None if ds.observed is None else ds.observed[:, k]
+            title = f"{name}: people at the camp"
+        band = band_of(ds.dates, values.astype(float), name, "at_location")
+        if ds.runs > 1:
+            draw_band(ax, band)
+        else:
+            ax.plot(x, band.q[2], color="#d9534f", lw=1.6, label=f"seed {ds.seeds[0]}")
+        if obs is not None:
+            ax.plot(x, obs, color="black", lw=1.2, ls="--", label="observed (data_layout.csv)")
+        ax.set_ylim(0, max(float(band.q[4].max()), float(obs.max()) if obs is not None else 0,
+                           1.0) * 1.12)
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=7)
+    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
+    fig.tight_layout()
+    return _png(fig)
+
+
+CAMPS_PER_CHART = 6
+
+
+def render_flee_report(ds, store_members: list[dict] | None = None) -> str:
+    """The report of a Flee dataset (web/data.py FleeDataset): camps, map, curves, scores."""
+    e = html.escape
+    title = f"Flee case {ds.scenario}"
+    meta = (f"{e(ds.label)} · {ds.dates[0]} to {ds.dates[-1]} ({ds.days} days) · Flee's ruleset "
+            f"· travesia {e(__version__)} · written {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}")
+    parts = [f"<h1>{e(title)}</h1>", f"<p class=meta>{meta}</p>",
+             "<p class=note>Run with Flee's rules (docs/flee.md). Crossings, needs by the Sphere "
+             "standards, what-ifs and the timeline belong to travesia's scenarios and are not part "
+             "of a Flee case.</p>"]
+    for note in ds.notes:
+        parts.append(f"<p class=note><b>Missing:</b> {e(note)}</p>")
+    parts.append("<h2>Camps</h2>")
+    summary = ds.camp_summary()
+    parts.append(_table(["camp", "peak (median)", "on", f"on {ds.dates[-1]}: median", "5–95%",
+                         "observed"],
+                        [[c, _n(s["peak"]), s["peak_date"] or "-", _n(s["last_median"]),
+                          f"{_n(s['last_p05'])}–{_n(s['last_p95'])}",
+                          "-" if s["observed_last"] is None else _n(s["observed_last"])]
+                         for c, s in summary.items()], "num"))
+    parts.append(f"<p class=note>Over {ds.runs} run{'s' if ds.runs != 1 else ''} (seeds "
+                 f"{', '.join(map(str, ds.seeds[:12]))}{'…' if ds.runs > 12 else ''}). Observed: "
+                 "the camp counts of the case's source_data/data_layout.csv, interpolated as Flee "
+                 "does.</p>")
+    last = ds.days - 1
+    if ds.locations:
+        parts.append(f'<h2>Map on {ds.dates[last]} (the last day)</h2><img class=map alt="map" '
+                     f'src="{flee_map_chart(ds, last)}">')
+    parts.append("<h2>Curves</h2>")
+    if ds.runs > 1:
+        parts.append(f"<p class=note>Bands: 5–95% (light) and 25–75% (dark) of {ds.runs} runs; "
+                     "line: median. Dashed black: observed.</p>")
+    names = ["total", *ds.camps]
+    for i in range(0, len(names), CAMPS_PER_CHART):
+        chunk = names[i:i + CAMPS_PER_CHART]
+        parts.append(f'<img class=chart alt="{e(", ".join(chunk))}" '
+                     f'src="{flee_camp_chart(ds, chunk)}">')
+    parts.append("<h2>Scores against the camp counts</h2>")
+    parts.extend(flee_score_parts(ds))
+    if store_members and ds.kind == "ensemble":
+        varied = sorted({k for m in store_members for k in m.get("varied", {})})
+        parts.append(f"<h2>Runs of the ensemble</h2><p>{len(store_members)} runs; Flee rule "
+                     f"settings drawn: {e(', '.join(varied) or 'none (seeds only)')}.</p>")
+    parts.append("<h2>Sources</h2>")
+    folder = ds.detail.get("case_folder") or "(unknown)"
+    parts.append(f"<p>The Flee case folder <b>{e(str(folder))}</b>: input_csv/ (locations, routes, "
+                 "closures, conflicts) and source_data/ (the observed counts), as their authors "
+                 "published them.</p>")
+    body = "\n".join(parts)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)} — travesia report</title>
+<style>{REPORT_CSS}</style></head>
+<body>{body}
+<p class=meta>Made with travesia {e(__version__)}.
+This file is self-contained: it loads nothing from anywhere.</p>
+</body></html>
+"""
+
+
+def flee_score_parts(ds) -> list[str]:
+    """The scores `travesia score` gives the run folder or the store: ARD, and per camp (a run) or
+    the naive forecasts and weekly interval scores (an ensemble)."""
+    sc = ds.scores
+    if not sc:
+        return ["<p>No scores: the observed counts are not at hand (see above).</p>"]
+    out = [f"<p>Averaged relative difference (ARD, Flee's score: per day Σ|model − observed| / "
+           f"Σ observed, averaged over the days; lower is better) of the "
+           f"{'median of the runs' if ds.runs > 1 else 'run'}: <b>{sc['ard']:.4f}</b>; rescaled "
+           f"to the observed total each day: {sc['ard_rescaled']:.4f}.</p>"]
+    if "error_per_camp" in sc:
+        out.append(_table(["camp", "mean abs. difference", "share of mean observed total",
+                           "model, last day", "observed, last day"],
+                          [[c, _n(v["mean_abs_difference"]),
+                            f"{100 * v['share_of_mean_observed_total']:.1f}%",
+                            _n(v["sim_last_day"]), _n(v["data_last_day"])]
+                           for c, v in sc["error_per_camp"].items()], "num"))
+    if "naive_last" in sc:
+        out.append(_table(["forecast", "ARD"],
+                          [["model (median of the runs)", f"{sc['ard']:.4f}"],
+                           ["first day carried forward", f"{sc['naive_last']['ard']:.4f}"],
+                           ["nobody", f"{sc['naive_zero']['ard']:.4f}"]], "num"))
+    weekly = sc.get("weekly_camp_counts") or {}
+    if weekly.get("observations"):
+        out.append(f"<p>{weekly['observations']} weekly camp counts: weighted interval score "
+                   "(WIS, lower is better) of the runs and of two naive forecasts.</p>")
+        out.append(_table(["forecast", "WIS", "mean abs. error", "in 50%", "in 90%"],
+                          [[name, f"{m['wis']:,.1f}", f"{m['mean_abs_error']:,.1f}",
+                            f"{100 * m['coverage_50']:.0f}%", f"{100 * m['coverage_90']:.0f}%"]
+                           for name, m in (("model", weekly["model"]),
+                                           ("last value", weekly["naive_last"]),
+                                           ("nobody", weekly["naive_zero"]))], "num"))
+    return out

@@ -20,14 +20,16 @@ def scenario_of_sources(store: Path | None, runs: tuple[Path, ...]) -> str | Non
         summary = Path(run) / "summary.json"
         if summary.is_file():
             try:
-                return json.loads(summary.read_text(encoding="utf-8")).get("scenario")
+                found = json.loads(summary.read_text(encoding="utf-8"))
             except ValueError:
                 raise ScenarioError("summary.json is not JSON", file=summary) from None
+            if isinstance(found, dict) and found.get("ruleset") != "flee":   # Flee's: no scenario
+                return found.get("scenario")
     if store is not None:
         from travesia.scenario import builtin_scenarios
         from travesia.web.data import StoreReader
 
-        ensembles = StoreReader(store).ensembles()
+        ensembles = [e for e in StoreReader(store).ensembles() if e["ruleset"] != "flee"]
         if ensembles:
             latest = ensembles[-1]
             if latest["scenario"] in builtin_scenarios():

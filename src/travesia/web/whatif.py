@@ -26,6 +26,7 @@ from travesia.scenario.levers import (  # noqa: F401 (the dashboard's names for 
     parse_whatif,
     whatif_timeline,
 )
+from travesia.errors import ScenarioError
 from travesia.scenario.load import Scenario
 from travesia.web.data import Catalogue, Dataset, check_id, from_results
 
@@ -75,6 +76,10 @@ class WhatIfRunner:
     def submit(self, w: WhatIf) -> Job:
         check_id(w.baseline)
         baseline = self.catalogue.get(w.baseline)          # KeyError: unknown baseline
+        if getattr(baseline, "ruleset", "travesia") == "flee":
+            raise ScenarioError(f"'{baseline.id}' is a Flee case: what-ifs change a travesia "
+                                "scenario's timeline, which a Flee case does not have",
+                                field="baseline")
         events = whatif_timeline(self.scenario, w)
         runs = min(w.seeds, baseline.runs)
         with self._lock:

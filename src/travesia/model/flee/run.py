@@ -124,6 +124,7 @@ def run_flee_folder(folder: Path, *, settings: Path | None = None, seed: int = 0
     sim_camps = rec.simulated_camps
     summary = {
         "case": case.name,
+        "case_folder": str(folder.resolve()),     # where the dashboard finds the case's map
         "ruleset": "flee",
         "seed": seed,
         "settings": str(case.settings_file) if case.settings_file else None,

@@ -10,6 +10,7 @@ const state = {
   day: 0, measure: "held", playing: null,
   leaflet: null, circles: {}, held: {},  // place -> circle markers
   jobs: {},
+  flee: {}, fleeMap: null, fleeLayer: null, fleeCircles: {},   // Flee cases: id -> /flee answer
 };
 window.travesia = state;                 // for the browser tests and the curious
 
@@ -304,6 +305,7 @@ function busiestRegion(answer) {
 
 let hostToken = 0;
 async function drawHost() {
+  if (isFlee(state.current)) return;     // a Flee case has no host-community counts
   const token = ++hostToken;
   const answer = await api(`/api/datasets/${encodeURIComponent(state.current)}/host?day=${state.day}`);
   if (token !== hostToken) return;
@@ -354,6 +356,7 @@ async function drawHost() {
 
 // --- the day ------------------------------------------------------------------------------------
 function setDay(t, { quick = false } = {}) {
+  if (isFlee(state.current)) { fleeSetDay(t); return; }
   const m = state.map[state.current];
   if (!m) return;
   state.day = Math.max(0, Math.min(t, m.dates.length - 1));
@@ -387,6 +390,8 @@ function togglePlay() {
 
 async function selectDataset(id) {
   state.current = id;
+  if (isFlee(id)) { await selectFlee(id); return; }
+  showFleePanel(false);
   const { map } = await load(id);
   $("#day").max = String(map.dates.length - 1);
   state.scaleKey = null;
@@ -501,6 +506,7 @@ function showWhatIfError(err) {
 async function compare() {
   const a = $("#cmp-a").value, b = $("#cmp-b").value;
   const view = $("#compare-view");
+  if (isFlee(a) || isFlee(b)) { view.textContent = FLEE_NO_COMPARE; return; }
   const answer = await api(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
   const [la, lb] = await Promise.all([load(a), load(b)]);
   view.innerHTML = "";
@@ -525,6 +531,176 @@ async function compare() {
         await chartFor(d, c, state.measure, data, null, data.crossings.dates[0], top);
       }
     }
+  }
+}
+
+// --- Flee cases (docs/flee.md): their own map, charts per camp, totals and scores ---------------
+// A Flee dataset (ruleset "flee") is drawn from /api/datasets/{id}/flee in #flee-panel; the
+// travesia panels (crossings, needs, what-ifs) are hidden while it is shown.
+const TRAVESIA_PANELS = ["#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel", "#host-panel"];
+const FLEE_COLOURS = { conflict_zone: "#b22222", camp: "#2e8b57", town: "#6b6b6b" };
+const FLEE_NO_COMPARE = "Side by side compares travesia runs at their crossings, which a Flee case does not have: " +
+  "choose a Flee case under Show to see its camps.";
+const isFlee = (id) => (state.datasets.find((d) => d.id === id) || {}).ruleset === "flee";
+
+async function loadFlee(id) {
+  if (!state.flee[id]) state.flee[id] = await api(`/api/datasets/${encodeURIComponent(id)}/flee`);
+  return state.flee[id];
+}
+
+function showFleePanel(on) {
+  for (const sel of TRAVESIA_PANELS) { const el = $(sel); if (el) el.style.display = on ? "none" : ""; }
+  $("#flee-panel").style.display = on ? "" : "none";
+  if (on) return;
+  $("#title").textContent = state.scenario.title || state.scenario.name;
+  if (state.leaflet) state.leaflet.invalidateSize();
+}
+
+async function selectFlee(id) {
+  const f = await loadFlee(id);
+  state.map[id] = { dates: f.dates };          // what the slider and the play button read
+  showFleePanel(true);
+  $("#flee-case").textContent = f.case;
+  $("#title").textContent = `Flee case ${f.case}`;
+  $("#flee-panel").dataset.id = id;
+  $("#day").max = String(f.dates.length - 1);
+  await drawFleeMap(f);
+  drawFleeSummary(f);
+  drawFleeScores(f);
+  await drawFleeCharts(f);
+  fleeSetDay(Math.min(state.day, f.dates.length - 1));
+  $("#subtitle").textContent = `Flee case ${f.case}: ${f.dates[0]} to ${f.dates[f.dates.length - 1]} · ${f.label}`;
+}
+
+async function drawFleeMap(f) {
+  if (!state.fleeMap) {
+    state.fleeMap = L.map("flee-map", { zoomSnap: 0.25, attributionControl: false });
+    state.fleeMap.setView([0, 0], 2);
+    const outlines = await fetch("/static/vendor/countries-110m.geojson").then((r) => r.json());
+    L.geoJSON(outlines, { style: { color: "#999", weight: 0.8, fillColor: "#f2efe8", fillOpacity: 1 },
+                          interactive: false }).addTo(state.fleeMap);
+    state.fleeLayer = L.layerGroup().addTo(state.fleeMap);
+  }
+  state.fleeMap.invalidateSize();
+  state.fleeLayer.clearLayers();
+  state.fleeCircles = {};
+  const note = $("#flee-note");
+  note.querySelectorAll(".flee-missing").forEach((e) => e.remove());
+  for (const text of f.notes) {
+    const span = document.createElement("span");
+    span.className = "flee-missing error"; span.textContent = ` Missing: ${text}.`;
+    note.appendChild(span);
+  }
+  $("#flee-map").dataset.places = f.locations.map((p) => p.name).join("|");
+  if (!f.locations.length) return;
+  const at = Object.fromEntries(f.locations.map((p) => [p.name, [p.lat, p.lon]]));
+  state.fleeMap.fitBounds(L.latLngBounds(Object.values(at)).pad(0.15), { maxZoom: 9 });
+  for (const r of f.routes) {
+    L.polyline([at[r.from], at[r.to]], { color: "#8a8a8a", weight: 1.2, className: "flee-route" })
+      .bindTooltip(esc(`${r.from} – ${r.to}: ${r.distance_km} km`)).addTo(state.fleeLayer);
+  }
+  for (const p of f.locations) {
+    const colour = FLEE_COLOURS[p.type] || FLEE_COLOURS.town;
+    state.fleeCircles[p.name] = L.circleMarker(at[p.name], {
+      radius: 3, color: colour, weight: 1, fillColor: colour, fillOpacity: 0.45,
+      className: `flee-place flee-${p.type}`,
+    }).bindTooltip("", { direction: "top" }).addTo(state.fleeLayer);
+  }
+  let top = 1;
+  for (const day of f.people) for (const v of day) top = Math.max(top, v);
+  state.fleeTop = top;                          // one scale over the whole run
+}
+
+function drawFleeCircles(f, t) {
+  const type = Object.fromEntries(f.locations.map((p) => [p.name, p.type]));
+  f.places.forEach((name, p) => {
+    const c = state.fleeCircles[name];
+    if (!c) return;
+    const n = f.people[t][p];
+    c.setRadius(n > 0 ? 3 + 30 * Math.sqrt(n / state.fleeTop) : 2);
+    c.setTooltipContent(`<b>${esc(name)}</b> (${esc(type[name] || "")})<br>${fmt(n)} people`);
+  });
+  $("#flee-map").dataset.day = String(t);
+}
+
+function drawFleeSummary(f) {
+  const tbody = $("#flee-summary tbody");
+  tbody.innerHTML = "";
+  for (const [camp, s] of Object.entries(f.summary)) {
+    const tr = document.createElement("tr");
+    tr.dataset.camp = camp;
+    tr.innerHTML = `<td></td><td class="peak">${fmt(s.peak)}</td><td>${s.peak_date || "-"}</td>
+      <td class="last">${fmt(s.last_median)}</td><td>${fmt(s.last_p05)}–${fmt(s.last_p95)}</td>
+      <td class="observed">${s.observed_last == null ? "-" : fmt(s.observed_last)}</td>`;
+    tr.firstChild.textContent = camp;
+    tbody.appendChild(tr);
+  }
+}
+
+function drawFleeScores(f) {
+  const host = $("#flee-scores");
+  const sc = f.scores;
+  if (!sc) { host.innerHTML = `<p class="muted">No scores: the observed counts are not at hand.</p>`; return; }
+  const rows = [[f.runs > 1 ? "model (median of the runs)" : "the run", sc.ard, sc.ard_rescaled]];
+  if (sc.naive_last) rows.push(["first day carried forward", sc.naive_last.ard, null], ["nobody", sc.naive_zero.ard, null]);
+  host.innerHTML = `<table><thead><tr><th>forecast</th><th>ARD</th><th>ARD rescaled</th></tr></thead><tbody>${
+    rows.map(([name, a, r]) => `<tr><td>${esc(name)}</td><td class="ard">${a.toFixed(4)}</td><td>${r == null ? "" : r.toFixed(4)}</td></tr>`).join("")
+  }</tbody></table><div class="muted small">Averaged relative difference (Flee's score, as <code>travesia score</code> gives it):
+    per day Σ|model − observed| / Σ observed over the camps, averaged over the days; lower is better.</div>`;
+  host.dataset.ard = String(sc.ard);
+}
+
+function fleeTraces(band, observed, runs, name) {
+  const x = state.flee[state.current].dates;
+  const traces = [];
+  if (runs > 1) {
+    traces.push({ x, y: band.p05, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false });
+    traces.push({ x, y: band.p95, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: COLOURS.base + "2e",
+                  name: "5–95%", hoverinfo: "skip" });
+    traces.push({ x, y: band.p25, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false });
+    traces.push({ x, y: band.p75, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: COLOURS.base + "5c",
+                  name: "25–75%", hoverinfo: "skip" });
+  }
+  traces.push({ x, y: band.p50, mode: "lines", line: { color: COLOURS.base, width: 2 }, meta: "median",
+                name: runs > 1 ? `median of ${runs}` : "the run" });
+  if (observed) {
+    traces.push({ x, y: observed, mode: "lines", line: { color: "#111", width: 1.3, dash: "dash" }, meta: "observed",
+                  name: "observed" });
+  }
+  return traces;
+}
+
+async function drawFleeCharts(f) {
+  const host = $("#flee-charts");
+  host.innerHTML = "";
+  const dayDate = f.dates[Math.min(state.day, f.dates.length - 1)];
+  const series = [["total", "all camps together", f.total.band, f.total.observed],
+                  ...f.camps.map((c) => [c, `${c}: people at the camp`, f.bands[c], f.observed ? f.observed[c] : null])];
+  for (const [key, title, band, observed] of series) {
+    const d = document.createElement("div");
+    d.className = "chart"; d.dataset.camp = key;
+    host.appendChild(d);
+    await Plotly.react(d, fleeTraces(band, observed, f.runs, key), {
+      title: { text: title, font: { size: 13 }, x: 0.01 }, margin: { l: 52, r: 10, t: 30, b: 30 },
+      legend: { orientation: "h", x: 0, y: -0.18, font: { size: 10 } }, xaxis: { type: "date" },
+      yaxis: { rangemode: "tozero" },
+      shapes: [{ type: "line", xref: "x", yref: "paper", x0: dayDate, x1: dayDate, y0: 0, y1: 1, line: { color: "#555", width: 1.5 } }],
+    }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+  }
+  host.dataset.for = state.current;
+}
+
+function fleeSetDay(t) {
+  const f = state.flee[state.current];
+  if (!f) return;
+  state.day = Math.max(0, Math.min(t, f.dates.length - 1));
+  $("#day").value = String(state.day);
+  $("#date").textContent = f.dates[state.day];
+  drawFleeCircles(f, state.day);
+  const dayDate = f.dates[state.day];
+  for (const d of document.querySelectorAll("#flee-charts .chart")) {
+    if (!d.layout) continue;
+    Plotly.relayout(d, { shapes: [{ ...d.layout.shapes[0], x0: dayDate, x1: dayDate }] });
   }
 }
 

@@ -1,0 +1,139 @@
+"""A Flee case in the dashboard, in a real headless Chromium (as test_web_browser.py): choosing
+the Flee ensemble hides the travesia panels and draws the case's map and a chart per camp whose
+numbers are the API's; the slider moves its circles; choosing a travesia dataset again brings the
+travesia panels back."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from test_web_browser import artefacts, browser, free_port  # noqa: F401 (browser: a fixture)
+from test_web_flee import CAMPS, flee_results
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    import uvicorn
+
+    from travesia.web.app import create_app
+    from travesia.web.sources import build
+
+    results = flee_results(tmp_path_factory.mktemp("fleebrowser"))
+    view, catalogue = build(str(results["scenario"]), results["store"],
+                            (results["run"], results["flee_run"]))
+    app = create_app(view, catalogue)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}", results
+    srv.should_exit = True
+    thread.join(timeout=10)
+    app.state.runner.shutdown()
+
+
+@pytest.fixture(scope="module")
+def page(browser, served):  # noqa: F811 (the fixture imported above)
+    url, _ = served
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    pg = context.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("request", lambda r: None if r.url.startswith((url, "data:")) else outside.append(r.url))
+    pg.goto(url + "/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    pg.errors, pg.outside, pg.url_root = errors, outside, url
+    yield pg
+    context.close()
+
+
+def api(page, path: str) -> dict:
+    return page.evaluate(f"fetch({path!r}).then(r => r.json())")
+
+
+def test_a_flee_ensemble_draws_its_camps(page, served):
+    _, results = served
+    id = f"flee-ens-{results['flee_ensemble_id']}"
+    page.select_option("#dataset", id)
+    page.wait_for_selector(f"#flee-charts[data-for='{id}']", timeout=20_000)
+    assert page.locator("#flee-panel").is_visible()
+    for hidden in ("#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel"):
+        assert not page.locator(hidden).is_visible(), hidden
+    assert "hidden" in page.locator("#flee-note").inner_text()
+    assert page.locator("#title").inner_text() == "Flee case case"
+    f = api(page, f"/api/datasets/{id}/flee")
+    # a chart for all camps together and one per camp, each with the API's median and observed
+    charts = page.eval_on_selector_all("#flee-charts .chart", "els => els.map(e => e.dataset.camp)")
+    assert charts == ["total", *CAMPS]
+    medians = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+        '#flee-charts .chart')].map(d => [d.dataset.camp,
+                                         d.data.find(t => t.meta === 'median').y]))""")
+    observed = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+        '#flee-charts .chart')].map(d => [d.dataset.camp,
+                                         d.data.find(t => t.meta === 'observed').y]))""")
+    for camp in CAMPS:
+        assert medians[camp] == f["bands"][camp]["p50"]
+        assert observed[camp] == f["observed"][camp] and observed[camp][29] == 483
+    assert medians["total"] == f["total"]["band"]["p50"]
+    # the numbers in the table are the API's
+    for camp in CAMPS:
+        row = page.locator(f"#flee-summary tr[data-camp='{camp}']")
+        assert row.locator(".peak").inner_text() == f"{f['summary'][camp]['peak']:,}"
+        assert row.locator(".observed").inner_text() == "483"
+    assert float(page.get_attribute("#flee-scores", "data-ard")) == f["scores"]["ard"]
+    assert page.locator("#flee-scores .ard").first.inner_text() == f"{f['scores']['ard']:.4f}"
+    # the map: its three locations, its two routes, and circles that the slider moves
+    assert page.get_attribute("#flee-map", "data-places") == "A|C1|C2"
+    assert page.locator("path.flee-place").count() == 3
+    assert page.locator("path.flee-camp").count() == 2
+    assert page.locator("path.flee-route").count() == 2
+    before = page.eval_on_selector_all("path.flee-camp", "els => els.map(e => e.getAttribute('d'))")
+    page.locator("#day").fill("25")
+    page.wait_for_selector("#flee-map[data-day='25']")
+    after = page.eval_on_selector_all("path.flee-camp", "els => els.map(e => e.getAttribute('d'))")
+    assert after != before and page.locator("#date").inner_text() == "2020-01-26"
+    page.locator("#day").fill("5")                 # play moves the Flee case's days too
+    page.wait_for_selector("#flee-map[data-day='5']")
+    page.click("#play")
+    page.wait_for_function("Number(document.querySelector('#day').value) >= 8", timeout=10_000)
+    page.click("#play")
+    assert page.locator("#play").inner_text() == "▶"
+    assert int(page.get_attribute("#flee-map", "data-day")) >= 8
+    page.locator("#day").fill("25")
+    page.wait_for_selector("#flee-map[data-day='25']")
+    png = artefacts() / "dashboard-flee.png"
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(png))
+    assert png.stat().st_size > 30_000
+    assert not page.errors and not page.outside
+
+
+def test_a_flee_run_and_back_to_travesia(page, served):
+    page.select_option("#dataset", "flee-flee-out")
+    page.wait_for_selector("#flee-charts[data-for='flee-flee-out']", timeout=20_000)
+    f = api(page, "/api/datasets/flee-flee-out/flee")
+    median = page.evaluate("""() => document.querySelector('#flee-charts .chart[data-camp="C2"]')
+        .data.find(t => t.meta === 'median').y""")
+    assert median == f["bands"]["C2"]["p50"] and f["runs"] == 1
+    assert page.locator("#flee-scores tbody tr").count() == 1       # a run: no naive rows
+    page.select_option("#cmp-a", "flee-flee-out")
+    page.select_option("#cmp-b", "run-run-a")
+    page.click("#compare")
+    page.wait_for_function("document.querySelector('#compare-view').textContent.includes("
+                           "'a Flee case does not have')")
+    page.select_option("#dataset", "run-run-a")
+    page.wait_for_selector("#map-panel", state="visible")
+    assert not page.locator("#flee-panel").is_visible()
+    assert page.locator("#title").inner_text() == "Tiny: one crossing"
+    page.locator("#day").fill("3")
+    page.wait_for_selector("#map[data-day='3']")
+    assert page.locator("#charts .chart .main-svg").count() >= 1
+    assert not page.errors and not page.outside
