@@ -9,7 +9,8 @@ Tables (docs/ensembles.md describes them for users):
   days, travesia_version, status, started, finished, wall_seconds, error.
 * `daily`: run_id, date, place, state, people (rows with zero people are left out).
 * `crossings`: run_id, date, crossing, queue, exits, entries, refused, irregular, departures,
-  corridor, gave_up, flown, stranded, sheltered.
+  corridor, gave_up, flown, stranded, sheltered, irregular_attempts, irregular_caught,
+  return_refused, removed.
 
 A run's row and its daily tables are written in one transaction, so a killed ensemble leaves each
 run either whole or absent. A run is identified by (scenario_hash, parameters, seed, days): its
@@ -54,12 +55,13 @@ CREATE TABLE IF NOT EXISTS crossings (
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_attempts BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_caught BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS return_refused BIGINT DEFAULT 0;
+ALTER TABLE crossings ADD COLUMN IF NOT EXISTS removed BIGINT DEFAULT 0;
 CREATE TABLE IF NOT EXISTS ensemble_meta (ensemble_id VARCHAR PRIMARY KEY, meta JSON);
 """
 CROSSING_COLUMNS = ["queue", "exits", "entries", "refused", "irregular", "departures", "corridor",
                     "gave_up",
                     "flown", "stranded", "sheltered", "irregular_attempts", "irregular_caught",
-                    "return_refused"]
+                    "return_refused", "removed"]
 
 
 def run_id_of(scenario_hash: str, parameters_json: str, seed: int, days: int | None) -> str:

@@ -19,6 +19,7 @@ from travesia.model.engine.agents import (
     FREE, ONWARD, QUEUED_ENTRY, QUEUED_EXIT, RETURNING, SHELTERED, STRANDED, TRAVELLING, Agents,
 )
 from travesia.model.engine.crossing import cross
+from travesia.model.engine.removals import removals
 from travesia.model.engine.departures import choose_exit, depart
 from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
 from travesia.model.engine.timeline import (
@@ -29,6 +30,7 @@ from travesia.model.engine.timeline import (
     compile_timeline,
 )
 from travesia.model.engine.tally import tally_agents
+from travesia.scenario.schema import removal_label
 from travesia.model.engine.travel import travel
 
 # agent state -> column of the daily table
@@ -81,6 +83,10 @@ def _stranded_choices(sim: Simulation, day: int) -> None:
     stranded_choices(sim, day, sim.today.held)
 
 
+def _removals(sim: Simulation, day: int) -> None:
+    removals(sim, day)
+
+
 def _record(sim: Simulation, day: int) -> None:
     sim.record(day)
 
@@ -99,7 +105,10 @@ PLAN: tuple[Phase, ...] = (
           _crossing),
     Phase("stranded_choices", "§6", "flights, shelter, night attempts, giving up, waiting",
           _stranded_choices),
-    Phase("record", "§7", "counts by place and state, flows by crossing; beliefs take in the news",
+    Phase("removals", "§7",
+          "removal campaigns take people by flight or bus, up to their daily capacity",
+          _removals),
+    Phase("record", "§8", "counts by place and state, flows by crossing; beliefs take in the news",
           _record),
 )
 PHASES = tuple(phase.name for phase in PLAN)      # the random streams, one per phase
@@ -133,6 +142,8 @@ class Simulation:
     settled: np.ndarray                     # [P, N, S] people settled, counts per cell
     arrived: np.ndarray                     # [P, N, S] people who reached a destination
     flown: np.ndarray                       # [P, N, S] people who left on a flight
+    removed: np.ndarray                     # [P, N, S] people removed from each place
+    removed_by: dict[str, np.ndarray]       # removal campaign -> [T] people it removed each day
     policy: PolicyState                     # what the timeline controls
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
@@ -150,6 +161,7 @@ class Simulation:
         C = len(world.crossing_names)
         self.arrived = np.zeros((P, N, S), dtype=np.int64)
         self.flown = np.zeros((P, N, S), dtype=np.int64)
+        self.removed = np.zeros((P, N, S), dtype=np.int64)
         self.policy = PolicyState.initial(world)
         self.events = list(events)
         self.events_by_day = compile_timeline(world, self.events)
@@ -160,6 +172,8 @@ class Simulation:
         self.flows = {name: np.zeros((T, C),
                                      dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
         self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
+        self.removed_by = {removal_label(ev): np.zeros(T, dtype=np.int64)
+                           for ev in self.events if ev.type == "removal"}
         self.news_ok = np.zeros((T, C, N, S))
         self.news_all = np.zeros((T, C, N, S))
         self.belief_history = np.zeros((T, C, N, S))
@@ -280,6 +294,7 @@ class Simulation:
         counts[:, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))
+        counts[:, STATE_COLUMNS.index("removed")] = self.removed.sum(axis=(1, 2))
         self.counts[day] = counts
         for i, name in enumerate(CROSSING_LEVELS):
             self.flows[name][day] = levels[:, i]
