@@ -9,6 +9,7 @@ through the same tasks and executor as ensembles; their results are summarised i
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,9 @@ class BranchComparison:
     runs: int
     draws: str                                        # what the runs' parameters are
     summaries: dict[str, list[dict]] = field(default_factory=dict)
+    # branch -> its runs' results and parameters (kept only when asked: the dashboard draws them)
+    results: dict[str, list[Results]] = field(default_factory=dict)
+    parameters: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def place_info(sc: Scenario) -> PlaceInfo:
@@ -92,20 +96,27 @@ def run_tasks(tasks: list[RunTask], workers: int = 1,
 def compare_branches(scenario: str | Path | Scenario | None, runs: int = 10, *,
                      base_seed: int = 0, medians: bool = False, workers: int = 1,
                      only: list[str] | None = None, extra_blocks: tuple[BlockOf, ...] = (),
-                     progress: Callable[[int, int], None] | None = None) -> BranchComparison:
-    """Run every branch `runs` times and compare their futures (from each branch's `after`)."""
+                     progress: Callable[[int, int], None] | None = None,
+                     keep_results: bool = False) -> BranchComparison:
+    """Run every branch `runs` times and compare their futures (from each branch's `after`);
+    `keep_results`: keep each branch's results too."""
     if runs < 1:
         raise ScenarioError("needs at least one run", field="--runs")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     tasks, draws = branch_tasks(sc, runs, base_seed=base_seed, medians=medians, only=only)
     results = run_tasks(tasks, workers, progress)
     info = place_info(sc)
-    summaries: dict[str, list[dict]] = {}
+    comparison = BranchComparison(sc, pa.table({}), runs, draws)
     for task in tasks:
         branch = find_branch(sc, task.branch or "")
-        summaries.setdefault(branch.id, []).append(
+        comparison.summaries.setdefault(branch.id, []).append(
             branch_summary(results[task.run_id], info, branch.after, extra_blocks))
-    return BranchComparison(sc, comparison_table(summaries), runs, draws, summaries)
+        if keep_results:
+            comparison.results.setdefault(branch.id, []).append(results[task.run_id])
+            comparison.parameters.setdefault(branch.id, []).append(
+                json.loads(task.parameters_json))
+    comparison.table = comparison_table(comparison.summaries)
+    return comparison
 
 
 def write_comparison(comparison: BranchComparison, out_dir: str | Path) -> Path:
