@@ -207,7 +207,8 @@ def test_branches_run_and_are_compared_side_by_side(page, server):
     names = page.eval_on_selector_all(
         "#branch-charts .chart:first-child .legendtext", "els => els.map(e => e.textContent)")
     assert all(any(n.startswith(b) for n in names) for b in ids), names
-    heads = page.eval_on_selector_all("#branch-table thead th", "els => els.map(e => e.textContent)")
+    heads = page.eval_on_selector_all("#branch-table thead th",
+                                      "els => els.map(e => e.textContent)")
     assert heads[3:] == ids
     assert page.locator("#branch-table tbody tr[data-block='removals']").count() >= 2
     assert page.locator("#branch-table tbody tr[data-block='arrivals']").count() == 2
