@@ -204,3 +204,12 @@ def test_chile_peru_2025_runs_each_branch_to_the_end_of_2026():
     # the corridor lets more into Peru than removals at the same pace without it
     assert rows[("corridor", "arrivals", "Peru", "people")] > rows[("pace-2025", "arrivals",
                                                                      "Peru", "people")]
+
+
+def test_check_and_show_name_the_branches(tmp_path):
+    folder = scenario(tmp_path, TWO)
+    checked = CliRunner().invoke(main, ["scenario", "check", str(folder)])
+    assert checked.exit_code == 0 and "2 branches of the future" in checked.output
+    shown = CliRunner().invoke(main, ["scenario", "show", str(folder)])
+    assert "buses (weight 0.75, from 2026-01-06 to 2026-01-20)" in shown.output
+    assert "removal" in shown.output

@@ -111,6 +111,8 @@ def scenario_check(path):
                "crossings, "
                f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days, "
                f"{checked.priors} priors, {checked.observations} observations"
+               + (f", {len(sc.spec.branches)} branches of the future" if sc.spec.branches
+                  else "")
                + (f", a fit of {checked.fit_draws} draws" if checked.fit_draws else ""))
 
 
@@ -140,6 +142,13 @@ def scenario_show(path, as_json):
     click.echo("timeline:")
     for ev in info["timeline"]:
         click.echo(f"  {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")
+    if info["branches"]:
+        click.echo("branches of the future (docs/branches.md):")
+        for b in info["branches"]:
+            click.echo(f"  {b['id']} (weight {b['weight']:g}, from {b['after']} to "
+                       f"{b.get('end') or info['end']}): {b.get('title') or ''}")
+            for ev in b.get("timeline", []):
+                click.echo(f"    {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")
 
 
 @main.command()
