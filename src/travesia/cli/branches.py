@@ -70,8 +70,10 @@ def branches(scenario, runs, base_seed, medians, only, workers, out_dir):
         found = [cell[(b, block, where, measure)] for b in ids]
         if not any(r["mean"] or r["p95"] for r in found):
             continue                      # nothing in any branch (a region nobody reaches)
+        scale, unit = (1e6, " M") if measure.startswith("cost_") else (1.0, "")  # costs: millions
         table.add_row(block, where, measure,
-                      *(f"{r['mean']:,.0f}" + (f" ({r['p05']:,.0f}–{r['p95']:,.0f})"
-                                               if runs > 1 else "") for r in found))
+                      *(f"{r['mean'] / scale:,.0f}{unit}"
+                        + (f" ({r['p05'] / scale:,.0f}–{r['p95'] / scale:,.0f})" if runs > 1
+                           else "") for r in found))
     console.print(table)
     click.echo(f"wrote {path}")
