@@ -213,3 +213,21 @@ def test_check_and_show_name_the_branches(tmp_path):
     shown = CliRunner().invoke(main, ["scenario", "show", str(folder)])
     assert "buses (weight 0.75, from 2026-01-06 to 2026-01-20)" in shown.output
     assert "removal" in shown.output
+
+
+def test_branches_command_prints_and_writes_the_comparison(tmp_path):
+    folder = tiny_scenario(tmp_path / "still", people=400, days=10,
+                           parameters={"departure_rate_per_day": {"regular": 0.0,
+                                                                  "irregular": 0.0}})
+    with_branches(folder, TWO)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["branches", str(folder), "--runs", "2", "--medians",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "buses (weight 0.75)" in result.output and "cost_USD" in result.output
+    text = (out / "branches.csv").read_text()
+    assert text.splitlines()[0] == ('"branch","block","where","measure","runs","mean","p05",'
+                                    '"p50","p95"')
+    assert '"buses","removals","Z","people",2,300,300,300,300' in text
+    bad = CliRunner().invoke(main, ["branches", str(folder), "--only", "nope"])
+    assert bad.exit_code == 2 and "unknown branch 'nope'" in bad.output
