@@ -433,3 +433,61 @@ def test_travesia_serve_starts_and_answers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# --- branches of the future ------------------------------------------------------------------
+
+def test_branches_of_a_scenario_without_them_are_an_empty_list_and_cannot_run(served):
+    client, _, _ = served
+    assert client.get("/api/branches").json() == {"branches": [], "job": None}
+    answer = client.post("/api/branches", json={"runs": 1})
+    assert answer.status_code == 422 and "declares no branches" in answer.json()["error"]
+
+
+def test_branches_run_in_the_background_and_join_the_datasets(tmp_path):
+    import yaml
+
+    from scenario_kit import tiny_scenario
+    from travesia.web.data import Catalogue
+    from travesia.web.scenario_view import ScenarioView
+    from travesia.web.sources import baseline_dataset
+
+    folder = tiny_scenario(tmp_path / "s", people=200, days=10,
+                           parameters={"departure_rate_per_day": {"regular": 0.0,
+                                                                  "irregular": 0.0}})
+    spec = yaml.safe_load((folder / "scenario.yaml").read_text())
+    spec["branches"] = [
+        {"id": "none", "weight": 0.5, "after": "2026-01-06", "end": "2026-01-12",
+         "source": "hand"},
+        {"id": "buses", "weight": 0.5, "after": "2026-01-06", "end": "2026-01-12",
+         "source": "hand",
+         "timeline": [{"date": "2026-01-06", "type": "removal", "from": "A", "days": 7,
+                       "per_day": 10, "mode": "bus", "to": "Z", "source": "hand"}]}]
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    view = ScenarioView.load(str(folder))
+    catalogue = Catalogue(view.scenario.name)
+    catalogue.add_dataset(baseline_dataset(view, 1))
+    app = create_app(view, catalogue)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        listed = client.get("/api/branches").json()["branches"]
+        assert [b["id"] for b in listed] == ["none", "buses"]
+        for bad, status in (({"runs": 0}, 422), ({"runs": 99}, 422), ({"runs": "2"}, 400),
+                            ([1], 400)):
+            assert client.post("/api/branches", json=bad).status_code == status, bad
+        assert client.post("/api/branches", content=b'{"runs": 1}',
+                           headers={"Content-Type": "text/plain"}).status_code == 415
+        assert client.post("/api/branches", json={"runs": 2}).status_code == 202
+        for _ in range(200):
+            job = client.get("/api/branches").json()["job"]
+            if job["status"] != "running":
+                break
+            time.sleep(0.05)
+        assert job["status"] == "done", job
+        rows = {(r["branch"], r["block"], r["where"], r["measure"]): r["mean"]
+                for r in job["comparison"]}
+        assert rows[("buses", "removals", "Z", "people")] == 70       # 10 a day for 7 days
+        assert set(job["datasets"]) == {"none", "buses"}
+        shown = client.get(f"/api/datasets/{job['datasets']['buses']}").json()
+        assert shown["kind"] == "branch" and shown["runs"] == 2 and shown["days"] == 12
+    app.state.runner.shutdown()
+    app.state.branches.shutdown()

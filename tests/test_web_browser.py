@@ -223,6 +223,38 @@ def test_two_side_by_side(page):
     assert page.locator("#compare-view .chart").count() >= 2
 
 
+def test_branches_run_and_are_compared_side_by_side(page, server):
+    """chile-peru-2025's branches of the future, one run each: a chart per crossing with a line per
+    branch, the comparison table, and a branch shown in the main view from the selector."""
+    _, view = server
+    ids = [b.id for b in view.scenario.spec.branches]
+    assert page.locator("#branch-list > div").count() == len(ids)
+    page.locator("#branch-form [name=runs]").fill("1")
+    page.click("#branch-run")
+    page.wait_for_selector("#branch-status[data-state='done']", timeout=120_000)
+    charts = page.locator("#branch-charts .chart")
+    assert charts.count() == len(view.scenario.crossings)
+    # one median line per branch on each chart, named after its branch
+    names = page.eval_on_selector_all(
+        "#branch-charts .chart:first-child .legendtext", "els => els.map(e => e.textContent)")
+    assert all(any(n.startswith(b) for n in names) for b in ids), names
+    heads = page.eval_on_selector_all("#branch-table thead th",
+                                      "els => els.map(e => e.textContent)")
+    assert heads[3:] == ids
+    assert page.locator("#branch-table tbody tr[data-block='removals']").count() >= 2
+    assert page.locator("#branch-table tbody tr[data-block='arrivals']").count() == 2
+    page.select_option("#branch-select", label="corridor")
+    page.wait_for_function("document.querySelector('#date').textContent !== ''")
+    chosen = page.locator("#dataset").input_value()
+    assert chosen.startswith("branch-corridor")
+    assert int(page.locator("#day").get_attribute("max")) == \
+        (view.scenario.spec.branches[-1].end - view.scenario.spec.start).days
+    png = artefacts() / "dashboard-branches.png"
+    page.locator("#branches-panel").screenshot(path=str(png))
+    keep(png, "dashboard_branches.png")
+    assert not page.errors and not page.outside
+
+
 def test_report_opens_with_no_request(browser, server, tmp_path):
     from travesia.model.engine import simulate
     from travesia.web.report import render_report

@@ -67,11 +67,17 @@ def _progress_columns():
 @click.option("--settings", type=click.Path(path_type=Path), default=None,
               help="Flee folders only: the simsetting.yml the runs start from (--vary names its "
                    "settings).")
+@click.option("--branch", default=None, metavar="ID",
+              help="Run every run on this branch of the scenario's future (scenario.yaml "
+                   "`branches:`; docs/branches.md).")
+@click.option("--branches", type=click.Choice(["mix", "each"]), default=None,
+              help="mix: each run takes a branch drawn by weight (from its seed); each: --runs "
+                   "runs on every branch, seed for seed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @user_errors
 def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, params_file, days,
              no_priors,
-             draw_from, settings, quiet):
+             draw_from, settings, branch, branches, quiet):
     """Run an ensemble of SCENARIO (a built-in name or a folder): N runs over seeds and uncertain
     parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
     each finishes. Running the same command again resumes it. A Flee folder runs with Flee's
@@ -79,7 +85,8 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     from travesia.cli.flee import flee_ensemble, is_flee_arg
 
     if is_flee_arg(scenario, **{"--params": params_file, "--no-priors": no_priors,
-                                "--from": draw_from}):
+                                "--from": draw_from, "--branch": branch,
+                                "--branches": branches}):
         flee_ensemble(Path(scenario), runs=runs, vary=list(vary), base_seed=base_seed,
                       settings=settings,
                       store_path=store_path, workers=workers, scheduler=scheduler, days=days,
@@ -96,7 +103,8 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     priors = [parse_vary(text) for text in vary]
     plan = plan_ensemble(scenario, runs, vary=priors, base_seed=base_seed, params_file=params_file,
                          days=days,
-                         use_scenario_priors=not no_priors, draw_from=draw_from)
+                         use_scenario_priors=not no_priors, draw_from=draw_from,
+                         branch=branch, branches=branches)
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
     store_path = store_path or default_store_path(plan.scenario.name)
@@ -108,7 +116,11 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
         fitted = f"{len(plan.posterior_names)} fitted parameters from the {plan.posterior.label}"
         varied = f"{fitted}, {varied}" if varied else fitted
     varied = varied or "nothing (seeds only)"
-    click.echo(f"ensemble {plan.ensemble_id} of {plan.scenario.name}: {runs} runs, seeds "
+    if branch or branches:
+        ids = ", ".join(b.id for b in plan.scenario.spec.branches)
+        varied += f"; on branch {branch}" if branch else f"; branches {branches} ({ids})"
+    click.echo(f"ensemble {plan.ensemble_id} of {plan.scenario.name}: {len(plan.tasks)} "
+               f"runs, seeds "
                f"{base_seed}.."
                f"{base_seed + runs - 1}, varying {varied}; on {where}; store {store_path}")
     try:
@@ -120,7 +132,7 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
                                   progress=_log_lines())
         else:
             with Progress(*_progress_columns()) as bar:
-                task = bar.add_task(plan.scenario.name, total=runs)
+                task = bar.add_task(plan.scenario.name, total=len(plan.tasks))
                 first = []
 
                 def progress(done, total):
@@ -198,17 +210,19 @@ def _scenario_of(ens: dict):
               help="At crossings: held (queued + stranded), stranded, queue, exits, entries, "
                    "refused, "
                    "irregular, "
-                   "departures, corridor, gave_up, flown, sheltered.")
+                   "departures, corridor, gave_up, flown, sheltered, removed.")
 @click.option("--crossing", default=None, help="One crossing (default: each).")
 @click.option("--place", default=None, help="A place instead of crossings (with --state).")
 @click.option("--state", default=None,
               help="The state of people at --place: settled, travelling, queued, ...")
 @click.option("--ensemble", "ensemble_id", default=None,
               help="Ensemble id or prefix (default: the latest).")
+@click.option("--branch", default=None, metavar="ID",
+              help="Only the runs of this branch of the future (an ensemble run with --branches).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: the store's folder).")
 @user_errors
-def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
+def bands(store_path, measure, crossing, place, state, ensemble_id, branch, out_dir):
     """5/25/50/75/95% quantiles per day over an ensemble's runs: printed, written to bands.csv and
     bands.parquet, and drawn in bands.png (with the scenario's observations)."""
     from rich.console import Console
@@ -220,12 +234,16 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
     with store:
         result = compute_bands(store, ens["ensemble_id"], measure=measure, crossing=crossing,
                                place=place,
-                               state=state)
+                               state=state, branch=branch)
     out_dir = out_dir or store_path.parent
     paths = write_bands(result, out_dir)
     sc = _scenario_of(ens)
     observations, events = None, ()
     if sc is not None:
+        if branch is not None:
+            from travesia.scenario.branches import with_branch
+
+            sc = with_branch(sc, branch)
         events = sc.spec.timeline
         if place is None and measure == "held":
             from travesia.scenario.observations import stranded_points
@@ -236,7 +254,8 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, out_dir):
         from travesia.cli.flee import flee_camp_points
 
         observations = flee_camp_points(store_path, ens["ensemble_id"])
-    title = f"{ens['scenario']} — ensemble {ens['ensemble_id']}, {result[0].runs} runs"
+    title = (f"{ens['scenario']} — ensemble {ens['ensemble_id']}, {result[0].runs} runs"
+             + (f", branch {branch}" if branch else ""))
     png = plot_bands(result, out_dir / "bands.png", observations=observations, events=events,
                      title=title)
     console = Console()

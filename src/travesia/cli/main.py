@@ -40,13 +40,21 @@ def main() -> None:
 @click.option("--ensemble", "ensemble_id", default=None,
               help="With --bands: which ensemble of the store (id or unique prefix; default: the "
                    "latest).")
+@click.option("--branch", default=None, metavar="ID",
+              help="Run this branch of the scenario's future (scenario.yaml `branches:`; "
+                   "`travesia branches SCENARIO` lists them): its events from its date, to its "
+                   "end.")
 @user_errors
-def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store, ensemble_id):
+def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store, ensemble_id,
+        branch):
     """Run SCENARIO (a built-in name or a folder; default chile-peru-2025) and write its results:
     daily.parquet, crossings.parquet, summary.json and stranded.png."""
     from travesia.cli.flee import is_flee_folder, run_flee
 
     if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
+        if branch is not None:
+            raise ScenarioError("--branch is for travesia scenarios; a Flee folder has no "
+                                "branches", file=Path(scenario), field="--branch")
         if bands_store is not None:
             raise ScenarioError("--bands is for travesia scenarios; a Flee folder has no ensemble "
                                 "bands",
@@ -59,7 +67,7 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
 
     run_scenario(scenario, seed=seed, days=days, out_dir=out_dir, params_file=params_file,
                  quiet=quiet,
-                 bands_store=bands_store, ensemble_id=ensemble_id)
+                 bands_store=bands_store, ensemble_id=ensemble_id, branch=branch)
 
 
 @main.command("scenarios")
@@ -108,6 +116,8 @@ def scenario_check(path):
                "crossings, "
                f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days, "
                f"{checked.priors} priors, {checked.observations} observations"
+               + (f", {len(sc.spec.branches)} branches of the future" if sc.spec.branches
+                  else "")
                + (f", a fit of {checked.fit_draws} draws" if checked.fit_draws else ""))
 
 
@@ -154,6 +164,13 @@ def scenario_show(path, as_json):
     click.echo("timeline:")
     for ev in info["timeline"]:
         click.echo(f"  {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")
+    if info["branches"]:
+        click.echo("branches of the future (docs/branches.md):")
+        for b in info["branches"]:
+            click.echo(f"  {b['id']} (weight {b['weight']:g}, from {b['after']} to "
+                       f"{b.get('end') or info['end']}): {b.get('title') or ''}")
+            for ev in b.get("timeline", []):
+                click.echo(f"    {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")
 
 
 @main.command()
@@ -229,6 +246,10 @@ from travesia.cli.ensemble import bands, ensemble, sensitivity  # noqa: E402
 
 for _cmd in (ensemble, bands, sensitivity):
     main.add_command(_cmd)
+
+from travesia.cli.branches import branches  # noqa: E402
+
+main.add_command(branches)
 
 from travesia.cli.web import report, serve  # noqa: E402
 

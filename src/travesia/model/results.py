@@ -17,6 +17,7 @@ from travesia.scenario.measures import CROSSING_FLOWS as MEASURE_FLOWS
 from travesia.scenario.measures import CROSSING_LEVELS as MEASURE_LEVELS
 from travesia.scenario.measures import HELD, PLACE_STATES
 from travesia.model.impacts import Rates, impacts_by_place, impacts_by_region, region_summary
+from travesia.scenario.schema import removal_label
 from travesia.model.needs import days_held, needs_at_peak, needs_on
 
 # the measures' names and meanings are in measures.py: states of people at places (the daily
@@ -24,6 +25,17 @@ from travesia.model.needs import days_held, needs_at_peak, needs_on
 STATE_COLUMNS = list(PLACE_STATES)
 CROSSING_FLOWS = list(MEASURE_FLOWS)
 CROSSING_LEVELS = list(MEASURE_LEVELS)
+
+
+def removals_of(sim) -> dict[str, dict]:
+    """The removal campaigns of a simulation, with the people each removed a day."""
+    out: dict[str, dict] = {}
+    for ev in sim.events:
+        if ev.type == "removal":
+            label = removal_label(ev)
+            out[label] = {"people": sim.removed_by[label].copy(), "mode": ev.mode, "to": ev.to,
+                          "cost_per_person": ev.cost_per_person, "currency": ev.currency}
+    return out
 
 
 @dataclass
@@ -48,6 +60,9 @@ class Results:
     shelter_capacity: np.ndarray | None = None
     place_country: list[str] = field(default_factory=list)
     place_region: list[str] = field(default_factory=list)
+    # removal campaign -> {"people": [T] removed each day, "mode", "to", "cost_per_person",
+    # "currency"} (the `removal` events of the run)
+    removals: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
     def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
@@ -59,7 +74,8 @@ class Results:
                    agent_steps=sim.agent_steps, newly_settled=sim.newly_settled.copy(),
                    shelter_capacity=sim.shelter_capacity.copy(),
                    place_country=[w.countries[c] for c in w.place_country],
-                   place_region=list(w.place_region) or list(w.place_names))
+                   place_region=list(w.place_region) or list(w.place_names),
+                   removals=removals_of(sim))
 
     @property
     def days(self) -> int:
@@ -75,6 +91,13 @@ class Results:
         if measure == HELD:
             return self.flows["queue"][:, c] + self.flows["stranded"][:, c]
         return self.flows[measure][:, c]
+
+    def removal_totals(self) -> dict[str, dict]:
+        """Per removal campaign: people removed over the run, and what it cost."""
+        return {label: {"people": int(r["people"].sum()), "mode": r["mode"], "to": r["to"],
+                        "cost": float(r["people"].sum() * r["cost_per_person"]),
+                        "currency": r["currency"]}
+                for label, r in self.removals.items()}
 
     # --- tables --------------------------------------------------------------------------------
     def daily_table(self) -> pa.Table:
@@ -162,6 +185,7 @@ class Results:
                               "1 toilet per 50 people in a place's first 7 days of holding people "
                               "(per 20 later)",
             "impacts": region_summary(self, rates),
+            **({"removals": self.removal_totals()} if self.removals else {}),
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,

@@ -48,8 +48,10 @@ def band_of(dates, values: np.ndarray, label: str, measure: str) -> Band:
 
 def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
                   crossing: str | None = None,
-                  place: str | None = None, state: str | None = None) -> list[Band]:
-    """Bands of a measure at each crossing (or the one named), or of a state at a place."""
+                  place: str | None = None, state: str | None = None,
+                  branch: str | None = None) -> list[Band]:
+    """Bands of a measure at each crossing (or the one named), or of a state at a place; over the
+    runs of one branch of the future, if named."""
     crossings, places = store.names(ensemble_id)
     if place is not None or state is not None:
         if place is None or state is None:
@@ -61,7 +63,7 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
         if place not in places:
             raise ScenarioError(f"no place '{place}' in the ensemble (known: {', '.join(places)})",
                                 field="--place")
-        dates, _, values = store.series(ensemble_id, place=place, state=state)
+        dates, _, values = store.series(ensemble_id, place=place, state=state, branch=branch)
         return [band_of(dates, values, place, state)]
     if not crossings and crossing is None and measure == HELD:
         # no crossings (a Flee folder's ensemble): the people at each observed camp, else every
@@ -81,7 +83,8 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
                             field="--crossing")
     out = []
     for name in [crossing] if crossing else crossings:
-        dates, _, values = store.series(ensemble_id, crossing=name, measure=measure)
+        dates, _, values = store.series(ensemble_id, crossing=name, measure=measure,
+                                        branch=branch)
         out.append(band_of(dates, values, name, measure))
     return out
 

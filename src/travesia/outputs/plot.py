@@ -63,6 +63,11 @@ def event_label(ev) -> str:
             return f"shelter, {ev.capacity} places at {ev.place}"
         case "capacity":
             return f"{ev.post} capacity {ev.per_day:g}/day"
+        case "removal":
+            return f"removals {ev.per_day:g}/day by {ev.mode} to {ev.to} for {ev.days} d"
+        case "reception":
+            return (f"{ev.country} receives no cap" if ev.total < 0
+                    else f"{ev.country} receives at most {ev.total:,} more")
         case _:
             return ev.type
 

@@ -9,7 +9,8 @@ Tables (docs/ensembles.md describes them for users):
   days, travesia_version, status, started, finished, wall_seconds, error.
 * `daily`: run_id, date, place, state, people (rows with zero people are left out).
 * `crossings`: run_id, date, crossing, queue, exits, entries, refused, irregular, departures,
-  corridor, gave_up, flown, stranded, sheltered.
+  corridor, gave_up, flown, stranded, sheltered, irregular_attempts, irregular_caught,
+  return_refused, removed.
 * `places`: run_id, date, place, newly_settled, shelter_capacity (model/impacts.py; rows with
   neither are left out; stores written before it have no such table, which readers allow).
 
@@ -56,6 +57,8 @@ CREATE TABLE IF NOT EXISTS crossings (
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_attempts BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS irregular_caught BIGINT DEFAULT 0;
 ALTER TABLE crossings ADD COLUMN IF NOT EXISTS return_refused BIGINT DEFAULT 0;
+ALTER TABLE crossings ADD COLUMN IF NOT EXISTS removed BIGINT DEFAULT 0;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS branch VARCHAR;
 CREATE TABLE IF NOT EXISTS ensemble_meta (ensemble_id VARCHAR PRIMARY KEY, meta JSON);
 CREATE TABLE IF NOT EXISTS places (
     run_id VARCHAR, date DATE, place VARCHAR, newly_settled DOUBLE, shelter_capacity BIGINT);
@@ -63,7 +66,7 @@ CREATE TABLE IF NOT EXISTS places (
 CROSSING_COLUMNS = ["queue", "exits", "entries", "refused", "irregular", "departures", "corridor",
                     "gave_up",
                     "flown", "stranded", "sheltered", "irregular_attempts", "irregular_caught",
-                    "return_refused"]
+                    "return_refused", "removed"]
 
 
 def run_id_of(scenario_hash: str, parameters_json: str, seed: int, days: int | None) -> str:
@@ -89,6 +92,7 @@ class RunRecord:
     wall_seconds: float
     status: str = "finished"
     error: str | None = None
+    branch: str | None = None      # the branch of the future it ran (docs/branches.md)
 
 
 TABLES = ("ensembles", "ensemble_runs", "runs", "daily", "crossings", "ensemble_meta")
@@ -162,6 +166,17 @@ class Store:
         return ScenarioError(f"the store is damaged or unreadable ({first}); `travesia store "
                              f"verify {self.path}` says which tables can still be read",
                              file=self.path)
+
+    def _has_column(self, table: str, column: str) -> bool:
+        """Whether a table has a column (a read-only store older than the column lacks it)."""
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND "
+            "column_name = ?", [table, column]).fetchone()
+        return bool(row and row[0])
+
+    def branches(self, ensemble_id: str) -> list[str]:
+        """The branches of the future an ensemble's finished runs took, in order of first run."""
+        return list(dict.fromkeys(r["branch"] for r in self.runs(ensemble_id) if r["branch"]))
 
     def has_table(self, name: str) -> bool:
         row = self.con.execute(
@@ -250,10 +265,13 @@ class Store:
             # a failed earlier try
             self.con.execute("DELETE FROM runs WHERE run_id = ?", [record.run_id])
             self.con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, ensemble_id, scenario, scenario_hash, parameters, "
+                "varied, seed, days, travesia_version, status, started, finished, wall_seconds, "
+                "error, branch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [record.run_id, record.ensemble_id, record.scenario, record.scenario_hash,
                  record.parameters_json, record.varied_json, record.seed, record.days, __version__,
-                 record.status, record.started, record.finished, record.wall_seconds, record.error])
+                 record.status, record.started, record.finished, record.wall_seconds, record.error,
+                 record.branch])
             if results is not None:
                 self.con.register("_daily", _with_run_id(results.daily_table(), record.run_id))
                 self.con.execute("INSERT INTO daily SELECT run_id, date, place, state, people FROM "
@@ -328,14 +346,20 @@ class Store:
                                 f"(in the store: {known})", file=self.path, field="--ensemble")
         return found[0]
 
-    def runs(self, ensemble_id: str) -> list[dict]:
-        """Finished runs of an ensemble, in run order."""
+    def runs(self, ensemble_id: str, branch: str | None = None) -> list[dict]:
+        """Finished runs of an ensemble (those of one branch of the future, if named), in run
+        order."""
+        has_branch = self._has_column("runs", "branch")
+        if branch is not None and not has_branch:
+            return []
         cur = self.con.execute(
-            """
-            SELECT r.run_id, er.run_index, r.seed, r.parameters, r.varied, r.wall_seconds
+            f"""
+            SELECT r.run_id, er.run_index, r.seed, r.parameters, r.varied, r.wall_seconds,
+                   {'r.branch' if has_branch else 'NULL AS branch'}
             FROM ensemble_runs er JOIN runs r USING (run_id)
-            WHERE er.ensemble_id = ? AND r.status = 'finished' ORDER BY er.run_index""",
-            [ensemble_id],
+            WHERE er.ensemble_id = ? AND r.status = 'finished'
+            {'AND r.branch = ?' if branch is not None else ''} ORDER BY er.run_index""",
+            [ensemble_id] + ([branch] if branch is not None else []),
         )
         cols = [d[0] for d in cur.description]
         out = [dict(zip(cols, row)) for row in cur.fetchall()]
@@ -349,20 +373,24 @@ class Store:
         return ens["crossings"], ens["places"]
 
     def series(self, ensemble_id: str, *, crossing: str | None = None, measure: str = "held",
-               place: str | None = None,
-               state: str | None = None) -> tuple[list[dt.date], list[str], np.ndarray]:
+               place: str | None = None, state: str | None = None,
+               branch: str | None = None) -> tuple[list[dt.date], list[str], np.ndarray]:
         """(dates, run_ids, values [runs, days]) of one measure over an ensemble's finished runs.
 
         At a crossing, `held` is everyone held there (queue + stranded), as in the run summary;
         any column of the crossings table may be named. At a place, people in a state (missing
-        rows of the daily table are zeros)."""
+        rows of the daily table are zeros). `branch`: only the runs of that branch."""
         if place is None and measure != "held" and measure not in CROSSING_COLUMNS:
             raise ScenarioError(f"unknown measure '{measure}' (known: held, "
                                 f"{', '.join(CROSSING_COLUMNS)})",
                                 field="--measure")
-        runs = [r["run_id"] for r in self.runs(ensemble_id)]
+        runs = [r["run_id"] for r in self.runs(ensemble_id, branch)]
         if not runs:
-            raise ScenarioError(f"ensemble {ensemble_id} has no finished run", file=self.path)
+            raise ScenarioError(f"ensemble {ensemble_id} has no finished run"
+                                + (f" of branch '{branch}' (its branches: "
+                                   f"{', '.join(self.branches(ensemble_id)) or 'none'})"
+                                   if branch is not None else ""),
+                                file=self.path, field="--branch" if branch else None)
         dates = [r[0] for r in self.con.execute(
             "SELECT DISTINCT date FROM crossings WHERE run_id = ? ORDER BY date",
             [runs[0]]).fetchall()]

@@ -35,6 +35,7 @@ from travesia.runs.priors import (Prior, canonical_json, check_scenario_names, d
                      scenario_priors, with_values)
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
+from travesia.scenario.branches import BRANCH_MODES, draw_branch, find_branch, with_branch
 from travesia.scenario.data_values import split_values, with_data_values
 from travesia.scenario.load import Scenario, builtin_scenarios
 from travesia.outputs.store import RunRecord, Store, run_id_of
@@ -61,6 +62,8 @@ class RunTask:
     levers_json: str | None = None
     # "flee": a Flee folder, parameters = its settings
     ruleset: str = field(default="travesia", kw_only=True)
+    # a branch of the scenario's future (scenario/branches.py); None: the base timeline
+    branch: str | None = field(default=None, kw_only=True)
 
 
 @dataclass
@@ -113,7 +116,8 @@ class EnsembleReport:
 def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Sequence[Prior] = (),
                   base_seed: int = 0, params_file: str | Path | None = None,
                   days: int | None = None,
-                  use_scenario_priors: bool = True, draw_from: str | None = None) -> EnsemblePlan:
+                  use_scenario_priors: bool = True, draw_from: str | None = None,
+                  branch: str | None = None, branches: str | None = None) -> EnsemblePlan:
     """The runs of an ensemble: seeds base_seed + i, values drawn for index i.
 
     `draw_from`: "posterior" draws the fitted names from the posterior sample of the fit the
@@ -154,23 +158,55 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Se
     for prior in vary:
         priors[prior.name] = prior
     days = None if days is None or days >= sc.days else int(days)
+    branch_ids = _branches_of(sc, branch, branches, days)
     base_json = canonical_json(base.model_dump())
     plan = EnsemblePlan("", sc, priors, base, base_seed, days, [], fit, posterior_names,
                         [w for w in warnings if w])
-    ensemble_key = canonical_json([sc.content_hash, base_json, plan.varied, base_seed, days])
+    ensemble_key = canonical_json([sc.content_hash, base_json, plan.varied, base_seed, days]
+                                  + ([branch or branches] if branch or branches else []))
     plan.ensemble_id = hashlib.sha256(ensemble_key.encode()).hexdigest()[:12]
     for i in range(runs):
         values = draw_values(priors, base_seed, i)
         if fit is not None:
             values = {**posterior_values(fit, base_seed, i, posterior_names), **values}
-        plan.tasks.append(task_of(sc, base, values, i, base_seed + i, days))
+        for k, b in enumerate(branch_ids):
+            index = i if branches != "each" else k * runs + i
+            taken = draw_branch(sc, base_seed + i) if branches == "mix" else b
+            plan.tasks.append(task_of(sc, base, values, index, base_seed + i,
+                                      days if taken is None else None, branch=taken))
+    if branches == "each":
+        plan.tasks.sort(key=lambda t: t.index)
     return plan
+
+
+def _branches_of(sc: Scenario, branch: str | None, branches: str | None,
+                 days: int | None) -> list[str | None]:
+    """The branches each run index is run on: [None] for the base timeline, [ID] for one branch,
+    every branch for "each"; "mix" draws one per run (one entry, replaced by the draw)."""
+    if branch is not None and branches is not None:
+        raise ScenarioError("name one branch (--branch) or how to run them all (--branches), "
+                            "not both", field="--branches")
+    if branches is not None and branches not in BRANCH_MODES:
+        raise ScenarioError(f"unknown way to run branches '{branches}' (known: "
+                            f"{', '.join(BRANCH_MODES)})", field="--branches")
+    if (branch or branches) and days is not None:
+        raise ScenarioError("a run on a branch runs to the branch's end: drop --days",
+                            field="--days")
+    if branch is not None:
+        find_branch(sc, branch)
+        return [branch]
+    if branches is None:
+        return [None]
+    if not sc.spec.branches:
+        raise ScenarioError("the scenario declares no branches (scenario.yaml `branches:`)",
+                            file=sc.folder / "scenario.yaml", field="--branches")
+    return [b.id for b in sc.spec.branches] if branches == "each" else ["mix"]
 
 
 def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int, days: int | None,
             *,
             where: str = "--vary", timeline: str | None = None,
-            levers: str | None = None) -> RunTask:
+            levers: str | None = None, branch: str | None = None) -> RunTask:
     """The task of one run: `values` (drawn parameter and data values) set on `base` and the
     scenario's data. A drawn number the data cannot take fails here, in the parent, not in a
     worker."""
@@ -183,13 +219,16 @@ def task_of(sc: Scenario, base: Parameters, values: dict, index: int, seed: int,
     # the run's identity covers the data values; runs without any keep the ids they always had
     identity = pjson if not data_values else canonical_json([pjson, data_json])
     # a run on a view of the timeline (a forecast's future) differs from one on all the events
+    if branch is not None:
+        find_branch(sc, branch)
     scenario_key = sc.content_hash + (f"|{timeline}" if timeline
-                                      else "") + (f"|{levers}" if levers else "")
+                                      else "") + (f"|{levers}" if levers else "") + (
+        f"|branch:{branch}" if branch else "")
     return RunTask(run_id_of(scenario_key, identity, seed, days), index, sc.name,
                    str(sc.folder.resolve()),
                    sc.content_hash, pjson, canonical_json(values), seed, days, data_json=data_json,
                    timeline=timeline,
-                   levers_json=levers)
+                   levers_json=levers, branch=branch)
 
 
 # --- the worker side -----------------------------------------------------------------------------
@@ -222,15 +261,17 @@ def _loaded_scenario(folder: str, name: str, content_hash: str) -> Scenario:
     return _LOADED[key]
 
 
-def compiled_scenario(folder: str, name: str, content_hash: str, data_json: str = "{}"):
-    """The scenario's world and events, loaded once per worker process and compiled once per
-    distinct set of drawn data values (small scenarios compile in milliseconds)."""
-    key = (folder, content_hash, data_json)
+def compiled_scenario(folder: str, name: str, content_hash: str, data_json: str = "{}",
+                      branch: str | None = None):
+    """The scenario's world and events (on a branch of its future, if named), loaded once per
+    worker process and compiled once per distinct set of drawn data values and branch (small
+    scenarios compile in milliseconds)."""
+    key = (folder, content_hash, data_json + (f"|branch:{branch}" if branch else ""))
     with _COMPILED_LOCK:
         if key not in _COMPILED:
             from travesia.model.world import compile_world
 
-            sc = _loaded_scenario(folder, name, content_hash)
+            sc = with_branch(_loaded_scenario(folder, name, content_hash), branch)
             if data_json != "{}":
                 sc = with_data_values(sc, json.loads(data_json))
                 with_data = [k for k in _COMPILED if k[2] != "{}"]
@@ -242,11 +283,12 @@ def compiled_scenario(folder: str, name: str, content_hash: str, data_json: str 
         return _COMPILED[key]
 
 
-def _drawn_scenario(folder: str, name: str, content_hash: str, data_json: str = "{}") -> Scenario:
+def _drawn_scenario(folder: str, name: str, content_hash: str, data_json: str = "{}",
+                    branch: str | None = None) -> Scenario:
     """The scenario with a task's drawn data values (compiled_scenario's cache keeps it)."""
-    compiled_scenario(folder, name, content_hash, data_json)
+    compiled_scenario(folder, name, content_hash, data_json, branch)
     with _COMPILED_LOCK:
-        return _DRAWN[(folder, content_hash, data_json)]
+        return _DRAWN[(folder, content_hash, data_json + (f"|branch:{branch}" if branch else ""))]
 
 
 def run_task(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
@@ -259,13 +301,13 @@ def run_task(task: RunTask, progress: Callable[[int, int], None] | None = None) 
     try:
         world, events = compiled_scenario(task.scenario_folder, task.scenario_name,
                                           task.scenario_hash,
-                                          task.data_json)
+                                          task.data_json, task.branch)
         params = Parameters(**json.loads(task.parameters_json))
         if task.levers_json:
             from travesia.scenario.levers import parse_whatif, whatif_timeline
 
             drawn = _drawn_scenario(task.scenario_folder, task.scenario_name, task.scenario_hash,
-                                    task.data_json)
+                                    task.data_json, task.branch)
             events = whatif_timeline(drawn,
                                      parse_whatif({"baseline": "-",
                                                    **json.loads(task.levers_json)}))
@@ -447,5 +489,5 @@ def _store_outcome(store: Store, plan: EnsemblePlan, task: RunTask, outcome: Run
         varied_json=task.varied_json,
         seed=task.seed, days=task.days, started=outcome.started, finished=outcome.finished,
         wall_seconds=outcome.wall_seconds, status="failed" if outcome.error else "finished",
-        error=outcome.error)
+        error=outcome.error, branch=task.branch)
     store.add_run(record, outcome.results)

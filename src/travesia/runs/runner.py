@@ -24,6 +24,7 @@ from travesia.runs.priors import scenario_priors
 from travesia.model.impacts import scenario_rates
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
+from travesia.scenario.branches import with_branch
 
 
 def staging_folder(out_dir: Path) -> Path:
@@ -76,8 +77,13 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
                  out_dir: Path | None = None,
                  params_file: Path | None = None, quiet: bool = False,
                  bands_store: Path | None = None,
-                 ensemble_id: str | None = None) -> Results:
+                 ensemble_id: str | None = None, branch: str | None = None) -> Results:
     sc = load_scenario(scenario)
+    if branch is not None:
+        if days is not None:
+            raise ScenarioError("a run on a branch runs to the branch's end: drop --days",
+                                field="--days")
+        sc = with_branch(sc, branch)
     scenario_priors(sc)     # unused by one run, but a folder `check` refuses must not run either
     params, source = run_parameters(sc, params_file)
     warning = stale_warning(params_file, sc) if params_file else None
@@ -112,7 +118,7 @@ def simulate_scenario(sc, params, source: str, *, seed: int = 0, days: int | Non
     """One run of a loaded scenario in memory: the run `travesia run` writes and the Python API
     returns (the same task an ensemble runs). `source` says where the parameters come from."""
     task = task_of(sc, params, {}, 0, seed, days if days and days < sc.days else None,
-                   where="--params")
+                   where="--params", branch=sc.extra.get("branch"))
     outcome = run_task(task, progress=progress)
     if outcome.user_error:
         raise ScenarioError(outcome.user_error)
@@ -120,7 +126,8 @@ def simulate_scenario(sc, params, source: str, *, seed: int = 0, days: int | Non
         raise RuntimeError(outcome.error or "the run gave no results")
     results = outcome.results
     results.meta = {"scenario_hash": sc.content_hash, "parameters": params.model_dump(),
-                    "parameters_from": source}
+                    "parameters_from": source,
+                    **({"branch": sc.extra["branch"]} if "branch" in sc.extra else {})}
     return results
 
 
@@ -142,6 +149,7 @@ def _run_into(sc, params, source, seed, days, quiet, run_bands, observations,
     plot_stranded(results, sc.spec.timeline, out_dir / "stranded.png",
                   observations=stranded_points(observations),
                   title=f"{sc.spec.title or sc.name} — seed {seed}"
+                  + (f", branch {sc.extra['branch']}" if "branch" in sc.extra else "")
                   + (f", with the bands of {run_bands.source['runs']} ensemble runs" if run_bands
                      else ""),
                   bands=run_bands.bands if run_bands else None)

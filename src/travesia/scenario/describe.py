@@ -41,6 +41,8 @@ def describe(sc: Scenario) -> dict:
         "crossings": [c.model_dump(exclude_none=True) for c in sc.crossings],
         "timeline": [ev.model_dump(mode="json", by_alias=True,
                                    exclude_none=True) for ev in sc.spec.timeline],
+        "branches": [b.model_dump(mode="json", by_alias=True, exclude_none=True)
+                     for b in sc.spec.branches],
         "parameters": sc.params.model_dump(),
         "sources": {k: v.model_dump(exclude_none=True) for k, v in sc.sources.items()},
     }

@@ -176,12 +176,17 @@ def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
         loc = err["loc"]
         # pydantic puts the union's tag in the location (timeline.3.flight.seats): drop it
         parts = [str(p) for p in loc]
+        if len(parts) >= 2 and parts[0] == "branches":     # branches.1.timeline.0...: branches[1]
+            head, parts = [f"branches[{parts[1]}]"], parts[2:]
+        else:
+            head = []
         if len(parts) >= 3 and parts[0] == "timeline":
             parts = (
                 [f"timeline[{parts[1]}]"] + parts[3:]
                 if len(parts) > 3
                 else [f"timeline[{parts[1]}]"]
             )
+        parts = head + parts
         value = err.get("input")
         shown = f" (got {value!r})" if isinstance(value,
                                                   (str, int,
@@ -324,48 +329,12 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         _check_shares(tables[fname], folder / fname, column, names, what)
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
+    countries = {r.country for _, r in places}
+    check = _EventCheck(ypath, sources, crossing_names, kind, countries, nationalities, vocabulary)
     event_ids: set[str] = set()
-    for i, ev in enumerate(spec.timeline):
-        fld = f"timeline[{i}]"
-        if not spec.start <= ev.date <= spec.end:
-            raise ScenarioError(f"date {ev.date} is outside the period {spec.start} to {spec.end}",
-                                file=ypath, field=f"{fld}.date")
-        if ev.announced is not None and ev.announced > ev.date:
-            raise ScenarioError(f"announced {ev.announced} is after the event's date {ev.date}",
-                                file=ypath,
-                                field=f"{fld}.announced")
-        if ev.id is not None:
-            if ev.id in event_ids:
-                raise ScenarioError(f"duplicate event id '{ev.id}'", file=ypath, field=f"{fld}.id")
-            event_ids.add(ev.id)
-        for sid in split_ids(ev.source):
-            if sid not in sources and sid not in SPECIAL_SOURCES:
-                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=ypath,
-                                    field=f"{fld}.source")
-        crossing = getattr(ev, "crossing", None)
-        if crossing is not None and crossing not in crossing_names:
-            raise ScenarioError(f"unknown crossing '{crossing}' (not in crossings.csv)", file=ypath,
-                                field=f"{fld}.crossing")
-        if ev.type == "flight" and ev.from_ not in crossing_names and ev.from_ not in kind:
-            raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath,
-                                field=f"{fld}.from")
-        if ev.type == "shelter" and ev.place not in kind:
-            raise ScenarioError(f"unknown place '{ev.place}'", file=ypath, field=f"{fld}.place")
-        nationality = getattr(ev, "nationality", None)   # flights and shelters for one nationality
-        if nationality is not None and nationality not in nationalities:
-            raise ScenarioError(f"unknown nationality '{nationality}' (not in population.csv)",
-                                file=ypath, field=f"{fld}.nationality")
-        if ev.type == "admission":
-            _check_rule(vocabulary, ev.admits, ypath, None, f"{fld}.admits")
-    # soldiers withdrawn cannot outnumber those deployed, counting events in date order
-    troops: dict[str, int] = {}
-    for i, ev in sorted(enumerate(spec.timeline), key=lambda item: item[1].date):
-        if ev.type == "troops":
-            troops[ev.crossing] = troops.get(ev.crossing, 0) + ev.personnel
-            if troops[ev.crossing] < 0:
-                raise ScenarioError(f"withdraws more personnel than are deployed at "
-                                    f"'{ev.crossing}' by {ev.date} ({troops[ev.crossing]} left)",
-                                    file=ypath, field=f"timeline[{i}].personnel")
+    check.events(spec.timeline, "timeline", spec.start, spec.end, event_ids)
+    _check_troops(spec.timeline, ypath, "timeline")
+    _check_branches(spec, check, event_ids, len(places))
     # a dotted name reaches into a mapping: departure_rate_per_day.irregular
     for pname in spec.priors:
         if not is_data_name(pname) and pname.split(".")[0] not in Parameters.model_fields:
@@ -387,6 +356,123 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             check_data_name(scenario, pname, file=ypath, field=f"priors.{pname}")
     scenario.content_hash = content_hash(folder)
     return scenario
+
+
+@dataclass
+class _EventCheck:
+    """What timeline events are checked against: the scenario's sources, crossings, places,
+    countries, nationalities and vocabulary."""
+
+    ypath: Path
+    sources: dict[str, SourceRow]
+    crossing_names: set[str]
+    kind: dict[str, str]
+    countries: set[str]
+    nationalities: list[str]
+    vocabulary: Vocabulary
+
+    def events(self, events: list, where: str, first: dt.date, last: dt.date,
+               event_ids: set[str]) -> None:
+        """Each event of `events` (`where`: "timeline" or "branches[1].timeline"), dated in
+        [first, last]; ids unique across `event_ids`."""
+        ypath = self.ypath
+        for i, ev in enumerate(events):
+            fld = f"{where}[{i}]"
+            if not first <= ev.date <= last:
+                raise ScenarioError(f"date {ev.date} is outside the period {first} to {last}",
+                                    file=ypath, field=f"{fld}.date")
+            if ev.announced is not None and ev.announced > ev.date:
+                raise ScenarioError(f"announced {ev.announced} is after the event's date "
+                                    f"{ev.date}", file=ypath, field=f"{fld}.announced")
+            if ev.id is not None:
+                if ev.id in event_ids:
+                    raise ScenarioError(f"duplicate event id '{ev.id}'", file=ypath,
+                                        field=f"{fld}.id")
+                event_ids.add(ev.id)
+            for sid in split_ids(ev.source):
+                if sid not in self.sources and sid not in SPECIAL_SOURCES:
+                    raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)",
+                                        file=ypath, field=f"{fld}.source")
+            crossing = getattr(ev, "crossing", None)
+            if crossing is not None and crossing not in self.crossing_names:
+                raise ScenarioError(f"unknown crossing '{crossing}' (not in crossings.csv)",
+                                    file=ypath, field=f"{fld}.crossing")
+            if ev.type == "flight" and ev.from_ not in self.crossing_names \
+                    and ev.from_ not in self.kind:
+                raise ScenarioError(f"unknown place or crossing '{ev.from_}'", file=ypath,
+                                    field=f"{fld}.from")
+            if ev.type == "removal":
+                for name in ev.from_:
+                    if name not in self.crossing_names and self.kind.get(name) != "city":
+                        raise ScenarioError(f"'{name}' is neither a city of places.csv nor a "
+                                            "crossing", file=ypath, field=f"{fld}.from")
+            if ev.type == "reception" and ev.country not in self.countries:
+                raise ScenarioError(f"unknown country '{ev.country}' (not in places.csv)",
+                                    file=ypath, field=f"{fld}.country")
+            if ev.type == "shelter" and ev.place not in self.kind:
+                raise ScenarioError(f"unknown place '{ev.place}'", file=ypath,
+                                    field=f"{fld}.place")
+            # flights, shelters and removals for one nationality
+            nationality = getattr(ev, "nationality", None)
+            if nationality is not None and nationality not in self.nationalities:
+                raise ScenarioError(f"unknown nationality '{nationality}' (not in "
+                                    "population.csv)", file=ypath, field=f"{fld}.nationality")
+            if ev.type == "admission":
+                _check_rule(self.vocabulary, ev.admits, ypath, None, f"{fld}.admits")
+
+
+def _check_troops(events: list, ypath: Path, where: str, skip: int = 0) -> None:
+    """Soldiers withdrawn cannot outnumber those deployed, counting events in date order (the
+    first `skip` events are the base timeline's, before a branch's `where`)."""
+    troops: dict[str, int] = {}
+    for i, ev in sorted(enumerate(events), key=lambda item: item[1].date):
+        if ev.type == "troops":
+            troops[ev.crossing] = troops.get(ev.crossing, 0) + ev.personnel
+            if troops[ev.crossing] < 0:
+                raise ScenarioError(f"withdraws more personnel than are deployed at "
+                                    f"'{ev.crossing}' by {ev.date} ({troops[ev.crossing]} left)",
+                                    file=ypath, field=f"{where}[{i - skip}].personnel")
+
+
+def _check_branches(spec: ScenarioSpec, check: _EventCheck, event_ids: set[str],
+                    n_places: int) -> None:
+    """Branches (docs/branches.md): unique ids, weights summing to 1, `after` inside the period,
+    events dated from `after` to the branch's end."""
+    if not spec.branches:
+        return
+    ypath = check.ypath
+    seen: set[str] = set()
+    for b, branch in enumerate(spec.branches):
+        fld = f"branches[{b}]"
+        if branch.id in seen:
+            raise ScenarioError(f"duplicate branch id '{branch.id}'", file=ypath,
+                                field=f"{fld}.id")
+        seen.add(branch.id)
+        for sid in split_ids(branch.source):
+            if sid not in check.sources and sid not in SPECIAL_SOURCES:
+                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=ypath,
+                                    field=f"{fld}.source")
+        if not spec.start < branch.after <= spec.end:
+            raise ScenarioError(f"after {branch.after} is outside the period {spec.start} ("
+                                f"excluded) to {spec.end}", file=ypath, field=f"{fld}.after")
+        end = branch.end or spec.end
+        if end < branch.after:
+            raise ScenarioError(f"end {end} is before after {branch.after}", file=ypath,
+                                field=f"{fld}.end")
+        if (end - spec.start).days > MAX_DAYS:
+            raise ScenarioError(f"the period {spec.start} to {end} is longer than {MAX_DAYS} days",
+                                file=ypath, field=f"{fld}.end")
+        if n_places * ((end - spec.start).days + 1) > MAX_PLACE_DAYS:
+            raise ScenarioError(f"{n_places:,} places up to {end} keep more than "
+                                f"{MAX_PLACE_DAYS:,} daily counts", file=ypath, field=f"{fld}.end")
+        check.events(branch.timeline, f"{fld}.timeline", branch.after, end, set(event_ids))
+        _check_troops(list(spec.timeline) + list(branch.timeline), ypath, f"{fld}.timeline",
+                      skip=len(spec.timeline))
+    total = sum(branch.weight for branch in spec.branches)
+    if abs(total - 1.0) > 1e-6:
+        raise ScenarioError(f"the weights of the branches sum to {total:g}, not 1 ("
+                            + ", ".join(f"{br.id} {br.weight:g}" for br in spec.branches) + ")",
+                            file=ypath, field="branches")
 
 
 def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None, fld: str) -> None:

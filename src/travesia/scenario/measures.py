@@ -12,11 +12,11 @@ import numpy as np
 
 PLACE_STATES = ("settled", "travelling", "queued", "stranded", "onward", "returning", "sheltered",
                 "arrived",
-                "flown")
+                "flown", "removed")
 
 CROSSING_FLOWS = ("departures", "exits", "entries", "refused", "irregular", "corridor", "gave_up",
                   "flown",
-                  "irregular_attempts", "irregular_caught", "return_refused")
+                  "irregular_attempts", "irregular_caught", "return_refused", "removed")
 CROSSING_LEVELS = ("queue", "stranded", "sheltered")
 # What a host community receives at a place each day (model/impacts.py): derived from the states
 # above, except newly_settled, which the engine counts (a subset of `settled`, never added to it).
@@ -42,6 +42,9 @@ MEANING = {
     "gave_up": "stranded people who gave up and went back",
     "return_refused": "people on the strip the exit post would not let back in",
     "flown": "people who left on a return flight",
+    "removed": "people removed by force (a `removal` event: a flight or bus to another country); "
+               "at a place, everyone removed from it so far; at a crossing, those taken from it "
+               "that day",
 }
 PLACE_MEANING = {
     "held": "people held at the posts of the place at the end of the day: queued + stranded",

@@ -198,6 +198,43 @@ class ShelterEvent(Event):
     nationality: str | None = None
 
 
+class RemovalEvent(Event):
+    """Forced removals: from `date` for `days`, up to `per_day` people a day (fractions carry over)
+    by `mode` from the places (or crossings) in `from` to the country `to`, of the `statuses` (and
+    `nationality`, if given), at `cost_per_person` in `currency` (docs/scenario-format.md)."""
+
+    type: Literal["removal"]
+    from_: list[str] = Field(alias="from", min_length=1)
+    days: int = Field(gt=0, le=MAX_DAYS)
+    per_day: float = Field(ge=0, le=MAX_PER_DAY)
+    mode: Literal["flight", "bus"]
+    to: str = Field(min_length=1)
+    statuses: list[Literal["regular", "irregular"]] = Field(default=["irregular"], min_length=1)
+    nationality: str | None = None
+    cost_per_person: float = Field(default=0.0, ge=0, le=1e9)
+    currency: str = Field(default="USD", min_length=1, max_length=8)
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _places(cls, value: Any) -> list[str]:
+        return split_ids(value)      # "Santiago;Arica" or a list
+
+
+def removal_label(ev: RemovalEvent) -> str:
+    """How results name a removal campaign: its id, else its date, mode and destination."""
+    return ev.id or f"removal {ev.date.isoformat()} {ev.mode} to {ev.to}"
+
+
+class ReceptionEvent(Event):
+    """A country's capacity to receive: from `date`, at most `total` more people who are not its
+    nationals enter through its entry posts; then its posts refuse them (docs/scenario-format.md).
+    A `total` of -1 lifts the cap."""
+
+    type: Literal["reception"]
+    country: str = Field(min_length=1)
+    total: int = Field(ge=-1, le=MAX_PEOPLE)
+
+
 class NoteEvent(Event):
     type: Literal["note"]
     label: str
@@ -205,9 +242,25 @@ class NoteEvent(Event):
 
 TimelineEvent = Annotated[
     ThreatEvent | DeadlineEvent | AdmissionEvent | CapacityEvent | EmergencyEvent | TroopsEvent
-    | CorridorEvent | FlightEvent | ShelterEvent | NoteEvent,
+    | CorridorEvent | FlightEvent | ShelterEvent | RemovalEvent | ReceptionEvent | NoteEvent,
     Field(discriminator="type"),
 ]
+
+
+class Branch(BaseModel):
+    """One alternative future after a date (docs/branches.md): its events are added to the
+    scenario's from `after` on, and `end` (if later) lengthens the run. `weight` is how likely it
+    is judged; the weights of a scenario's branches sum to 1."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
+    title: str = ""
+    weight: float = Field(ge=0, le=1)
+    after: dt.date
+    end: dt.date | None = None
+    source: str | list[str]
+    note: str | None = None
+    timeline: list[TimelineEvent] = Field(default_factory=list)
 
 
 class FitRef(BaseModel):
@@ -232,5 +285,7 @@ class ScenarioSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    # alternative futures after a date (docs/branches.md); runs without one use `timeline` alone
+    branches: list[Branch] = Field(default_factory=list)
     # the fit ensembles draw from: a file here, or another scenario's
     fit: str | FitRef | None = None

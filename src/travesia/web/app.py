@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from travesia.errors import ScenarioError
 from travesia.model.results import STATE_COLUMNS
 from travesia.web.data import MEASURES, Catalogue, FleeDataset, check_id
+from travesia.web.branches import BranchRunner, BusyBranches
 from travesia.web.scenario_view import ScenarioView
 from travesia.web.whatif import Busy, WhatIfRunner, levers_of, parse_whatif
 
@@ -71,6 +72,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
                   openapi_url="/api/openapi.json")
     runner = runner or WhatIfRunner(view.scenario, view.world, catalogue)
     app.state.view, app.state.catalogue, app.state.runner = view, catalogue, runner
+    futures = BranchRunner(view.scenario, catalogue)
+    app.state.branches = futures
     allowed = {h.strip("[]").lower() for h in hosts}
     reports = threading.BoundedSemaphore(MAX_REPORTS_AT_ONCE)
 
@@ -227,6 +230,31 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
         left, right = dataset(a), dataset(b)
         return {"a": {**left.info(), "summary": left.summary()},
                 "b": {**right.info(), "summary": right.summary()}}
+
+    @app.get("/api/branches")
+    def branches():
+        """The scenario's branches of the future, and the latest comparison of them (if any)."""
+        return {"branches": futures.branches(),
+                "job": futures.job.info() if futures.job is not None else None}
+
+    @app.post("/api/branches", status_code=202)
+    async def run_branches(request: Request):
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise ApiError(415, "send {\"runs\": N} as JSON (Content-Type: application/json)")
+        body = await _read_body(request)
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ApiError(400, f"malformed JSON: {exc}") from None
+        runs = data.get("runs", 2) if isinstance(data, dict) else None
+        if not isinstance(runs, int) or isinstance(runs, bool):
+            raise ApiError(400, "expected a JSON object {\"runs\": N} with N a whole number")
+        try:
+            job = futures.submit(runs)                 # ScenarioError -> 422
+        except BusyBranches as exc:
+            raise ApiError(429, str(exc)) from None
+        return job.info()
 
     @app.get("/api/levers")
     def levers():

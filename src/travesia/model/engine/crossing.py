@@ -46,6 +46,32 @@ def strip_walk_days(sim: Simulation, c: int) -> int:
     return int(sim.world.strip_km[c] // sim.params.walk_km_per_day)
 
 
+def within_reception(sim: Simulation, entry_post: int, who: np.ndarray,
+                     ok: np.ndarray) -> np.ndarray:
+    """`ok` (who the entry post lets in) limited by the country's capacity to receive (a
+    `reception` event): non-nationals past the cap are refused, first come first. Counts them
+    against the cap (nationals never count)."""
+    country = int(sim.world.place_country[entry_post])
+    left = int(sim.policy.reception_left[country])
+    if left < 0 or len(who) == 0:
+        return ok
+    foreign = sim.world.nat_country[sim.agents.view("nat")[who]] != country
+    counted = np.flatnonzero(ok & foreign)
+    ok = ok.copy()
+    ok[counted[left:]] = False
+    sim.policy.reception_left[country] = left - min(left, len(counted))
+    return ok
+
+
+def reception_full(sim: Simulation, entry_post: int, who: np.ndarray) -> np.ndarray:
+    """[len(who)] whether the country of `entry_post` has no room left for each (non-nationals once
+    its reception cap is spent)."""
+    country = int(sim.world.place_country[entry_post])
+    if sim.policy.reception_left[country] != 0:
+        return np.zeros(len(who), dtype=bool)
+    return sim.world.nat_country[sim.agents.view("nat")[who]] != country
+
+
 def cross(sim: Simulation, day: int) -> np.ndarray:
     """Process the queues of every crossing; return the agents held at crossings (for phase 6)."""
     world, policy, a = sim.world, sim.policy, sim.agents
@@ -74,6 +100,8 @@ def cross(sim: Simulation, day: int) -> np.ndarray:
             if post == "entry" and corridor_left > 0:
                 rest = first_come(stuck[~ok], since)[:corridor_left]
                 ok[np.isin(stuck, rest)] = True
+            if post == "entry":             # nobody queues again for a country that is full
+                ok &= ~reception_full(sim, post_place, stuck)
             state[stuck[ok]] = queue_state
 
         # exit post; those who pass walk the strip and reach the entry queue `walk` days later
@@ -97,10 +125,12 @@ def cross(sim: Simulation, day: int) -> np.ndarray:
         served = queue[: processed_today(sim, c, "entry")]
         if len(served):
             ok = admits(sim, policy.entry_rule[c], entry_post, served)
+            corridor = np.zeros(len(served), dtype=bool)
             if corridor_left > 0:
-                extra = np.flatnonzero(~ok)[:corridor_left]
-                ok[extra] = True
-                flows["corridor"][day, c] += len(extra)
+                corridor[np.flatnonzero(~ok)[:corridor_left]] = True
+                ok |= corridor
+            ok = within_reception(sim, entry_post, served, ok)
+            flows["corridor"][day, c] += int((corridor & ok).sum())
             passed, refused = served[ok], served[~ok]
             state[passed] = ONWARD
             a.target[passed] = world.destination[c]

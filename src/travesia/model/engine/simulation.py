@@ -19,6 +19,7 @@ from travesia.model.engine.agents import (
     FREE, ONWARD, QUEUED_ENTRY, QUEUED_EXIT, RETURNING, SHELTERED, STRANDED, TRAVELLING, Agents,
 )
 from travesia.model.engine.crossing import cross
+from travesia.model.engine.removals import removals
 from travesia.model.engine.departures import choose_exit, depart
 from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
 from travesia.model.engine.timeline import (
@@ -29,6 +30,7 @@ from travesia.model.engine.timeline import (
     compile_timeline,
 )
 from travesia.model.engine.tally import tally_agents
+from travesia.scenario.schema import removal_label
 from travesia.model.engine.travel import travel
 
 # agent state -> column of the daily table
@@ -81,6 +83,10 @@ def _stranded_choices(sim: Simulation, day: int) -> None:
     stranded_choices(sim, day, sim.today.held)
 
 
+def _removals(sim: Simulation, day: int) -> None:
+    removals(sim, day)
+
+
 def _record(sim: Simulation, day: int) -> None:
     sim.record(day)
 
@@ -99,7 +105,10 @@ PLAN: tuple[Phase, ...] = (
           _crossing),
     Phase("stranded_choices", "§6", "flights, shelter, night attempts, giving up, waiting",
           _stranded_choices),
-    Phase("record", "§7", "counts by place and state, flows by crossing; beliefs take in the news",
+    Phase("removals", "§7",
+          "removal campaigns take people by flight or bus, up to their daily capacity",
+          _removals),
+    Phase("record", "§8", "counts by place and state, flows by crossing; beliefs take in the news",
           _record),
 )
 PHASES = tuple(phase.name for phase in PLAN)      # the random streams, one per phase
@@ -136,6 +145,8 @@ class Simulation:
     newly: np.ndarray                       # [P, N, S] of `settled`, those who settled in the run
     newly_settled: np.ndarray               # [T, P] `newly` at each day's end
     shelter_capacity: np.ndarray            # [T, P] places of the shelters open at each place
+    removed: np.ndarray                     # [P, N, S] people removed from each place
+    removed_by: dict[str, np.ndarray]       # removal campaign -> [T] people it removed each day
     policy: PolicyState                     # what the timeline controls
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
@@ -153,6 +164,7 @@ class Simulation:
         C = len(world.crossing_names)
         self.arrived = np.zeros((P, N, S), dtype=np.int64)
         self.flown = np.zeros((P, N, S), dtype=np.int64)
+        self.removed = np.zeros((P, N, S), dtype=np.int64)
         self.policy = PolicyState.initial(world)
         self.events = list(events)
         self.events_by_day = compile_timeline(world, self.events)
@@ -166,6 +178,8 @@ class Simulation:
         self.newly = np.zeros((P, N, S))
         self.newly_settled = np.zeros((T, P))
         self.shelter_capacity = np.zeros((T, P), dtype=np.int64)
+        self.removed_by = {removal_label(ev): np.zeros(T, dtype=np.int64)
+                           for ev in self.events if ev.type == "removal"}
         self.news_ok = np.zeros((T, C, N, S))
         self.news_all = np.zeros((T, C, N, S))
         self.belief_history = np.zeros((T, C, N, S))
@@ -303,6 +317,7 @@ class Simulation:
         counts[:, STATE_COLUMNS.index("settled")] = self.settled.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("arrived")] = self.arrived.sum(axis=(1, 2))
         counts[:, STATE_COLUMNS.index("flown")] = self.flown.sum(axis=(1, 2))
+        counts[:, STATE_COLUMNS.index("removed")] = self.removed.sum(axis=(1, 2))
         self.counts[day] = counts
         self.newly_settled[day] = self.newly.sum(axis=(1, 2))
         policy = self.policy

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from travesia.scenario.admission import STATUSES, Rule
+from travesia.scenario.schema import removal_label
 from travesia.model.world import World
 
 if TYPE_CHECKING:
@@ -22,6 +23,21 @@ class Flight:
     place: int
     seats: int
     nationality: int       # -1 for any
+
+
+@dataclass
+class Removal:
+    """A removal campaign in force (a `removal` event): a daily capacity from places or
+    crossings."""
+
+    label: str                 # the event's id, else "removal <date> <mode> to <country>"
+    places: np.ndarray         # cities people are taken from
+    crossings: np.ndarray      # crossings whose stranded and sheltered people are taken first
+    until: int                 # last day
+    per_day: float
+    statuses: np.ndarray       # [S] bool
+    nationality: int           # -1 for any
+    carry: float = 0.0         # fraction of a person carried to the next day
 
 
 @dataclass
@@ -47,6 +63,9 @@ class PolicyState:
     shelter_uptake: np.ndarray
     shelter_nationality: np.ndarray    # [C] the one nationality offered places, -1 for any
     flights_today: list[Flight] = field(default_factory=list)
+    # [countries] non-nationals its entry posts may still let in; -1: no cap (a `reception` event)
+    reception_left: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    removals: list[Removal] = field(default_factory=list)
 
     @classmethod
     def initial(cls, world: World) -> PolicyState:
@@ -61,6 +80,7 @@ class PolicyState:
             shelter_capacity=np.zeros(C, dtype=np.int64), shelter_place=np.full(C, -1),
             shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan),
             shelter_nationality=np.full(C, -1),
+            reception_left=np.full(len(world.countries), -1, dtype=np.int64),
         )
 
     def emergency(self, day: int) -> np.ndarray:
@@ -146,6 +166,18 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
                 policy.flights_today.append(Flight(xc, int(world.return_place[xc]), ev.seats, nat))
             else:
                 policy.flights_today.append(Flight(-1, world.place_index(ev.from_), ev.seats, nat))
+        case "removal":
+            statuses = np.isin(np.array(STATUSES), ev.statuses)
+            nat = -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
+            policy.removals.append(Removal(
+                removal_label(ev),
+                np.array([world.place_index(n) for n in dict.fromkeys(ev.from_)
+                          if n not in world.crossing_names], dtype=np.int64),
+                np.array([world.crossing_index(n) for n in dict.fromkeys(ev.from_)
+                          if n in world.crossing_names], dtype=np.int64),
+                day + ev.days - 1, ev.per_day, statuses, nat))
+        case "reception":
+            policy.reception_left[world.countries.index(ev.country)] = ev.total
         case "note":
             pass
     return c

@@ -537,7 +537,8 @@ async function compare() {
 // --- Flee cases (docs/flee.md): their own map, charts per camp, totals and scores ---------------
 // A Flee dataset (ruleset "flee") is drawn from /api/datasets/{id}/flee in #flee-panel; the
 // travesia panels (crossings, needs, what-ifs) are hidden while it is shown.
-const TRAVESIA_PANELS = ["#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel", "#host-panel"];
+const TRAVESIA_PANELS = ["#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel", "#host-panel",
+  "#branches-panel"];
 const FLEE_COLOURS = { conflict_zone: "#b22222", camp: "#2e8b57", town: "#6b6b6b" };
 const FLEE_NO_COMPARE = "Side by side compares travesia runs at their crossings, which a Flee case does not have: " +
   "choose a Flee case under Show to see its camps.";
@@ -704,6 +705,101 @@ function fleeSetDay(t) {
   }
 }
 
+// --- branches of the future ---------------------------------------------------------------------
+const BRANCH_COLOURS = ["#d9534f", "#2e75b6", "#2e8b57", "#7030a0", "#e69f00", "#555555"];
+const BRANCH_FIGURES = { crossing: ["held_peak", "held_mean", "entries"], removals: null, arrivals: ["people"],
+  region: ["held_mean", "sheltered_mean", "arrived", "settled_change"] };
+
+async function listBranches() {
+  const answer = await api("/api/branches");
+  state.branches = answer.branches;
+  const list = $("#branch-list");
+  if (!answer.branches.length) {
+    list.textContent = "This scenario declares no branches of its future.";
+    $("#branch-run").disabled = true;
+    return;
+  }
+  list.innerHTML = answer.branches.map((b) =>
+    `<div><b>${esc(b.id)}</b> (weight ${b.weight}): ${esc(b.title)} — from ${b.after} to ${b.end}` +
+    (b.note ? ` <span title="${esc(b.note)}">ⓘ</span>` : "") + `</div>`).join("");
+  if (answer.job && answer.job.status === "done") await showBranches(answer.job);
+}
+
+async function runBranches() {
+  const status = $("#branch-status"), bar = $("#branch-progress");
+  status.classList.remove("error");
+  const runs = Number($("#branch-form [name=runs]").value);
+  let job = await api("/api/branches", { method: "POST", headers: { "Content-Type": "application/json" },
+                                          body: JSON.stringify({ runs }) });
+  status.dataset.state = "running";
+  for (;;) {
+    bar.value = job.progress;
+    status.textContent = `running: ${job.done_runs}/${job.total_runs} runs`;
+    if (job.status === "failed") throw new Error(job.error);
+    if (job.status === "done") break;
+    await new Promise((r) => setTimeout(r, 300));
+    job = (await api("/api/branches")).job;
+  }
+  await refreshDatasets();
+  await showBranches(job);
+  status.textContent = `done in ${job.wall_seconds} s (${job.draws})`;
+  status.dataset.state = "done";
+}
+
+async function showBranches(job) {
+  const ids = Object.keys(job.datasets);
+  const sel = $("#branch-select");
+  sel.querySelectorAll("option[data-branch]").forEach((o) => o.remove());
+  for (const b of ids) {
+    const o = document.createElement("option");
+    o.value = job.datasets[b]; o.textContent = b; o.dataset.branch = b;
+    sel.appendChild(o);
+  }
+  // one chart per crossing: each branch's median and 5-95% band of the measure shown
+  const loaded = await Promise.all(ids.map((b) => load(job.datasets[b])));
+  const charts = $("#branch-charts");
+  charts.innerHTML = "";
+  const crossings = loaded[0].crossings.crossings;
+  for (const c of crossings) {
+    const div = document.createElement("div");
+    div.className = "chart"; div.dataset.crossing = c;
+    charts.appendChild(div);
+    const traces = [];
+    ids.forEach((b, i) => {
+      const data = loaded[i].crossings;
+      traces.push(...bandTraces(data, c, state.measure, BRANCH_COLOURS[i % BRANCH_COLOURS.length], b,
+                                data.dates, data.runs));
+    });
+    await Plotly.newPlot(div, traces, {
+      title: { text: `${c}: ${state.measure}, by branch`, font: { size: 13 } },
+      margin: { l: 50, r: 10, t: 30, b: 30 }, showlegend: true, legend: { font: { size: 10 } },
+      xaxis: { type: "date" }, yaxis: { rangemode: "tozero" },
+    }, { displayModeBar: false, responsive: true });
+  }
+  // the comparison table: one row per figure, one column per branch
+  const rows = job.comparison.filter((r) => {
+    const wanted = BRANCH_FIGURES[r.block];
+    return wanted === null || (wanted || []).includes(r.measure);
+  });
+  const key = (r) => `${r.block}|${r.where}|${r.measure}`;
+  const cells = {};
+  for (const r of rows) (cells[key(r)] ||= {})[r.branch] = r;
+  const table = $("#branch-table");
+  table.querySelector("thead").innerHTML = `<tr><th>block</th><th>where</th><th>measure</th>` +
+    ids.map((b) => `<th>${esc(b)}</th>`).join("") + `</tr>`;
+  const body = [];
+  for (const [k, byBranch] of Object.entries(cells)) {
+    const values = ids.map((b) => byBranch[b]);
+    if (values.every((v) => !v || (!v.mean && !v.p95))) continue;
+    const [block, where, measure] = k.split("|");
+    body.push(`<tr data-block="${esc(block)}"><td>${esc(block)}</td><td>${esc(where)}</td><td>${esc(measure)}</td>` +
+      values.map((v) => `<td class="num">${v ? fmt(v.mean) + (v.runs > 1 ? ` <span class="muted">(${fmt(v.p05)}–${fmt(v.p95)})</span>` : "") : "-"}</td>`).join("") +
+      `</tr>`);
+  }
+  table.querySelector("tbody").innerHTML = body.join("");
+  state.branchJob = job;
+}
+
 // --- start --------------------------------------------------------------------------------------
 function showError(err) {
   console.error(err);
@@ -748,6 +844,21 @@ async function main() {
   $("#play").onclick = togglePlay;
   $("#compare").onclick = () => compare().catch(showError);
   $("#host-region").onchange = () => { state.hostRegion = $("#host-region").value; drawHost().catch(showError); };
+  $("#branch-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    runBranches().catch((err) => {
+      const status = $("#branch-status");
+      status.textContent = String(err.message || err);
+      status.classList.add("error");
+      status.dataset.state = "failed";
+    });
+  });
+  $("#branch-select").onchange = (e) => {
+    if (!e.target.value) return;
+    $("#dataset").value = e.target.value;
+    selectDataset(e.target.value).catch(showError);
+  };
+  await listBranches();
   await selectDataset(first.id);
   document.body.dataset.ready = "1";
 }
