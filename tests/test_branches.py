@@ -204,6 +204,11 @@ def test_chile_peru_2025_runs_each_branch_to_the_end_of_2026():
     # the corridor lets more into Peru than removals at the same pace without it
     assert rows[("corridor", "arrivals", "Peru", "people")] > rows[("pace-2025", "arrivals",
                                                                      "Peru", "people")]
+    # needs and costs per host region for each branch (Tacna, at the line, and Arica)
+    for b in sc.spec.branches:
+        for region in ("Tacna (Peru)", "Arica y Parinacota (Chile)"):
+            assert rows[(b.id, "needs", region, "water_litres")] > 0
+            assert rows[(b.id, "needs", region, "cost_food_USD")] > 0
 
 
 def test_check_and_show_name_the_branches(tmp_path):
@@ -231,3 +236,26 @@ def test_branches_command_prints_and_writes_the_comparison(tmp_path):
     assert '"buses","removals","Z","people",2,300,300,300,300' in text
     bad = CliRunner().invoke(main, ["branches", str(folder), "--only", "nope"])
     assert bad.exit_code == 2 and "unknown branch 'nope'" in bad.output
+
+
+def test_comparison_gives_needs_and_costs_per_host_region_from_the_branch_date(tmp_path):
+    # 35 people refused at Y's post from the first days, waiting (nobody gives up or crosses at
+    # night); the branch runs from 6 Jan to 20 Jan: 15 days of 35 people in region r of Y
+    folder = tiny_scenario(tmp_path / "held", people=35, entry_admits="national", days=10)
+    with_branches(folder, [branch("wait", 1.0)])
+    comparison = compare_branches(folder, 1, medians=True)
+    needs = {r["measure"]: r["mean"] for r in comparison.table.to_pylist()
+             if r["block"] == "needs" and r["where"] == "r (Y)"}
+    days, people = 15, 35
+    assert needs["dependent_peak"] == people
+    assert needs["water_litres"] == people * 15 * days            # Sphere: 15 L a day
+    assert needs["food_kcal"] == people * 2100 * days
+    assert needs["covered_m2_peak"] == pytest.approx(people * 3.5)
+    assert needs["toilets_peak"] == 2           # past the first 7 days: one per 20 people
+    # the package's rates: 3.5 consultations a year outside Chile, USD 1.08 and 2.0 a day
+    assert needs["health_consultations"] == pytest.approx(people * 3.5 / 365 * days)
+    assert needs["cost_shelter_USD"] == pytest.approx(people * 1.08 * days)
+    assert needs["cost_food_USD"] == pytest.approx(people * 2.0 * days)
+    # region X (the town and the exit post) holds nobody after the first day: no needs block
+    assert not any(r["block"] == "needs" and r["where"] == "r (X)" and r["mean"]
+                   for r in comparison.table.to_pylist())

@@ -12,7 +12,9 @@ from travesia.cli.common import user_errors
 # the figures printed (every figure is in branches.csv)
 SHOWN = {"crossing": ("held_peak", "held_mean"), "removals": ("people",),
          "arrivals": ("people",),
-         "region": ("held_mean", "sheltered_mean", "arrived", "settled_change")}
+         "region": ("held_mean", "sheltered_mean", "arrived", "settled_change"),
+         "needs": ("dependent_peak", "water_litres", "toilets_peak", "health_consultations",
+                   "school_places_end")}
 
 
 @click.command()
@@ -32,8 +34,9 @@ SHOWN = {"crossing": ("held_peak", "held_mean"), "removals": ("people",),
 def branches(scenario, runs, base_seed, medians, only, workers, out_dir):
     """List the branches of SCENARIO's future (scenario.yaml `branches:`) and compare them: RUNS
     runs of each, from its date to its end; people held per crossing, removals and their cost,
-    arrivals per country, and per host region people held, sheltered and arrived. Printed and
-    written to branches.csv (mean and 5/50/95% over the runs)."""
+    arrivals per country, per host region people held, sheltered and arrived, and their needs and
+    costs (docs/host-communities.md). Printed and written to branches.csv (mean and 5/50/95% over
+    the runs)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -70,7 +73,9 @@ def branches(scenario, runs, base_seed, medians, only, workers, out_dir):
         found = [cell[(b, block, where, measure)] for b in ids]
         if not any(r["mean"] or r["p95"] for r in found):
             continue                      # nothing in any branch (a region nobody reaches)
-        scale, unit = (1e6, " M") if measure.startswith("cost_") else (1.0, "")  # costs: millions
+        # costs of millions (removals in CLP) print in millions; smaller ones whole
+        big = measure.startswith("cost_") and max(abs(r["mean"]) for r in found) >= 1e6
+        scale, unit = (1e6, " M") if big else (1.0, "")
         table.add_row(block, where, measure,
                       *(f"{r['mean'] / scale:,.0f}{unit}"
                         + (f" ({r['p05'] / scale:,.0f}–{r['p95'] / scale:,.0f})" if runs > 1

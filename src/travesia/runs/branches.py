@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from travesia.errors import ScenarioError
+from travesia.model.impacts import Rates, place_impacts, scenario_rates
 from travesia.model.results import Results
 from travesia.outputs.branches import BlockOf, PlaceInfo, branch_summary, comparison_table
 from travesia.runs.ensemble import RunTask, local_executor, plan_ensemble, run_task, task_of
@@ -45,6 +46,43 @@ def place_info(sc: Scenario) -> PlaceInfo:
     return PlaceInfo({p.name: p.country for p in sc.places},
                      {p.name: f"{(p.region or p.name).split(' (')[0]} ({p.country})"
                       for p in sc.places})
+
+
+def needs_block(rates: Rates) -> BlockOf:
+    """The `needs` block of a branch's figures: per host region, over the days from the branch's
+    date, the needs and costs a run's impacts.csv gives day by day (model/impacts.py, one rule):
+    totals of water, food, health consultations and each cost (per currency, never added
+    together); the peaks of people depending on provision, covered space and toilets; the school
+    places at the end."""
+
+    def block(results: Results, first: int, places: PlaceInfo) -> dict:
+        cols = place_impacts(results, rates)
+        regions = [places.region[n] for n in results.place_names]
+        dependent = cols["held"] + cols["sheltered"] + cols["passing_through"]
+        out = {}
+        for region in dict.fromkeys(regions):
+            idx = [p for p, r in enumerate(regions) if r == region]
+
+            def total(values, idx=idx):
+                return float(values[first:, idx].sum())
+
+            def peak(values, idx=idx):
+                return float(values[first:, idx].sum(axis=1).max())
+
+            figures = {
+                "dependent_peak": peak(dependent), "water_litres": total(cols["water_litres"]),
+                "food_kcal": total(cols["food_kcal"]), "covered_m2_peak": peak(cols["covered_m2"]),
+                "toilets_peak": peak(cols["toilets"]),
+                "health_consultations": total(cols["health_consultations"]),
+                "school_places_end": float(cols["school_places"][-1, idx].sum()),
+                **{name: total(values) for name, values in cols.items()
+                   if name.startswith("cost_")},
+            }
+            if any(figures.values()):
+                out.update({("needs", region, k): v for k, v in figures.items()})
+        return out
+
+    return block
 
 
 def branch_tasks(sc: Scenario, runs: int, *, base_seed: int = 0, medians: bool = False,
@@ -106,11 +144,13 @@ def compare_branches(scenario: str | Path | Scenario | None, runs: int = 10, *,
     tasks, draws = branch_tasks(sc, runs, base_seed=base_seed, medians=medians, only=only)
     results = run_tasks(tasks, workers, progress)
     info = place_info(sc)
+    # needs and costs per host region always; `extra_blocks` add to them
+    blocks = (needs_block(scenario_rates(sc.folder)), *extra_blocks)
     comparison = BranchComparison(sc, pa.table({}), runs, draws)
     for task in tasks:
         branch = find_branch(sc, task.branch or "")
         comparison.summaries.setdefault(branch.id, []).append(
-            branch_summary(results[task.run_id], info, branch.after, extra_blocks))
+            branch_summary(results[task.run_id], info, branch.after, blocks))
         if keep_results:
             comparison.results.setdefault(branch.id, []).append(results[task.run_id])
             comparison.parameters.setdefault(branch.id, []).append(

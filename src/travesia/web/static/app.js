@@ -708,7 +708,9 @@ function fleeSetDay(t) {
 // --- branches of the future ---------------------------------------------------------------------
 const BRANCH_COLOURS = ["#d9534f", "#2e75b6", "#2e8b57", "#7030a0", "#e69f00", "#555555"];
 const BRANCH_FIGURES = { crossing: ["held_peak", "held_mean", "entries"], removals: null, arrivals: ["people"],
-  region: ["held_mean", "sheltered_mean", "arrived", "settled_change"] };
+  region: ["held_mean", "sheltered_mean", "arrived", "settled_change"],
+  needs: ["dependent_peak", "water_litres", "toilets_peak", "health_consultations", "school_places_end",
+          "cost_shelter_USD", "cost_food_USD", "cost_school_CLF"] };
 
 async function listBranches() {
   const answer = await api("/api/branches");
