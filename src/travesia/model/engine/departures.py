@@ -14,23 +14,36 @@ if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
 
 
+def response_by_cell(nationality_response: dict, nationalities: list[str],
+                     statuses: list[str]) -> np.ndarray:
+    """[N, S] the multiplier of the departure rate by nationality and status: a nationality's
+    number applies to all its statuses, a mapping to the statuses it names; missing = 1."""
+    out = np.ones((len(nationalities), len(statuses)))
+    for n, nat in enumerate(nationalities):
+        response = nationality_response.get(nat, 1.0)
+        if isinstance(response, dict):
+            out[n] = [response.get(s, 1.0) for s in statuses]
+        else:
+            out[n] = response
+    return out
+
+
 def departure_rates(sim: Simulation, day: int) -> np.ndarray:
-    """[N, S] daily chance that a settled person considers leaving today."""
+    """[P, N, S] daily chance that a settled person considers leaving today."""
     p, policy, world = sim.params, sim.policy, sim.world
     base = np.array([p.departure_rate_per_day.get(s, 0.0) for s in world.statuses])
     days_left = policy.deadline_day - day
     felt = policy.deadline_day < 10**8
     pressure = np.where(felt, np.exp(-np.maximum(days_left, 0) / p.deadline_horizon_days), 0.0)
-    rate_s = base * (1.0 + p.threat_response * policy.threat + p.deadline_response * pressure)
-    nat = np.array([p.nationality_response.get(n, 1.0) for n in world.nationalities])
-    return np.clip(nat[:, None] * rate_s[None, :], 0.0, 1.0)
+    threat = policy.threat_by_place()[:, None]                                  # [P, 1]
+    rate_ps = base * (1.0 + p.threat_response * threat + p.deadline_response * pressure)
+    response = response_by_cell(p.nationality_response, world.nationalities, world.statuses)
+    return np.clip(response[None] * rate_ps[:, None, :], 0.0, 1.0)
 
 
 def depart(sim: Simulation, day: int) -> np.ndarray:
     """[P, N, S] people who consider leaving today (they may still choose to stay)."""
-    rates = departure_rates(sim, day)
-    return sim.rng["departures"].binomial(sim.settled,
-                                          np.broadcast_to(rates[None], sim.settled.shape))
+    return sim.rng["departures"].binomial(sim.settled, departure_rates(sim, day))
 
 
 def exit_utilities(sim: Simulation) -> np.ndarray:
