@@ -1,0 +1,210 @@
+"""A scenario's own legal statuses, and departure drivers by place, nationality and status
+(docs/scenario-format.md "Statuses", docs/model.md §2), on tiny scenarios worked out by hand.
+
+The tiny world (tests/scenario_kit.py): town A -- XP | strip | YP -- D; some tests add town B, in
+region `s`, on a road to XP.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from scenario_kit import tiny_scenario, write_csv
+from travesia.errors import ScenarioError
+from travesia.model.engine import Simulation, simulate
+from travesia.model.engine.departures import departure_rates
+from travesia.model.world import compile_world
+from travesia.scenario import load_scenario
+from travesia.scenario.admission import Vocabulary
+
+THREE = ["regular", "irregular", "asylum_seeker"]
+RATES = {"regular": 1.0, "irregular": 1.0, "asylum_seeker": 1.0}
+
+
+def with_spec(folder, **keys):
+    """Add top-level keys to the folder's scenario.yaml."""
+    path = folder / "scenario.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec.update(keys)
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+def add_town_b(folder, people: int, status: str = "irregular") -> None:
+    """Town B (region s) 1 km from the exit post, with `people` Venezuelans of `status`."""
+    with (folder / "places.csv").open("a", encoding="utf-8") as f:
+        f.write("B,X,s,0,-0.01,city,hand\n")
+    with (folder / "routes.csv").open("a", encoding="utf-8") as f:
+        f.write("B,XP,1,hand\n")
+    with (folder / "population.csv").open("a", encoding="utf-8") as f:
+        f.write(f"B,Venezuela,{status},{people},hand\n")
+
+
+def run(folder, seed=0):
+    sc = load_scenario(folder)
+    world = compile_world(sc)
+    return simulate(world, sc.params, seed=seed, events=sc.spec.timeline), world
+
+
+def sim_for(folder, seed=0):
+    sc = load_scenario(folder)
+    return Simulation(compile_world(sc), sc.params, seed=seed, events=sc.spec.timeline)
+
+
+# --- declared statuses --------------------------------------------------------------------------
+
+def test_a_declared_status_is_admitted_by_a_rule_that_names_it(tmp_path):
+    # 30 asylum seekers and 20 irregular migrants at A; the entry post admits asylum seekers only
+    folder = tiny_scenario(tmp_path, people=30, status="asylum_seeker", entry_cap=1000,
+                           entry_admits="asylum_seeker", parameters={
+                               "departure_rate_per_day": RATES},
+                           extra_people=[{"place": "A", "nationality": "Venezuela",
+                                          "status": "irregular", "people": 20,
+                                          "source": "hand"}])
+    with_spec(folder, statuses=THREE)
+    res, world = run(folder)
+    assert world.statuses == THREE
+    assert world.settled[0].tolist() == [[0, 20, 30]]
+    assert res.flows["entries"][:, 0].sum() == 30
+    assert res.flows["refused"][:, 0].sum() == 20
+
+
+def test_a_status_term_compiles_against_the_declared_statuses():
+    vocab = Vocabulary(statuses=("resident", "asylum_seeker", "irregular"),
+                       nationalities=("Venezuela",))
+    rule = vocab.parse("Venezuela+asylum_seeker;resident")
+    status = np.array([0, 1, 2, 1])
+    nat = np.array([0, 0, 0, -2])
+    assert rule.admits(0, status, False, nat).tolist() == [True, True, False, False]
+
+
+def test_a_deadline_for_a_declared_status_raises_only_its_rate(tmp_path):
+    timeline = [{"date": "2026-01-01", "type": "deadline", "deadline": "2026-01-06",
+                 "statuses": ["asylum_seeker"], "source": "hand"}]
+    params = {"departure_rate_per_day": {"regular": 1e-3, "irregular": 1e-3,
+                                         "asylum_seeker": 1e-3},
+              "deadline_response": 3.0, "deadline_horizon_days": 5.0}
+    folder = with_spec(tiny_scenario(tmp_path, timeline=timeline, parameters=params),
+                       statuses=THREE)
+    sim = sim_for(folder)
+    sim.step(0)
+    rates = departure_rates(sim, 0)[0, 0]          # town A, Venezuela: [regular, irregular, asylum]
+    assert rates[:2] == pytest.approx([1e-3, 1e-3])
+    assert rates[2] == pytest.approx(1e-3 * (1 + 3.0 * np.exp(-5 / 5)))
+
+
+def test_old_scenarios_keep_regular_and_irregular(tmp_path):
+    sc = load_scenario(tiny_scenario(tmp_path))
+    assert sc.spec.statuses == ["regular", "irregular"]
+    assert compile_world(sc).statuses == ["regular", "irregular"]
+
+
+@pytest.mark.parametrize("change, where, message", [
+    # a status the scenario does not declare, in a table
+    (lambda f: (f / "population.csv").write_text(
+        "place,nationality,status,people,source\nA,Venezuela,refugee,5,hand\n", encoding="utf-8"),
+     "population.csv, row 2, field 'status'", "unknown status 'refugee'"),
+    (lambda f: with_spec(f, statuses=["regular", "regular"]), "field 'statuses'",
+     "status 'regular' is declared twice"),
+    (lambda f: with_spec(f, statuses=["regular", "irregular", "visa"]), "field",
+     "'visa' names both a status and a document"),
+    (lambda f: with_spec(f, statuses=THREE), "parameters.departure_rate_per_day.asylum_seeker",
+     "no departure rate for status 'asylum_seeker'"),
+    (lambda f: with_spec(f, timeline=[{"date": "2026-01-02", "type": "deadline",
+                                       "deadline": "2026-01-05", "statuses": ["refugee"],
+                                       "source": "hand"}]),
+     "timeline[0].statuses[0]", "unknown status 'refugee'"),
+    (lambda f: with_spec(f, parameters={"departure_rate_per_day": {
+        "regular": 1, "irregular": 1, "refugee": 1}}),
+     "parameters.departure_rate_per_day.refugee", "unknown status 'refugee'"),
+    (lambda f: with_spec(f, parameters={"nationality_response": {"Venezuela": {"refugee": 2}}}),
+     "parameters.nationality_response.Venezuela.refugee", "unknown status 'refugee'"),
+    (lambda f: with_spec(f, timeline=[{"date": "2026-01-02", "type": "threat", "level": 0.5,
+                                       "regions": ["north"], "source": "hand"}]),
+     "timeline[0].regions[0]", "unknown region 'north'"),
+    (lambda f: with_spec(f, timeline=[{"date": "2026-01-02", "type": "threat", "level": 0.5,
+                                       "places": ["Z"], "source": "hand"}]),
+     "timeline[0].places[0]", "unknown place 'Z'"),
+])
+def test_a_wrong_status_or_threat_name_is_a_one_line_error(tmp_path, change, where, message):
+    folder = tiny_scenario(tmp_path)
+    change(folder)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(folder)
+    text = str(err.value)
+    assert where in text and message in text and "\n" not in text
+
+
+# --- departure drivers by place -----------------------------------------------------------------
+
+def test_a_regional_threat_moves_only_its_region(tmp_path):
+    # base rate 0.25 and threat_response 3: a threat of 1 makes the rate 1 where it is felt
+    timeline = [{"date": "2026-01-01", "type": "threat", "level": 1.0, "regions": "s",
+                 "source": "hand"}]
+    params = {"departure_rate_per_day": {"regular": 0.25, "irregular": 0.25},
+              "threat_response": 3.0}
+    folder = tiny_scenario(tmp_path, people=100, timeline=timeline, parameters=params)
+    add_town_b(folder, people=40)
+    sim = sim_for(folder, seed=2)
+    a, b = sim.world.place_index("A"), sim.world.place_index("B")
+    sim.step(0)
+    rates = departure_rates(sim, 0)[:, 0, 1]
+    assert rates[b] == 1.0 and rates[a] == pytest.approx(0.25)
+    # all 40 at B left on day 0; of A's 100, a binomial(100, 0.25) did
+    assert sim.settled[b].sum() == 0
+    assert 50 < sim.settled[a].sum() < 100
+
+
+def test_a_place_level_holds_until_a_national_level_replaces_it(tmp_path):
+    timeline = [
+        {"date": "2026-01-01", "type": "threat", "level": 0.2, "source": "hand"},
+        {"date": "2026-01-02", "type": "threat", "level": 0.5, "places": ["A"], "source": "hand"},
+        {"date": "2026-01-03", "type": "threat", "level": 0.0, "source": "hand"},
+    ]
+    params = {"departure_rate_per_day": {"regular": 1e-3, "irregular": 1e-3},
+              "threat_response": 4.0}
+    folder = tiny_scenario(tmp_path, timeline=timeline, parameters=params)
+    add_town_b(folder, people=10)
+    sim = sim_for(folder)
+    a, b = sim.world.place_index("A"), sim.world.place_index("B")
+    seen = []
+    for day in range(3):
+        sim.step(day)
+        r = departure_rates(sim, day)[:, 0, 1]
+        seen.append((r[a], r[b]))
+    assert seen[0] == pytest.approx((1.8e-3, 1.8e-3))     # 1 + 4 x 0.2 everywhere
+    assert seen[1] == pytest.approx((3.0e-3, 1.8e-3))     # A: 1 + 4 x 0.5; B keeps the national
+    assert seen[2] == pytest.approx((1e-3, 1e-3))         # the national 0 replaces A's level
+
+
+# --- responses by nationality and status --------------------------------------------------------
+
+def test_nationality_response_by_status_multiplies_each_cell(tmp_path):
+    params = {"departure_rate_per_day": {"regular": 1e-3, "irregular": 2e-3},
+              "nationality_response": {"Venezuela": {"irregular": 3.0}, "Colombia": 0.5}}
+    folder = tiny_scenario(tmp_path, parameters=params, extra_people=[
+        {"place": "A", "nationality": "Colombia", "status": "regular", "people": 5,
+         "source": "hand"}])
+    sim = sim_for(folder)
+    sim.step(0)
+    nat = sim.world.nationalities
+    rates = departure_rates(sim, 0)[sim.world.place_index("A")]
+    assert rates[nat.index("Venezuela")] == pytest.approx([1e-3, 6e-3])
+    assert rates[nat.index("Colombia")] == pytest.approx([0.5e-3, 1e-3])
+
+
+def test_a_nationality_that_responds_zero_stays(tmp_path):
+    folder = tiny_scenario(tmp_path, people=50, parameters={
+        "nationality_response": {"Venezuela": {"irregular": 0.0}}}, extra_people=[
+        {"place": "A", "nationality": "Venezuela", "status": "regular", "people": 7,
+         "source": "hand"}])
+    # documents for the regular cell: none held
+    write_csv(folder / "documents.csv", [
+        {"nationality": "Venezuela", "status": s, "documents": "none", "share": 1,
+         "source": "hand"} for s in ("irregular", "regular")])
+    res, world = run(folder)
+    # the rate is 1 a day for both statuses; only the 7 regular ones leave
+    assert res.flows["departures"][:, 0].sum() == 7
+    assert world.settled[0, 0].tolist() == [7, 50]
