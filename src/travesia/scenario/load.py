@@ -21,6 +21,7 @@ from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
 from travesia.scenario.schema import (
     MAX_DAYS,
+    MAX_NATIONALITIES,
     MAX_PLACE_DAYS,
     MAX_PLACES,
     CrossingRow,
@@ -273,6 +274,10 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
 
     nationalities = sorted({r.nationality for _, r in tables["population.csv"]}
                            | {r.nationality for _, r in tables["documents.csv"]})
+    if len(nationalities) > MAX_NATIONALITIES:
+        raise ScenarioError(f"{len(nationalities):,} nationalities (at most "
+                            f"{MAX_NATIONALITIES:,})", file=folder / "population.csv",
+                            field="nationality")
     vocabulary = replace(vocabulary, nationalities=tuple(nationalities))
     try:
         vocabulary.check()

@@ -22,6 +22,7 @@ MAX_PERSONNEL = 10**7              # soldiers and police added or removed by one
 MAX_DAYS = 365 * 50                # a scenario's period, an emergency's length
 MAX_PLACES = 2_000                 # the world keeps a places x places table of roads
 MAX_PLACE_DAYS = 2_000_000         # places x days: the daily counts a run keeps
+MAX_NATIONALITIES = 2_000          # agents keep a nationality in 16 bits; far above any corridor
 
 PLACE_KINDS = ("city", "post", "destination")
 
