@@ -110,8 +110,6 @@ def test_old_scenarios_keep_regular_and_irregular(tmp_path):
      "status 'regular' is declared twice"),
     (lambda f: with_spec(f, statuses=["regular", "irregular", "visa"]), "field",
      "'visa' names both a status and a document"),
-    (lambda f: with_spec(f, statuses=THREE), "parameters.departure_rate_per_day.asylum_seeker",
-     "no departure rate for status 'asylum_seeker'"),
     (lambda f: with_spec(f, timeline=[{"date": "2026-01-02", "type": "deadline",
                                        "deadline": "2026-01-05", "statuses": ["refugee"],
                                        "source": "hand"}]),
@@ -208,3 +206,77 @@ def test_a_nationality_that_responds_zero_stays(tmp_path):
     # the rate is 1 a day for both statuses; only the 7 regular ones leave
     assert res.flows["departures"][:, 0].sum() == 7
     assert world.settled[0, 0].tolist() == [7, 50]
+
+
+# --- needs that follow demography ---------------------------------------------------------------
+
+def demography(tmp_path, needs_groups):
+    """10 Venezuelan children and 5 pregnant Colombians, all refused at the entry post (it admits
+    its nationals only) and stranded there: nobody gives up or crosses at night."""
+    folder = tiny_scenario(tmp_path, people=10, entry_admits="national", extra_people=[
+        {"place": "A", "nationality": "Colombia", "status": "irregular", "people": 5,
+         "source": "hand"}])
+    write_csv(folder / "documents.csv", [
+        {"nationality": n, "status": "irregular", "documents": "none", "share": 1,
+         "source": "hand"} for n in ("Venezuela", "Colombia")])
+    write_csv(folder / "groups.csv", [
+        {"nationality": "Venezuela", "status": "irregular", "groups": "child", "share": 1,
+         "source": "hand"},
+        {"nationality": "Colombia", "status": "irregular", "groups": "pregnant", "share": 1,
+         "source": "hand"}])
+    return with_spec(folder, groups=["child", "pregnant"], needs_groups=needs_groups)
+
+
+def test_food_follows_the_age_band_and_pregnancy_of_the_people_held(tmp_path):
+    from travesia.model.impacts import place_impacts
+
+    folder = demography(tmp_path, {"child": "child_0_4", "pregnant": "pregnant"})
+    res, world = run(folder)
+    out = place_impacts(res)
+    t = 5
+    p = int(np.argmax(out["held"][t]))
+    assert out["held"][t, p] == 15
+    # 10 children under 5 at 1,290 kcal, 5 pregnant women at 2,100 + 285
+    assert out["food_kcal"][t, p] == 10 * 1290 + 5 * (2100 + 285)
+    assert out["water_litres"][t, p] == 15 * 15           # water does not depend on age here
+    assert res.group_people["child_0_4"][t, p] == 10
+
+
+def test_without_needs_groups_everyone_counts_at_the_sphere_average(tmp_path):
+    from travesia.model.impacts import place_impacts
+
+    res, _ = run(demography(tmp_path, {}))
+    out = place_impacts(res)
+    p = int(np.argmax(out["held"][5]))
+    assert out["food_kcal"][5, p] == 15 * 2100
+    assert res.group_people == {}
+
+
+@pytest.mark.parametrize("needs_groups, where, message", [
+    ({"elderly": "older_60"}, "needs_groups.elderly", "unknown group 'elderly'"),
+    ({"child": "toddler"}, "needs_groups.child", "unknown needs category 'toddler'"),
+])
+def test_a_wrong_needs_group_is_a_one_line_error(tmp_path, needs_groups, where, message):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(demography(tmp_path, needs_groups))
+    assert where in str(err.value) and message in str(err.value)
+
+
+def test_two_age_bands_for_one_person_is_an_error(tmp_path):
+    folder = demography(tmp_path, {"child": "child_0_4", "pregnant": "adult_20_59"})
+    write_csv(folder / "groups.csv", [
+        {"nationality": "Venezuela", "status": "irregular", "groups": "child;pregnant",
+         "share": 1, "source": "hand"}])
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(folder)
+    assert "groups.csv, row 2, field 'groups'" in str(err.value)
+    assert "a person has one age" in str(err.value)
+
+
+def test_a_status_without_a_departure_rate_stays(tmp_path):
+    # the kit's rates name regular and irregular only: the 30 asylum seekers never consider leaving
+    folder = tiny_scenario(tmp_path, people=30, status="asylum_seeker")
+    with_spec(folder, statuses=THREE)
+    res, world = run(folder)
+    assert res.flows["departures"].sum() == 0
+    assert world.settled[0, 0].tolist() == [0, 0, 30]

@@ -254,6 +254,8 @@ class PlaceSeries:
     newly_settled: np.ndarray | None = None
     shelter_capacity: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # needs category -> [T, P] dependent people of it (empty: not known; needs use the averages)
+    group_people: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of(cls, results: Results) -> PlaceSeries:
@@ -261,7 +263,8 @@ class PlaceSeries:
         return cls(results.dates, list(results.place_names),
                    list(results.place_country) or [""] * P,
                    list(results.place_region) or list(results.place_names), results.counts,
-                   results.newly_settled, results.shelter_capacity)
+                   results.newly_settled, results.shelter_capacity,
+                   group_people=dict(results.group_people))
 
     def people(self) -> dict[str, np.ndarray]:
         """{measure: [T, P]} of PLACE_MEASURES."""
@@ -297,7 +300,7 @@ def place_impacts(source: Results | PlaceSeries,
     out["passing_through"] = people["passing_through"]
     out["newly_settled"] = people["newly_settled"]
     dependent = people["held"] + people["sheltered"] + people["passing_through"]
-    needs = needs_of_series(dependent)
+    needs = needs_of_series(dependent, s.group_people)
     for col, key in NEEDS.items():
         out[col] = needs[key].astype(float)
     # demands first (costs may apply to them), each with its country's rate per place

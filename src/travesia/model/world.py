@@ -50,6 +50,8 @@ class World:
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     # [P] the region of each place (places.csv `region`; a place without one is its own region)
     place_region: list[str] = field(default_factory=list)
+    # (needs category, trait bit) of each group scenario.yaml `needs_groups:` maps (needs.py)
+    needs_groups: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def population(self) -> int:
@@ -135,6 +137,8 @@ def compile_world(scenario: Scenario) -> World:
         statuses=list(statuses), settled=settled,
         trait_masks=masks.astype(np.uint16), trait_shares=shares, vocabulary=vocab,
         place_region=[p.region or p.name for p in places],
+        needs_groups=[(category, vocab.bit(group))
+                      for group, category in scenario.spec.needs_groups.items()],
     )
 
 

@@ -19,6 +19,7 @@ from travesia.scenario.limits import read_input_text
 from travesia.scenario.yamlfile import read_yaml_mapping
 from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
+from travesia.scenario.measures import AGE_BANDS, NEEDS_CATEGORIES
 from travesia.scenario.schema import (
     MAX_DAYS,
     MAX_NATIONALITIES,
@@ -339,6 +340,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _unique(tables["population.csv"], lambda r: (r.place, r.nationality, r.status), popath,
             "population cell (place, nationality, status)", "status")
 
+    _check_needs_groups(spec, tables["groups.csv"], folder / "groups.csv", ypath)
     for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents,
                                         "document"),
                                        ("groups.csv", "groups", vocabulary.groups, "group")):
@@ -453,14 +455,36 @@ class _EventCheck:
                                         field=f"{fld}.statuses[{j}]")
 
 
+def _check_needs_groups(spec: ScenarioSpec, group_rows: list[tuple[int, Any]], gpath: Path,
+                        ypath: Path) -> None:
+    """`needs_groups:` maps declared groups to known needs categories; nobody is in two groups
+    that map to age bands (a person has one age)."""
+    for group, category in spec.needs_groups.items():
+        if group not in spec.groups:
+            raise ScenarioError(f"unknown group '{str(group)[:40]}' (scenario.yaml declares: "
+                                f"{', '.join(spec.groups) or 'none'})", file=ypath,
+                                field=f"needs_groups.{group}")
+        if category not in NEEDS_CATEGORIES:
+            raise ScenarioError(f"unknown needs category '{str(category)[:40]}' (known: "
+                                f"{', '.join(NEEDS_CATEGORIES)})", file=ypath,
+                                field=f"needs_groups.{group}")
+    ages = {g for g, c in spec.needs_groups.items() if c in AGE_BANDS}
+    for line, row in group_rows:
+        held = [g for g in ([] if row.groups == "none" else split_ids(row.groups)) if g in ages]
+        if len(held) > 1:
+            raise ScenarioError(f"'{held[0]}' and '{held[1]}' both map to age bands in "
+                                "needs_groups: a person has one age", file=gpath, row=line,
+                                field="groups")
+
+
 def _unknown_status(status: str, vocabulary: Vocabulary) -> str:
     return (f"unknown status '{status[:40]}' (scenario.yaml declares: "
             f"{', '.join(vocabulary.statuses)})")
 
 
 def _check_status_parameters(spec: ScenarioSpec, params: Parameters, ypath: Path) -> None:
-    """Parameters keyed by status name declared statuses, and every status has a departure rate
-    (model.md §2)."""
+    """Parameters keyed by status name declared statuses (a status without a departure rate has
+    rate 0, as before statuses were declared: model.md §2)."""
     statuses = spec.statuses
     written = spec.parameters.get("departure_rate_per_day") or {}
     for key in written:
@@ -468,12 +492,6 @@ def _check_status_parameters(spec: ScenarioSpec, params: Parameters, ypath: Path
             raise ScenarioError(f"unknown status '{str(key)[:40]}' (scenario.yaml declares: "
                                 f"{', '.join(statuses)})", file=ypath,
                                 field=f"parameters.departure_rate_per_day.{key}")
-    for status in statuses:
-        if status not in params.departure_rate_per_day:
-            raise ScenarioError(f"no departure rate for status '{status}' (give "
-                                "parameters.departure_rate_per_day a rate for each declared "
-                                "status)", file=ypath,
-                                field=f"parameters.departure_rate_per_day.{status}")
     for nat, response in params.nationality_response.items():
         for key in response if isinstance(response, dict) else ():
             if key not in statuses:

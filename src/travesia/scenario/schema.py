@@ -296,6 +296,9 @@ class ScenarioSpec(BaseModel):
     statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_STATUSES))
     documents: list[str] = Field(default_factory=lambda: list(DEFAULT_DOCUMENTS))
     groups: list[str] = Field(default_factory=list)
+    # needs that follow demography: a declared group -> a needs category (model/needs.py
+    # NEEDS_CATEGORIES: child_0_4, ..., child, pregnant, lactating)
+    needs_groups: dict[str, str] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: list[TimelineEvent] = Field(default_factory=list)
