@@ -280,3 +280,46 @@ def test_a_status_without_a_departure_rate_stays(tmp_path):
     res, world = run(folder)
     assert res.flows["departures"].sum() == 0
     assert world.settled[0, 0].tolist() == [0, 0, 30]
+
+
+# --- responses by group -------------------------------------------------------------------------
+
+def with_children(tmp_path, people, child_share, group_response, rate=1.0):
+    folder = tiny_scenario(tmp_path, people=people, parameters={
+        "departure_rate_per_day": {"regular": rate, "irregular": rate},
+        "group_response": group_response})
+    write_csv(folder / "groups.csv", [
+        {"nationality": "Venezuela", "status": "irregular", "groups": "child",
+         "share": child_share, "source": "hand"},
+        {"nationality": "Venezuela", "status": "irregular", "groups": "none",
+         "share": 1 - child_share, "source": "hand"}])
+    return with_spec(folder, groups=["child"])
+
+
+def test_a_group_that_does_not_respond_stays_home(tmp_path):
+    # half are children, who never leave: the rate is 1 x (0.5 x 0 + 0.5 x 1) = 0.5
+    sim = sim_for(with_children(tmp_path, 1000, 0.5, {"child": 0.0}), seed=4)
+    sim.step(0)
+    assert departure_rates(sim, 0)[0, 0, 1] == pytest.approx(0.5)
+    traits = sim.agents.view("traits")
+    assert len(traits) > 400 and not np.any(traits & sim.world.vocabulary.bit("child"))
+
+
+def test_leavers_hold_the_groups_in_proportion_to_their_response(tmp_path):
+    # a quarter are children, who respond 3 times as much: the cell's rate is 0.1 x (0.25 x 3 +
+    # 0.75) = 0.15, and children are 0.75 / 1.5 = half of those who leave
+    sim = sim_for(with_children(tmp_path, 100_000, 0.25, {"child": 3.0}, rate=0.1), seed=4)
+    sim.step(0)
+    assert departure_rates(sim, 0)[0, 0, 1] == pytest.approx(0.15)
+    traits = sim.agents.view("traits")
+    assert len(traits) == pytest.approx(15_000, abs=500)
+    child = np.mean((traits & sim.world.vocabulary.bit("child")) != 0)
+    assert child == pytest.approx(0.5, abs=0.02)
+
+
+def test_a_group_response_for_an_undeclared_group_is_an_error(tmp_path):
+    folder = tiny_scenario(tmp_path, parameters={"group_response": {"elderly": 0.5}})
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(folder)
+    assert "parameters.group_response.elderly" in str(err.value)
+    assert "unknown group 'elderly'" in str(err.value)

@@ -492,6 +492,11 @@ def _check_status_parameters(spec: ScenarioSpec, params: Parameters, ypath: Path
             raise ScenarioError(f"unknown status '{str(key)[:40]}' (scenario.yaml declares: "
                                 f"{', '.join(statuses)})", file=ypath,
                                 field=f"parameters.departure_rate_per_day.{key}")
+    for group in params.group_response:
+        if group not in spec.groups:
+            raise ScenarioError(f"unknown group '{str(group)[:40]}' (scenario.yaml declares: "
+                                f"{', '.join(spec.groups) or 'none'})", file=ypath,
+                                field=f"parameters.group_response.{group}")
     for nat, response in params.nationality_response.items():
         for key in response if isinstance(response, dict) else ():
             if key not in statuses:

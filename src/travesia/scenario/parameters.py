@@ -46,6 +46,12 @@ class Parameters(BaseModel):
                     "all its statuses, or one per status ({Venezuela: {irregular: 1.5}}; a "
                     "status left out = 1).",
     )
+    group_response: dict[str, float] = Field(
+        default={},
+        description="Multiplier of the departure rate for people of a demographic group the "
+                    "scenario declares (missing = 1; in several groups: the product). Who leaves "
+                    "then holds the groups in these proportions.",
+    )
     # model.md §3 Exit choice
     stay_utility: float = Field(
         default=1.0,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from travesia.errors import ScenarioError
 from travesia.model.engine.agents import TRAVELLING
 
 if TYPE_CHECKING:
@@ -28,6 +29,28 @@ def response_by_cell(nationality_response: dict, nationalities: list[str],
     return out
 
 
+def group_tilt(group_response: dict, world) -> tuple[np.ndarray, np.ndarray] | None:
+    """With group responses: ([N, S] mean multiplier of a cell's departure rate, [N, S, K] the
+    trait shares of those who leave, tilted towards the groups that respond more); None without
+    (model.md §2)."""
+    if not group_response:
+        return None
+    vocab = world.vocabulary
+    per_mask = np.ones(len(world.trait_masks))
+    for group, factor in group_response.items():
+        if group not in vocab.groups:        # a --params file names a group the scenario lacks
+            raise ScenarioError(f"unknown group (the scenario declares: "
+                                f"{', '.join(vocab.groups) or 'none'})",
+                                field=f"parameters.group_response.{group}")
+        per_mask = np.where((world.trait_masks & vocab.bit(group)) != 0, per_mask * factor,
+                            per_mask)
+    weighted = world.trait_shares * per_mask                                   # [N, S, K]
+    mean = weighted.sum(axis=-1)
+    shares = np.divide(weighted, mean[..., None], out=world.trait_shares.copy(),
+                       where=mean[..., None] > 0)
+    return mean, shares
+
+
 def departure_rates(sim: Simulation, day: int) -> np.ndarray:
     """[P, N, S] daily chance that a settled person considers leaving today."""
     p, policy, world = sim.params, sim.policy, sim.world
@@ -38,6 +61,9 @@ def departure_rates(sim: Simulation, day: int) -> np.ndarray:
     threat = policy.threat_by_place()[:, None]                                  # [P, 1]
     rate_ps = base * (1.0 + p.threat_response * threat + p.deadline_response * pressure)
     response = response_by_cell(p.nationality_response, world.nationalities, world.statuses)
+    tilt = group_tilt(p.group_response, world)
+    if tilt is not None:
+        response = response * tilt[0]
     return np.clip(response[None] * rate_ps[:, None, :], 0.0, 1.0)
 
 
@@ -77,11 +103,13 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     prob = np.exp(u)
     prob /= prob.sum(axis=-1, keepdims=True)
     C = len(world.crossing_names)
+    tilt = group_tilt(sim.params.group_response, world)
+    trait_shares = world.trait_shares if tilt is None else tilt[1]
     for pl, n, s in cells:
         counts = rng.multinomial(considering[pl, n, s], prob[pl, n, s])
         for c in np.flatnonzero(counts[:C]):
             k = int(counts[c])
-            traits = np.repeat(world.trait_masks, rng.multinomial(k, world.trait_shares[n, s]))
+            traits = np.repeat(world.trait_masks, rng.multinomial(k, trait_shares[n, s]))
             rng.shuffle(traits)
             sim.agents.add(k, state=TRAVELLING, place=pl, target=world.exit_post[c], crossing=c,
                            nat=n, status=s, traits=traits, since=day)
