@@ -323,3 +323,15 @@ def test_a_group_response_for_an_undeclared_group_is_an_error(tmp_path):
         load_scenario(folder)
     assert "parameters.group_response.elderly" in str(err.value)
     assert "unknown group 'elderly'" in str(err.value)
+
+
+def test_a_drawn_value_reaches_a_response_by_nationality_and_status():
+    from travesia.runs.priors import with_values
+    from travesia.scenario.parameters import Parameters
+
+    p = with_values(Parameters(), {"nationality_response.Venezuela.irregular": 2.5})
+    assert p.nationality_response == {"Venezuela": {"irregular": 2.5}}
+    base = Parameters(nationality_response={"Venezuela": 2.0})
+    with pytest.raises(ScenarioError) as err:
+        with_values(base, {"nationality_response.Venezuela.irregular": 2.5})
+    assert "is a number, not a mapping" in str(err.value)
