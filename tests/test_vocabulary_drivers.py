@@ -335,3 +335,14 @@ def test_a_drawn_value_reaches_a_response_by_nationality_and_status():
     with pytest.raises(ScenarioError) as err:
         with_values(base, {"nationality_response.Venezuela.irregular": 2.5})
     assert "is a number, not a mapping" in str(err.value)
+
+
+def test_a_regional_threat_is_labelled_with_where_it_is_felt():
+    from travesia.outputs.plot import event_label
+    from travesia.scenario.schema import ThreatEvent
+
+    ev = ThreatEvent(date="2026-01-02", type="threat", level=0.5, regions="Arica;Tarapacá",
+                     source="hand")
+    assert event_label(ev) == "threat 0.5 in Arica, Tarapacá"
+    assert event_label(ThreatEvent(date="2026-01-02", type="threat", level=0.5,
+                                   source="hand")) == "threat 0.5"
