@@ -240,6 +240,7 @@ def test_food_follows_the_age_band_and_pregnancy_of_the_people_held(tmp_path):
     assert out["food_kcal"][t, p] == 10 * 1290 + 5 * (2100 + 285)
     assert out["water_litres"][t, p] == 15 * 15           # water does not depend on age here
     assert res.group_people["child_0_4"][t, p] == 10
+    assert out["dependent_child_0_4"][t, p] == 10 and out["dependent_pregnant"][t, p] == 5
 
 
 def test_without_needs_groups_everyone_counts_at_the_sphere_average(tmp_path):
@@ -346,3 +347,16 @@ def test_a_regional_threat_is_labelled_with_where_it_is_felt():
     assert event_label(ev) == "threat 0.5 in Arica, Tarapacá"
     assert event_label(ThreatEvent(date="2026-01-02", type="threat", level=0.5,
                                    source="hand")) == "threat 0.5"
+
+
+def test_a_run_folder_counts_the_children_each_region_holds(tmp_path):
+    import csv
+
+    res, _ = run(demography(tmp_path / "sc", {"child": "child_0_4", "pregnant": "pregnant"}))
+    paths = res.write(tmp_path / "out")
+    rows = list(csv.DictReader(paths["impacts"].open(encoding="utf-8")))
+    day5 = [r for r in rows if r["date"] == "2026-01-06"]
+    # the tiny world is one region, r, in each of X and Y: all 15 are held in one of them
+    held = {r["country"]: (int(r["held"]), int(r["dependent_child_0_4"]), float(r["food_kcal"]))
+            for r in day5}
+    assert sorted(held.values())[-1] == (15, 10, 10 * 1290 + 5 * 2385)

@@ -107,6 +107,8 @@ def label_of(column: str) -> str:
     cost = re.fullmatch(r"cost_(.+)_([A-Z]{3})", column)
     if cost:
         return f"cost of {cost.group(1).replace('_', ' ')}, {cost.group(2)}/day"
+    if column.startswith("dependent_"):
+        return f"of whom {column.removeprefix('dependent_').replace('_', ' ')}"
     return LABELS.get(column, column)
 
 
@@ -300,6 +302,8 @@ def place_impacts(source: Results | PlaceSeries,
     out["passing_through"] = people["passing_through"]
     out["newly_settled"] = people["newly_settled"]
     dependent = people["held"] + people["sheltered"] + people["passing_through"]
+    for category, people_of in s.group_people.items():      # scenario.yaml needs_groups
+        out[f"dependent_{category}"] = np.asarray(people_of, dtype=float)
     needs = needs_of_series(dependent, s.group_people)
     for col, key in NEEDS.items():
         out[col] = needs[key].astype(float)
@@ -328,7 +332,8 @@ def _table(columns: dict[str, np.ndarray], dates: list[dt.date], keys: dict[str,
         if name == "shelter_occupancy_pct":
             cols[name] = pa.array([None if math.isnan(v) else round(float(v), 1) for v in flat],
                                   pa.float64())
-        elif name in ("toilets",) or name in PLACE_MEASURES or name == "shelter_capacity":
+        elif name in ("toilets", "shelter_capacity") or name in PLACE_MEASURES \
+                or name.startswith("dependent_"):
             cols[name] = pa.array(np.rint(flat).astype(np.int64))
         else:
             cols[name] = pa.array(np.round(flat, 3))
