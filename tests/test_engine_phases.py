@@ -183,7 +183,7 @@ def test_departure_rate_rises_with_threat_and_deadline(tmp_path):
     rates = []
     for day in range(4):
         sim.step(day)
-        rates.append(departure_rates(sim, day)[0, 1])
+        rates.append(departure_rates(sim, day)[0, 0, 1])
     assert rates[0] == pytest.approx(1e-3)
     assert rates[1] == pytest.approx(1e-3 * 3.0)                       # 1 + 4 × 0.5
     # 5 days before the deadline

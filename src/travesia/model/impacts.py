@@ -107,6 +107,8 @@ def label_of(column: str) -> str:
     cost = re.fullmatch(r"cost_(.+)_([A-Z]{3})", column)
     if cost:
         return f"cost of {cost.group(1).replace('_', ' ')}, {cost.group(2)}/day"
+    if column.startswith("dependent_"):
+        return f"of whom {column.removeprefix('dependent_').replace('_', ' ')}"
     return LABELS.get(column, column)
 
 
@@ -254,6 +256,8 @@ class PlaceSeries:
     newly_settled: np.ndarray | None = None
     shelter_capacity: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # needs category -> [T, P] dependent people of it (empty: not known; needs use the averages)
+    group_people: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of(cls, results: Results) -> PlaceSeries:
@@ -261,7 +265,8 @@ class PlaceSeries:
         return cls(results.dates, list(results.place_names),
                    list(results.place_country) or [""] * P,
                    list(results.place_region) or list(results.place_names), results.counts,
-                   results.newly_settled, results.shelter_capacity)
+                   results.newly_settled, results.shelter_capacity,
+                   group_people=dict(results.group_people))
 
     def people(self) -> dict[str, np.ndarray]:
         """{measure: [T, P]} of PLACE_MEASURES."""
@@ -297,7 +302,9 @@ def place_impacts(source: Results | PlaceSeries,
     out["passing_through"] = people["passing_through"]
     out["newly_settled"] = people["newly_settled"]
     dependent = people["held"] + people["sheltered"] + people["passing_through"]
-    needs = needs_of_series(dependent)
+    for category, people_of in s.group_people.items():      # scenario.yaml needs_groups
+        out[f"dependent_{category}"] = np.asarray(people_of, dtype=float)
+    needs = needs_of_series(dependent, s.group_people)
     for col, key in NEEDS.items():
         out[col] = needs[key].astype(float)
     # demands first (costs may apply to them), each with its country's rate per place
@@ -325,7 +332,8 @@ def _table(columns: dict[str, np.ndarray], dates: list[dt.date], keys: dict[str,
         if name == "shelter_occupancy_pct":
             cols[name] = pa.array([None if math.isnan(v) else round(float(v), 1) for v in flat],
                                   pa.float64())
-        elif name in ("toilets",) or name in PLACE_MEASURES or name == "shelter_capacity":
+        elif name in ("toilets", "shelter_capacity") or name in PLACE_MEASURES \
+                or name.startswith("dependent_"):
             cols[name] = pa.array(np.rint(flat).astype(np.int64))
         else:
             cols[name] = pa.array(np.round(flat, 3))

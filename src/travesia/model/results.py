@@ -63,6 +63,8 @@ class Results:
     # removal campaign -> {"people": [T] removed each day, "mode", "to", "cost_per_person",
     # "currency"} (the `removal` events of the run)
     removals: dict[str, dict] = field(default_factory=dict)
+    # needs category -> [T, P] people on the move of the groups mapped to it (needs.py)
+    group_people: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
@@ -75,7 +77,8 @@ class Results:
                    shelter_capacity=sim.shelter_capacity.copy(),
                    place_country=[w.countries[c] for c in w.place_country],
                    place_region=list(w.place_region) or list(w.place_names),
-                   removals=removals_of(sim))
+                   removals=removals_of(sim),
+                   group_people={k: v.copy() for k, v in sim.group_people.items()})
 
     @property
     def days(self) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from travesia.scenario.admission import STATUSES, Rule, Vocabulary
+from travesia.scenario.admission import Rule, Vocabulary
 from travesia.scenario.load import Scenario
 from travesia.scenario.schema import split_ids
 
@@ -50,6 +50,8 @@ class World:
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     # [P] the region of each place (places.csv `region`; a place without one is its own region)
     place_region: list[str] = field(default_factory=list)
+    # (needs category, trait bit) of each group scenario.yaml `needs_groups:` maps (needs.py)
+    needs_groups: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def population(self) -> int:
@@ -98,17 +100,18 @@ def compile_world(scenario: Scenario) -> World:
     nationalities = list(scenario.vocabulary.nationalities) or sorted(
         {p.nationality for p in scenario.population} | {d.nationality for d in scenario.documents})
     nindex = {n: i for i, n in enumerate(nationalities)}
-    settled = np.zeros((P, len(nationalities), len(STATUSES)), dtype=np.int64)
-    for p in scenario.population:
-        settled[index[p.place], nindex[p.nationality], STATUSES.index(p.status)] += p.people
-
     vocab = scenario.vocabulary
+    statuses = vocab.statuses
+    settled = np.zeros((P, len(nationalities), len(statuses)), dtype=np.int64)
+    for p in scenario.population:
+        settled[index[p.place], nindex[p.nationality], statuses.index(p.status)] += p.people
+
     doc_masks, doc_shares = _mask_shares(scenario.documents, "documents", vocab, nindex)
     group_masks, group_shares = _mask_shares(scenario.groups, "groups", vocab, nindex)
     # documents and groups are drawn independently: the joint is their product
     masks = (doc_masks[:, None] | group_masks[None, :]).ravel()
     shares = (doc_shares[:, :, :, None] * group_shares[:, :, None, :]).reshape(
-        len(nationalities), len(STATUSES), -1
+        len(nationalities), len(statuses), -1
     )
 
     return World(
@@ -131,9 +134,11 @@ def compile_world(scenario: Scenario) -> World:
         return_rule=[vocab.parse(c.return_admits) for c in xs],
         nationalities=nationalities,
         nat_country=np.array([cindex.get(n, -1) for n in nationalities], dtype=np.int16),
-        statuses=list(STATUSES), settled=settled,
+        statuses=list(statuses), settled=settled,
         trait_masks=masks.astype(np.uint16), trait_shares=shares, vocabulary=vocab,
         place_region=[p.region or p.name for p in places],
+        needs_groups=[(category, vocab.bit(group))
+                      for group, category in scenario.spec.needs_groups.items()],
     )
 
 
@@ -144,10 +149,10 @@ def _mask_shares(rows, column: str, vocab, nindex: dict[str, int]) -> tuple[np.n
         return 0 if value == "none" else vocab.mask_of(split_ids(value))
 
     masks = [0] + sorted({mask_of(getattr(r, column)) for r in rows} - {0})
-    shares = np.zeros((len(nindex), len(STATUSES), len(masks)))
+    shares = np.zeros((len(nindex), len(vocab.statuses), len(masks)))
     for r in rows:
         if r.nationality in nindex:
-            shares[nindex[r.nationality], STATUSES.index(r.status),
+            shares[nindex[r.nationality], vocab.statuses.index(r.status),
                    masks.index(mask_of(getattr(r, column)))] += r.share
     shares[shares.sum(axis=2) == 0, 0] = 1.0
     return np.array(masks, dtype=np.int64), shares

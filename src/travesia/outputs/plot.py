@@ -44,7 +44,8 @@ def save_figure(fig, path: str | Path) -> Path:
 def event_label(ev) -> str:
     match ev.type:
         case "threat":
-            return f"threat {ev.level:g}"
+            where = ", ".join([*ev.places, *ev.regions])
+            return f"threat {ev.level:g}" + (f" in {where}" if where else "")
         case "deadline":
             return f"deadline {ev.deadline}"
         case "emergency":

@@ -282,6 +282,9 @@ def with_values(base: Parameters, values: dict[str, Any], *, where: str = "--var
         target = merged.setdefault(parts[0], {})
         for part in parts[1:-1]:
             target = target.setdefault(part, {})
+            if not isinstance(target, dict):     # nationality_response.Venezuela is a number
+                raise ScenarioError(f"'{'.'.join(parts[:-1])}' is a number, not a mapping: it "
+                                    f"takes no '.{parts[-1]}'", field=where)
         target[parts[-1]] = value
     try:
         return parameters_from(merged)

@@ -2,7 +2,8 @@
 
 A rule is `any`, or terms separated by `;`, any one of which admits; a term is tokens joined by
 `+`, all of which must hold. A token is `national` (the person's nationality is the post's
-country), a nationality of the scenario (`Venezuela`), a legal status (`regular`, `irregular`),
+country), a nationality of the scenario (`Venezuela`), a legal status it declares (default
+`regular`, `irregular`; say also `asylum_seeker`),
 or a trait: a document the scenario declares (`passport`, `visa`, ...) or a demographic group it
 declares (`child`, `pregnant`, ...). Peru's 2019 exemptions for Venezuelans, in force in 2023, read
 `national;visa;Venezuela+family_in_peru;Venezuela+elderly;Venezuela+pregnant`
@@ -19,9 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_DOCUMENTS = ("passport", "visa", "humanitarian")
-STATUSES = ("regular", "irregular")
-RESERVED = ("any", "national", "none") + STATUSES
+# the legal statuses of a scenario that declares none (scenario.yaml `statuses:`)
+DEFAULT_STATUSES = ("regular", "irregular")
+RESERVED = ("any", "national", "none")
 MAX_TRAITS = 16          # traits are bits of a uint16 per agent
+MAX_STATUSES = 16        # a rule's term keeps the statuses it allows as bits
 
 
 def split_terms(text: str) -> list[list[str]]:
@@ -45,7 +48,7 @@ def split_terms(text: str) -> list[list[str]]:
 class Term:
     mask: int            # trait bits that must all be held
     national: bool       # nationality must be the post's country
-    statuses: int        # bits of STATUSES allowed; 0 = any
+    statuses: int        # bits of Vocabulary.statuses allowed; 0 = any
     nationality: int = -1    # index into Vocabulary.nationalities; -1 = any
 
 
@@ -93,6 +96,7 @@ class Vocabulary:
     documents: tuple[str, ...] = DEFAULT_DOCUMENTS
     groups: tuple[str, ...] = ()
     nationalities: tuple[str, ...] = ()     # the scenario's, in the world's order
+    statuses: tuple[str, ...] = DEFAULT_STATUSES    # the legal statuses it declares, in order
 
     @property
     def traits(self) -> tuple[str, ...]:
@@ -121,9 +125,30 @@ class Vocabulary:
         if clash:
             raise ValueError(f"'{clash[0]}' names both a nationality and a document, group or "
                              "reserved word")
+        self.check_statuses()
+
+    def check_statuses(self) -> None:
+        """The declared statuses: at least one, at most MAX_STATUSES, each a plain name that no
+        document, group, nationality or reserved word also uses."""
+        statuses = self.statuses
+        if not statuses:
+            raise ValueError("no legal status declared (default: regular, irregular)")
+        if len(statuses) > MAX_STATUSES:
+            raise ValueError(f"{len(statuses)} statuses declared; at most {MAX_STATUSES}")
+        for name in statuses:
+            if name in RESERVED or not name or any(c in name for c in ";+,: "):
+                raise ValueError(f"'{name}' cannot name a status (reserved, empty, or holds "
+                                 "; + , : or a space)")
+        dup = sorted({n for n in statuses if statuses.count(n) > 1})
+        if dup:
+            raise ValueError(f"status '{dup[0]}' is declared twice")
+        clash = sorted(set(statuses) & (set(self.traits) | set(self.nationalities)))
+        if clash:
+            raise ValueError(f"'{clash[0]}' names both a status and a document, group or "
+                             "nationality")
 
     def known(self) -> str:
-        return ", ".join(("any", "national") + STATUSES + self.traits + self.nationalities)
+        return ", ".join(("any", "national") + self.statuses + self.traits + self.nationalities)
 
     def parse(self, text: str) -> Rule:
         """Compile a rule; an unknown token is a ValueError naming it and the known ones."""
@@ -141,11 +166,11 @@ class Vocabulary:
                         raise ValueError(f"'{'+'.join(term)}' asks for two nationalities; a person "
                                          "has one")
                     nationality = self.nationalities.index(tok)
-                elif tok in STATUSES:
+                elif tok in self.statuses:
                     if statuses:
                         raise ValueError(f"'{'+'.join(term)}' asks for two legal statuses; a "
                                          "person has one")
-                    statuses = 1 << STATUSES.index(tok)
+                    statuses = 1 << self.statuses.index(tok)
                 elif tok in self.traits:
                     mask |= self.bit(tok)
                 else:

@@ -19,8 +19,10 @@ from travesia.scenario.limits import read_input_text
 from travesia.scenario.yamlfile import read_yaml_mapping
 from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
+from travesia.scenario.measures import AGE_BANDS, NEEDS_CATEGORIES
 from travesia.scenario.schema import (
     MAX_DAYS,
+    MAX_NATIONALITIES,
     MAX_PLACE_DAYS,
     MAX_PLACES,
     CrossingRow,
@@ -235,12 +237,18 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     if spec.observations is not None:
         file_inside(folder, spec.observations, file=ypath, field="observations")
     params = parameters_from(spec.parameters, file=ypath)
-    vocabulary = Vocabulary(tuple(spec.documents), tuple(spec.groups))
+    vocabulary = Vocabulary(tuple(spec.documents), tuple(spec.groups),
+                            statuses=tuple(spec.statuses))
+    try:
+        vocabulary.check_statuses()
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file=ypath, field="statuses") from None
     try:
         vocabulary.check()
     except ValueError as exc:
         raise ScenarioError(str(exc), file=ypath,
                             field="groups" if spec.groups else "documents") from None
+    _check_status_parameters(spec, params, ypath)
 
     spath = folder / "sources.csv"
     source_rows = read_csv_rows(spath, SourceRow)
@@ -258,10 +266,19 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             continue
         rows = read_csv_rows(path, model)
         _check_sources(rows, path, sources)
+        for line, row in rows:
+            status = getattr(row, "status", None)
+            if status is not None and status not in vocabulary.statuses:
+                raise ScenarioError(_unknown_status(status, vocabulary), file=path, row=line,
+                                    field="status")
         tables[fname] = rows
 
     nationalities = sorted({r.nationality for _, r in tables["population.csv"]}
                            | {r.nationality for _, r in tables["documents.csv"]})
+    if len(nationalities) > MAX_NATIONALITIES:
+        raise ScenarioError(f"{len(nationalities):,} nationalities (at most "
+                            f"{MAX_NATIONALITIES:,})", file=folder / "population.csv",
+                            field="nationality")
     vocabulary = replace(vocabulary, nationalities=tuple(nationalities))
     try:
         vocabulary.check()
@@ -323,6 +340,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _unique(tables["population.csv"], lambda r: (r.place, r.nationality, r.status), popath,
             "population cell (place, nationality, status)", "status")
 
+    _check_needs_groups(spec, tables["groups.csv"], folder / "groups.csv", ypath)
     for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents,
                                         "document"),
                                        ("groups.csv", "groups", vocabulary.groups, "group")):
@@ -330,7 +348,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
     countries = {r.country for _, r in places}
-    check = _EventCheck(ypath, sources, crossing_names, kind, countries, nationalities, vocabulary)
+    check = _EventCheck(ypath, sources, crossing_names, kind, countries, nationalities, vocabulary,
+                        regions={r.region for _, r in places if r.region})
     event_ids: set[str] = set()
     check.events(spec.timeline, "timeline", spec.start, spec.end, event_ids)
     _check_troops(spec.timeline, ypath, "timeline")
@@ -370,6 +389,7 @@ class _EventCheck:
     countries: set[str]
     nationalities: list[str]
     vocabulary: Vocabulary
+    regions: set[str] = field(default_factory=set)    # places.csv `region` values
 
     def events(self, events: list, where: str, first: dt.date, last: dt.date,
                event_ids: set[str]) -> None:
@@ -409,6 +429,16 @@ class _EventCheck:
             if ev.type == "reception" and ev.country not in self.countries:
                 raise ScenarioError(f"unknown country '{ev.country}' (not in places.csv)",
                                     file=ypath, field=f"{fld}.country")
+            if ev.type == "threat":
+                for j, name in enumerate(ev.places):
+                    if name not in self.kind:
+                        raise ScenarioError(f"unknown place '{name[:40]}' (not in places.csv)",
+                                            file=ypath, field=f"{fld}.places[{j}]")
+                for j, name in enumerate(ev.regions):
+                    if name not in self.regions:
+                        raise ScenarioError(f"unknown region '{name[:40]}' (places.csv "
+                                            f"names: {', '.join(sorted(self.regions))})",
+                                            file=ypath, field=f"{fld}.regions[{j}]")
             if ev.type == "shelter" and ev.place not in self.kind:
                 raise ScenarioError(f"unknown place '{ev.place}'", file=ypath,
                                     field=f"{fld}.place")
@@ -419,6 +449,60 @@ class _EventCheck:
                                     "population.csv)", file=ypath, field=f"{fld}.nationality")
             if ev.type == "admission":
                 _check_rule(self.vocabulary, ev.admits, ypath, None, f"{fld}.admits")
+            for j, status in enumerate(getattr(ev, "statuses", None) or []):
+                if status not in self.vocabulary.statuses:
+                    raise ScenarioError(_unknown_status(status, self.vocabulary), file=ypath,
+                                        field=f"{fld}.statuses[{j}]")
+
+
+def _check_needs_groups(spec: ScenarioSpec, group_rows: list[tuple[int, Any]], gpath: Path,
+                        ypath: Path) -> None:
+    """`needs_groups:` maps declared groups to known needs categories; nobody is in two groups
+    that map to age bands (a person has one age)."""
+    for group, category in spec.needs_groups.items():
+        if group not in spec.groups:
+            raise ScenarioError(f"unknown group '{str(group)[:40]}' (scenario.yaml declares: "
+                                f"{', '.join(spec.groups) or 'none'})", file=ypath,
+                                field=f"needs_groups.{group}")
+        if category not in NEEDS_CATEGORIES:
+            raise ScenarioError(f"unknown needs category '{str(category)[:40]}' (known: "
+                                f"{', '.join(NEEDS_CATEGORIES)})", file=ypath,
+                                field=f"needs_groups.{group}")
+    ages = {g for g, c in spec.needs_groups.items() if c in AGE_BANDS}
+    for line, row in group_rows:
+        held = [g for g in ([] if row.groups == "none" else split_ids(row.groups)) if g in ages]
+        if len(held) > 1:
+            raise ScenarioError(f"'{held[0]}' and '{held[1]}' both map to age bands in "
+                                "needs_groups: a person has one age", file=gpath, row=line,
+                                field="groups")
+
+
+def _unknown_status(status: str, vocabulary: Vocabulary) -> str:
+    return (f"unknown status '{status[:40]}' (scenario.yaml declares: "
+            f"{', '.join(vocabulary.statuses)})")
+
+
+def _check_status_parameters(spec: ScenarioSpec, params: Parameters, ypath: Path) -> None:
+    """Parameters keyed by status name declared statuses (a status without a departure rate has
+    rate 0, as before statuses were declared: model.md §2)."""
+    statuses = spec.statuses
+    written = spec.parameters.get("departure_rate_per_day") or {}
+    for key in written:
+        if key not in statuses:
+            raise ScenarioError(f"unknown status '{str(key)[:40]}' (scenario.yaml declares: "
+                                f"{', '.join(statuses)})", file=ypath,
+                                field=f"parameters.departure_rate_per_day.{key}")
+    for group in params.group_response:
+        if group not in spec.groups:
+            raise ScenarioError(f"unknown group '{str(group)[:40]}' (scenario.yaml declares: "
+                                f"{', '.join(spec.groups) or 'none'})", file=ypath,
+                                field=f"parameters.group_response.{group}")
+    for nat, response in params.nationality_response.items():
+        for key in response if isinstance(response, dict) else ():
+            if key not in statuses:
+                raise ScenarioError(f"unknown status '{str(key)[:40]}' (scenario.yaml "
+                                    f"declares: {', '.join(statuses)})", file=ypath,
+                                    field=f"parameters.nationality_response.{nat}.{key}")
 
 
 def _check_troops(events: list, ypath: Path, where: str, skip: int = 0) -> None:

@@ -56,6 +56,12 @@ PLACE_MEANING = {
                      "part of `settled`",
 }
 
+# needs categories a scenario's groups may map to (scenario.yaml `needs_groups:`): age bands (a
+# person is in one) and conditions that add to them; their figures are model/needs.py's
+AGE_BANDS = ("child_0_4", "child_5_9", "child_10_14", "youth_15_19", "adult_20_59", "older_60",
+             "child")
+NEEDS_CATEGORIES = AGE_BANDS + ("pregnant", "lactating")
+
 
 def crossing_series(flows: dict[str, np.ndarray], measure: str) -> np.ndarray:
     """[..., days, crossings] of a crossing measure from arrays of the flows and levels."""

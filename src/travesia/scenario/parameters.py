@@ -24,7 +24,7 @@ class Parameters(BaseModel):
     departure_rate_per_day: dict[str, float] = Field(
         default={"regular": 2.0e-6, "irregular": 2.0e-5},
         description="Daily chance that a settled person considers leaving, with no threat, by "
-                    "legal status.",
+                    "legal status (one for each status the scenario declares).",
     )
     threat_response: float = Field(
         default=4.0, ge=0,
@@ -40,9 +40,17 @@ class Parameters(BaseModel):
         default=30.0, gt=0,
         description="e-folding time of deadline pressure: pressure = exp(-days_left / horizon).",
     )
-    nationality_response: dict[str, float] = Field(
+    nationality_response: dict[str, float | dict[str, float]] = Field(
         default={},
-        description="Multiplier of the departure rate by nationality (missing = 1).",
+        description="Multiplier of the departure rate by nationality (missing = 1): a number for "
+                    "all its statuses, or one per status ({Venezuela: {irregular: 1.5}}; a "
+                    "status left out = 1).",
+    )
+    group_response: dict[str, float] = Field(
+        default={},
+        description="Multiplier of the departure rate for people of a demographic group the "
+                    "scenario declares (missing = 1; in several groups: the product). Who leaves "
+                    "then holds the groups in these proportions.",
     )
     # model.md §3 Exit choice
     stay_utility: float = Field(

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from travesia.scenario.admission import DEFAULT_DOCUMENTS, split_terms
+from travesia.scenario.admission import DEFAULT_DOCUMENTS, DEFAULT_STATUSES, split_terms
 
 # Limits on the numbers a scenario may hold (docs/scenario-format.md, "Limits"): finite, and
 # far above any real corridor, so that a typo (1e308 km, 10^20 people) is an error, not a run
@@ -22,6 +22,7 @@ MAX_PERSONNEL = 10**7              # soldiers and police added or removed by one
 MAX_DAYS = 365 * 50                # a scenario's period, an emergency's length
 MAX_PLACES = 2_000                 # the world keeps a places x places table of roads
 MAX_PLACE_DAYS = 2_000_000         # places x days: the daily counts a run keeps
+MAX_NATIONALITIES = 2_000          # agents keep a nationality in 16 bits; far above any corridor
 
 PLACE_KINDS = ("city", "post", "destination")
 
@@ -91,13 +92,13 @@ class CrossingRow(Row):
 class PopulationRow(Row):
     place: str
     nationality: str = Field(min_length=1)
-    status: Literal["regular", "irregular"]
+    status: str = Field(min_length=1)     # one of scenario.yaml `statuses:`, checked on load
     people: int = Field(ge=0, le=MAX_PEOPLE)
 
 
 class DocumentsRow(Row):
     nationality: str = Field(min_length=1)
-    status: Literal["regular", "irregular"]
+    status: str = Field(min_length=1)     # one of scenario.yaml `statuses:`, checked on load
     documents: str
     share: float = Field(ge=0, le=1)
 
@@ -111,7 +112,7 @@ class GroupsRow(Row):
     """Share of people of a nationality and status in demographic groups (`none`: none of them)."""
 
     nationality: str = Field(min_length=1)
-    status: Literal["regular", "irregular"]
+    status: str = Field(min_length=1)     # one of scenario.yaml `statuses:`, checked on load
     groups: str
     share: float = Field(ge=0, le=1)
 
@@ -136,14 +137,24 @@ def announced_on(ev: Event) -> dt.date:
 
 
 class ThreatEvent(Event):
+    """The perceived threat (0-1) from `date`: everywhere, or only at the `places` and in the
+    `regions` (places.csv `region`) named, where it replaces the national level (model.md §2)."""
+
     type: Literal["threat"]
     level: float = Field(ge=0, le=1)
+    places: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+
+    @field_validator("places", "regions", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> list[str]:
+        return split_ids(value)      # "Santiago;Arica" or a list
 
 
 class DeadlineEvent(Event):
     type: Literal["deadline"]
     deadline: dt.date
-    statuses: list[Literal["regular", "irregular"]] = Field(min_length=1)
+    statuses: list[str] = Field(min_length=1)      # declared statuses, checked on load
 
 
 class AdmissionEvent(Event):
@@ -209,7 +220,7 @@ class RemovalEvent(Event):
     per_day: float = Field(ge=0, le=MAX_PER_DAY)
     mode: Literal["flight", "bus"]
     to: str = Field(min_length=1)
-    statuses: list[Literal["regular", "irregular"]] = Field(default=["irregular"], min_length=1)
+    statuses: list[str] = Field(default=["irregular"], min_length=1)   # checked on load
     nationality: str | None = None
     cost_per_person: float = Field(default=0.0, ge=0, le=1e9)
     currency: str = Field(default="USD", min_length=1, max_length=8)
@@ -280,8 +291,14 @@ class ScenarioSpec(BaseModel):
     start: dt.date
     end: dt.date
     observations: str | None = None
+    # the legal statuses people may hold (population, documents, groups, rules, deadlines,
+    # removals and parameters by status name them)
+    statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_STATUSES))
     documents: list[str] = Field(default_factory=lambda: list(DEFAULT_DOCUMENTS))
     groups: list[str] = Field(default_factory=list)
+    # needs that follow demography: a declared group -> a needs category (model/needs.py
+    # NEEDS_CATEGORIES: child_0_4, ..., child, pregnant, lactating)
+    needs_groups: dict[str, str] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     timeline: list[TimelineEvent] = Field(default_factory=list)

@@ -264,11 +264,12 @@ def render_report(view, ds, store_members: list[dict] | None = None) -> str:
              f"<p>{e(sc.spec.description)}</p>"]
     pop = info["population"]
     parts.append("<h2>Population</h2>")
-    parts.append(f"<p>{pop['total']:,} people, of whom {pop['by_status'].get('irregular', 0):,} "
-                 "irregular.</p>")
-    parts.append(_table(["nationality", "regular", "irregular", "total"],
-                        [[n, _n(v.get("regular", 0)), _n(v.get("irregular", 0)),
-                          _n(sum(v.values()))]
+    statuses = list(sc.spec.statuses)
+    parts.append(f"<p>{pop['total']:,} people"
+                 + (f", of whom {pop['by_status'].get('irregular', 0):,} irregular"
+                    if "irregular" in statuses else "") + ".</p>")
+    parts.append(_table(["nationality", *statuses, "total"],
+                        [[n, *(_n(v.get(s, 0)) for s in statuses), _n(sum(v.values()))]
                          for n, v in sorted(pop["by_nationality_and_status"].items(),
                                             key=lambda kv: -sum(kv[1].values()))],
                         "num"))

@@ -21,8 +21,9 @@ FIELDS = {
     "next_place": np.int16,  # place at the end of the current road, -1 when not on a road
     "km_left": np.float32,   # km still to go to next_place
     "target": np.int16,      # where the current trip ends
-    "crossing": np.int8,     # crossing chosen, -1 for none
-    "nat": np.int8,          # nationality index
+    # 16 bits, as for places: 8 would cap crossings and nationalities at 127
+    "crossing": np.int16,    # crossing chosen, -1 for none
+    "nat": np.int16,         # nationality index
     "status": np.int8,       # legal status index
     "traits": np.uint16,     # bits of the documents held and demographic groups (admission.py)
     # day the agent entered its current queue or state (first come, first served)

@@ -8,29 +8,68 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from travesia.errors import ScenarioError
 from travesia.model.engine.agents import TRAVELLING
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
 
 
+def response_by_cell(nationality_response: dict, nationalities: list[str],
+                     statuses: list[str]) -> np.ndarray:
+    """[N, S] the multiplier of the departure rate by nationality and status: a nationality's
+    number applies to all its statuses, a mapping to the statuses it names; missing = 1."""
+    out = np.ones((len(nationalities), len(statuses)))
+    for n, nat in enumerate(nationalities):
+        response = nationality_response.get(nat, 1.0)
+        if isinstance(response, dict):
+            out[n] = [response.get(s, 1.0) for s in statuses]
+        else:
+            out[n] = response
+    return out
+
+
+def group_tilt(group_response: dict, world) -> tuple[np.ndarray, np.ndarray] | None:
+    """With group responses: ([N, S] mean multiplier of a cell's departure rate, [N, S, K] the
+    trait shares of those who leave, tilted towards the groups that respond more); None without
+    (model.md §2)."""
+    if not group_response:
+        return None
+    vocab = world.vocabulary
+    per_mask = np.ones(len(world.trait_masks))
+    for group, factor in group_response.items():
+        if group not in vocab.groups:        # a --params file names a group the scenario lacks
+            raise ScenarioError(f"unknown group (the scenario declares: "
+                                f"{', '.join(vocab.groups) or 'none'})",
+                                field=f"parameters.group_response.{group}")
+        per_mask = np.where((world.trait_masks & vocab.bit(group)) != 0, per_mask * factor,
+                            per_mask)
+    weighted = world.trait_shares * per_mask                                   # [N, S, K]
+    mean = weighted.sum(axis=-1)
+    shares = np.divide(weighted, mean[..., None], out=world.trait_shares.copy(),
+                       where=mean[..., None] > 0)
+    return mean, shares
+
+
 def departure_rates(sim: Simulation, day: int) -> np.ndarray:
-    """[N, S] daily chance that a settled person considers leaving today."""
+    """[P, N, S] daily chance that a settled person considers leaving today."""
     p, policy, world = sim.params, sim.policy, sim.world
     base = np.array([p.departure_rate_per_day.get(s, 0.0) for s in world.statuses])
     days_left = policy.deadline_day - day
     felt = policy.deadline_day < 10**8
     pressure = np.where(felt, np.exp(-np.maximum(days_left, 0) / p.deadline_horizon_days), 0.0)
-    rate_s = base * (1.0 + p.threat_response * policy.threat + p.deadline_response * pressure)
-    nat = np.array([p.nationality_response.get(n, 1.0) for n in world.nationalities])
-    return np.clip(nat[:, None] * rate_s[None, :], 0.0, 1.0)
+    threat = policy.threat_by_place()[:, None]                                  # [P, 1]
+    rate_ps = base * (1.0 + p.threat_response * threat + p.deadline_response * pressure)
+    response = response_by_cell(p.nationality_response, world.nationalities, world.statuses)
+    tilt = group_tilt(p.group_response, world)
+    if tilt is not None:
+        response = response * tilt[0]
+    return np.clip(response[None] * rate_ps[:, None, :], 0.0, 1.0)
 
 
 def depart(sim: Simulation, day: int) -> np.ndarray:
     """[P, N, S] people who consider leaving today (they may still choose to stay)."""
-    rates = departure_rates(sim, day)
-    return sim.rng["departures"].binomial(sim.settled,
-                                          np.broadcast_to(rates[None], sim.settled.shape))
+    return sim.rng["departures"].binomial(sim.settled, departure_rates(sim, day))
 
 
 def exit_utilities(sim: Simulation) -> np.ndarray:
@@ -64,11 +103,13 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     prob = np.exp(u)
     prob /= prob.sum(axis=-1, keepdims=True)
     C = len(world.crossing_names)
+    tilt = group_tilt(sim.params.group_response, world)
+    trait_shares = world.trait_shares if tilt is None else tilt[1]
     for pl, n, s in cells:
         counts = rng.multinomial(considering[pl, n, s], prob[pl, n, s])
         for c in np.flatnonzero(counts[:C]):
             k = int(counts[c])
-            traits = np.repeat(world.trait_masks, rng.multinomial(k, world.trait_shares[n, s]))
+            traits = np.repeat(world.trait_masks, rng.multinomial(k, trait_shares[n, s]))
             rng.shuffle(traits)
             sim.agents.add(k, state=TRAVELLING, place=pl, target=world.exit_post[c], crossing=c,
                            nat=n, status=s, traits=traits, since=day)

@@ -178,6 +178,9 @@ class Simulation:
         self.newly = np.zeros((P, N, S))
         self.newly_settled = np.zeros((T, P))
         self.shelter_capacity = np.zeros((T, P), dtype=np.int64)
+        # [T, P] per needs category: people on the move at each place of the groups mapped to it
+        self.group_people = {category: np.zeros((T, P), dtype=np.int64)
+                             for category, _ in world.needs_groups}
         self.removed_by = {removal_label(ev): np.zeros(T, dtype=np.int64)
                            for ev in self.events if ev.type == "removal"}
         self.news_ok = np.zeros((T, C, N, S))
@@ -305,6 +308,16 @@ class Simulation:
                                self.belief + self.params.belief_update_rate * (rate - self.belief),
                                self.belief)
 
+    def record_group_people(self, day: int) -> None:
+        """Per place, the people on the move (all of whom depend on provision where they are:
+        impacts.py) of each needs category's groups."""
+        a, P = self.agents, len(self.world.place_names)
+        live = _COL[a.view("state")] >= 0
+        traits, place = a.view("traits"), a.view("place")
+        for category, bit in self.world.needs_groups:
+            mine = live & ((traits & bit) != 0)
+            self.group_people[category][day] += np.bincount(place[mine], minlength=P)
+
     def record(self, day: int) -> None:
         a, world = self.agents, self.world
         P, C = len(world.place_names), len(world.crossing_names)
@@ -320,6 +333,8 @@ class Simulation:
         counts[:, STATE_COLUMNS.index("removed")] = self.removed.sum(axis=(1, 2))
         self.counts[day] = counts
         self.newly_settled[day] = self.newly.sum(axis=(1, 2))
+        if world.needs_groups:
+            self.record_group_people(day)
         policy = self.policy
         open_ = np.flatnonzero((policy.shelter_until >= day) & (policy.shelter_place >= 0))
         np.add.at(self.shelter_capacity[day], policy.shelter_place[open_],

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from travesia.scenario.admission import STATUSES, Rule
+from travesia.scenario.admission import Rule
 from travesia.scenario.schema import removal_label
 from travesia.model.world import World
 
@@ -66,12 +66,14 @@ class PolicyState:
     # [countries] non-nationals its entry posts may still let in; -1: no cap (a `reception` event)
     reception_left: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     removals: list[Removal] = field(default_factory=list)
+    # [P] a threat level set for that place or its region, NaN where the national level holds
+    threat_at: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def initial(cls, world: World) -> PolicyState:
         C = len(world.crossing_names)
         return cls(
-            threat=0.0, deadline_day=np.full(len(STATUSES), 10**9),
+            threat=0.0, deadline_day=np.full(len(world.statuses), 10**9),
             exit_capacity=world.exit_capacity.copy(), entry_capacity=world.entry_capacity.copy(),
             exit_rule=list(world.exit_rule), entry_rule=list(world.entry_rule),
             return_rule=list(world.return_rule),
@@ -81,7 +83,13 @@ class PolicyState:
             shelter_until=np.full(C, -1), shelter_uptake=np.full(C, np.nan),
             shelter_nationality=np.full(C, -1),
             reception_left=np.full(len(world.countries), -1, dtype=np.int64),
+            threat_at=np.full(len(world.place_names), np.nan),
         )
+
+    def threat_by_place(self) -> np.ndarray:
+        """[P] the threat felt at each place: its own or its region's level, else the national
+        one."""
+        return np.where(np.isnan(self.threat_at), self.threat, self.threat_at)
 
     def emergency(self, day: int) -> np.ndarray:
         return self.emergency_until >= day
@@ -133,10 +141,17 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
     c = world.crossing_index(ev.crossing) if getattr(ev, "crossing", None) else -1
     match ev.type:
         case "threat":
-            policy.threat = ev.level
+            if ev.places or ev.regions:
+                regions = world.place_region or world.place_names
+                hit = [i for i, (name, region) in enumerate(zip(world.place_names, regions))
+                       if name in ev.places or region in ev.regions]
+                policy.threat_at[hit] = ev.level
+            else:            # a national level replaces the regional ones
+                policy.threat = ev.level
+                policy.threat_at[:] = np.nan
         case "deadline":
             for status in ev.statuses:
-                policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
+                policy.deadline_day[world.statuses.index(status)] = (ev.deadline - world.start).days
         case "admission":
             rules = {"exit": policy.exit_rule, "entry": policy.entry_rule,
                      "return": policy.return_rule}[ev.post]
@@ -167,7 +182,7 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
             else:
                 policy.flights_today.append(Flight(-1, world.place_index(ev.from_), ev.seats, nat))
         case "removal":
-            statuses = np.isin(np.array(STATUSES), ev.statuses)
+            statuses = np.isin(np.array(world.statuses), ev.statuses)
             nat = -1 if ev.nationality is None else world.nationalities.index(ev.nationality)
             policy.removals.append(Removal(
                 removal_label(ev),
