@@ -23,11 +23,14 @@ def tiny_scenario(folder: Path, *, people: int = 35, status: str = "irregular",
                   docs: str = "none", distance_km: float = 1.0, exit_cap: float = 1000,
                   entry_cap: float = 10,
                   entry_admits: str = "any", days: int = 10, parameters: dict | None = None,
-                  timeline: list | None = None, extra_people: list[dict] | None = None) -> Path:
+                  timeline: list | None = None, extra_people: list[dict] | None = None,
+                  inflows: list[dict] | None = None) -> Path:
     """Town A (country X) -- road -- exit post XP | strip | entry post YP (country Y) -- road --
     destination D.
 
     With the default parameters below, everyone at A leaves on day 0 for the one crossing.
+    `inflows`: rows of inflows.csv (place, nationality, status, start, end, people_per_day, mode;
+    source defaults to hand).
     """
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(folder / "sources.csv", SOURCES)
@@ -56,6 +59,8 @@ def tiny_scenario(folder: Path, *, people: int = 35, status: str = "irregular",
     write_csv(folder / "documents.csv", [
         {"nationality": nationality, "status": status, "documents": docs, "share": 1,
          "source": "hand"}])
+    if inflows:
+        write_csv(folder / "inflows.csv", [{"source": "hand", **row} for row in inflows])
     params = {
         "departure_rate_per_day": {"regular": 1.0, "irregular": 1.0}, "threat_response": 0.0,
         "stay_utility": -1000.0, "giveup_rate_per_day": 0.0, "giveup_per_100_personnel": 0.0,

@@ -26,6 +26,7 @@ from travesia.scenario.schema import (
     CrossingRow,
     DocumentsRow,
     GroupsRow,
+    InflowRow,
     PlaceRow,
     PopulationRow,
     RouteRow,
@@ -36,7 +37,7 @@ from travesia.scenario.schema import (
 
 REQUIRED_FILES = ("scenario.yaml", "sources.csv", "places.csv", "routes.csv", "crossings.csv",
                   "population.csv", "documents.csv")
-OPTIONAL_FILES = ("groups.csv",)
+OPTIONAL_FILES = ("groups.csv", "inflows.csv")
 SPECIAL_SOURCES = {"assumption", "derived"}
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -57,6 +58,7 @@ class Scenario:
     population: list[PopulationRow]
     documents: list[DocumentsRow]
     groups: list[GroupsRow] = field(default_factory=list)
+    inflows: list[InflowRow] = field(default_factory=list)     # inflows.csv (optional)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     content_hash: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -251,7 +253,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow),
                          ("crossings.csv", CrossingRow),
                          ("population.csv", PopulationRow), ("documents.csv", DocumentsRow),
-                         ("groups.csv", GroupsRow)):
+                         ("groups.csv", GroupsRow), ("inflows.csv", InflowRow)):
         path = folder / fname
         if fname in OPTIONAL_FILES and not path.exists():
             tables[fname] = []
@@ -261,7 +263,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         tables[fname] = rows
 
     nationalities = sorted({r.nationality for _, r in tables["population.csv"]}
-                           | {r.nationality for _, r in tables["documents.csv"]})
+                           | {r.nationality for _, r in tables["documents.csv"]}
+                           | {r.nationality for _, r in tables["inflows.csv"]})
     vocabulary = replace(vocabulary, nationalities=tuple(nationalities))
     try:
         vocabulary.check()
@@ -323,6 +326,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _unique(tables["population.csv"], lambda r: (r.place, r.nationality, r.status), popath,
             "population cell (place, nationality, status)", "status")
 
+    _check_inflows(tables["inflows.csv"], folder / "inflows.csv", need_place)
+
     for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents,
                                         "document"),
                                        ("groups.csv", "groups", vocabulary.groups, "group")):
@@ -348,6 +353,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         population=[r for _, r in tables["population.csv"]],
         documents=[r for _, r in tables["documents.csv"]],
         groups=[r for _, r in tables["groups.csv"]],
+        inflows=[r for _, r in tables["inflows.csv"]],
         vocabulary=vocabulary,
     )
     _check_connected(scenario, tables)
@@ -475,6 +481,16 @@ def _check_branches(spec: ScenarioSpec, check: _EventCheck, event_ids: set[str],
                             file=ypath, field="branches")
 
 
+def _check_inflows(rows: list[tuple[int, InflowRow]], path: Path, need_place) -> None:
+    """inflows.csv: a known city or destination, and a period that does not end before it
+    starts."""
+    for line, r in rows:
+        need_place(r.place, path, line, "place", ("city", "destination"))
+        if r.end < r.start:
+            raise ScenarioError(f"end {r.end} is before start {r.start}", file=path, row=line,
+                                field="end")
+
+
 def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None, fld: str) -> None:
     try:
         vocabulary.parse(text)
@@ -525,11 +541,20 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
 
     folder = scenario.folder
     exits = {c.exit_post for c in scenario.crossings}
+    country = {p.name: p.country for p in scenario.places}
+    out_of: dict[str, set[str]] = {p.country: set() for p in scenario.places}
+    for c in scenario.crossings:    # exit posts by country
+        out_of[country[c.exit_post]].add(c.exit_post)
     for line, p in tables["population.csv"]:
         if p.people > 0 and not (reach(p.place) & exits):
             raise ScenarioError(f"place '{p.place}' is disconnected: no road from it reaches any "
                                 "crossing",
                                 file=folder / "population.csv", row=line, field="place")
+    for line, r in tables["inflows.csv"]:
+        if r.mode == "transit" and not (reach(r.place) & out_of[country[r.place]]):
+            raise ScenarioError(f"place '{r.place}' is a dead end for people in transit: no road "
+                                f"from it reaches a crossing out of {country[r.place]}",
+                                file=folder / "inflows.csv", row=line, field="place")
     for line, c in tables["crossings.csv"]:
         if c.destination not in reach(c.entry_post):
             raise ScenarioError(f"destination '{c.destination}' is disconnected: no road from "

@@ -107,6 +107,21 @@ class DocumentsRow(Row):
         return "none" if value.strip() == "none" else value    # names checked on load
 
 
+class InflowRow(Row):
+    """inflows.csv: `people_per_day` people a day (fractions carry over) come into the map at
+    `place` from `start` to `end` (inclusive), of a nationality and status; `settle`: they join
+    the place's settled stock; `transit`: they set out at once for a crossing out of the place's
+    country (docs/scenario-format.md, docs/model.md §4b)."""
+
+    place: str = Field(min_length=1)
+    nationality: str = Field(min_length=1)
+    status: Literal["regular", "irregular"]
+    start: dt.date
+    end: dt.date
+    people_per_day: float = Field(ge=0, le=MAX_PER_DAY)
+    mode: Literal["settle", "transit"]
+
+
 class GroupsRow(Row):
     """Share of people of a nationality and status in demographic groups (`none`: none of them)."""
 

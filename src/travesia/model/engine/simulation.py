@@ -21,6 +21,7 @@ from travesia.model.engine.agents import (
 from travesia.model.engine.crossing import cross
 from travesia.model.engine.removals import removals
 from travesia.model.engine.departures import choose_exit, depart
+from travesia.model.engine.network import come_in
 from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
 from travesia.model.engine.timeline import (
     PolicyState,
@@ -75,6 +76,10 @@ def _travel(sim: Simulation, day: int) -> None:
     sim.arrive(day, travel(sim, day))
 
 
+def _network(sim: Simulation, day: int) -> None:
+    come_in(sim, day)
+
+
 def _crossing(sim: Simulation, day: int) -> None:
     sim.today.held = cross(sim, day)
 
@@ -100,6 +105,9 @@ PLAN: tuple[Phase, ...] = (
           _exit_choice),
     Phase("travel", "§4",
           "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
+    Phase("network", "§4b",
+          "people come into the map (inflows.csv); those in transit set out for a crossing",
+          _network),
     Phase("crossing", "§5",
           "exit post, strip, entry post: capacities, rules, first come first served",
           _crossing),
@@ -151,6 +159,8 @@ class Simulation:
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
     counts: np.ndarray                      # [T, P, states]
+    inflow: np.ndarray                      # [T, P] people who came into the map (inflows.csv)
+    inflow_carry: np.ndarray                # [R] fractions of people each inflow row carries
     today: Today
 
     def __init__(self, world: World, params: Parameters, seed: int = 0, events=(),
@@ -175,6 +185,8 @@ class Simulation:
         self.flows = {name: np.zeros((T, C),
                                      dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
         self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
+        self.inflow = np.zeros((T, P), dtype=np.int64)
+        self.inflow_carry = np.zeros(len(world.inflows))
         self.newly = np.zeros((P, N, S))
         self.newly_settled = np.zeros((T, P))
         self.shelter_capacity = np.zeros((T, P), dtype=np.int64)
