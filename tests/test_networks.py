@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenario_kit import tiny_scenario
+from scenario_kit import chain_scenario, tiny_scenario, write_csv
 from travesia.errors import ScenarioError
 from travesia.model.engine import simulate
 from travesia.model.results import STATE_COLUMNS
@@ -145,3 +145,107 @@ def test_a_scenario_without_inflows_draws_nothing_from_the_network_stream(tmp_pa
         sim.step(day)
     assert sim.rng["network"].random() == phase_rng(3, "network").random()
     assert not sim.inflow.any() and np.isclose(sim.inflow_carry.sum(), 0)
+
+
+# --- chains of crossings: A (X) | M (Y, capacity) | E (Z) -----------------------------------------
+
+def at(res, world, place, state):
+    return res.counts[:, world.place_index(place), STATE_COLUMNS.index(state)].tolist()
+
+
+def test_a_chain_of_two_borders_is_crossed_through_a_transit_place(tmp_path):
+    # 20 leave A on day 0; the first entry post lets 10 a day in (days 0, 1); 900 km a day takes
+    # them to M the next day, where (capacity 0, transit) they set out at once for Y-Z: across
+    # it the day after, at E one more day on
+    res, world = run(chain_scenario(tmp_path / "s"))
+    assert res.flows["entries"][:, 0].tolist()[:3] == [10, 10, 0]
+    assert res.flows["departures"][:, 1].tolist()[:4] == [0, 10, 10, 0]
+    assert at(res, world, "M", "travelling")[:4] == [0, 10, 10, 0]
+    assert res.flows["entries"][:, 1].tolist()[:5] == [0, 0, 10, 10, 0]
+    assert at(res, world, "E", "arrived")[:5] == [0, 0, 0, 10, 20]
+    assert at(res, world, "M", "arrived") == [0] * 10 and at(res, world, "M", "settled") == [0] * 10
+    assert res.summary()["conserved"]
+
+
+def test_a_destination_absorbs_up_to_its_capacity_and_the_rest_settle(tmp_path):
+    # capacity 15: the first 10 (day 1) and 5 of the next 10 (day 2) arrive; 5 settle at M, let
+    # in at the post, so regular in Y, and regular people here never leave
+    folder = chain_scenario(tmp_path / "s", capacity=15, beyond="settle",
+                            parameters={"departure_rate_per_day": {"regular": 0.0,
+                                                                   "irregular": 1.0}})
+    res, world = run(folder)
+    assert at(res, world, "M", "arrived")[:4] == [0, 10, 15, 15]
+    assert at(res, world, "M", "settled")[:4] == [0, 0, 5, 5]
+    assert res.newly_settled[:4, world.place_index("M")].tolist() == [0, 0, 5, 5]
+    assert res.flows["departures"][:, 1].sum() == 0
+    assert at(res, world, "E", "arrived")[-1] == 0
+
+
+def test_those_settled_past_capacity_leave_again_by_the_departure_rules(tmp_path):
+    # capacity 0, settle: all 20 settle at M as regular; regular people leave at once, so they
+    # go on the day after they settle, through Y-Z
+    folder = chain_scenario(tmp_path / "s", beyond="settle",
+                            parameters={"departure_rate_per_day": {"regular": 1.0,
+                                                                   "irregular": 1.0}})
+    res, world = run(folder)
+    assert at(res, world, "M", "settled")[:4] == [0, 10, 10, 0]
+    assert res.flows["departures"][:, 1].tolist()[:4] == [0, 0, 10, 10]
+    assert at(res, world, "E", "arrived")[-1] == 20
+
+
+def test_the_entry_decides_the_status_in_the_new_country(tmp_path):
+    # irregular people leave at once, regular ones never. All 20 (irregular in X) settle at M
+    # (capacity 0). Let in at the first entry post they are regular in Y, and stay at M; when the
+    # post admits only visa holders (nobody) they cross at night (always succeeding), are
+    # irregular in Y, and leave M again through Y-Z.
+    rates = {"departure_rate_per_day": {"regular": 0.0, "irregular": 1.0}}
+    res, _ = run(chain_scenario(tmp_path / "post", beyond="settle", parameters=rates))
+    assert res.flows["entries"][:, 0].sum() == 20
+    assert res.flows["departures"][:, 1].sum() == 0
+    res, world = run(chain_scenario(tmp_path / "night", beyond="settle", entry_admits="visa",
+                                    parameters={**rates, "irregular_attempt_rate_per_day": 1.0,
+                                                "irregular_success": 1.0}))
+    assert res.flows["irregular"][:, 0].sum() == 20 and res.flows["entries"][:, 0].sum() == 0
+    assert res.flows["departures"][:, 1].sum() == 20
+    assert at(res, world, "E", "arrived")[-1] == 20
+
+
+def test_a_transit_inflow_at_a_chain_place_goes_through_the_next_border(tmp_path):
+    folder = chain_scenario(tmp_path / "s", people=0,
+                            inflows=[inflow(place="M", mode="transit", per_day=7,
+                                            end="2026-01-02")])
+    res, world = run(folder)
+    assert res.flows["departures"][:, 0].sum() == 0
+    assert res.flows["departures"][:, 1].tolist()[:3] == [7, 7, 0]
+    assert at(res, world, "E", "arrived")[-1] == 14
+
+
+def test_old_scenarios_absorb_everyone_at_the_destination(tmp_path):
+    # no capacity column: M absorbs all 20, nobody goes on (the old meaning)
+    res, world = run(chain_scenario(tmp_path / "s", capacity=None, beyond=None))
+    assert at(res, world, "M", "arrived")[-1] == 20
+    assert res.flows["departures"][:, 1].sum() == 0
+
+
+@pytest.mark.parametrize("edit, field, message", [
+    ({"name": "A", "capacity": 5}, "capacity", "only a destination has a capacity ('A' is a city)"),
+    ({"name": "M", "capacity": "", "beyond_capacity": "transit"}, "beyond_capacity",
+     "beyond_capacity without a capacity"),
+    ({"name": "M", "capacity": -1}, "capacity", "greater than or equal to 0"),
+    ({"name": "M", "beyond_capacity": "fly"}, "beyond_capacity", "'settle' or 'transit'"),
+    ({"name": "E", "capacity": 0, "beyond_capacity": "transit"}, "beyond_capacity",
+     "place 'E' sends people on in transit, but no road from it reaches a crossing out of Z"),
+])
+def test_bad_capacities_are_named_errors(tmp_path, edit, field, message):
+    folder = chain_scenario(tmp_path / "s")
+    import csv
+    with (folder / "places.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if row["name"] == edit["name"]:
+            row.update({k: str(v) for k, v in edit.items()})
+    write_csv(folder / "places.csv", rows)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(folder)
+    text = str(err.value)
+    assert "places.csv" in text and field in text and message in text

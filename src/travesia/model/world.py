@@ -74,6 +74,23 @@ class World:
     # inflows.csv, one entry per row: where, who, the days [first, last] (run days, may lie
     # outside the run), people a day, and whether they set out at once (transit) or settle
     inflows: Inflows = field(default_factory=Inflows.empty)
+    # [P] people a destination absorbs over the run (-1: everyone), and whether those past it go
+    # on in transit (else they settle there) (model.md §4b)
+    place_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    place_transit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        P = len(self.place_names)
+        if len(self.place_capacity) != P:
+            self.place_capacity = np.full(P, -1, dtype=np.int64)
+        if len(self.place_transit) != P:
+            self.place_transit = np.zeros(P, dtype=bool)
+
+    @property
+    def into_network(self) -> np.ndarray:
+        """[C] whether a crossing leads to a destination with a capacity: a place of the network,
+        where people who entered take a status in the new country by how they entered."""
+        return self.place_capacity[self.destination] >= 0
 
     @property
     def population(self) -> int:
@@ -159,6 +176,9 @@ def compile_world(scenario: Scenario) -> World:
         trait_masks=masks.astype(np.uint16), trait_shares=shares, vocabulary=vocab,
         place_region=[p.region or p.name for p in places],
         inflows=_inflows(scenario, index, nindex),
+        place_capacity=np.array([-1 if p.capacity is None else p.capacity for p in places],
+                                dtype=np.int64),
+        place_transit=np.array([p.beyond_capacity == "transit" for p in places], dtype=bool),
     )
 
 

@@ -282,6 +282,13 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                             "shorten the period or merge places", file=ypath, field="end")
     _unique(places, lambda r: r.name, ppath, "place name", "name")
     kind = {r.name: r.kind for _, r in places}
+    for line, r in places:
+        if r.capacity is not None and r.kind != "destination":
+            raise ScenarioError(f"only a destination has a capacity ('{r.name}' is a {r.kind})",
+                                file=ppath, row=line, field="capacity")
+        if r.beyond_capacity is not None and r.capacity is None:
+            raise ScenarioError("beyond_capacity without a capacity", file=ppath, row=line,
+                                field="beyond_capacity")
 
     def need_place(name: str, path: Path, line: int, fld: str,
                    kinds: tuple[str, ...] | None = None) -> None:
@@ -307,7 +314,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             _check_rule(vocabulary, getattr(c, fld), cpath, line, fld)
         need_place(c.exit_post, cpath, line, "exit_post", ("post",))
         need_place(c.entry_post, cpath, line, "entry_post", ("post",))
-        need_place(c.return_place, cpath, line, "return_place", ("city",))
+        need_place(c.return_place, cpath, line, "return_place", ("city", "destination"))
         need_place(c.destination, cpath, line, "destination", ("destination",))
         if c.exit_post == c.entry_post:
             raise ScenarioError("exit_post and entry_post are the same place", file=cpath, row=line,
@@ -555,6 +562,11 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
             raise ScenarioError(f"place '{r.place}' is a dead end for people in transit: no road "
                                 f"from it reaches a crossing out of {country[r.place]}",
                                 file=folder / "inflows.csv", row=line, field="place")
+    for line, pl in tables["places.csv"]:
+        if pl.beyond_capacity == "transit" and not (reach(pl.name) & out_of[pl.country]):
+            raise ScenarioError(f"place '{pl.name}' sends people on in transit, but no road from "
+                                f"it reaches a crossing out of {pl.country}",
+                                file=folder / "places.csv", row=line, field="beyond_capacity")
     for line, c in tables["crossings.csv"]:
         if c.destination not in reach(c.entry_post):
             raise ScenarioError(f"destination '{c.destination}' is disconnected: no road from "

@@ -66,6 +66,10 @@ class PlaceRow(Row):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     kind: Literal["city", "post", "destination"]
+    # a destination's room: people it absorbs over the run (blank: everyone, as before); past it,
+    # arrivals settle there or go on in transit (model.md §4b)
+    capacity: int | None = Field(default=None, ge=0, le=MAX_PEOPLE)
+    beyond_capacity: Literal["settle", "transit"] | None = None
 
 
 class RouteRow(Row):

@@ -1,6 +1,7 @@
-"""Phase 4b, network: people come into the map (inflows.csv), and those in transit set out for a
-crossing out of the country they are in (model.md §4b). Its draws come from its own stream, so a
-scenario without inflows draws nothing here and runs as before."""
+"""Phase 4b, network: people who reached a destination with a capacity arrive while it has room,
+and past it settle there or go on; people come into the map (inflows.csv); those in transit set
+out for a crossing out of the country they are in (model.md §4b). Its draws come from its own
+stream, so a scenario without inflows or capacities draws nothing here and runs as before."""
 
 from __future__ import annotations
 
@@ -13,6 +14,33 @@ from travesia.model.engine.departures import exit_utilities
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
+
+
+def reach_places(sim: Simulation, day: int, who: np.ndarray) -> None:
+    """Agents `who` reached a destination with a capacity today: the first (in arrival order) fill
+    what room it has left and arrive; the rest go on in transit where the place says so, or
+    settle there, with the status their entry gave them, as newly settled people."""
+    if len(who) == 0:
+        return
+    a, world = sim.agents, sim.world
+    place = a.place[who]
+    room = world.place_capacity - sim.arrived.sum(axis=(1, 2))                # [P]
+    # rank of each agent among today's arrivals at its place (who is in slot order)
+    order = np.argsort(place, kind="stable")
+    first = np.searchsorted(place[order], place[order])
+    rank = np.empty(len(who), dtype=np.int64)
+    rank[order] = np.arange(len(who)) - first
+    stays = rank < room[place]
+    absorbed = who[stays]
+    np.add.at(sim.arrived, (a.place[absorbed], a.nat[absorbed], a.status[absorbed]), 1)
+    a.state[absorbed] = FREE
+    beyond = who[~stays]
+    transit = world.place_transit[a.place[beyond]]
+    settle = beyond[~transit]
+    np.add.at(sim.settled, (a.place[settle], a.nat[settle], a.status[settle]), 1)
+    sim.settle_newly(a.place[settle], a.nat[settle], a.status[settle])
+    a.state[settle] = FREE
+    set_out(sim, day, beyond[transit])
 
 
 def come_in(sim: Simulation, day: int) -> None:
