@@ -249,3 +249,36 @@ def test_bad_capacities_are_named_errors(tmp_path, edit, field, message):
         load_scenario(folder)
     text = str(err.value)
     assert "places.csv" in text and field in text and message in text
+
+
+def test_the_store_keeps_the_inflow_per_place_and_day(tmp_path):
+    import datetime as dt
+
+    from travesia.outputs.store import RunRecord, Store
+
+    folder = tiny_scenario(tmp_path / "s", people=0, inflows=[inflow(per_day=2.5)],
+                           parameters={"departure_rate_per_day": {"regular": 0.0,
+                                                                  "irregular": 0.0}})
+    res, _ = run(folder)
+    sc = load_scenario(folder)
+    now = dt.datetime.now()
+    record = RunRecord(run_id="r1", ensemble_id="e", scenario=sc.name,
+                       scenario_hash=sc.content_hash, parameters_json="{}", varied_json="{}",
+                       seed=0, days=None, started=now, finished=now, wall_seconds=0.1)
+    with Store(tmp_path / "s.duckdb") as store:
+        store.add_run(record, res)
+        rows = store.con.execute("SELECT date, place, inflow FROM places WHERE run_id = 'r1' "
+                                 "ORDER BY date").fetchall()
+    assert [(d.day, p, n) for d, p, n in rows] == [(1, "A", 2), (2, "A", 3), (3, "A", 2)]
+
+
+def test_a_prior_may_vary_a_destinations_capacity(tmp_path):
+    sc = load_scenario(chain_scenario(tmp_path / "s", beyond="settle", parameters={
+        "departure_rate_per_day": {"regular": 0.0, "irregular": 1.0}}))
+    check_data_name(sc, "places[M].capacity")
+    changed = with_data_values(sc, {"places[M].capacity": 14.6})
+    world = compile_world(changed)
+    res = simulate(world, changed.params, seed=0)
+    m = world.place_index("M")
+    assert res.counts[-1, m, ARRIVED] == 15 and res.counts[-1, m, SETTLED] == 5
+    assert compile_world(sc).place_capacity[m] == 0

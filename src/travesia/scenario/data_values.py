@@ -6,6 +6,7 @@ A prior's name addresses a number of a table by the row's key and a column:
     crossings[Chacalluta–Santa Rosa].entry_capacity_per_day     routes[Iquique,Arica].distance_km
     timeline[ID].personnel     (an event with `id: ID`; any of its numbers: level, per_day, days,
     ...)      inflows[2].people_per_day     (inflows.csv's 2nd data row: its rows have no key)
+    places[Lajas Blancas].capacity
 
 Shares of one (nationality, status) sum to 1: when some are set, the others are rescaled to fill
 what is left (docs/ensembles.md, "Priors on data numbers").
@@ -57,6 +58,7 @@ TABLES = {
                            ("entry_capacity_per_day", "exit_capacity_per_day", "strip_km")),
     "routes": DataTable("routes", "routes.csv", ("from_", "to"), ("distance_km",),
                         either_order=True),
+    "places": DataTable("places", "places.csv", ("name",), ("capacity",), integers=("capacity",)),
     "inflows": DataTable("inflows", "inflows.csv", ("row",), ("people_per_day",),
                          by_number=True),
 }
