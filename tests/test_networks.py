@@ -220,6 +220,19 @@ def test_a_transit_inflow_at_a_chain_place_goes_through_the_next_border(tmp_path
     assert at(res, world, "E", "arrived")[-1] == 14
 
 
+def test_an_inflow_crosses_a_chain_of_two_borders(tmp_path):
+    # the acceptance scenario: nobody settled; 5 a day come in at A on days 0-1 in transit, set
+    # out at once, cross X-Y the next day, go on from M (capacity 0, transit) and cross Y-Z
+    folder = chain_scenario(tmp_path / "s", people=0,
+                            inflows=[inflow(mode="transit", per_day=5, end="2026-01-02")])
+    res, world = run(folder)
+    assert res.inflow[:3, world.place_index("A")].tolist() == [5, 5, 0]
+    assert res.flows["departures"].sum(axis=0).tolist() == [10, 10]
+    assert res.flows["entries"][:, 0].tolist()[:4] == [0, 5, 5, 0]
+    assert res.flows["entries"][:, 1].tolist()[:6] == [0, 0, 0, 5, 5, 0]
+    assert at(res, world, "E", "arrived")[-1] == 10 and res.summary()["conserved"]
+
+
 def test_old_scenarios_absorb_everyone_at_the_destination(tmp_path):
     # no capacity column: M absorbs all 20, nobody goes on (the old meaning)
     res, world = run(chain_scenario(tmp_path / "s", capacity=None, beyond=None))
