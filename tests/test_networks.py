@@ -295,3 +295,19 @@ def test_a_prior_may_vary_a_destinations_capacity(tmp_path):
     m = world.place_index("M")
     assert res.counts[-1, m, ARRIVED] == 15 and res.counts[-1, m, SETTLED] == 5
     assert compile_world(sc).place_capacity[m] == 0
+
+
+def test_the_cli_shows_capacities_and_inflows_and_counts_who_came_in(tmp_path):
+    from click.testing import CliRunner
+
+    from travesia.cli import main
+
+    folder = chain_scenario(tmp_path / "s", people=0,
+                            inflows=[inflow(mode="transit", per_day=3.5, end="2026-01-05")])
+    shown = CliRunner().invoke(main, ["scenario", "show", str(folder)])
+    assert shown.exit_code == 0
+    assert "  M absorbs 0, then transit" in shown.output
+    assert "  2026-01-01 to 2026-01-05  3.5/day at A: Venezuela irregular, transit" in shown.output
+    ran = CliRunner().invoke(main, ["run", str(folder), "--out", str(tmp_path / "out")])
+    assert ran.exit_code == 0, ran.output
+    assert "0 people + 17 who came in" in ran.output        # 3, 4, 3, 4, 3
