@@ -54,7 +54,8 @@ PLACE_MEANING = {
     "passing_through": "people on the move (travelling, onward or returning) whose current place "
                        "is this one: the last place they passed on the road",
     "newly_settled": "people who settled at the place during the run, after giving up and going "
-                     "back or after a stay in a shelter there, and have not left again: a stock, "
+                     "back, after a stay in a shelter there or on arriving past a destination's "
+                     "capacity, and have not left again: a stock, "
                      "part of `settled`",
     "inflow": "people who came into the map at the place that day (inflows.csv): they settled "
               "there or set out at once for a crossing",
