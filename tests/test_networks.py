@@ -118,6 +118,8 @@ def test_a_prior_may_vary_an_inflow_rate_by_row_number(tmp_path):
     (inflow(per_day=-1), "people_per_day", "greater than or equal to 0"),
     (inflow(status="tourist"), "status", "Input should be 'regular' or 'irregular'"),
     (inflow(start="soon"), "start", "valid date"),
+    (inflow(per_day=1e9, end="2026-02-10"), "people_per_day",
+     "brings 1e+09 people a day for 41 days, more than 10,000,000,000 in all"),
     (inflow(place="D", mode="transit"), "place",
      "place 'D' is a dead end for people in transit: no road from it reaches a crossing out of Y"),
 ])

@@ -21,6 +21,7 @@ from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
 from travesia.scenario.schema import (
     MAX_DAYS,
+    MAX_PEOPLE,
     MAX_PLACE_DAYS,
     MAX_PLACES,
     CrossingRow,
@@ -489,13 +490,18 @@ def _check_branches(spec: ScenarioSpec, check: _EventCheck, event_ids: set[str],
 
 
 def _check_inflows(rows: list[tuple[int, InflowRow]], path: Path, need_place) -> None:
-    """inflows.csv: a known city or destination, and a period that does not end before it
-    starts."""
+    """inflows.csv: a known city or destination, a period that does not end before it starts,
+    and no more people in all than a population cell may hold."""
     for line, r in rows:
         need_place(r.place, path, line, "place", ("city", "destination"))
         if r.end < r.start:
             raise ScenarioError(f"end {r.end} is before start {r.start}", file=path, row=line,
                                 field="end")
+        days = (r.end - r.start).days + 1
+        if r.people_per_day * days > MAX_PEOPLE:
+            raise ScenarioError(f"brings {r.people_per_day:g} people a day for {days:,} days, "
+                                f"more than {MAX_PEOPLE:,} in all", file=path, row=line,
+                                field="people_per_day")
 
 
 def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None, fld: str) -> None:
