@@ -169,6 +169,8 @@ class Simulation:
     counts: np.ndarray                      # [T, P, states]
     inflow: np.ndarray                      # [T, P] people who came into the map (inflows.csv)
     inflow_carry: np.ndarray                # [R] fractions of people each inflow row carries
+    into_network: np.ndarray                # [C] the crossing leads to a place with a capacity
+    has_capacity: bool                      # some destination has a capacity (model.md §4b)
     today: Today
 
     def __init__(self, world: World, params: Parameters, seed: int = 0, events=(),
