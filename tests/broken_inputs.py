@@ -112,6 +112,39 @@ def travesia_faults(folder: Path) -> dict[str, Fault]:
 
         faults[f"scenario.yaml: a {event['type']} event"] = fault
     faults |= _observation_faults()
+    faults |= _network_faults(folder)
+    return faults
+
+
+SOUND_INFLOWS = ("place,nationality,status,start,end,people_per_day,mode,source,note\n"
+                 "A,Venezuela,irregular,2026-01-01,2026-01-03,10,transit,hand,\n")
+
+
+def _network_faults(folder: Path) -> dict[str, Fault]:
+    """inflows.csv (written sound, then broken) and a destination's capacity (places.csv)."""
+    faults: dict[str, Fault] = {}
+    probe = folder.parent / f"{folder.name}-inflows"
+    probe.mkdir(exist_ok=True)
+    (probe / "inflows.csv").write_text(SOUND_INFLOWS, encoding="utf-8")
+    for name, fault in (_file_faults("inflows.csv", required=False)
+                        | _cell_faults(probe, "inflows.csv", skip=FREE_TEXT)).items():
+        def broken(f: Path, fault=fault) -> None:
+            (f / "inflows.csv").write_text(SOUND_INFLOWS, encoding="utf-8")
+            fault(f)
+
+        faults[name] = broken
+    for value in BAD_CELLS + ("5", "transit"):
+        def capacity(f: Path, value=value) -> None:
+            rows = list(csv.reader(io.StringIO((f / "places.csv").read_text(encoding="utf-8"))))
+            rows[0] += ["capacity", "beyond_capacity"]
+            for row in rows[1:]:
+                row += ["", ""]
+            rows[-1][-2:] = (value, "transit") if value != "transit" else ("", value)
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows(rows)
+            (f / "places.csv").write_text(out.getvalue(), encoding="utf-8")
+
+        faults[f"places.csv: capacity={value[:12]!r}"] = capacity
     return faults
 
 

@@ -40,6 +40,19 @@ def test_every_placeholder_number_cites_a_source_or_says_it_is_an_assumption(tmp
     assert all("#" in (folder / n).read_text() for n in ("places.csv", "crossings.csv"))
 
 
+def test_the_commented_inflow_row_of_the_starting_folder_runs_when_uncommented(tmp_path):
+    folder = tmp_path / "x"
+    CliRunner().invoke(main, ["scenario", "new", "x", "--dir", str(folder)])
+    assert load_scenario(folder).inflows == []
+    text = (folder / "inflows.csv").read_text(encoding="utf-8")
+    (folder / "inflows.csv").write_text(text.replace("# Border Town", "Border Town"),
+                                        encoding="utf-8")
+    import travesia.api as tv
+
+    results = tv.run(load_scenario(folder))
+    assert results.inflow_totals() == {"Border Town": 50 * 31}
+
+
 def test_an_existing_folder_is_never_overwritten(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()

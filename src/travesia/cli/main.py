@@ -161,6 +161,15 @@ def scenario_show(path, as_json):
     for c in info["crossings"]:
         click.echo(f"  {c['name']}: {c['exit_post']} -> {c['entry_post']}, entry admits "
                    f"{c['entry_admits']}")
+    for place in info["places"]:
+        if "capacity" in place:
+            click.echo(f"  {place['name']} absorbs {place['capacity']:,}, then "
+                       f"{place.get('beyond_capacity') or 'settle'}")
+    if info.get("inflows"):
+        click.echo("inflows:")
+        for r in info["inflows"]:
+            click.echo(f"  {r['start']} to {r['end']}  {r['people_per_day']:g}/day at "
+                       f"{r['place']}: {r['nationality']} {r['status']}, {r['mode']}")
     click.echo("timeline:")
     for ev in info["timeline"]:
         click.echo(f"  {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")

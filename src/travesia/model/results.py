@@ -65,6 +65,8 @@ class Results:
     removals: dict[str, dict] = field(default_factory=dict)
     # needs category -> [T, P] people on the move of the groups mapped to it (needs.py)
     group_people: dict[str, np.ndarray] = field(default_factory=dict)
+    # [T, P] people who came into the map at each place and day (inflows.csv; measure `inflow`)
+    inflow: np.ndarray | None = None
 
     @classmethod
     def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
@@ -78,7 +80,8 @@ class Results:
                    place_country=[w.countries[c] for c in w.place_country],
                    place_region=list(w.place_region) or list(w.place_names),
                    removals=removals_of(sim),
-                   group_people={k: v.copy() for k, v in sim.group_people.items()})
+                   group_people={k: v.copy() for k, v in sim.group_people.items()},
+                   inflow=sim.inflow.copy())
 
     @property
     def days(self) -> int:
@@ -94,6 +97,18 @@ class Results:
         if measure == HELD:
             return self.flows["queue"][:, c] + self.flows["stranded"][:, c]
         return self.flows[measure][:, c]
+
+    def present(self) -> np.ndarray:
+        """[T] people the run accounts for each day: the population plus those who came in."""
+        came = 0 if self.inflow is None else np.cumsum(self.inflow.sum(axis=1))
+        return self.population + np.zeros(self.days, dtype=np.int64) + came
+
+    def inflow_totals(self) -> dict[str, int]:
+        """People who came into the map over the run, per place (places with none left out)."""
+        if self.inflow is None:
+            return {}
+        total = self.inflow.sum(axis=0)
+        return {self.place_names[p]: int(total[p]) for p in np.flatnonzero(total)}
 
     def removal_totals(self) -> dict[str, dict]:
         """Per removal campaign: people removed over the run, and what it cost."""
@@ -180,7 +195,7 @@ class Results:
             "period": {"start": self.dates[0].isoformat(), "end": self.dates[-1].isoformat(),
                        "days": self.days},
             "population": int(self.population),
-            "conserved": bool(np.all(totals == self.population)),
+            "conserved": bool(np.all(totals == self.present())),
             "final": {s: int(self.counts[-1, :, i].sum()) for i, s in enumerate(STATE_COLUMNS)},
             "crossings": crossings,
             "needs_standard": "Sphere 2018: 15 L water, 2,100 kcal, 3.5 m2 covered space per "
@@ -189,6 +204,7 @@ class Results:
                               "(per 20 later)",
             "impacts": region_summary(self, rates),
             **({"removals": self.removal_totals()} if self.removals else {}),
+            **({"inflows": self.inflow_totals()} if self.inflow_totals() else {}),
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,

@@ -11,8 +11,9 @@ Tables (docs/ensembles.md describes them for users):
 * `crossings`: run_id, date, crossing, queue, exits, entries, refused, irregular, departures,
   corridor, gave_up, flown, stranded, sheltered, irregular_attempts, irregular_caught,
   return_refused, removed.
-* `places`: run_id, date, place, newly_settled, shelter_capacity (model/impacts.py; rows with
-  neither are left out; stores written before it have no such table, which readers allow).
+* `places`: run_id, date, place, newly_settled, shelter_capacity (model/impacts.py), inflow
+  (people who came into the map, inflows.csv) (rows with none of them are left out; stores
+  written before it have no such table, which readers allow).
 
 A run's row and its daily tables are written in one transaction, so a killed ensemble leaves each
 run either whole or absent. A run is identified by (scenario_hash, parameters, seed, days): its
@@ -62,6 +63,7 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS branch VARCHAR;
 CREATE TABLE IF NOT EXISTS ensemble_meta (ensemble_id VARCHAR PRIMARY KEY, meta JSON);
 CREATE TABLE IF NOT EXISTS places (
     run_id VARCHAR, date DATE, place VARCHAR, newly_settled DOUBLE, shelter_capacity BIGINT);
+ALTER TABLE places ADD COLUMN IF NOT EXISTS inflow BIGINT DEFAULT 0;
 """
 CROSSING_COLUMNS = ["queue", "exits", "entries", "refused", "irregular", "departures", "corridor",
                     "gave_up",
@@ -114,18 +116,22 @@ def default_store_path(scenario_name: str) -> Path:
 
 
 def places_table(results) -> pa.Table | None:
-    """date, place, newly_settled, shelter_capacity of a run's places, where either is not 0
+    """date, place, newly_settled, shelter_capacity, inflow of a run's places, where any is not 0
     (None: a ruleset that does not count them, Flee's)."""
     newly, shelter = (getattr(results, "newly_settled", None),
                       getattr(results, "shelter_capacity", None))
     if newly is None or shelter is None:
         return None
-    t, p = np.nonzero((newly != 0) | (shelter != 0))
+    inflow = getattr(results, "inflow", None)
+    if inflow is None:
+        inflow = np.zeros(np.shape(newly), dtype=np.int64)
+    t, p = np.nonzero((newly != 0) | (shelter != 0) | (inflow != 0))
     dates = np.array(results.dates, dtype="datetime64[D]")
     return pa.table({"date": pa.array(dates[t]),
                      "place": pa.array([results.place_names[i] for i in p], pa.string()),
                      "newly_settled": pa.array(newly[t, p].astype(float)),
-                     "shelter_capacity": pa.array(shelter[t, p].astype(np.int64))})
+                     "shelter_capacity": pa.array(shelter[t, p].astype(np.int64)),
+                     "inflow": pa.array(inflow[t, p].astype(np.int64))})
 
 
 class Store:
@@ -281,7 +287,7 @@ class Store:
                 if places is not None:
                     self.con.register("_places", _with_run_id(places, record.run_id))
                     self.con.execute("INSERT INTO places SELECT run_id, date, place, "
-                                     "newly_settled, shelter_capacity FROM _places")
+                                     "newly_settled, shelter_capacity, inflow FROM _places")
                     self.con.unregister("_places")
                 # None: a ruleset without crossings (Flee's)
                 crossings = results.crossings_table()

@@ -161,7 +161,9 @@ def print_summary(results: Results) -> None:
     console = Console(width=max(Console().width, 120))
     console.print(f"[bold]{s['scenario']}[/] seed {s['seed']}: {s['period']['start']} to "
                   f"{s['period']['end']}, "
-                  f"{s['population']:,} people, {s['wall_seconds']:.2f} s")
+                  f"{s['population']:,} people"
+                  + (f" + {sum(s['inflows'].values()):,} who came in" if s.get("inflows") else "")
+                  + f", {s['wall_seconds']:.2f} s")
     table = Table(title="Border crossings: people held (queued + stranded), flows, needs at the "
                         "peak (Sphere)")
     for col in ("crossing", "peak held", "on", "days≥½peak", "entries", "refused", "night",

@@ -45,4 +45,6 @@ def describe(sc: Scenario) -> dict:
                      for b in sc.spec.branches],
         "parameters": sc.params.model_dump(),
         "sources": {k: v.model_dump(exclude_none=True) for k, v in sc.sources.items()},
+        **({"inflows": [r.model_dump(mode="json", exclude_none=True) for r in sc.inflows]}
+           if sc.inflows else {}),
     }

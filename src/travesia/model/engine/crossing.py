@@ -12,6 +12,7 @@ from travesia.scenario.admission import Rule
 from travesia.model.engine.agents import ONWARD, QUEUED_ENTRY, QUEUED_EXIT, STRANDED
 from travesia.model.engine.tally import select_states
 
+
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
 
@@ -139,4 +140,15 @@ def cross(sim: Simulation, day: int) -> np.ndarray:
             flows["entries"][day, c] += len(passed)
             flows["refused"][day, c] += len(refused)
             sim.record_news(c, nat[passed], status[passed], ok=True)
+            regular = entry_status(world, "regular")
+            if sim.into_network[c] and regular >= 0:   # let in at the post: regular there (§4b)
+                status[passed] = regular
     return held
+
+
+def entry_status(world, name: str) -> int:
+    """The index of the status people take on entering a network place (model.md §4b):
+    `regular` let in at a post, `irregular` in by night; -1 (they keep theirs) when the scenario
+    does not declare it."""
+    return world.statuses.index(name) if name in world.statuses else -1
+

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from travesia.model.engine.agents import FREE, ONWARD, RETURNING, SHELTERED, STRANDED
-from travesia.model.engine.crossing import admits, first_come
+from travesia.model.engine.crossing import admits, entry_status, first_come
 from travesia.model.engine.tally import select_states
+
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
@@ -143,6 +144,9 @@ def stranded_choices(sim: Simulation, day: int, held: np.ndarray | None = None) 
         sim.record_news(c, nat[went], status[went], ok=True)
         sim.record_news(c, nat[back], status[back], ok=False)
         sim.record_news(c, nat[kept_out], status[kept_out], ok=False)
+        irregular = entry_status(sim.world, "irregular")
+        if sim.into_network[c] and irregular >= 0:   # in by night: irregular there (§4b)
+            status[went] = irregular
 
     # sheltered people leave to settle where the shelter is, and all leave when it closes
     if policy.shelter_until.max() < 0:      # no shelter has ever opened: nobody is sheltered
