@@ -53,7 +53,9 @@ def exit_utilities(sim: Simulation) -> np.ndarray:
     u = np.where(reachable[:, None, None, :], u, -np.inf)
     stay = np.full(u.shape[:3] + (1,), p.stay_utility)
     if len(world.informal):
-        return np.concatenate([u, informal_utilities(sim), stay], axis=-1)
+        informal = informal_utilities(sim)
+        informal = np.broadcast_to(informal, u.shape[:3] + informal.shape[-1:])
+        return np.concatenate([u, informal, stay], axis=-1)
     return np.concatenate([u, stay], axis=-1)
 
 
