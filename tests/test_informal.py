@@ -282,3 +282,19 @@ def test_an_unknown_mode_in_the_parameters_is_named(tmp_path):
     folder = tiny_scenario(tmp_path, parameters={"speed_km_per_day_by_mode": {"jet": 5000}})
     code, out = check(folder)
     assert code == 2 and "unknown travel mode 'jet'" in out, out
+
+
+def test_a_prior_may_vary_a_number_of_an_informal_crossing(tmp_path):
+    from travesia.errors import ScenarioError
+    from travesia.scenario.data_values import check_data_name, with_data_values
+
+    sc = load_scenario(world_with_path(tmp_path))
+    check_data_name(sc, "informal_crossings[path].detection")
+    drawn = with_data_values(sc, {"informal_crossings[path].detection": 1.0})
+    assert drawn.informal[0].detection == 1.0 and sc.informal[0].detection == 0.0
+    res = simulate(compile_world(drawn), drawn.params, events=drawn.spec.timeline)
+    assert sum(series(res, "informal_crossed")) == 0
+    with pytest.raises(ScenarioError, match="a drawn value is not allowed"):
+        with_data_values(sc, {"informal_crossings[path].death_risk": 2.0})
+    with pytest.raises(ScenarioError, match="no row nowhere in informal_crossings.csv"):
+        check_data_name(sc, "informal_crossings[nowhere].detection")
