@@ -298,3 +298,19 @@ def test_a_prior_may_vary_a_number_of_an_informal_crossing(tmp_path):
         with_data_values(sc, {"informal_crossings[path].death_risk": 2.0})
     with pytest.raises(ScenarioError, match="no row nowhere in informal_crossings.csv"):
         check_data_name(sc, "informal_crossings[nowhere].detection")
+
+
+def test_run_check_and_show_name_the_informal_crossings(tmp_path):
+    folder = world_with_path(tmp_path / "sc", [informal_row(death_risk=1, capacity_per_day=5)],
+                             people=7)
+    shown = CliRunner().invoke(main, ["scenario", "show", str(folder)])
+    assert "path: A -> D beside X-Y, 5 a day, detection 0, injury 0, death 1, 10 km foot" \
+        in shown.output, shown.output
+    assert "1 informal crossings" in check(folder)[1]
+    ran = CliRunner().invoke(main, ["run", str(folder), "--out", str(tmp_path / "run")])
+    assert ran.exit_code == 0, ran.output
+    assert "Informal crossings" in ran.output and "informal.csv" in ran.output
+    row = next(line for line in ran.output.splitlines() if line.strip("│ ").startswith("path"))
+    # 7 tried (5 on day 0, 2 on day 1) and died; 2 waited at the end of day 0
+    assert [cell.strip() for cell in row.strip("│").split("│")] == \
+        ["path", "7", "0", "0", "0", "7", "0", "2"]

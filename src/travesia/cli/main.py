@@ -114,7 +114,8 @@ def scenario_check(path):
     sc, world = checked.scenario, checked.world
     click.echo(f"ok: {sc.name}: {len(world.place_names)} places, {len(world.crossing_names)} "
                "crossings, "
-               f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days, "
+               + (f"{len(world.informal)} informal crossings, " if len(world.informal) else "")
+               + f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days, "
                f"{checked.priors} priors, {checked.observations} observations"
                + (f", {len(sc.spec.branches)} branches of the future" if sc.spec.branches
                   else "")
@@ -161,6 +162,13 @@ def scenario_show(path, as_json):
     for c in info["crossings"]:
         click.echo(f"  {c['name']}: {c['exit_post']} -> {c['entry_post']}, entry admits "
                    f"{c['entry_admits']}")
+    if info["informal_crossings"]:
+        click.echo("informal crossings:")
+        for r in info["informal_crossings"]:
+            click.echo(f"  {r['name']}: {r['from']} -> {r['to']} beside {r['border']}, "
+                       f"{r['capacity_per_day']:g} a day, detection {r['detection']:g}, injury "
+                       f"{r['injury_risk']:g}, death {r['death_risk']:g}, {r['km']:g} km "
+                       f"{r['mode']}")
     click.echo("timeline:")
     for ev in info["timeline"]:
         click.echo(f"  {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")
