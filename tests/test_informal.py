@@ -314,3 +314,16 @@ def test_run_check_and_show_name_the_informal_crossings(tmp_path):
     # 7 tried (5 on day 0, 2 on day 1) and died; 2 waited at the end of day 0
     assert [cell.strip() for cell in row.strip("│").split("│")] == \
         ["path", "7", "0", "0", "0", "7", "0", "2"]
+
+
+def test_the_new_scenario_template_has_an_informal_crossing_to_uncomment(tmp_path):
+    folder = tmp_path / "x"
+    CliRunner().invoke(main, ["scenario", "new", "x", "--dir", str(folder)])
+    path = folder / "informal_crossings.csv"
+    assert load_scenario(folder).informal == []          # commented out: none until wanted
+    path.write_text(path.read_text(encoding="utf-8").replace("# Trail", "Trail"),
+                    encoding="utf-8")
+    sc = load_scenario(folder)
+    assert [r.name for r in sc.informal] == ["Trail"]
+    res = simulate(compile_world(sc), sc.params, events=sc.spec.timeline)
+    assert res.informal_names == ["Trail"] and res.summary()["conserved"]

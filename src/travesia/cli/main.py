@@ -134,7 +134,8 @@ def scenario_new(name, folder):
 
     target = new_scenario(name, folder)
     click.echo(f"wrote {target}: scenario.yaml, sources.csv, places.csv, routes.csv, "
-               "crossings.csv, population.csv, documents.csv, groups.csv, SOURCES.md")
+               "crossings.csv, population.csv, documents.csv, groups.csv, informal_crossings.csv, "
+               "SOURCES.md")
     click.echo(f"next: edit the files (docs/scenario-format.md), then `travesia scenario check "
                f"{target}` and `travesia run {target}`")
 
