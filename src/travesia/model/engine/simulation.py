@@ -106,7 +106,8 @@ PLAN: tuple[Phase, ...] = (
     Phase("exit_choice", "§3", "those considering choose a crossing or staying, by believed chance",
           _exit_choice),
     Phase("travel", "§4",
-          "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
+          "agents move along the quickest paths (each route at its mode's speed); trips that "
+          "end queue, wait, arrive or settle", _travel),
     Phase("crossing", "§5",
           "exit post, strip, entry post: capacities, rules, first come first served",
           _crossing),
