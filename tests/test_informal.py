@@ -327,3 +327,17 @@ def test_the_new_scenario_template_has_an_informal_crossing_to_uncomment(tmp_pat
     assert [r.name for r in sc.informal] == ["Trail"]
     res = simulate(compile_world(sc), sc.params, events=sc.spec.timeline)
     assert res.informal_names == ["Trail"] and res.summary()["conserved"]
+
+
+def test_outcomes_of_attempts_come_at_their_rates(tmp_path):
+    # 4,000 attempts on day 0: die 10%; of the living, 20% injured and 30% caught (independent)
+    res = run(world_with_path(tmp_path, [informal_row(capacity_per_day=10_000, death_risk=0.1,
+                                                      injury_risk=0.2, detection=0.3)],
+                              people=4000), seed=3)
+    n = 4000
+    day0 = {m: series(res, f"informal_{m}")[0] for m in ("attempts", "died", "injured", "caught",
+                                                         "crossed")}
+    assert day0["attempts"] == n
+    assert day0["died"] + day0["caught"] + day0["crossed"] == n
+    for measure, p in (("died", 0.1), ("injured", 0.9 * 0.2), ("caught", 0.9 * 0.3)):
+        assert abs(day0[measure] - n * p) < 5 * np.sqrt(n * p * (1 - p)), (measure, day0)
