@@ -341,3 +341,27 @@ def test_outcomes_of_attempts_come_at_their_rates(tmp_path):
     assert day0["died"] + day0["caught"] + day0["crossed"] == n
     for measure, p in (("died", 0.1), ("injured", 0.9 * 0.2), ("caught", 0.9 * 0.3)):
         assert abs(day0[measure] - n * p) < 5 * np.sqrt(n * p * (1 - p)), (measure, day0)
+
+
+def test_the_report_shows_the_informal_crossings(tmp_path):
+    folder = world_with_path(tmp_path / "sc", [informal_row(death_risk=1, capacity_per_day=5)],
+                             people=7)
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(folder), "--out", str(out),
+                                     "--quiet"]).exit_code == 0
+    page = tmp_path / "r.html"
+    made = CliRunner().invoke(main, ["report", str(out), "--out", str(page), "--scenario",
+                                     str(folder)])
+    assert made.exit_code == 0, made.output
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>Informal crossings</h2>" in html
+    cells = html.split("<h2>Informal crossings</h2>")[1].split("</table>")[0]
+    # attempts 7, caught 0, crossed 0, injured 0, died 7, gave up 0, peak waiting 2
+    assert [c.split(">")[-1] for c in cells.split("</td>")[:-1]] == \
+        ["path", "7", "0", "0", "0", "7", "0", "2"]
+    # a what-if of runs in memory gives the medians of the runs
+    from travesia.web.data import from_results
+    sc = load_scenario(folder)
+    runs = [simulate(compile_world(sc), sc.params, seed=s) for s in range(3)]
+    ds = from_results("w", "whatif", "w", runs, [sc.params.model_dump()] * 3)
+    assert ds.informal["path"]["informal_died"] == 7.0

@@ -105,6 +105,13 @@ class Results:
             return np.zeros(self.days, dtype=np.int64)
         return self.informal["informal_died"].sum(axis=1)
 
+    def summary_informal(self) -> dict[str, dict[str, int]]:
+        """Per informal crossing: people over the run of each measure, and the peak waiting."""
+        return {name: {k: int(self.informal[k][:, i].sum()) for k in INFORMAL_MEASURES
+                       if k != "informal_waiting"}
+                | {"peak_waiting": int(self.informal["informal_waiting"][:, i].max())}
+                for i, name in enumerate(self.informal_names)}
+
     def informal_table(self) -> pa.Table:
         """Per informal crossing and day, its measures (measures.INFORMAL_MEASURES)."""
         day, xi = np.meshgrid(np.arange(self.days), np.arange(len(self.informal_names)),
@@ -212,11 +219,7 @@ class Results:
                               "(per 20 later)",
             "impacts": region_summary(self, rates),
             **({"removals": self.removal_totals()} if self.removals else {}),
-            **({"informal_crossings": {
-                name: {k: int(self.informal[k][:, i].sum()) for k in INFORMAL_MEASURES
-                       if k != "informal_waiting"}
-                | {"peak_waiting": int(self.informal["informal_waiting"][:, i].max())}
-                for i, name in enumerate(self.informal_names)}} if self.informal_names else {}),
+            **({"informal_crossings": self.summary_informal()} if self.informal_names else {}),
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,
