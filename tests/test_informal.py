@@ -365,3 +365,27 @@ def test_the_report_shows_the_informal_crossings(tmp_path):
     runs = [simulate(compile_world(sc), sc.params, seed=s) for s in range(3)]
     ds = from_results("w", "whatif", "w", runs, [sc.params.model_dump()] * 3)
     assert ds.informal["path"]["informal_died"] == 7.0
+
+
+def test_an_ensemble_store_keeps_the_informal_series_and_bands_read_them(tmp_path):
+    folder = world_with_path(tmp_path / "sc", [informal_row(death_risk=1, capacity_per_day=5)],
+                             people=7)
+    store = tmp_path / "ens.duckdb"
+    made = CliRunner().invoke(main, ["ensemble", str(folder), "--runs", "2", "--store", str(store),
+                                     "--workers", "1"])
+    assert made.exit_code == 0, made.output
+    drawn = CliRunner().invoke(main, ["bands", str(store), "--measure", "informal_died",
+                                      "--out", str(tmp_path / "bands")])
+    assert drawn.exit_code == 0, drawn.output
+    import pyarrow.csv as pacsv
+    table = pacsv.read_csv(tmp_path / "bands" / "bands.csv").to_pydict()
+    assert set(table["where"]) == {"path"} and set(table["measure"]) == {"informal_died"}
+    assert table["p50"][:3] == [5, 2, 0]               # 5 on day 0, 2 on day 1, in every run
+    wrong = CliRunner().invoke(main, ["bands", str(store), "--measure", "informal_dead"])
+    assert wrong.exit_code == 2 and "unknown measure 'informal_dead'" in wrong.output
+    # an ensemble without informal crossings says so
+    plain = tmp_path / "plain.duckdb"
+    CliRunner().invoke(main, ["ensemble", str(tiny_scenario(tmp_path / "tiny")), "--runs", "1",
+                              "--store", str(plain), "--workers", "1"])
+    none = CliRunner().invoke(main, ["bands", str(plain), "--measure", "informal_died"])
+    assert none.exit_code == 2 and "no informal crossing" in none.output, none.output
