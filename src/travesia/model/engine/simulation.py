@@ -161,6 +161,10 @@ class Simulation:
     policy: PolicyState                     # what the timeline controls
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
+    informal_flows: dict[str, np.ndarray]   # per informal crossing and day (INFORMAL_MEASURES)
+    informal_carry: np.ndarray              # [I] fractions of capacity carried to the next day
+    link_km32: np.ndarray                   # [P, P] road km at road speed (travel.road_km)
+    next_hop: np.ndarray                    # [P, P] next place on the quickest path
     counts: np.ndarray                      # [T, P, states]
     today: Today
 
