@@ -389,3 +389,26 @@ def test_an_ensemble_store_keeps_the_informal_series_and_bands_read_them(tmp_pat
                               "--store", str(plain), "--workers", "1"])
     none = CliRunner().invoke(main, ["bands", str(plain), "--measure", "informal_died"])
     assert none.exit_code == 2 and "no informal crossing" in none.output, none.output
+
+
+def test_the_dashboard_gives_the_informal_totals_of_a_run(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from travesia.web.app import create_app
+    from travesia.web.sources import build
+
+    folder = world_with_path(tmp_path / "sc", [informal_row(death_risk=1, capacity_per_day=5)],
+                             people=7)
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(folder), "--out", str(out),
+                                     "--quiet"]).exit_code == 0
+    view, catalogue = build(str(folder), None, (out,))
+    app = create_app(view, catalogue)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        run_id = next(d["id"] for d in client.get("/api/datasets").json()["datasets"]
+                      if d["kind"] == "run")
+        info = client.get(f"/api/datasets/{run_id}").json()
+        assert info["informal"]["path"]["informal_died"] == 7
+        both = client.get(f"/api/compare?a={run_id}&b={run_id}").json()
+        assert both["b"]["informal"]["path"]["informal_attempts"] == 7
+    app.state.runner.shutdown()
