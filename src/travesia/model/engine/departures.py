@@ -69,7 +69,7 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     u = u - u.max(axis=-1, keepdims=True)
     prob = np.exp(u)
     prob /= prob.sum(axis=-1, keepdims=True)
-    C = len(world.crossing_names)
+    C, informal = len(world.crossing_names), len(world.informal) > 0
     for pl, n, s in cells:
         counts = rng.multinomial(considering[pl, n, s], prob[pl, n, s])
         for c in np.flatnonzero(counts[:C]):
@@ -82,6 +82,8 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
                 sim.unsettle((pl, n, s), k)
             sim.settled[pl, n, s] -= k
             sim.flows["departures"][day, c] += k
+        if not informal:
+            continue
         for i in np.flatnonzero(counts[C:-1]):      # informal crossings: to its origin side
             k = int(counts[C + i])
             traits = np.repeat(world.trait_masks, rng.multinomial(k, world.trait_shares[n, s]))
