@@ -101,7 +101,7 @@ def test_a_day_is_the_plan_of_phases_in_order(monkeypatch):
     from scenario_kit import tiny_scenario  # noqa: F401  (the tiny world of the other tests)
 
     assert PHASES == ("timeline", "departures", "exit_choice", "travel", "network", "crossing",
-                      "stranded_choices", "removals", "record")
+                      "stranded_choices", "informal", "removals", "record")
     seen: list[str] = []
 
     class Spy:

@@ -210,8 +210,11 @@ def _scenario_of(ens: dict):
               help="At crossings: held (queued + stranded), stranded, queue, exits, entries, "
                    "refused, "
                    "irregular, "
-                   "departures, corridor, gave_up, flown, sheltered, removed.")
-@click.option("--crossing", default=None, help="One crossing (default: each).")
+                   "departures, corridor, gave_up, flown, sheltered, removed; at informal "
+                   "crossings: informal_attempts, informal_caught, informal_crossed, "
+                   "informal_injured, informal_died, ...")
+@click.option("--crossing", default=None,
+              help="One crossing (default: each); of an informal measure, one informal crossing.")
 @click.option("--place", default=None, help="A place instead of crossings (with --state).")
 @click.option("--state", default=None,
               help="The state of people at --place: settled, travelling, queued, ...")

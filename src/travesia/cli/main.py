@@ -114,7 +114,8 @@ def scenario_check(path):
     sc, world = checked.scenario, checked.world
     click.echo(f"ok: {sc.name}: {len(world.place_names)} places, {len(world.crossing_names)} "
                "crossings, "
-               f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days, "
+               + (f"{len(world.informal)} informal crossings, " if len(world.informal) else "")
+               + f"{world.population:,} people, {len(sc.spec.timeline)} events, {sc.days} days, "
                f"{checked.priors} priors, {checked.observations} observations"
                + (f", {len(sc.spec.branches)} branches of the future" if sc.spec.branches
                   else "")
@@ -133,7 +134,8 @@ def scenario_new(name, folder):
 
     target = new_scenario(name, folder)
     click.echo(f"wrote {target}: scenario.yaml, sources.csv, places.csv, routes.csv, "
-               "crossings.csv, population.csv, documents.csv, groups.csv, SOURCES.md")
+               "crossings.csv, population.csv, documents.csv, groups.csv, informal_crossings.csv, "
+               "SOURCES.md")
     click.echo(f"next: edit the files (docs/scenario-format.md), then `travesia scenario check "
                f"{target}` and `travesia run {target}`")
 
@@ -170,6 +172,13 @@ def scenario_show(path, as_json):
         for r in info["inflows"]:
             click.echo(f"  {r['start']} to {r['end']}  {r['people_per_day']:g}/day at "
                        f"{r['place']}: {r['nationality']} {r['status']}, {r['mode']}")
+    if info["informal_crossings"]:
+        click.echo("informal crossings:")
+        for r in info["informal_crossings"]:
+            click.echo(f"  {r['name']}: {r['from']} -> {r['to']} beside {r['border']}, "
+                       f"{r['capacity_per_day']:g} a day, detection {r['detection']:g}, injury "
+                       f"{r['injury_risk']:g}, death {r['death_risk']:g}, {r['km']:g} km "
+                       f"{r['mode']}")
     click.echo("timeline:")
     for ev in info["timeline"]:
         click.echo(f"  {ev['date']}  {ev['type']:<10} {ev.get('note') or ''}")

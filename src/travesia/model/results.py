@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from travesia import __version__
 from travesia.scenario.measures import CROSSING_FLOWS as MEASURE_FLOWS
 from travesia.scenario.measures import CROSSING_LEVELS as MEASURE_LEVELS
-from travesia.scenario.measures import HELD, PLACE_STATES
+from travesia.scenario.measures import HELD, INFORMAL_MEASURES, PLACE_STATES
 from travesia.model.impacts import Rates, impacts_by_place, impacts_by_region, region_summary
 from travesia.scenario.schema import removal_label
 from travesia.model.needs import days_held, needs_at_peak, needs_on
@@ -67,6 +67,10 @@ class Results:
     group_people: dict[str, np.ndarray] = field(default_factory=dict)
     # [T, P] people who came into the map at each place and day (inflows.csv; measure `inflow`)
     inflow: np.ndarray | None = None
+    # informal crossings (informal_crossings.csv): their names and, per measure of
+    # measures.INFORMAL_MEASURES, [T, I] people a day
+    informal_names: list[str] = field(default_factory=list)
+    informal: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
@@ -81,7 +85,10 @@ class Results:
                    place_region=list(w.place_region) or list(w.place_names),
                    removals=removals_of(sim),
                    group_people={k: v.copy() for k, v in sim.group_people.items()},
-                   inflow=sim.inflow.copy())
+                   inflow=sim.inflow.copy(),
+                   informal_names=list(w.informal.names),
+                   informal={k: v.copy() for k, v in sim.informal_flows.items()}
+                   if len(w.informal) else {})
 
     @property
     def days(self) -> int:
@@ -109,6 +116,31 @@ class Results:
             return {}
         total = self.inflow.sum(axis=0)
         return {self.place_names[p]: int(total[p]) for p in np.flatnonzero(total)}
+
+    def died(self) -> np.ndarray:
+        """[T] people who died crossing informally each day (0 without informal crossings)."""
+        if not self.informal_names:
+            return np.zeros(self.days, dtype=np.int64)
+        return self.informal["informal_died"].sum(axis=1)
+
+    def summary_informal(self) -> dict[str, dict[str, int]]:
+        """Per informal crossing: people over the run of each measure, and the peak waiting."""
+        return {name: {k: int(self.informal[k][:, i].sum()) for k in INFORMAL_MEASURES
+                       if k != "informal_waiting"}
+                | {"peak_waiting": int(self.informal["informal_waiting"][:, i].max())}
+                for i, name in enumerate(self.informal_names)}
+
+    def informal_table(self) -> pa.Table:
+        """Per informal crossing and day, its measures (measures.INFORMAL_MEASURES)."""
+        day, xi = np.meshgrid(np.arange(self.days), np.arange(len(self.informal_names)),
+                              indexing="ij")
+        dates = np.array(self.dates, dtype="datetime64[D]")
+        cols = {"date": pa.array(dates[day.ravel()]),
+                "informal_crossing": pa.array([self.informal_names[i] for i in xi.ravel()],
+                                              type=pa.string())}
+        for name in INFORMAL_MEASURES:
+            cols[name] = pa.array(self.informal[name].ravel())
+        return pa.table(cols)
 
     def removal_totals(self) -> dict[str, dict]:
         """Per removal campaign: people removed over the run, and what it cost."""
@@ -174,7 +206,8 @@ class Results:
     def summary(self, rates: Rates | None = None) -> dict:
         """Key figures: per crossing, and per region the impacts where people are (impacts.py,
         with `rates` or the package's)."""
-        totals = self.counts.sum(axis=(1, 2))
+        # people who died crossing informally leave the counts: they are added back to check
+        totals = self.counts.sum(axis=(1, 2)) + np.cumsum(self.died())
         crossings = {}
         for c, name in enumerate(self.crossing_names):
             held = self.at_crossing(name)
@@ -205,6 +238,7 @@ class Results:
             "impacts": region_summary(self, rates),
             **({"removals": self.removal_totals()} if self.removals else {}),
             **({"inflows": self.inflow_totals()} if self.inflow_totals() else {}),
+            **({"informal_crossings": self.summary_informal()} if self.informal_names else {}),
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,
@@ -212,7 +246,8 @@ class Results:
 
     def write(self, out_dir: str | Path, rates: Rates | None = None) -> dict[str, Path]:
         """Write daily.parquet, crossings.parquet, needs.csv, impacts.csv (per region and day),
-        impacts_places.csv (per place and day), summary.json; return the paths.
+        impacts_places.csv (per place and day), summary.json, and informal.csv (per informal
+        crossing and day) when the scenario has informal crossings; return the paths.
 
         Each file is written to a temporary name then renamed, so an interrupted run never leaves
         a half-written file under a final name.
@@ -226,9 +261,12 @@ class Results:
             tmp = paths[key].with_suffix(".parquet.tmp")
             pq.write_table(table, tmp)
             tmp.replace(paths[key])
-        for key, table in (("needs", self.needs_table()),
-                           ("impacts", impacts_by_region(self, rates)),
-                           ("impacts_places", impacts_by_place(self, rates))):
+        tables = [("needs", self.needs_table()), ("impacts", impacts_by_region(self, rates)),
+                  ("impacts_places", impacts_by_place(self, rates))]
+        if self.informal_names:
+            paths["informal"] = out / "informal.csv"
+            tables.append(("informal", self.informal_table()))
+        for key, table in tables:
             tmp = paths[key].with_suffix(".csv.tmp")
             pacsv.write_csv(table, tmp)
             tmp.replace(paths[key])

@@ -11,7 +11,7 @@ import numpy as np
 
 from travesia.scenario.admission import Rule, Vocabulary
 from travesia.scenario.load import Scenario
-from travesia.scenario.schema import split_ids
+from travesia.scenario.schema import MODES, split_ids
 
 
 @dataclass
@@ -94,6 +94,11 @@ class World:
         """[C] whether a crossing leads to a destination with a capacity: a place of the network,
         where people who entered take a status in the new country by how they entered."""
         return self.place_capacity[self.destination] >= 0
+    # travel modes (routes.csv `mode`, `speed_km_per_day`): [P, P] index into MODES (-1: no road)
+    # and the route's own speed (nan: the mode's)
+    link_mode: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int8))
+    link_speed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    informal: Informal = field(default_factory=lambda: Informal.empty(0))
 
     @property
     def population(self) -> int:
@@ -107,6 +112,61 @@ class World:
 
     def date_of(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=day)
+
+
+@dataclass
+class Informal:
+    """The informal crossings (informal_crossings.csv), as arrays over I of them."""
+
+    names: list[str]
+    from_place: np.ndarray           # [I] the city on the origin side
+    to_place: np.ndarray             # [I] where those who get across arrive
+    capacity: np.ndarray             # [I] attempts a day (fractions carry over)
+    detection: np.ndarray            # [I] base chance an attempt is caught
+    injury_risk: np.ndarray          # [I] chance an attempt injures
+    death_risk: np.ndarray           # [I] chance an attempt kills
+    cost: np.ndarray                 # [I] in the scenario's currency
+    currency: str
+    km: np.ndarray                   # [I] length of the path
+    mode: np.ndarray                 # [I] index into MODES
+    speed: np.ndarray                # [I] the row's own speed (nan: the mode's)
+    beside: np.ndarray               # [I, C] the crossings whose troops watch it
+
+    @classmethod
+    def empty(cls, crossings: int) -> Informal:
+        z = np.zeros(0)
+        return cls([], z.astype(np.int16), z.astype(np.int16), z, z, z, z, z, "USD", z,
+                   z.astype(np.int8), z, np.zeros((0, crossings), dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _informal(scenario: Scenario, index: dict[str, int], country: dict[str, str]) -> Informal:
+    xs, rows = scenario.crossings, scenario.informal
+    if not rows:
+        return Informal.empty(len(xs))
+    beside = np.zeros((len(rows), len(xs)), dtype=bool)
+    for i, r in enumerate(rows):
+        pair = set(split_ids(r.border))
+        for c, x in enumerate(xs):
+            beside[i, c] = (x.name == r.border if len(pair) < 2
+                            else {country[x.exit_post], country[x.entry_post]} == pair)
+
+    def col(name: str) -> np.ndarray:
+        return np.array([getattr(r, name) for r in rows], dtype=float)
+
+    return Informal(
+        names=[r.name for r in rows],
+        from_place=np.array([index[r.from_] for r in rows], dtype=np.int16),
+        to_place=np.array([index[r.to] for r in rows], dtype=np.int16),
+        capacity=col("capacity_per_day"), detection=col("detection"),
+        injury_risk=col("injury_risk"), death_risk=col("death_risk"), cost=col("cost"),
+        currency=rows[0].currency, km=col("km"),
+        mode=np.array([MODES.index(r.mode) for r in rows], dtype=np.int8),
+        speed=np.array([np.nan if r.speed_km_per_day is None else r.speed_km_per_day
+                        for r in rows]),
+        beside=beside)
 
 
 def shortest_paths(link_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,9 +193,14 @@ def compile_world(scenario: Scenario) -> World:
     P = len(names)
 
     link = np.full((P, P), np.inf)
+    link_mode = np.full((P, P), -1, dtype=np.int8)
+    link_speed = np.full((P, P), np.nan)
     for r in scenario.routes:
         a, b = index[r.from_], index[r.to]
         link[a, b] = link[b, a] = r.distance_km
+        link_mode[a, b] = link_mode[b, a] = MODES.index(r.mode)
+        if r.speed_km_per_day is not None:
+            link_speed[a, b] = link_speed[b, a] = r.speed_km_per_day
     dist, nxt = shortest_paths(link)
 
     xs = scenario.crossings
@@ -185,6 +250,8 @@ def compile_world(scenario: Scenario) -> World:
         place_capacity=np.array([-1 if p.capacity is None else p.capacity for p in places],
                                 dtype=np.int64),
         place_transit=np.array([p.beyond_capacity == "transit" for p in places], dtype=bool),
+        link_mode=link_mode, link_speed=link_speed,
+        informal=_informal(scenario, index, {p.name: p.country for p in places}),
     )
 
 

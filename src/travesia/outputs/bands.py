@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from travesia.errors import ScenarioError  # noqa: E402
-from travesia.scenario.measures import HELD  # noqa: E402
+from travesia.scenario.measures import HELD, INFORMAL_MEASURES  # noqa: E402
 from travesia.outputs.plot import draw_band, plain_text, save_figure  # noqa: E402,F401 (draw_band: drawn here, kept importable)
 from travesia.model.results import STATE_COLUMNS  # noqa: E402
 from travesia.outputs.store import CROSSING_COLUMNS, Store  # noqa: E402
@@ -74,8 +74,14 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
             dates, values = _dates_values(store.series(ensemble_id, place=c, state="at_location"))
             out.append(band_of(dates, values, c, "at_location"))
         return out
-    if measure not in CROSSING_MEASURES:
-        raise ScenarioError(f"unknown measure '{measure}' (known: {', '.join(CROSSING_MEASURES)})",
+    if measure in INFORMAL_MEASURES:       # at the informal crossings (informal_crossings.csv)
+        crossings = store.informal_names(ensemble_id)
+        if not crossings:
+            raise ScenarioError(f"the ensemble's runs have no informal crossing to give "
+                                f"'{measure}'", field="--measure")
+    elif measure not in CROSSING_MEASURES:
+        raise ScenarioError(f"unknown measure '{measure}' (known: "
+                            f"{', '.join(CROSSING_MEASURES + INFORMAL_MEASURES)})",
                             field="--measure")
     if crossing is not None and crossing not in crossings:
         raise ScenarioError(f"no crossing '{crossing}' in the ensemble (known: "

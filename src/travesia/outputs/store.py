@@ -36,6 +36,7 @@ import pyarrow as pa
 from travesia import __version__
 from travesia.errors import ScenarioError
 from travesia.model.results import Results
+from travesia.scenario.measures import INFORMAL_MEASURES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ensembles (
@@ -64,6 +65,11 @@ CREATE TABLE IF NOT EXISTS ensemble_meta (ensemble_id VARCHAR PRIMARY KEY, meta 
 CREATE TABLE IF NOT EXISTS places (
     run_id VARCHAR, date DATE, place VARCHAR, newly_settled DOUBLE, shelter_capacity BIGINT);
 ALTER TABLE places ADD COLUMN IF NOT EXISTS inflow BIGINT DEFAULT 0;
+CREATE TABLE IF NOT EXISTS informal (
+    run_id VARCHAR, date DATE, informal_crossing VARCHAR, informal_departures BIGINT,
+    informal_attempts BIGINT, informal_caught BIGINT, informal_crossed BIGINT,
+    informal_injured BIGINT, informal_died BIGINT, informal_gave_up BIGINT,
+    informal_waiting BIGINT);
 """
 CROSSING_COLUMNS = ["queue", "exits", "entries", "refused", "irregular", "departures", "corridor",
                     "gave_up",
@@ -289,6 +295,13 @@ class Store:
                     self.con.execute("INSERT INTO places SELECT run_id, date, place, "
                                      "newly_settled, shelter_capacity, inflow FROM _places")
                     self.con.unregister("_places")
+                if getattr(results, "informal_names", None):    # informal_crossings.csv
+                    self.con.register("_informal", _with_run_id(results.informal_table(),
+                                                                record.run_id))
+                    self.con.execute(f"INSERT INTO informal SELECT run_id, date, "
+                                     f"informal_crossing, {', '.join(INFORMAL_MEASURES)} "
+                                     "FROM _informal")
+                    self.con.unregister("_informal")
                 # None: a ruleset without crossings (Flee's)
                 crossings = results.crossings_table()
                 if crossings is not None:
@@ -378,17 +391,26 @@ class Store:
         ens = self.ensemble(ensemble_id)
         return ens["crossings"], ens["places"]
 
+    def informal_names(self, ensemble_id: str) -> list[str]:
+        """The informal crossings of an ensemble's runs (none: its scenario has none)."""
+        return [r[0] for r in self.con.execute(
+            "SELECT DISTINCT i.informal_crossing FROM informal i JOIN ensemble_runs er USING "
+            "(run_id) WHERE er.ensemble_id = ? ORDER BY 1", [ensemble_id]).fetchall()]
+
     def series(self, ensemble_id: str, *, crossing: str | None = None, measure: str = "held",
                place: str | None = None, state: str | None = None,
                branch: str | None = None) -> tuple[list[dt.date], list[str], np.ndarray]:
         """(dates, run_ids, values [runs, days]) of one measure over an ensemble's finished runs.
 
         At a crossing, `held` is everyone held there (queue + stranded), as in the run summary;
-        any column of the crossings table may be named. At a place, people in a state (missing
-        rows of the daily table are zeros). `branch`: only the runs of that branch."""
-        if place is None and measure != "held" and measure not in CROSSING_COLUMNS:
+        any column of the crossings table may be named; a measure of an informal crossing
+        (measures.INFORMAL_MEASURES) at the informal crossing named by `crossing`. At a place,
+        people in a state (missing rows of the daily table are zeros). `branch`: only the runs of
+        that branch."""
+        if place is None and measure != "held" and measure not in CROSSING_COLUMNS \
+                and measure not in INFORMAL_MEASURES:
             raise ScenarioError(f"unknown measure '{measure}' (known: held, "
-                                f"{', '.join(CROSSING_COLUMNS)})",
+                                f"{', '.join(CROSSING_COLUMNS + list(INFORMAL_MEASURES))})",
                                 field="--measure")
         runs = [r["run_id"] for r in self.runs(ensemble_id, branch)]
         if not runs:
@@ -407,7 +429,12 @@ class Store:
         index = {d: i for i, d in enumerate(dates)}
         row_of = {r: i for i, r in enumerate(runs)}
         values = np.zeros((len(runs), len(dates)))
-        if place is None:
+        if place is None and measure in INFORMAL_MEASURES:
+            rows = self.con.execute(
+                f"SELECT i.run_id, i.date, {measure} FROM informal i JOIN ensemble_runs er USING "
+                "(run_id) WHERE er.ensemble_id = ? AND i.informal_crossing = ?",
+                [ensemble_id, crossing]).fetchall()
+        elif place is None:
             expr = "queue + stranded" if measure == "held" else measure
             rows = self.con.execute(
                 f"SELECT c.run_id, c.date, {expr} FROM crossings c JOIN ensemble_runs er USING "

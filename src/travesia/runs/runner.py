@@ -108,8 +108,9 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
         shutil.rmtree(staging, ignore_errors=True)
     if not quiet:
         print_summary(results)
-        click.echo(f"wrote daily.parquet, crossings.parquet, needs.csv, impacts.csv, "
-                   f"impacts_places.csv, summary.json, stranded.png to {out_dir}")
+        click.echo("wrote daily.parquet, crossings.parquet, needs.csv, impacts.csv, "
+                   "impacts_places.csv, summary.json, stranded.png"
+                   + (", informal.csv" if results.informal_names else "") + f" to {out_dir}")
     return results
 
 
@@ -183,6 +184,16 @@ def print_summary(results: Results) -> None:
                       f"{t['gave_up']:,}",
                       f"{needs['water_litres_per_day']:,.0f}", str(needs["toilets"]))
     console.print(table)
+    if s.get("informal_crossings"):
+        informal = Table(title="Informal crossings (informal.csv): people over the whole run")
+        columns = ("attempts", "caught", "crossed", "injured", "died", "gave_up")
+        for col in ("informal crossing",) + columns + ("peak waiting",):
+            informal.add_column(col.replace("_", " "), no_wrap=col == "informal crossing",
+                                justify="left" if col == "informal crossing" else "right")
+        for name, t in s["informal_crossings"].items():
+            informal.add_row(name, *(f"{t['informal_' + col]:,}" for col in columns),
+                             f"{t['peak_waiting']:,}")
+        console.print(informal)
     regions = {k: r for k, r in s["impacts"]["regions"].items()
                if r["peak_held"] or r["peak_sheltered"] or r["newly_settled_at_end"]}
     if regions:

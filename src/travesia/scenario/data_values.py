@@ -4,6 +4,7 @@ A prior's name addresses a number of a table by the row's key and a column:
 
     documents[Venezuela,irregular,none].share      population[Santiago,Venezuela,irregular].people
     crossings[Chacalluta–Santa Rosa].entry_capacity_per_day     routes[Iquique,Arica].distance_km
+    informal_crossings[NAME].detection   (also capacity_per_day, injury_risk, death_risk, cost, km)
     timeline[ID].personnel     (an event with `id: ID`; any of its numbers: level, per_day, days,
     ...)      inflows[2].people_per_day     (inflows.csv's 2nd data row: its rows have no key)
     places[Lajas Blancas].capacity
@@ -61,6 +62,9 @@ TABLES = {
     "places": DataTable("places", "places.csv", ("name",), ("capacity",), integers=("capacity",)),
     "inflows": DataTable("inflows", "inflows.csv", ("row",), ("people_per_day",),
                          by_number=True),
+    "informal_crossings": DataTable("informal", "informal_crossings.csv", ("name",),
+                                    ("capacity_per_day", "detection", "injury_risk",
+                                     "death_risk", "cost", "km")),
 }
 EVENT_NUMBERS = ("level", "personnel", "per_day", "seats", "capacity", "days")
 _EVENT_INTEGERS = ("personnel", "seats", "capacity", "days")

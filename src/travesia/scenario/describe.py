@@ -39,6 +39,8 @@ def describe(sc: Scenario) -> dict:
         "places": [p.model_dump(exclude_none=True) for p in sc.places],
         "routes": [r.model_dump(by_alias=True, exclude_none=True) for r in sc.routes],
         "crossings": [c.model_dump(exclude_none=True) for c in sc.crossings],
+        "informal_crossings": [r.model_dump(by_alias=True, exclude_none=True)
+                               for r in sc.informal],
         "timeline": [ev.model_dump(mode="json", by_alias=True,
                                    exclude_none=True) for ev in sc.spec.timeline],
         "branches": [b.model_dump(mode="json", by_alias=True, exclude_none=True)

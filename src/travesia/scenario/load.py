@@ -21,6 +21,7 @@ from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
 from travesia.scenario.measures import AGE_BANDS, NEEDS_CATEGORIES
 from travesia.scenario.schema import (
+    MAX_CROSSINGS,
     MAX_DAYS,
     MAX_NATIONALITIES,
     MAX_PEOPLE,
@@ -30,6 +31,7 @@ from travesia.scenario.schema import (
     DocumentsRow,
     GroupsRow,
     InflowRow,
+    InformalCrossingRow,
     PlaceRow,
     PopulationRow,
     RouteRow,
@@ -40,7 +42,7 @@ from travesia.scenario.schema import (
 
 REQUIRED_FILES = ("scenario.yaml", "sources.csv", "places.csv", "routes.csv", "crossings.csv",
                   "population.csv", "documents.csv")
-OPTIONAL_FILES = ("groups.csv", "inflows.csv")
+OPTIONAL_FILES = ("groups.csv", "inflows.csv", "informal_crossings.csv")
 SPECIAL_SOURCES = {"assumption", "derived"}
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -62,6 +64,7 @@ class Scenario:
     documents: list[DocumentsRow]
     groups: list[GroupsRow] = field(default_factory=list)
     inflows: list[InflowRow] = field(default_factory=list)     # inflows.csv (optional)
+    informal: list[InformalCrossingRow] = field(default_factory=list)   # informal_crossings.csv
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     content_hash: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -262,7 +265,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow),
                          ("crossings.csv", CrossingRow),
                          ("population.csv", PopulationRow), ("documents.csv", DocumentsRow),
-                         ("groups.csv", GroupsRow), ("inflows.csv", InflowRow)):
+                         ("groups.csv", GroupsRow), ("inflows.csv", InflowRow),
+                         ("informal_crossings.csv", InformalCrossingRow)):
         path = folder / fname
         if fname in OPTIONAL_FILES and not path.exists():
             tables[fname] = []
@@ -361,6 +365,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
     countries = {r.country for _, r in places}
+    _check_informal(tables, folder, kind, {r.name: r.country for _, r in places})
+    _check_speeds(tables, folder, params)
     check = _EventCheck(ypath, sources, crossing_names, kind, countries, nationalities, vocabulary,
                         regions={r.region for _, r in places if r.region})
     event_ids: set[str] = set()
@@ -381,6 +387,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         documents=[r for _, r in tables["documents.csv"]],
         groups=[r for _, r in tables["groups.csv"]],
         inflows=[r for _, r in tables["inflows.csv"]],
+        informal=[r for _, r in tables["informal_crossings.csv"]],
         vocabulary=vocabulary,
     )
     _check_connected(scenario, tables)
@@ -586,6 +593,68 @@ def _check_inflows(rows: list[tuple[int, InflowRow]], path: Path, need_place) ->
             raise ScenarioError(f"brings {r.people_per_day:g} people a day for {days:,} days, "
                                 f"more than {MAX_PEOPLE:,} in all", file=path, row=line,
                                 field="people_per_day")
+
+
+def _check_informal(tables: dict[str, list], folder: Path, kind: dict[str, str],
+                    country: dict[str, str]) -> None:
+    """informal_crossings.csv: unique names (none a crossing's), `border` a crossing or two
+    countries, `from` a city on the border's origin side, `to` a city or destination across it,
+    one currency for all costs."""
+    path = folder / "informal_crossings.csv"
+    rows = tables["informal_crossings.csv"]
+    _unique(rows, lambda r: r.name, path, "informal crossing name", "name")
+    crossings = {c.name: c for _, c in tables["crossings.csv"]}
+    for line, r in rows:
+        if r.name in crossings:
+            raise ScenarioError(f"'{r.name}' is already the name of a crossing in crossings.csv",
+                                file=path, row=line, field="name")
+        for fld, name, kinds in (("from", r.from_, ("city",)), ("to", r.to,
+                                                                ("city", "destination"))):
+            if name not in kind:
+                raise ScenarioError(f"unknown place '{name}' (not in places.csv)", file=path,
+                                    row=line, field=fld)
+            if kind[name] not in kinds:
+                raise ScenarioError(f"place '{name}' is a {kind[name]}, expected "
+                                    f"{' or '.join(kinds)}", file=path, row=line, field=fld)
+        if r.border in crossings:
+            c = crossings[r.border]
+            sides: tuple[str, ...] = (country[c.exit_post], country[c.entry_post])
+        else:
+            sides = tuple(split_ids(r.border))
+            known = set(country.values())
+            if len(sides) != 2 or sides[0] == sides[1] or not set(sides) <= known:
+                raise ScenarioError(f"'{r.border}' is neither a crossing of crossings.csv nor two "
+                                    "countries of places.csv ('A;B')", file=path, row=line,
+                                    field="border")
+        if (country[r.from_], country[r.to]) not in (sides, sides[::-1]) \
+                or (r.border in crossings and country[r.from_] != sides[0]):
+            raise ScenarioError(f"'{r.from_}' ({country[r.from_]}) to '{r.to}' "
+                                f"({country[r.to]}) does not cross the border {r.border} "
+                                f"({sides[0]} to {sides[1]})", file=path, row=line, field="to")
+    if len(rows) + len(crossings) > MAX_CROSSINGS:
+        raise ScenarioError(f"{len(crossings)} crossings and {len(rows)} informal crossings: at "
+                            f"most {MAX_CROSSINGS:,} in all",
+                            file=path if rows else folder / "crossings.csv",
+                            row=rows[-1][0] if rows else None, field="name")
+    currencies = {r.currency for _, r in rows}
+    if len(currencies) > 1:
+        raise ScenarioError(f"costs in {len(currencies)} currencies "
+                            f"({', '.join(sorted(currencies))}): people weigh them as one, so give "
+                            "every cost in one currency",
+                            file=path, row=rows[-1][0], field="currency")
+
+
+def _check_speeds(tables: dict[str, list], folder: Path, params: Parameters) -> None:
+    """A route or informal crossing travelled by boat or rail needs its speed: its row's
+    `speed_km_per_day` or the parameter speed_km_per_day_by_mode."""
+    for fname in ("routes.csv", "informal_crossings.csv"):
+        for line, r in tables[fname]:
+            if r.mode in ("boat", "rail") and r.speed_km_per_day is None \
+                    and r.mode not in params.speed_km_per_day_by_mode:
+                raise ScenarioError(f"mode {r.mode} has no speed: give the row's "
+                                    "speed_km_per_day or parameters.speed_km_per_day_by_mode."
+                                    f"{r.mode}", file=folder / fname, row=line,
+                                    field="speed_km_per_day")
 
 
 def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None, fld: str) -> None:

@@ -28,6 +28,24 @@ DEPENDENT = ("held", "sheltered", "passing_through")
 HELD = "held"
 CROSSING_MEASURES = (HELD,) + CROSSING_LEVELS + CROSSING_FLOWS
 
+# At an informal crossing (informal_crossings.csv), per day: what happened to the people who
+# used it. Deaths and injuries are counts of people, never scores of a nationality.
+INFORMAL_MEASURES = ("informal_departures", "informal_attempts", "informal_caught",
+                     "informal_crossed", "informal_injured", "informal_died", "informal_gave_up",
+                     "informal_waiting")
+INFORMAL_MEANING = {
+    "informal_departures": "people who set out for the informal crossing that day (from home, "
+                           "or from the line at a crossing beside it)",
+    "informal_attempts": "people who tried to cross there that day (at most its capacity)",
+    "informal_caught": "attempts caught by enforcement: the people are returned to the origin "
+                       "side, where they wait to try again from the next day",
+    "informal_crossed": "attempts that got across; they walk (or sail) the path to the far side",
+    "informal_injured": "people injured crossing that day (they go on: caught or across)",
+    "informal_died": "people who died crossing that day",
+    "informal_gave_up": "people waiting there who gave up and settled on the origin side",
+    "informal_waiting": "people waiting on the origin side at the end of the day",
+}
+
 MEANING = {
     "held": "people held at the crossing at the end of the day: queued + stranded",
     "queue": "people queued at the exit or entry post (or walking the strip to it)",

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from travesia.errors import ScenarioError
+from travesia.scenario.schema import MODES
 from travesia.scenario.yamlfile import read_yaml_mapping
 
 
@@ -89,9 +90,21 @@ class Parameters(BaseModel):
         description="Share of the gap between belief and news closed per day of news (0: news is "
                     "ignored).",
     )
+    cost_disutility_per_1000: float = Field(
+        default=0.5, ge=0,
+        description="Disutility of 1,000 units of money an informal crossing costs "
+                    "(informal_crossings.csv `cost`, in the scenario's one currency).",
+    )
     # model.md §4 Travel
     speed_km_per_day: float = Field(default=900.0, gt=0,
                                     description="Road speed by bus, km per day.")
+    speed_km_per_day_by_mode: dict[str, float] = Field(
+        default={},
+        description="Speed of a travel mode of routes.csv and informal_crossings.csv (road, bus, "
+                    "car, rail, foot, boat), km per day; a row's own speed_km_per_day comes "
+                    "first; a mode not named here goes at speed_km_per_day (road, bus, car) or "
+                    "walk_km_per_day (foot).",
+    )
     walk_km_per_day: float = Field(
         default=20.0, gt=0,
         description="Walking distance per day on the strip between the posts (model.md §5): a "
@@ -132,6 +145,16 @@ class Parameters(BaseModel):
         default=0.5, ge=0, le=1,
         description="Multiplier of night-crossing success while a state of emergency is in force.",
     )
+    informal_switch_per_day: float = Field(
+        default=0.1, ge=0, le=1,
+        description="Daily chance that a person stranded at a crossing sets out for an informal "
+                    "crossing beside it (informal_crossings.csv `border`), if a road leads there.",
+    )
+    detection_per_100_personnel: float = Field(
+        default=1.0, ge=0,
+        description="The undetected share of informal crossing attempts falls by exp(-this × "
+                    "personnel / 100), with the soldiers and police at the crossings beside it.",
+    )
     shelter_uptake_per_day: float = Field(
         default=0.5, ge=0, le=1,
         description="Daily chance that a stranded person takes an offered shelter place.",
@@ -145,6 +168,16 @@ class Parameters(BaseModel):
         description="Chance that a settled person of the flight's nationality at its place takes a "
                     "seat.",
     )
+
+    @field_validator("speed_km_per_day_by_mode")
+    @classmethod
+    def _mode_speeds(cls, value: dict[str, float]) -> dict[str, float]:
+        for mode, speed in value.items():
+            if mode not in MODES:
+                raise ValueError(f"unknown travel mode '{mode}' (known: {', '.join(MODES)})")
+            if not speed > 0:
+                raise ValueError(f"the speed of mode {mode} must be above 0 (got {speed})")
+        return value
 
     def with_overrides(self, overrides: dict[str, Any], *,
                        file: str | Path | None = None) -> Parameters:

@@ -23,8 +23,14 @@ MAX_DAYS = 365 * 50                # a scenario's period, an emergency's length
 MAX_PLACES = 2_000                 # the world keeps a places x places table of roads
 MAX_PLACE_DAYS = 2_000_000         # places x days: the daily counts a run keeps
 MAX_NATIONALITIES = 2_000          # agents keep a nationality in 16 bits; far above any corridor
+MAX_CROSSINGS = 2_000              # crossings and informal crossings together (16-bit index)
 
 PLACE_KINDS = ("city", "post", "destination")
+# travel modes of routes.csv and informal_crossings.csv (docs/scenario-format.md): road, bus and
+# car go at speed_km_per_day, foot at walk_km_per_day, unless the row or the parameter
+# speed_km_per_day_by_mode gives the mode its speed; boat and rail need one of those
+MODES = ("road", "bus", "car", "rail", "foot", "boat")
+Mode = Literal["road", "bus", "car", "rail", "foot", "boat"]
 
 
 def split_ids(value: Any) -> list[str]:
@@ -77,6 +83,14 @@ class RouteRow(Row):
     from_: str = Field(alias="from", min_length=1)
     to: str = Field(min_length=1)
     distance_km: float = Field(gt=0, le=MAX_KM)
+    # how the route is travelled, and (optional) its own speed (docs/scenario-format.md)
+    mode: Mode = "road"
+    speed_km_per_day: float | None = Field(default=None, gt=0, le=MAX_KM)
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> Any:
+        return "road" if value is None else value
 
 
 class CrossingRow(Row):
@@ -91,6 +105,39 @@ class CrossingRow(Row):
     return_admits: AdmissionRule = "any"    # who the exit post lets back in from the strip
     return_place: str
     destination: str
+
+
+class InformalCrossingRow(Row):
+    """An unofficial crossing point (informal_crossings.csv): a path from `from` (a city on the
+    origin side) to `to` (the far side) beside a crossing of crossings.csv or between two
+    countries (`border`: a crossing's name, or "A;B"), with its own capacity, detection, risks,
+    cost and length (docs/scenario-format.md, model.md §3 and §6)."""
+
+    name: str = Field(min_length=1)
+    border: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    capacity_per_day: float = Field(ge=0, le=MAX_PER_DAY)
+    detection: float = Field(ge=0, le=1)
+    injury_risk: float = Field(ge=0, le=1)
+    death_risk: float = Field(ge=0, le=1)
+    cost: float = Field(default=0.0, ge=0, le=1e9)
+    currency: str = Field(default="USD", min_length=1, max_length=8)
+    km: float = Field(gt=0, le=MAX_KM)
+    mode: Mode = "foot"
+    speed_km_per_day: float | None = Field(default=None, gt=0, le=MAX_KM)
+
+    @field_validator("mode", "currency", mode="before")
+    @classmethod
+    def _defaults(cls, value: Any, info) -> Any:
+        if value is None:
+            return "foot" if info.field_name == "mode" else "USD"
+        return value
+
+    @field_validator("cost", mode="before")
+    @classmethod
+    def _cost(cls, value: Any) -> Any:
+        return 0.0 if value is None else value
 
 
 class PopulationRow(Row):

@@ -153,7 +153,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
     @app.get("/api/datasets/{id}")
     def dataset_info(id: str):
         ds = dataset(id)
-        return {**ds.info(), "summary": ds.summary(), "members": catalogue.members(ds.id)}
+        return {**ds.info(), "summary": ds.summary(), "members": catalogue.members(ds.id),
+                "informal": ds.informal}
 
     @app.get("/api/datasets/{id}/map")
     def dataset_map(id: str):
@@ -228,8 +229,8 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
     @app.get("/api/compare")
     def compare(a: str, b: str):
         left, right = dataset(a), dataset(b)
-        return {"a": {**left.info(), "summary": left.summary()},
-                "b": {**right.info(), "summary": right.summary()}}
+        return {"a": {**left.info(), "summary": left.summary(), "informal": left.informal},
+                "b": {**right.info(), "summary": right.summary(), "informal": right.informal}}
 
     @app.get("/api/branches")
     def branches():

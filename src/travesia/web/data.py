@@ -76,6 +76,9 @@ class Dataset:
     shelter_capacity: np.ndarray | None = None
     place_country: list[str] = field(default_factory=list)
     place_region: list[str] = field(default_factory=list)
+    # informal crossing -> {measure: people over the run} (summary.json's `informal_crossings`;
+    # medians over the runs; empty: none, or not kept, as in the ensemble store)
+    informal: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -225,7 +228,17 @@ def from_results(id: str, kind: str, label: str, results: list[Results], paramet
                    parameters, detail or {}, data or [],
                    newly_settled=np.mean(newly, axis=0) if kept else None,
                    shelter_capacity=np.mean(shelter, axis=0) if kept else None,
-                   place_country=list(first.place_country), place_region=list(first.place_region))
+                   place_country=list(first.place_country), place_region=list(first.place_region),
+                   informal=_informal_totals(results))
+
+
+def _informal_totals(results: list[Results]) -> dict[str, dict[str, float]]:
+    """Per informal crossing, the median over the runs of each of its totals."""
+    totals = [r.summary_informal() for r in results]
+    if not totals or not totals[0]:
+        return {}
+    return {name: {k: float(np.median([t[name][k] for t in totals])) for k in totals[0][name]}
+            for name in totals[0]}
 
 
 def _measure(flows: dict[str, np.ndarray], measure: str) -> np.ndarray:
@@ -277,6 +290,8 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
                             "travesia_version": summary.get("travesia_version")})
     if (folder / "impacts_places.csv").is_file():     # runs written before it lack the file
         _read_places(folder / "impacts_places.csv", ds, start, p_of)
+    ds.informal = {name: {k: float(v) for k, v in t.items()}
+                   for name, t in (summary.get("informal_crossings") or {}).items()}
     return ds
 
 

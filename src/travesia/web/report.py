@@ -245,6 +245,23 @@ def _n(x: float) -> str:
     return f"{x:,.0f}"
 
 
+INFORMAL_COLUMNS = ("attempts", "caught", "crossed", "injured", "died", "gave_up")
+
+
+def informal_section(ds) -> list[str]:
+    """The informal crossings' totals over the run (none: no section)."""
+    if not getattr(ds, "informal", None):
+        return []
+    head = ["informal crossing", *(c.replace("_", " ") for c in INFORMAL_COLUMNS),
+            "peak waiting"]
+    rows = [[name, *(_n(t[f"informal_{c}"]) for c in INFORMAL_COLUMNS), _n(t["peak_waiting"])]
+            for name, t in ds.informal.items()]
+    return ["<h2>Informal crossings</h2>", _table(head, rows, "num"),
+            "<p class=note>People over the whole run (medians over the runs), at the unofficial "
+            "crossing points of informal_crossings.csv: attempts, those caught and returned, those "
+            "across, injured and died (counts of people).</p>"]
+
+
 def render_report(view, ds, store_members: list[dict] | None = None) -> str:
     """The report of dataset `ds` (web/data.py) of the scenario in `view` (web/scenario_view.py)."""
     if getattr(ds, "ruleset", "travesia") == "flee":          # a Flee case: its own sections
@@ -282,6 +299,7 @@ def render_report(view, ds, store_members: list[dict] | None = None) -> str:
                  f"{', '.join(map(str, ds.seeds[:12]))}{'…' if ds.runs > 12 else ''}). People held "
                  "= queued + "
                  f"stranded.</p>")
+    parts.extend(informal_section(ds))
     parts.append(f'<h2>Map on {ds.dates[peak_t]} (the peak)</h2><img class=map alt="map" '
                  f'src="{map_chart(view, ds, peak_t)}">')
     parts.append("<h2>Curves</h2>")

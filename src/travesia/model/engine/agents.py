@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-# Agent states. FREE marks an unused slot.
+# Agent states. FREE marks an unused slot. INFORMAL: waiting at an informal crossing (its
+# `crossing` is then C + the informal crossing's index), counted as queued at the place.
 FREE, TRAVELLING, QUEUED_EXIT, QUEUED_ENTRY, STRANDED, ONWARD, RETURNING, SHELTERED = range(8)
+INFORMAL = 8
 STATE_NAMES = {
     TRAVELLING: "travelling", QUEUED_EXIT: "queued", QUEUED_ENTRY: "queued", STRANDED: "stranded",
-    ONWARD: "onward", RETURNING: "returning", SHELTERED: "sheltered",
+    ONWARD: "onward", RETURNING: "returning", SHELTERED: "sheltered", INFORMAL: "queued",
 }
 
 FIELDS = {
@@ -22,7 +24,7 @@ FIELDS = {
     "km_left": np.float32,   # km still to go to next_place
     "target": np.int16,      # where the current trip ends
     # 16 bits, as for places: 8 would cap crossings and nationalities at 127
-    "crossing": np.int16,    # crossing chosen, -1 for none
+    "crossing": np.int16,    # crossing chosen (C + i: informal crossing i), -1 for none
     "nat": np.int16,         # nationality index
     "status": np.int8,       # legal status index
     "traits": np.uint16,     # bits of the documents held and demographic groups (admission.py)

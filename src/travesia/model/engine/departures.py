@@ -10,6 +10,7 @@ import numpy as np
 
 from travesia.errors import ScenarioError
 from travesia.model.engine.agents import TRAVELLING
+from travesia.model.engine.informal import informal_utilities
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
@@ -73,7 +74,8 @@ def depart(sim: Simulation, day: int) -> np.ndarray:
 
 
 def exit_utilities(sim: Simulation) -> np.ndarray:
-    """[P, N, S, C + 1] utility of each crossing (last: staying put) for someone at P of (N, S)."""
+    """[P, N, S, C + I + 1] utility of each crossing, then of each informal crossing (none where a
+    scenario has none), last of staying put, for someone at P of (N, S)."""
     p, world = sim.params, sim.world
     C = len(world.crossing_names)
     dist = world.dist_km[:, world.exit_post]                                   # [P, C]
@@ -89,6 +91,10 @@ def exit_utilities(sim: Simulation) -> np.ndarray:
          + p.belief_weight * np.moveaxis(belief, 0, -1)[None])                 # [1, N, S, C]
     u = np.where(reachable[:, None, None, :], u, -np.inf)
     stay = np.full(u.shape[:3] + (1,), p.stay_utility)
+    if len(world.informal):
+        informal = informal_utilities(sim)
+        informal = np.broadcast_to(informal, u.shape[:3] + informal.shape[-1:])
+        return np.concatenate([u, informal, stay], axis=-1)
     return np.concatenate([u, stay], axis=-1)
 
 
@@ -102,7 +108,7 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     u = u - u.max(axis=-1, keepdims=True)
     prob = np.exp(u)
     prob /= prob.sum(axis=-1, keepdims=True)
-    C = len(world.crossing_names)
+    C, informal = len(world.crossing_names), len(world.informal) > 0
     tilt = group_tilt(sim.params.group_response, world)
     trait_shares = world.trait_shares if tilt is None else tilt[1]
     for pl, n, s in cells:
@@ -117,3 +123,15 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
                 sim.unsettle((pl, n, s), k)
             sim.settled[pl, n, s] -= k
             sim.flows["departures"][day, c] += k
+        if not informal:
+            continue
+        for i in np.flatnonzero(counts[C:-1]):      # informal crossings: to its origin side
+            k = int(counts[C + i])
+            traits = np.repeat(world.trait_masks, rng.multinomial(k, trait_shares[n, s]))
+            rng.shuffle(traits)
+            sim.agents.add(k, state=TRAVELLING, place=pl, target=world.informal.from_place[i],
+                           crossing=C + i, nat=n, status=s, traits=traits, since=day)
+            if sim.newly[pl, n, s]:
+                sim.unsettle((pl, n, s), k)
+            sim.settled[pl, n, s] -= k
+            sim.informal_flows["informal_departures"][day, i] += k

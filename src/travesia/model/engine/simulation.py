@@ -16,12 +16,14 @@ from travesia.scenario.parameters import Parameters
 from travesia.model.results import CROSSING_FLOWS, CROSSING_LEVELS, STATE_COLUMNS, Results
 from travesia.model.world import World
 from travesia.model.engine.agents import (
-    FREE, ONWARD, QUEUED_ENTRY, QUEUED_EXIT, RETURNING, SHELTERED, STRANDED, TRAVELLING, Agents,
+    FREE, INFORMAL, ONWARD, QUEUED_ENTRY, QUEUED_EXIT, RETURNING, SHELTERED, STRANDED, TRAVELLING,
+    Agents,
 )
 from travesia.model.engine.crossing import cross
 from travesia.model.engine.removals import removals
 from travesia.model.engine.departures import choose_exit, depart
 from travesia.model.engine.network import come_in, reach_places
+from travesia.model.engine.informal import informal_crossings
 from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
 from travesia.model.engine.timeline import (
     PolicyState,
@@ -32,18 +34,19 @@ from travesia.model.engine.timeline import (
 )
 from travesia.model.engine.tally import tally_agents
 from travesia.scenario.schema import removal_label
-from travesia.model.engine.travel import travel
+from travesia.model.engine.travel import road_km, travel
+from travesia.scenario.measures import INFORMAL_MEASURES
 
 # agent state -> column of the daily table
 STATE_COLUMN = {
     TRAVELLING: "travelling", QUEUED_EXIT: "queued", QUEUED_ENTRY: "queued", STRANDED: "stranded",
-    ONWARD: "onward", RETURNING: "returning", SHELTERED: "sheltered",
+    ONWARD: "onward", RETURNING: "returning", SHELTERED: "sheltered", INFORMAL: "queued",
 }
-_COL = np.full(8, -1, dtype=np.int64)
+_COL = np.full(9, -1, dtype=np.int64)
 for _state, _name in STATE_COLUMN.items():
     _COL[_state] = STATE_COLUMNS.index(_name)
 # agent state -> crossing level (queue, stranded, sheltered)
-_LEVEL = np.full(8, -1, dtype=np.int64)
+_LEVEL = np.full(9, -1, dtype=np.int64)
 _LEVEL[[QUEUED_EXIT, QUEUED_ENTRY, STRANDED, SHELTERED]] = [0, 0, 1, 2]
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def _stranded_choices(sim: Simulation, day: int) -> None:
     stranded_choices(sim, day, sim.today.held)
 
 
+def _informal(sim: Simulation, day: int) -> None:
+    informal_crossings(sim, day)
+
+
 def _removals(sim: Simulation, day: int) -> None:
     removals(sim, day)
 
@@ -106,7 +113,8 @@ PLAN: tuple[Phase, ...] = (
     Phase("exit_choice", "§3", "those considering choose a crossing or staying, by believed chance",
           _exit_choice),
     Phase("travel", "§4",
-          "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
+          "agents move along the quickest paths (each route at its mode's speed); trips that "
+          "end queue, wait, arrive or settle", _travel),
     Phase("network", "§4b",
           "arrivals past a place's capacity settle or go on; people come into the map "
           "(inflows.csv); those in transit set out for a crossing",
@@ -116,6 +124,9 @@ PLAN: tuple[Phase, ...] = (
           _crossing),
     Phase("stranded_choices", "§6", "flights, shelter, night attempts, giving up, waiting",
           _stranded_choices),
+    Phase("informal", "§6b",
+          "informal crossings: leaving the line for one; attempts up to capacity, caught, "
+          "injured, died, across", _informal),
     Phase("removals", "§7",
           "removal campaigns take people by flight or bus, up to their daily capacity",
           _removals),
@@ -166,6 +177,10 @@ class Simulation:
     policy: PolicyState                     # what the timeline controls
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
+    informal_flows: dict[str, np.ndarray]   # per informal crossing and day (INFORMAL_MEASURES)
+    informal_carry: np.ndarray              # [I] fractions of capacity carried to the next day
+    link_km32: np.ndarray                   # [P, P] road km at road speed (travel.road_km)
+    next_hop: np.ndarray                    # [P, P] next place on the quickest path
     counts: np.ndarray                      # [T, P, states]
     inflow: np.ndarray                      # [T, P] people who came into the map (inflows.csv)
     inflow_carry: np.ndarray                # [R] fractions of people each inflow row carries
@@ -189,7 +204,8 @@ class Simulation:
         self.events = list(events)
         self.events_by_day = compile_timeline(world, self.events)
         self.plans_by_day = compile_plans(world, self.events)   # announced before they take effect
-        self.link_km32 = np.where(np.isfinite(world.link_km), world.link_km, 0).astype(np.float32)
+        # road lengths at road speed and quickest paths (a route on foot counts longer)
+        self.link_km32, self.next_hop = road_km(world, params)
         self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
         T = self.days
         self.flows = {name: np.zeros((T, C),
@@ -199,6 +215,10 @@ class Simulation:
         self.inflow_carry = np.zeros(len(world.inflows))
         self.into_network = world.into_network
         self.has_capacity = bool((world.place_capacity >= 0).any())
+        # per informal crossing and day (measures.py INFORMAL_MEASURES); capacity carried over
+        self.informal_flows = {name: np.zeros((T, len(world.informal)), dtype=np.int64)
+                               for name in INFORMAL_MEASURES}
+        self.informal_carry = np.zeros(len(world.informal))
         self.newly = np.zeros((P, N, S))
         self.newly_settled = np.zeros((T, P))
         self.shelter_capacity = np.zeros((T, P), dtype=np.int64)
@@ -244,6 +264,8 @@ class Simulation:
         st = state[who]
         to_queue = who[st == TRAVELLING]
         state[to_queue] = QUEUED_EXIT
+        if len(self.world.informal):        # at an informal crossing's origin side: wait there
+            state[to_queue[a.crossing[to_queue] >= len(self.world.crossing_names)]] = INFORMAL
         a.since[to_queue] = day
         for end_state, stock in ((ONWARD, self.arrived), (RETURNING, self.settled)):
             done = who[st == end_state]

@@ -517,6 +517,12 @@ async function compare() {
     const rows = Object.entries(ds.summary).map(([c, s]) =>
       `<tr><td>${esc(c)}</td><td>${fmt(s.peak_held)}</td><td>${s.peak_date || "-"}</td><td>${fmt(s.total_entries)}</td><td>${fmt(s.total_refused)}</td><td>${fmt(s.total_irregular)}</td></tr>`);
     col.insertAdjacentHTML("beforeend", `<table><thead><tr><th>crossing</th><th>peak held</th><th>on</th><th>entries</th><th>refused</th><th>irregular</th></tr></thead><tbody>${rows.join("")}</tbody></table>`);
+    const informal = Object.entries(ds.informal || {});   // informal_crossings.csv totals
+    if (informal.length) {
+      const irows = informal.map(([c, t]) =>
+        `<tr><td>${esc(c)}</td><td>${fmt(t.informal_attempts)}</td><td>${fmt(t.informal_caught)}</td><td>${fmt(t.informal_crossed)}</td><td>${fmt(t.informal_injured)}</td><td>${fmt(t.informal_died)}</td></tr>`);
+      col.insertAdjacentHTML("beforeend", `<table class="informal"><thead><tr><th>informal crossing</th><th>attempts</th><th>caught</th><th>crossed</th><th>injured</th><th>died</th></tr></thead><tbody>${irows.join("")}</tbody></table>`);
+    }
     col.dataset.crossings = data.crossings.crossings.join("|");
     view.appendChild(col);
   }
