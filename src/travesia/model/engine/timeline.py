@@ -134,7 +134,7 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
     match ev.type:
         case "threat":
             policy.threat = ev.level
-        case "deadline":
+        case "deadline" if ev.crossing is None:     # at a crossing: a rush (departures.py)
             for status in ev.statuses:
                 policy.deadline_day[STATUSES.index(status)] = (ev.deadline - world.start).days
         case "admission":
