@@ -100,7 +100,7 @@ def test_a_day_is_the_plan_of_phases_in_order(monkeypatch):
     """Simulation.step runs exactly the phases of PLAN, in order; each has its random stream."""
     from scenario_kit import tiny_scenario  # noqa: F401  (the tiny world of the other tests)
 
-    assert PHASES == ("timeline", "departures", "exit_choice", "travel", "crossing",
+    assert PHASES == ("timeline", "departures", "exit_choice", "travel", "network", "crossing",
                       "stranded_choices", "removals", "record")
     seen: list[str] = []
 

@@ -63,6 +63,8 @@ class Results:
     # removal campaign -> {"people": [T] removed each day, "mode", "to", "cost_per_person",
     # "currency"} (the `removal` events of the run)
     removals: dict[str, dict] = field(default_factory=dict)
+    # [T, P] people who came into the map at each place and day (inflows.csv; measure `inflow`)
+    inflow: np.ndarray | None = None
 
     @classmethod
     def from_simulation(cls, sim, wall_seconds: float = 0.0) -> Results:
@@ -75,7 +77,7 @@ class Results:
                    shelter_capacity=sim.shelter_capacity.copy(),
                    place_country=[w.countries[c] for c in w.place_country],
                    place_region=list(w.place_region) or list(w.place_names),
-                   removals=removals_of(sim))
+                   removals=removals_of(sim), inflow=sim.inflow.copy())
 
     @property
     def days(self) -> int:
@@ -91,6 +93,18 @@ class Results:
         if measure == HELD:
             return self.flows["queue"][:, c] + self.flows["stranded"][:, c]
         return self.flows[measure][:, c]
+
+    def present(self) -> np.ndarray:
+        """[T] people the run accounts for each day: the population plus those who came in."""
+        came = 0 if self.inflow is None else np.cumsum(self.inflow.sum(axis=1))
+        return self.population + np.zeros(self.days, dtype=np.int64) + came
+
+    def inflow_totals(self) -> dict[str, int]:
+        """People who came into the map over the run, per place (places with none left out)."""
+        if self.inflow is None:
+            return {}
+        total = self.inflow.sum(axis=0)
+        return {self.place_names[p]: int(total[p]) for p in np.flatnonzero(total)}
 
     def removal_totals(self) -> dict[str, dict]:
         """Per removal campaign: people removed over the run, and what it cost."""
@@ -177,7 +191,7 @@ class Results:
             "period": {"start": self.dates[0].isoformat(), "end": self.dates[-1].isoformat(),
                        "days": self.days},
             "population": int(self.population),
-            "conserved": bool(np.all(totals == self.population)),
+            "conserved": bool(np.all(totals == self.present())),
             "final": {s: int(self.counts[-1, :, i].sum()) for i, s in enumerate(STATE_COLUMNS)},
             "crossings": crossings,
             "needs_standard": "Sphere 2018: 15 L water, 2,100 kcal, 3.5 m2 covered space per "
@@ -186,6 +200,7 @@ class Results:
                               "(per 20 later)",
             "impacts": region_summary(self, rates),
             **({"removals": self.removal_totals()} if self.removals else {}),
+            **({"inflows": self.inflow_totals()} if self.inflow_totals() else {}),
             "wall_seconds": round(self.wall_seconds, 3),
             "agent_steps": int(self.agent_steps),
             **self.meta,

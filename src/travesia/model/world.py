@@ -14,6 +14,27 @@ from travesia.scenario.schema import split_ids
 
 
 @dataclass
+class Inflows:
+    """[R] the rows of inflows.csv as arrays (model.md §4b)."""
+
+    place: np.ndarray
+    nat: np.ndarray
+    status: np.ndarray
+    first: np.ndarray                # run day of `start`
+    last: np.ndarray                 # run day of `end` (inclusive)
+    per_day: np.ndarray              # float: fractions carry over day to day
+    transit: np.ndarray              # bool: set out at once, else settle
+
+    @classmethod
+    def empty(cls) -> Inflows:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z, z, z, z, np.zeros(0), np.zeros(0, dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.place)
+
+
+@dataclass
 class World:
     """Everything the engine needs, as arrays indexed by place (P), crossing (C), nationality (N),
     status (S) and trait set (K: a combination of documents and demographic groups)."""
@@ -50,6 +71,26 @@ class World:
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     # [P] the region of each place (places.csv `region`; a place without one is its own region)
     place_region: list[str] = field(default_factory=list)
+    # inflows.csv, one entry per row: where, who, the days [first, last] (run days, may lie
+    # outside the run), people a day, and whether they set out at once (transit) or settle
+    inflows: Inflows = field(default_factory=Inflows.empty)
+    # [P] people a destination absorbs over the run (-1: everyone), and whether those past it go
+    # on in transit (else they settle there) (model.md §4b)
+    place_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    place_transit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        P = len(self.place_names)
+        if len(self.place_capacity) != P:
+            self.place_capacity = np.full(P, -1, dtype=np.int64)
+        if len(self.place_transit) != P:
+            self.place_transit = np.zeros(P, dtype=bool)
+
+    @property
+    def into_network(self) -> np.ndarray:
+        """[C] whether a crossing leads to a destination with a capacity: a place of the network,
+        where people who entered take a status in the new country by how they entered."""
+        return self.place_capacity[self.destination] >= 0
 
     @property
     def population(self) -> int:
@@ -134,6 +175,24 @@ def compile_world(scenario: Scenario) -> World:
         statuses=list(STATUSES), settled=settled,
         trait_masks=masks.astype(np.uint16), trait_shares=shares, vocabulary=vocab,
         place_region=[p.region or p.name for p in places],
+        inflows=_inflows(scenario, index, nindex),
+        place_capacity=np.array([-1 if p.capacity is None else p.capacity for p in places],
+                                dtype=np.int64),
+        place_transit=np.array([p.beyond_capacity == "transit" for p in places], dtype=bool),
+    )
+
+
+def _inflows(scenario: Scenario, index: dict[str, int], nindex: dict[str, int]) -> Inflows:
+    rows = scenario.inflows
+    start = scenario.spec.start
+    return Inflows(
+        place=np.array([index[r.place] for r in rows], dtype=np.int64),
+        nat=np.array([nindex[r.nationality] for r in rows], dtype=np.int64),
+        status=np.array([STATUSES.index(r.status) for r in rows], dtype=np.int64),
+        first=np.array([(r.start - start).days for r in rows], dtype=np.int64),
+        last=np.array([(r.end - start).days for r in rows], dtype=np.int64),
+        per_day=np.array([r.people_per_day for r in rows], dtype=float),
+        transit=np.array([r.mode == "transit" for r in rows], dtype=bool),
     )
 
 

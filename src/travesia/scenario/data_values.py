@@ -5,7 +5,7 @@ A prior's name addresses a number of a table by the row's key and a column:
     documents[Venezuela,irregular,none].share      population[Santiago,Venezuela,irregular].people
     crossings[Chacalluta–Santa Rosa].entry_capacity_per_day     routes[Iquique,Arica].distance_km
     timeline[ID].personnel     (an event with `id: ID`; any of its numbers: level, per_day, days,
-    ...)
+    ...)      inflows[2].people_per_day     (inflows.csv's 2nd data row: its rows have no key)
 
 Shares of one (nationality, status) sum to 1: when some are set, the others are rescaled to fill
 what is left (docs/ensembles.md, "Priors on data numbers").
@@ -41,6 +41,7 @@ class DataTable:
     share_within: tuple[str, ...] = ()   # rows alike in these fields have shares summing to 1
     either_order: bool = False           # routes[a,b] is the road a–b or b–a
     integers: tuple[str, ...] = ()
+    by_number: bool = False              # rows named by their 1-based data row number
 
 
 TABLES = {
@@ -56,6 +57,8 @@ TABLES = {
                            ("entry_capacity_per_day", "exit_capacity_per_day", "strip_km")),
     "routes": DataTable("routes", "routes.csv", ("from_", "to"), ("distance_km",),
                         either_order=True),
+    "inflows": DataTable("inflows", "inflows.csv", ("row",), ("people_per_day",),
+                         by_number=True),
 }
 EVENT_NUMBERS = ("level", "personnel", "per_day", "seats", "capacity", "days")
 _EVENT_INTEGERS = ("personnel", "seats", "capacity", "days")
@@ -152,6 +155,14 @@ def _row_index(scenario: Scenario, table: str, key: tuple[str, ...], column: str
                                 field=field)
         return i
     spec = TABLES[table]
+    if spec.by_number:
+        if not rows:
+            raise ScenarioError(f"this scenario has no rows in {spec.file}", file=file,
+                                field=field)
+        if not key[0].isdigit() or not 1 <= int(key[0]) <= len(rows):
+            raise ScenarioError(f"no data row {key[0]} in {spec.file} (a row is named by its "
+                                f"number, 1 to {len(rows)})", file=file, field=field)
+        return int(key[0]) - 1
     wanted = tuple(_normal(f, k) for f, k in zip(spec.key, key))
     for i, row in enumerate(rows):
         have = _row_key(spec, row)

@@ -26,6 +26,7 @@ from travesia.scenario.schema import (
     CrossingRow,
     DocumentsRow,
     GroupsRow,
+    InflowRow,
     PlaceRow,
     PopulationRow,
     RouteRow,
@@ -36,7 +37,7 @@ from travesia.scenario.schema import (
 
 REQUIRED_FILES = ("scenario.yaml", "sources.csv", "places.csv", "routes.csv", "crossings.csv",
                   "population.csv", "documents.csv")
-OPTIONAL_FILES = ("groups.csv",)
+OPTIONAL_FILES = ("groups.csv", "inflows.csv")
 SPECIAL_SOURCES = {"assumption", "derived"}
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -57,6 +58,7 @@ class Scenario:
     population: list[PopulationRow]
     documents: list[DocumentsRow]
     groups: list[GroupsRow] = field(default_factory=list)
+    inflows: list[InflowRow] = field(default_factory=list)     # inflows.csv (optional)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     content_hash: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -251,7 +253,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     for fname, model in (("places.csv", PlaceRow), ("routes.csv", RouteRow),
                          ("crossings.csv", CrossingRow),
                          ("population.csv", PopulationRow), ("documents.csv", DocumentsRow),
-                         ("groups.csv", GroupsRow)):
+                         ("groups.csv", GroupsRow), ("inflows.csv", InflowRow)):
         path = folder / fname
         if fname in OPTIONAL_FILES and not path.exists():
             tables[fname] = []
@@ -261,7 +263,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         tables[fname] = rows
 
     nationalities = sorted({r.nationality for _, r in tables["population.csv"]}
-                           | {r.nationality for _, r in tables["documents.csv"]})
+                           | {r.nationality for _, r in tables["documents.csv"]}
+                           | {r.nationality for _, r in tables["inflows.csv"]})
     vocabulary = replace(vocabulary, nationalities=tuple(nationalities))
     try:
         vocabulary.check()
@@ -279,6 +282,13 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
                             "shorten the period or merge places", file=ypath, field="end")
     _unique(places, lambda r: r.name, ppath, "place name", "name")
     kind = {r.name: r.kind for _, r in places}
+    for line, r in places:
+        if r.capacity is not None and r.kind != "destination":
+            raise ScenarioError(f"only a destination has a capacity ('{r.name}' is a {r.kind})",
+                                file=ppath, row=line, field="capacity")
+        if r.beyond_capacity is not None and r.capacity is None:
+            raise ScenarioError("beyond_capacity without a capacity", file=ppath, row=line,
+                                field="beyond_capacity")
 
     def need_place(name: str, path: Path, line: int, fld: str,
                    kinds: tuple[str, ...] | None = None) -> None:
@@ -304,7 +314,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
             _check_rule(vocabulary, getattr(c, fld), cpath, line, fld)
         need_place(c.exit_post, cpath, line, "exit_post", ("post",))
         need_place(c.entry_post, cpath, line, "entry_post", ("post",))
-        need_place(c.return_place, cpath, line, "return_place", ("city",))
+        need_place(c.return_place, cpath, line, "return_place", ("city", "destination"))
         need_place(c.destination, cpath, line, "destination", ("destination",))
         if c.exit_post == c.entry_post:
             raise ScenarioError("exit_post and entry_post are the same place", file=cpath, row=line,
@@ -322,6 +332,8 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         need_place(p.place, popath, line, "place", ("city",))
     _unique(tables["population.csv"], lambda r: (r.place, r.nationality, r.status), popath,
             "population cell (place, nationality, status)", "status")
+
+    _check_inflows(tables["inflows.csv"], folder / "inflows.csv", need_place)
 
     for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents,
                                         "document"),
@@ -348,6 +360,7 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
         population=[r for _, r in tables["population.csv"]],
         documents=[r for _, r in tables["documents.csv"]],
         groups=[r for _, r in tables["groups.csv"]],
+        inflows=[r for _, r in tables["inflows.csv"]],
         vocabulary=vocabulary,
     )
     _check_connected(scenario, tables)
@@ -475,6 +488,16 @@ def _check_branches(spec: ScenarioSpec, check: _EventCheck, event_ids: set[str],
                             file=ypath, field="branches")
 
 
+def _check_inflows(rows: list[tuple[int, InflowRow]], path: Path, need_place) -> None:
+    """inflows.csv: a known city or destination, and a period that does not end before it
+    starts."""
+    for line, r in rows:
+        need_place(r.place, path, line, "place", ("city", "destination"))
+        if r.end < r.start:
+            raise ScenarioError(f"end {r.end} is before start {r.start}", file=path, row=line,
+                                field="end")
+
+
 def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None, fld: str) -> None:
     try:
         vocabulary.parse(text)
@@ -525,11 +548,25 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
 
     folder = scenario.folder
     exits = {c.exit_post for c in scenario.crossings}
+    country = {p.name: p.country for p in scenario.places}
+    out_of: dict[str, set[str]] = {p.country: set() for p in scenario.places}
+    for c in scenario.crossings:    # exit posts by country
+        out_of[country[c.exit_post]].add(c.exit_post)
     for line, p in tables["population.csv"]:
         if p.people > 0 and not (reach(p.place) & exits):
             raise ScenarioError(f"place '{p.place}' is disconnected: no road from it reaches any "
                                 "crossing",
                                 file=folder / "population.csv", row=line, field="place")
+    for line, r in tables["inflows.csv"]:
+        if r.mode == "transit" and not (reach(r.place) & out_of[country[r.place]]):
+            raise ScenarioError(f"place '{r.place}' is a dead end for people in transit: no road "
+                                f"from it reaches a crossing out of {country[r.place]}",
+                                file=folder / "inflows.csv", row=line, field="place")
+    for line, pl in tables["places.csv"]:
+        if pl.beyond_capacity == "transit" and not (reach(pl.name) & out_of[pl.country]):
+            raise ScenarioError(f"place '{pl.name}' sends people on in transit, but no road from "
+                                f"it reaches a crossing out of {pl.country}",
+                                file=folder / "places.csv", row=line, field="beyond_capacity")
     for line, c in tables["crossings.csv"]:
         if c.destination not in reach(c.entry_post):
             raise ScenarioError(f"destination '{c.destination}' is disconnected: no road from "

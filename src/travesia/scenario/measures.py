@@ -21,6 +21,8 @@ CROSSING_LEVELS = ("queue", "stranded", "sheltered")
 # What a host community receives at a place each day (model/impacts.py): derived from the states
 # above, except newly_settled, which the engine counts (a subset of `settled`, never added to it).
 PLACE_MEASURES = ("held", "sheltered", "passing_through", "newly_settled")
+# Flows at a place each day that the engine counts (Results.inflow): people coming into the map
+PLACE_FLOWS = ("inflow",)
 # people who depend on humanitarian provision where they are: Sphere needs count them
 DEPENDENT = ("held", "sheltered", "passing_through")
 HELD = "held"
@@ -54,6 +56,8 @@ PLACE_MEANING = {
     "newly_settled": "people who settled at the place during the run, after giving up and going "
                      "back or after a stay in a shelter there, and have not left again: a stock, "
                      "part of `settled`",
+    "inflow": "people who came into the map at the place that day (inflows.csv): they settled "
+              "there or set out at once for a crossing",
 }
 
 

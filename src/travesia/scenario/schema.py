@@ -66,6 +66,10 @@ class PlaceRow(Row):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     kind: Literal["city", "post", "destination"]
+    # a destination's room: people it absorbs over the run (blank: everyone, as before); past it,
+    # arrivals settle there or go on in transit (model.md §4b)
+    capacity: int | None = Field(default=None, ge=0, le=MAX_PEOPLE)
+    beyond_capacity: Literal["settle", "transit"] | None = None
 
 
 class RouteRow(Row):
@@ -105,6 +109,21 @@ class DocumentsRow(Row):
     @classmethod
     def _docs(cls, value: str) -> str:
         return "none" if value.strip() == "none" else value    # names checked on load
+
+
+class InflowRow(Row):
+    """inflows.csv: `people_per_day` people a day (fractions carry over) come into the map at
+    `place` from `start` to `end` (inclusive), of a nationality and status; `settle`: they join
+    the place's settled stock; `transit`: they set out at once for a crossing out of the place's
+    country (docs/scenario-format.md, docs/model.md §4b)."""
+
+    place: str = Field(min_length=1)
+    nationality: str = Field(min_length=1)
+    status: Literal["regular", "irregular"]
+    start: dt.date
+    end: dt.date
+    people_per_day: float = Field(ge=0, le=MAX_PER_DAY)
+    mode: Literal["settle", "transit"]
 
 
 class GroupsRow(Row):

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from travesia.scenario.admission import Rule
+from travesia.scenario.admission import STATUSES, Rule
 from travesia.model.engine.agents import ONWARD, QUEUED_ENTRY, QUEUED_EXIT, STRANDED
 from travesia.model.engine.tally import select_states
+
+REGULAR = STATUSES.index("regular")
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
@@ -139,4 +141,6 @@ def cross(sim: Simulation, day: int) -> np.ndarray:
             flows["entries"][day, c] += len(passed)
             flows["refused"][day, c] += len(refused)
             sim.record_news(c, nat[passed], status[passed], ok=True)
+            if sim.into_network[c]:     # let in at the post: regular in the new country (§4b)
+                status[passed] = REGULAR
     return held

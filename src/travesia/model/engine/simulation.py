@@ -21,6 +21,7 @@ from travesia.model.engine.agents import (
 from travesia.model.engine.crossing import cross
 from travesia.model.engine.removals import removals
 from travesia.model.engine.departures import admitted_shares, choose_exit, compile_rushes, depart
+from travesia.model.engine.network import come_in, reach_places
 from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
 from travesia.model.engine.timeline import (
     PolicyState,
@@ -72,7 +73,13 @@ def _exit_choice(sim: Simulation, day: int) -> None:
 
 
 def _travel(sim: Simulation, day: int) -> None:
+    sim.today.reached = _NOBODY
     sim.arrive(day, travel(sim, day))
+
+
+def _network(sim: Simulation, day: int) -> None:
+    reach_places(sim, day, sim.today.reached)
+    come_in(sim, day)
 
 
 def _crossing(sim: Simulation, day: int) -> None:
@@ -100,6 +107,10 @@ PLAN: tuple[Phase, ...] = (
           _exit_choice),
     Phase("travel", "§4",
           "agents move along shortest roads; trips that end queue, arrive or settle", _travel),
+    Phase("network", "§4b",
+          "arrivals past a place's capacity settle or go on; people come into the map "
+          "(inflows.csv); those in transit set out for a crossing",
+          _network),
     Phase("crossing", "§5",
           "exit post, strip, entry post: capacities, rules, first come first served",
           _crossing),
@@ -122,6 +133,11 @@ class Today:
     considering: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # agents at crossings
     held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # agents who reached a destination with a capacity today (for the network phase)
+    reached: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 
 def phase_rng(seed: int, phase: str) -> np.random.Generator:
@@ -151,6 +167,8 @@ class Simulation:
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
     counts: np.ndarray                      # [T, P, states]
+    inflow: np.ndarray                      # [T, P] people who came into the map (inflows.csv)
+    inflow_carry: np.ndarray                # [R] fractions of people each inflow row carries
     today: Today
 
     def __init__(self, world: World, params: Parameters, seed: int = 0, events=(),
@@ -176,6 +194,10 @@ class Simulation:
         self.flows = {name: np.zeros((T, C),
                                      dtype=np.int64) for name in CROSSING_FLOWS + CROSSING_LEVELS}
         self.counts = np.zeros((T, P, len(STATE_COLUMNS)), dtype=np.int64)
+        self.inflow = np.zeros((T, P), dtype=np.int64)
+        self.inflow_carry = np.zeros(len(world.inflows))
+        self.into_network = world.into_network
+        self.has_capacity = bool((world.place_capacity >= 0).any())
         self.newly = np.zeros((P, N, S))
         self.newly_settled = np.zeros((T, P))
         self.shelter_capacity = np.zeros((T, P), dtype=np.int64)
@@ -209,8 +231,8 @@ class Simulation:
 
     # --- pieces of phases -----------------------------------------------------------------------
     def arrive(self, day: int, who: np.ndarray) -> None:
-        """Trips that ended today: at a post people queue; past the border they arrive; back home
-        they settle."""
+        """Trips that ended today: at a post people queue; past the border they arrive (at a
+        destination with a capacity, the network phase decides); back home they settle."""
         if len(who) == 0:
             return
         a = self.agents
@@ -221,6 +243,9 @@ class Simulation:
         a.since[to_queue] = day
         for end_state, stock in ((ONWARD, self.arrived), (RETURNING, self.settled)):
             done = who[st == end_state]
+            if end_state == ONWARD and self.has_capacity:
+                limited = self.world.place_capacity[a.place[done]] >= 0
+                self.today.reached, done = done[limited], done[~limited]
             np.add.at(stock, (a.place[done], a.nat[done], a.status[done]), 1)
             state[done] = FREE
         back = who[st == RETURNING]

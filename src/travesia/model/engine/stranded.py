@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from travesia.model.engine.agents import FREE, ONWARD, RETURNING, SHELTERED, STRANDED
+from travesia.scenario.admission import STATUSES
 from travesia.model.engine.crossing import admits, first_come
 from travesia.model.engine.tally import select_states
+
+IRREGULAR = STATUSES.index("irregular")
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
@@ -143,6 +146,8 @@ def stranded_choices(sim: Simulation, day: int, held: np.ndarray | None = None) 
         sim.record_news(c, nat[went], status[went], ok=True)
         sim.record_news(c, nat[back], status[back], ok=False)
         sim.record_news(c, nat[kept_out], status[kept_out], ok=False)
+        if sim.into_network[c]:         # in by night: irregular in the new country (§4b)
+            status[went] = IRREGULAR
 
     # sheltered people leave to settle where the shelter is, and all leave when it closes
     if policy.shelter_until.max() < 0:      # no shelter has ever opened: nobody is sheltered
