@@ -125,3 +125,32 @@ def test_an_unknown_crossing_in_a_deadline_is_a_one_line_error(tmp_path):
     timeline = [dict(RULE_CHANGE[0], crossing="Nowhere")]
     with pytest.raises(ScenarioError, match="unknown crossing 'Nowhere'"):
         load_scenario(_folder(tmp_path, timeline))
+
+
+def test_people_in_transit_hurry_too(tmp_path):
+    # 100 a day come into A in transit; those without a passport (half) are shut out on day 7.
+    # They come in after the day's travel and take the road the next day, so the pressure on
+    # day d is that of day d + 1: 1 km of road, no day of road, spare 6 - (d + 1) (day 6 the
+    # last of the old rule): 100 x (1 + 20 x 0.5 x e^-(5-d)/2) come in (from day 0: they leave
+    # on day 1, when the rule is known), 1,100 on day 5; those of day 5 enter on day 6
+    rows = [{"place": "A", "nationality": "Venezuela", "status": "irregular",
+             "start": "2026-01-01", "end": "2026-01-12", "people_per_day": 100.0,
+             "mode": "transit"}]
+    folder = tiny_scenario(tmp_path, people=0, distance_km=1, entry_cap=100_000,
+                           exit_cap=100_000, days=12, timeline=RULE_CHANGE, inflows=rows,
+                           parameters={"rush_response": 20.0, "rush_horizon_days": 2.0})
+    (folder / "documents.csv").write_text(HALF_PASSPORT, encoding="utf-8")
+    res = _run(folder)
+    inflow = res.inflow[:, 0]
+    expected = [100 * (1 + 20 * 0.5 * np.exp(-(5 - d) / 2)) for d in range(0, 6)]
+    assert inflow[0] == int(expected[0])
+    assert inflow[:6].sum() == pytest.approx(sum(expected), abs=1)
+    assert inflow[5] == pytest.approx(1100, abs=1)
+    assert inflow[6:].tolist() == [100] * 6                   # too late, then the plain rate
+    assert res.flows["entries"][6, 0] == inflow[5]            # on the last day of the old rule
+    # a settle row does not hurry
+    rows[0]["mode"] = "settle"
+    folder = tiny_scenario(tmp_path / "settle", people=0, days=12, timeline=RULE_CHANGE,
+                           inflows=rows, parameters={"rush_response": 20.0})
+    (folder / "documents.csv").write_text(HALF_PASSPORT, encoding="utf-8")
+    assert _run(folder).inflow[:, 0].tolist() == [100] * 12
