@@ -102,6 +102,10 @@ def travesia_faults(folder: Path) -> dict[str, Fault]:
         {"type": "admission", "crossing": "X-Y", "post": "entry", "admits": "visa or"},
         {"type": "threat", "level": float("nan")},
         {"type": "deadline", "date": "2026-01-03"},
+        {"type": "deadline", "deadline": "2026-01-05", "statuses": ["irregular"],
+         "crossing": "Nowhere"},
+        {"type": "deadline", "deadline": "2026-01-05", "statuses": ["irregular"],
+         "crossing": "X-Y", "nationality": "Atlantis"},
         {"type": "tsunami"},
     ):
         def fault(f: Path, event=event) -> None:

@@ -41,6 +41,17 @@ class Parameters(BaseModel):
         default=30.0, gt=0,
         description="e-folding time of deadline pressure: pressure = exp(-days_left / horizon).",
     )
+    rush_response: float = Field(
+        default=0.0, ge=0,
+        description="Relative rise of the departure rate, and of a crossing's pull, of those a "
+                    "rule change at that crossing would shut out, on the last day they can still "
+                    "reach it in time (a deadline event with a crossing; 0: no rush).",
+    )
+    rush_horizon_days: float = Field(
+        default=3.0, gt=0,
+        description="e-folding time of the rush: pressure = exp(-days_to_spare / horizon), "
+                    "days_to_spare counted to the last day of the old rule less the days of road.",
+    )
     nationality_response: dict[str, float | dict[str, float]] = Field(
         default={},
         description="Multiplier of the departure rate by nationality (missing = 1): a number for "

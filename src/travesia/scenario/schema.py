@@ -218,9 +218,16 @@ class ThreatEvent(Event):
 
 
 class DeadlineEvent(Event):
+    """A deadline felt by the `statuses`. Without `crossing`: a date by which to leave (departure
+    pressure, model.md §2). With `crossing`: a rule change there from `deadline` on, known from the
+    event's date; those whom it would shut out (of `nationality`, if given) rush to cross before
+    it (model.md §2, "Rushes")."""
+
     type: Literal["deadline"]
     deadline: dt.date
     statuses: list[str] = Field(min_length=1)      # declared statuses, checked on load
+    crossing: str | None = None
+    nationality: str | None = None
 
 
 class AdmissionEvent(Event):

@@ -1,9 +1,12 @@
 """Phases 2 and 3: settled people consider leaving (binomial draws per cell), then choose an exit
 among the crossings and staying put, by distance and the believed chance of getting through
-(model.md §2–3)."""
+(model.md §2–3); before a rule change at a crossing, those it would shut out rush to it
+("Rushes", model.md §2)."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,6 +14,8 @@ import numpy as np
 from travesia.errors import ScenarioError
 from travesia.model.engine.agents import TRAVELLING
 from travesia.model.engine.informal import informal_utilities
+from travesia.model.engine.timeline import PolicyState, apply_event
+from travesia.model.world import World
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
@@ -52,6 +57,89 @@ def group_tilt(group_response: dict, world) -> tuple[np.ndarray, np.ndarray] | N
     return mean, shares
 
 
+def admitted_shares(world: World, policy: PolicyState) -> np.ndarray:
+    """[C, N, S] share of each nationality and status whose documents and groups both posts of a
+    crossing admit under the rules of `policy`."""
+    C, N, S = len(world.crossing_names), len(world.nationalities), len(world.statuses)
+    traits = world.trait_masks[:, None, None]                                   # [K, 1, 1]
+    status = np.arange(S)[None, None, :]                                        # [1, 1, S]
+    shares = np.zeros((C, N, S))
+    for c in range(C):
+        ok = np.ones((len(traits), N, S), dtype=bool)
+        for rule, post in ((policy.exit_rule[c], world.exit_post[c]),
+                           (policy.entry_rule[c], world.entry_post[c])):
+            national = (world.nat_country == world.place_country[post])[None, :, None]
+            ok &= rule.admits(traits, status, national, np.arange(N)[None, :, None])
+        shares[c] = np.einsum("nsk,kns->ns", world.trait_shares, ok)
+    return shares
+
+
+@dataclass(frozen=True)
+class Rush:
+    """A rule change at crossing `crossing` from day `closes`, known from day `known`: `shut[n, s]`
+    is the share of each nationality and status it shuts out (who hurry to cross before it)."""
+
+    crossing: int
+    known: int
+    closes: int
+    shut: np.ndarray                  # [N, S]
+
+
+def compile_rushes(world: World, events) -> list[Rush]:
+    """The rushes of a timeline: one per deadline event with a crossing. If admission events at that
+    crossing take effect on the deadline, the shut out are those the old rules admit and the new
+    ones refuse; otherwise (a benefit lost, such as a permit for those who entered before a date)
+    everyone of the event's statuses (and nationality) that the rules admit."""
+    rushes = []
+    ordered = sorted(events, key=lambda ev: ev.date)
+    for ev in ordered:
+        if ev.type != "deadline" or ev.crossing is None:
+            continue
+        c = world.crossing_index(ev.crossing)
+        policy = PolicyState.initial(world)
+        for other in ordered:
+            if other.date < ev.deadline:
+                apply_event(policy, world, other, max((other.date - world.start).days, 0))
+        before = admitted_shares(world, policy)[c]
+        changes = [o for o in ordered if o.type == "admission" and o.date == ev.deadline
+                   and o.crossing == ev.crossing]
+        for other in changes:
+            apply_event(policy, world, other, (other.date - world.start).days)
+        shut = np.clip(before - admitted_shares(world, policy)[c], 0.0, 1.0) if changes else before
+        targeted = np.zeros(shut.shape, dtype=bool)
+        for status in ev.statuses:
+            if status in world.statuses:
+                targeted[:, world.statuses.index(status)] = True
+        if ev.nationality is not None:
+            targeted &= (np.array(world.nationalities) == ev.nationality)[:, None]
+        rushes.append(Rush(c, (ev.date - world.start).days, (ev.deadline - world.start).days,
+                           np.where(targeted, shut, 0.0)))
+    return rushes
+
+
+def rush_pressure(sim: Simulation, day: int) -> np.ndarray | None:
+    """[P, N, S, C] rush pressure today, or None when there is none (no rush in the timeline, or
+    `rush_response` 0): for each rush, its shut-out share × exp(−days_to_spare / rush_horizon_days)
+    where days_to_spare = the last day of the old rule − today − the days of road from the place to
+    the crossing; 0 before the rule is known and for those who can no longer reach it in time."""
+    p, world = sim.params, sim.world
+    if p.rush_response == 0.0 or not sim.rushes:
+        return None
+    P, N, S = sim.settled.shape
+    out = np.zeros((P, N, S, len(world.crossing_names)))
+    for rush in sim.rushes:
+        if not rush.known <= day < rush.closes:
+            continue
+        km = world.dist_km[:, world.exit_post[rush.crossing]]
+        road_days = np.where(np.isfinite(km),
+                             np.maximum(np.ceil(np.where(np.isfinite(km), km, 0.0)
+                                                / p.speed_km_per_day) - 1, 0), math.inf)
+        spare = (rush.closes - 1) - day - road_days                               # [P]
+        felt = np.where(spare >= 0, np.exp(-np.maximum(spare, 0) / p.rush_horizon_days), 0.0)
+        out[:, :, :, rush.crossing] += felt[:, None, None] * rush.shut[None]
+    return out
+
+
 def departure_rates(sim: Simulation, day: int) -> np.ndarray:
     """[P, N, S] daily chance that a settled person considers leaving today."""
     p, policy, world = sim.params, sim.policy, sim.world
@@ -70,12 +158,17 @@ def departure_rates(sim: Simulation, day: int) -> np.ndarray:
 
 def depart(sim: Simulation, day: int) -> np.ndarray:
     """[P, N, S] people who consider leaving today (they may still choose to stay)."""
-    return sim.rng["departures"].binomial(sim.settled, departure_rates(sim, day))
+    rates = departure_rates(sim, day)
+    rush = rush_pressure(sim, day)
+    if rush is not None:
+        rates = np.clip(rates * (1.0 + sim.params.rush_response * rush.sum(axis=-1)), 0.0, 1.0)
+    return sim.rng["departures"].binomial(sim.settled, rates)
 
 
-def exit_utilities(sim: Simulation) -> np.ndarray:
+def exit_utilities(sim: Simulation, day: int | None = None) -> np.ndarray:
     """[P, N, S, C + I + 1] utility of each crossing, then of each informal crossing (none where a
-    scenario has none), last of staying put, for someone at P of (N, S)."""
+    scenario has none), last of staying put, for someone at P of (N, S); on `day`, a crossing
+    with a rush pulls by log(1 + rush_response × pressure)."""
     p, world = sim.params, sim.world
     C = len(world.crossing_names)
     dist = world.dist_km[:, world.exit_post]                                   # [P, C]
@@ -89,6 +182,9 @@ def exit_utilities(sim: Simulation) -> np.ndarray:
     u = (pref.T[None, :, None, :]                                              # [1, N, 1, C]
          - p.distance_cost_per_1000km * dist[:, None, None, :] / 1000.0        # [P, 1, 1, C]
          + p.belief_weight * np.moveaxis(belief, 0, -1)[None])                 # [1, N, S, C]
+    rush = None if day is None else rush_pressure(sim, day)
+    if rush is not None:
+        u = u + np.log1p(p.rush_response * rush)
     u = np.where(reachable[:, None, None, :], u, -np.inf)
     stay = np.full(u.shape[:3] + (1,), p.stay_utility)
     if len(world.informal):
@@ -104,7 +200,7 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     cells = np.argwhere(considering > 0)
     if len(cells) == 0:
         return
-    u = exit_utilities(sim)
+    u = exit_utilities(sim, day)
     u = u - u.max(axis=-1, keepdims=True)
     prob = np.exp(u)
     prob /= prob.sum(axis=-1, keepdims=True)

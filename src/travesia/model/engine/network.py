@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from travesia.model.engine.agents import FREE, TRAVELLING
-from travesia.model.engine.departures import exit_utilities
+from travesia.model.engine.departures import exit_utilities, rush_pressure
 
 if TYPE_CHECKING:
     from travesia.model.engine.simulation import Simulation
@@ -53,7 +53,7 @@ def come_in(sim: Simulation, day: int) -> None:
     if len(active) == 0:
         return
     carry = sim.inflow_carry
-    carry[active] += flows.per_day[active]
+    carry[active] += flows.per_day[active] * transit_rush(sim, day, active)
     whole = np.floor(carry[active] + 1e-9).astype(np.int64)
     carry[active] -= whole
     world, rng, a = sim.world, sim.rng["network"], sim.agents
@@ -70,6 +70,20 @@ def come_in(sim: Simulation, day: int) -> None:
         added = a.add(int(k), state=TRAVELLING, place=pl, target=pl, nat=n, status=s,
                       traits=traits, since=day)
         set_out(sim, day, np.arange(added.start, added.stop))
+
+
+def transit_rush(sim: Simulation, day: int, rows: np.ndarray) -> np.ndarray | float:
+    """Factor on today's rate of inflow rows `rows`: people in transit hurry before a rule change
+    that would shut them out, as settled people do (model.md §2, "Rushes"): 1 + rush_response ×
+    the rush pressure at the row's place for its nationality and status; 1 for `settle` rows and
+    when there is no rush. They come in after today's travel and take the road tomorrow, so the
+    pressure is tomorrow's."""
+    rush = rush_pressure(sim, day + 1)
+    if rush is None:
+        return 1.0
+    flows = sim.world.inflows
+    felt = rush.sum(axis=-1)[flows.place[rows], flows.nat[rows], flows.status[rows]]
+    return np.where(flows.transit[rows], 1.0 + sim.params.rush_response * felt, 1.0)
 
 
 def transit_probabilities(sim: Simulation) -> np.ndarray:

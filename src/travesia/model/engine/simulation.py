@@ -21,7 +21,7 @@ from travesia.model.engine.agents import (
 )
 from travesia.model.engine.crossing import cross
 from travesia.model.engine.removals import removals
-from travesia.model.engine.departures import choose_exit, depart
+from travesia.model.engine.departures import admitted_shares, choose_exit, compile_rushes, depart
 from travesia.model.engine.network import come_in, reach_places
 from travesia.model.engine.informal import informal_crossings
 from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
@@ -204,6 +204,7 @@ class Simulation:
         self.events = list(events)
         self.events_by_day = compile_timeline(world, self.events)
         self.plans_by_day = compile_plans(world, self.events)   # announced before they take effect
+        self.rushes = compile_rushes(world, self.events)        # rule changes to beat (§2)
         # road lengths at road speed and quickest paths (a route on foot counts longer)
         self.link_km32, self.next_hop = road_km(world, params)
         self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
@@ -307,23 +308,11 @@ class Simulation:
         their documents, plus those who would cross at night before giving up. Beliefs start here,
         and move towards it when a crossing's rules or enforcement are announced (model.md §3)."""
         world, p, policy = self.world, self.params, policy or self.policy
-        C, N, S = len(world.crossing_names), len(world.nationalities), len(world.statuses)
         night = p.irregular_attempt_rate_per_day * night_crossing_success(self, day, policy)
         give = giveup_chance(self, policy)
         eventually = night / np.maximum(night + (1 - night) * give, 1e-12)
-        traits = world.trait_masks[:, None, None]                                   # [K, 1, 1]
-        status = np.arange(S)[None, None, :]                                        # [1, 1, S]
-        belief = np.zeros((C, N, S))
-        for c in range(C):
-            ok = np.ones((len(traits), N, S), dtype=bool)
-            for rule, post in ((policy.exit_rule[c], world.exit_post[c]),
-                               (policy.entry_rule[c], world.entry_post[c])):
-                # [1, N, 1]
-                national = (world.nat_country == world.place_country[post])[None, :, None]
-                ok &= rule.admits(traits, status, national, np.arange(N)[None, :, None])
-            admitted = np.einsum("nsk,kns->ns", world.trait_shares, ok)
-            belief[c] = admitted + (1 - admitted) * eventually[c]
-        return belief
+        admitted = admitted_shares(world, policy)
+        return admitted + (1 - admitted) * np.reshape(eventually, (-1, 1, 1))
 
     def hear_announcements(self, day: int, crossings: set[int]) -> None:
         """Changed rules or enforcement at a crossing are public news, heard at once."""

@@ -149,7 +149,7 @@ def apply_event(policy: PolicyState, world: World, ev, day: int) -> int:
             else:            # a national level replaces the regional ones
                 policy.threat = ev.level
                 policy.threat_at[:] = np.nan
-        case "deadline":
+        case "deadline" if ev.crossing is None:     # at a crossing: a rush (departures.py)
             for status in ev.statuses:
                 policy.deadline_day[world.statuses.index(status)] = (ev.deadline - world.start).days
         case "admission":
