@@ -443,27 +443,34 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
                   base_seed: int = 0,  # noqa: B008 - frozen
                   default_seeds: int = DEFAULT_RULE_SEEDS, workers: int | None = None,
                   scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
-                  likelihood: str = "log") -> dict:
+                  likelihood: str = "log", assimilate: bool = True) -> dict:
     """Fit on the camp counts up to `at`, forecast to the end of the period; the ARD (of the
     predictive median) over the days after `at`, beside that of the folder's own rules (the median
-    of `default_seeds` runs) over the same days. Flee spawns people from the observed total, so
-    both forecast where people go, not how many they are."""
+    of `default_seeds` runs) over the same days. With `assimilate` (the default) the forecast
+    starts from the observed state: on the day after `at` the camps are set to their latest counts
+    up to `at` (FleeSimulation.assimilate); the folder's rules are then scored both without it
+    (Flee as it is, `ard_default_rules`) and with it (`ard_default_rules_assimilated`, the same
+    seeds), so the gain of the state and that of the fit show apart. Flee spawns people from the
+    observed total, so all forecast where people go, not how many they are."""
     if not fs.start <= at < fs.end:
         raise ScenarioError(f"{at} is outside the case's period {fs.start} to {fs.end} (its last "
                             "day excluded)",
                             field="--at")
     started = time.perf_counter()
-    runner = FleeRunner(fs, fs.settings,  # type: ignore[arg-type]
+    origin = (at - fs.start).days
+    base = dataclasses.replace(fs.settings, assimilate_day=origin) if assimilate else fs.settings
+    runner = FleeRunner(fs, base,  # type: ignore[arg-type]
                         base_seed=base_seed, workers=workers, scheduler=scheduler)
     with runner:
         fit = calibrate_flee(fs, until=at, vary=vary, budget=budget, obs_model=obs_model,
                              base_seed=base_seed,
                              runner=runner, progress=progress, likelihood=likelihood)
-        # the default rules' seeds: apart from the fit's
-        runner.base_seed = base_seed + 10 ** 6
-        runner.count = 0
-        defaults = [r for r in runner.run([{}] * default_seeds, None) if r is not None]
-    first = (at - fs.start).days + 1                  # the forecast's first day
+        # the default rules' seeds: apart from the fit's; the same seeds with and without the
+        # assimilation
+        defaults = _runs_of(runner, fs.settings, base_seed + 10 ** 6, default_seeds)
+        assimilated = (_runs_of(runner, base, base_seed + 10 ** 6, default_seeds)
+                       if assimilate else [])
+    first = origin + 1                                # the forecast's first day
     observed = fs.observed()[first:]
     fitted = median_camps(fit.predictive, fs.camps)[first:]
     default = median_camps(defaults, fs.camps)[first:]
@@ -474,19 +481,24 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
                                                   fs.observed(fit_days))
     ard_fit = averaged_relative_difference(fitted, observed)
     ard_default = averaged_relative_difference(default, observed)
+    ard_assimilated = (averaged_relative_difference(
+        median_camps(assimilated, fs.camps)[first:], observed) if assimilated else None)
     later = flee_observations(fs, after=at)
     wis = score_forecasts(later, list(samples_of(fit.predictive, later).T),
                           known=flee_observations(fs), known_until=at).summary() if later else {}
     return {
         "case": fs.name, "at": at.isoformat(), "forecast_days": int(observed.shape[0]),
-        "hasten": fs.settings.hasten, "budget": budget, "runs": fit.runs + len(defaults),
+        "hasten": fs.settings.hasten, "budget": budget,
+        "runs": fit.runs + len(defaults) + len(assimilated),
         "predictive_runs": len(fit.predictive), "default_rule_runs": len(defaults),
+        "assimilate": assimilate,
         "observations_fitted": len(fit.observations),
         "effective_runs_behind_surface": round(fit.ess, 1),
         "spread": fit.spread, "fitted": fit.best,
         "default": {n: getattr(fs.settings, n) for n in fit.names},
         "likelihood": likelihood,
         "ard_forecast": ard_fit, "ard_default_rules": ard_default,
+        "ard_default_rules_assimilated": ard_assimilated,
         "ard_difference": ard_fit - ard_default,
         "ard_fitted_days": ard_fit_in, "ard_default_rules_fitted_days": ard_default_in,
         "ard_forecast_rescaled": averaged_relative_difference(fitted, observed, rescaled=True),
@@ -494,6 +506,12 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
                                                                    rescaled=True),
         "scores_after": wis, "wall_seconds": time.perf_counter() - started, "failed": fit.failed,
     }
+
+
+def _runs_of(runner: FleeRunner, cfg: FleeSettings, base_seed: int, seeds: int) -> list:
+    """`seeds` runs of the settings `cfg` unchanged, seeds base_seed, base_seed + 1, ..."""
+    runner.base, runner.base_seed, runner.count = cfg, base_seed, 0  # type: ignore[assignment]
+    return [r for r in runner.run([{}] * seeds, None) if r is not None]
 
 
 # --- scoring a store
