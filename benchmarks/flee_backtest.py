@@ -64,6 +64,8 @@ def main() -> None:
                     help="Backtest date: this share into the period.")
     ap.add_argument("--assimilate", action=argparse.BooleanOptionalAction, default=True,
                     help="Start the forecast from the camps' latest counts up to the day.")
+    ap.add_argument("--fit-from-state", action="store_true",
+                    help="Fit forecasts started from the state half-way to the day.")
     ap.add_argument("--flee-dir", type=Path, default=ROOT.parent / "shared" / "flee")
     ap.add_argument("--out", type=Path, default=Path("out") / "flee_backtest.json")
     args = ap.parse_args()
@@ -79,7 +81,7 @@ def main() -> None:
             r = backtest_flee(fs, at, vary=parse_flee_vary(PRIORS), budget=args.budget,
                               base_seed=args.seed,
                               workers=args.workers, likelihood=args.likelihood,
-                              assimilate=args.assimilate)
+                              assimilate=args.assimilate, fit_from_state=args.fit_from_state)
             r["wall_seconds"] = time.perf_counter() - clock
             rows.append(r)
             b = r["ard_default_rules_assimilated"]
@@ -92,6 +94,7 @@ def main() -> None:
             args.out.write_text(json.dumps({"priors": PRIORS, "budget": args.budget,
                                             "likelihood": args.likelihood,
                                             "assimilate": args.assimilate,
+                                            "fit_from_state": args.fit_from_state,
                                             "rows": rows}, indent=2,
                                            default=str))
     print()
@@ -108,7 +111,8 @@ def main() -> None:
               f"{r['runs']} | "
               f"{r['wall_seconds']:.0f} s |")
     print(f"\nbudget {args.budget} runs per case (a tenth predictive), likelihood "
-          f"{args.likelihood}, assimilation {'on' if args.assimilate else 'off'}, "
+          f"{args.likelihood}, assimilation {'on' if args.assimilate else 'off'}"
+          f"{', fit from the state half-way' if args.fit_from_state else ''}, "
           f"priors: {', '.join(PRIORS)}; "
           f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
 

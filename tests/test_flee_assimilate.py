@@ -19,7 +19,13 @@ from click.testing import CliRunner
 from test_flee_kit import check_mobile_list, write_case
 
 from travesia.cli import main
-from travesia.inference.flee_runs import FleeRunner, calibrate_flee, load_flee, parse_flee_vary
+from travesia.inference.flee_runs import (
+    FleeRunner,
+    backtest_flee,
+    calibrate_flee,
+    load_flee,
+    parse_flee_vary,
+)
 from travesia.model.flee.agents import AT_PLACE, AT_PLACE_PLANNED, GONE, ON_LINK
 from travesia.model.flee.batch import run_case, settings_json
 from travesia.model.flee.reader import read_case
@@ -212,3 +218,17 @@ def test_an_origin_before_the_period_is_a_one_line_error(tmp_path, origin):
 
     with pytest.raises(ScenarioError, match="assimilate_day"):
         _check(FleeSettings(assimilate_day=origin), tmp_path / "s.yml")
+
+
+def test_a_fit_from_the_state_fits_only_the_counts_after_its_own_origin(tmp_path):
+    fs = load_flee(case(tmp_path / "c"))
+    vary = parse_flee_vary(["distance_power=uniform(0,2)"])
+    r = backtest_flee(fs, dt.date(2020, 1, 15), vary=vary, budget=60, workers=1,
+                      fit_from_state=True)
+    # the fit's runs start from the state of day 7 (14 // 2): only day 14's counts are fitted
+    assert r["fit_from_state"] and r["observations_fitted"] == 2
+    plain = backtest_flee(fs, dt.date(2020, 1, 15), vary=vary, budget=60, workers=1)
+    assert not plain["fit_from_state"] and plain["observations_fitted"] == 4
+    # the default rules' runs are the same either way
+    assert r["ard_default_rules"] == plain["ard_default_rules"]
+    assert r["ard_default_rules_assimilated"] == plain["ard_default_rules_assimilated"]
