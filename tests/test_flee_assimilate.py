@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from test_flee_kit import check_mobile_list, write_case
 
+from travesia import api
 from travesia.cli import main
 from travesia.inference.flee_runs import (
     FleeRunner,
@@ -227,8 +228,9 @@ def test_a_fit_from_the_state_fits_only_the_counts_after_its_own_origin(tmp_path
                       fit_from_state=True)
     # the fit's runs start from the state of day 7 (14 // 2): only day 14's counts are fitted
     assert r["fit_from_state"] and r["observations_fitted"] == 2
-    plain = backtest_flee(fs, dt.date(2020, 1, 15), vary=vary, budget=60, workers=1)
-    assert not plain["fit_from_state"] and plain["observations_fitted"] == 4
+    plain = api.flee_backtest(tmp_path / "c", "2020-01-15", ["distance_power=uniform(0,2)"],
+                              budget=60, workers=1)             # the Python API's face of it
+    assert not plain["fit_from_state"] and plain["assimilate"] and plain["observations_fitted"] == 4
     # the default rules' runs are the same either way
     assert r["ard_default_rules"] == plain["ard_default_rules"]
     assert r["ard_default_rules_assimilated"] == plain["ard_default_rules_assimilated"]
