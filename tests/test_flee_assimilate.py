@@ -234,3 +234,20 @@ def test_a_fit_from_the_state_fits_only_the_counts_after_its_own_origin(tmp_path
     # the default rules' runs are the same either way
     assert r["ard_default_rules"] == plain["ard_default_rules"]
     assert r["ard_default_rules_assimilated"] == plain["ard_default_rules_assimilated"]
+
+
+def test_a_camp_closed_at_the_origin_is_still_set_to_its_count(tmp_path):
+    # C1 is a town from day 2 (a camp closure): its people count as the camp's, not as outside
+    folder = case(tmp_path / "c", c1=(0, 250, 300), c2=(0, 750, 1700))
+    (folder / "input_csv" / "closures.csv").write_text(
+        "#closure_type,name1,name2,closure_start,closure_end\ncamp,C1,C1,2,29\n")
+    sim = simulation(folder)
+    for _ in range(15):
+        sim.step()
+    c1, c2 = sim.world.names.index("C1"), sim.world.names.index("C2")
+    assert not sim.state.camp[c1]
+    sim.assimilate(14)
+    assert (sim.place_count[c1], sim.place_count[c2]) == (300, 1700)
+    places, links = recount(sim)
+    assert (places == sim.place_count).all() and (links == sim.link_count).all()
+    assert places.sum() + links.sum() == sim.agents_present()

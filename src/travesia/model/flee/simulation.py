@@ -165,7 +165,9 @@ class FleeSimulation:
         st, wh = a.state[:n], a.where[:n]
         resting = (st == AT_PLACE) | (st == AT_PLACE_PLANNED)
         place_of = np.where(resting, wh, 0).astype(np.int64)
-        at_camp = resting & self.state.camp[place_of]
+        camp = self.state.camp.copy()
+        camp[list(targets)] = True  # a camp closed today (a town for now) still has its count
+        at_camp = resting & camp[place_of]
         surplus, need = [], []
         for c, want in targets.items():
             have = int(self.place_count[c])
