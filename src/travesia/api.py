@@ -22,6 +22,7 @@ impacts.csv.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,12 @@ from typing import Any
 from travesia.errors import ScenarioError
 from travesia.inference.backtest import backtest
 from travesia.inference.calibrate import calibrate
-from travesia.inference.flee_runs import FleeScenario, load_flee
+from travesia.inference.flee_runs import (
+    FleeScenario,
+    backtest_flee,
+    load_flee,
+    parse_flee_vary,
+)
 from travesia.inference.forecast import ForecastResult, forecast
 from travesia.model.impacts import impacts_by_place, impacts_by_region
 from travesia.model.results import Results
@@ -46,8 +52,8 @@ from travesia.scenario.measures import CROSSING_MEASURES, MEANING, PLACE_STATES
 __all__ = [
     "CROSSING_MEASURES", "MEANING", "PLACE_STATES", "Band", "EnsembleReport", "FleeScenario",
     "ForecastResult", "Results", "Scenario", "ScenarioError", "backtest", "bands", "calibrate",
-    "ensemble", "flee", "forecast", "impacts_by_place", "impacts_by_region", "run", "scenario",
-    "score", "stocks", "StocksReport",
+    "ensemble", "flee", "flee_backtest", "forecast", "impacts_by_place", "impacts_by_region",
+    "run", "scenario", "score", "stocks", "StocksReport",
 ]
 
 
@@ -126,6 +132,18 @@ def flee(folder: str | Path, settings: str | Path | None = None) -> FleeScenario
     """A Flee folder (Flee's own files), for `ensemble`-like work with Flee's rules
     (travesia.inference.flee_runs) and `travesia run FOLDER` from the command line."""
     return load_flee(folder, settings)
+
+
+def flee_backtest(folder: str | Path | FleeScenario, at: dt.date | str, vary: Sequence[str], *,
+                  budget: int = 400, assimilate: bool = True, **options: Any) -> dict:
+    """`travesia backtest FLEE_FOLDER --at DATE --vary ...`: fit the Flee rule settings `vary`
+    (NAME=DIST) on the camp counts up to `at`, forecast the rest (by default from the observed
+    state at `at`), and the ARDs beside the folder's own rules' (backtest_flee's dict; `options`:
+    its keywords, e.g. workers=, likelihood=, base_seed=, fit_from_state=)."""
+    fs = folder if isinstance(folder, FleeScenario) else load_flee(folder)
+    day = at if isinstance(at, dt.date) else dt.date.fromisoformat(str(at))
+    return backtest_flee(fs, day, vary=parse_flee_vary(list(vary)), budget=budget,
+                         assimilate=assimilate, **options)
 
 
 def stocks(name_or_path: str | Path | None = "chile-stocks", *, until: Any = None,

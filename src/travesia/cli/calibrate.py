@@ -209,10 +209,14 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
               help="JSON of the results (default: out/<scenario>/backtest.json).")
 @_future_option
 @_flee_settings_option
+@click.option("--assimilate/--no-assimilate", default=None,
+              help="Flee folders only (default on): start the forecast from the observed state, "
+                   "each camp set to its latest count up to DATE; the folder's rules are scored "
+                   "with and without it.")
 @_fit_options
 @user_errors
-def backtest(scenario, dates, budget, out, future, settings, likelihood, observations, vary,
-             measures, obs_error,
+def backtest(scenario, dates, budget, out, future, settings, likelihood, assimilate, observations,
+             vary, measures, obs_error,
              base_seed, workers, scheduler, quiet):
     """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
     7 and 14 days, and score the forecast beside the naive ones. A Flee folder: fit its rule
@@ -225,8 +229,14 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, observa
                       settings=settings, out=out,
                       obs_error=obs_error, base_seed=base_seed, workers=workers,
                       scheduler=scheduler,
-                      progress=_progress(quiet), likelihood=likelihood)
+                      progress=_progress(quiet), likelihood=likelihood,
+                      assimilate=assimilate is not False)
         return
+    if assimilate is not None:
+        from travesia.errors import ScenarioError
+
+        raise ScenarioError("is for Flee folders: a scenario's forecast starts from its own run",
+                            field="--assimilate")
     from travesia.inference.backtest import backtest as run_backtest
     from travesia.inference.calibrate import ObservationModel
     from travesia.runs.priors import parse_vary

@@ -152,9 +152,9 @@ def flee_backtest(folder: Path, *, dates, budget: int, vary: list[str], settings
                   out: Path | None,
                   obs_error: float, base_seed: int, workers: int | None, scheduler: str | None,
                   progress,
-                  likelihood: str = "log") -> None:
+                  likelihood: str = "log", assimilate: bool = True) -> None:
     """`travesia backtest FLEE_FOLDER --at DATE`: fit up to DATE, forecast the rest, ARD beside the
-    default rules'."""
+    default rules' (with and without the assimilation at DATE)."""
     from travesia.inference.flee_runs import backtest_flee, load_flee, parse_flee_vary
     from travesia.scenario.observations import ObservationModel
 
@@ -166,7 +166,7 @@ def flee_backtest(folder: Path, *, dates, budget: int, vary: list[str], settings
                           obs_model=ObservationModel(error=obs_error),
                           base_seed=base_seed, workers=workers, scheduler=scheduler,
                           progress=progress,
-                          likelihood=likelihood)
+                          likelihood=likelihood, assimilate=assimilate)
         results.append(r)
         click.echo(f"at {r['at']}: fitted to {r['observations_fitted']} camp counts ({r['runs']} "
                    "runs, "
@@ -177,6 +177,10 @@ def flee_backtest(folder: Path, *, dates, budget: int, vary: list[str], settings
                    f"default rules (median of {r['default_rule_runs']} runs) "
                    f"{r['ard_default_rules']:.3f}   "
                    f"difference {r['ard_difference']:+.3f}")
+        if r["ard_default_rules_assimilated"] is not None:
+            click.echo("  (the forecast starts from the camps' latest counts up to the date; the "
+                       "default rules so started: ARD "
+                       f"{r['ard_default_rules_assimilated']:.3f})")
     out = out or Path("out") / fs.name / "backtest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"case": fs.name, "at": results}, indent=2, default=str),

@@ -235,7 +235,11 @@ class ArdLikelihood:
 # ------------------------------------------------------------------------------------------
 
 class FleeRunner(Runner):
-    """calibrate.Runner for a Flee folder: each parameter set run with a fresh seed."""
+    """calibrate.Runner for a Flee folder: each parameter set run with a fresh seed. Runs to the
+    end of the period (a fit's predictive runs) start from `forecast_base` when it is set, the
+    others from `base`."""
+
+    forecast_base: FleeSettings | None = None
 
     def run(self, values_list: list[dict[str, Any]],  # type: ignore[override]
             days: int | None) -> list[FleeResults | None]:
@@ -247,7 +251,9 @@ class FleeRunner(Runner):
         for values in values_list:
             tasks.append(flee_task(self.sc, values, self.count,  # type: ignore[arg-type]
                                    self.base_seed + self.count, days,
-                                   base=self.base, where="calibrate"))  # type: ignore[arg-type]
+                                   base=self.forecast_base if days is None and self.forecast_base
+                                   else self.base,  # type: ignore[arg-type]
+                                   where="calibrate"))
             self.count += 1
         futures = {self.executor.submit(run_task, t): i for i, t in enumerate(tasks)}
         out: list[FleeResults | None] = [None] * len(tasks)
@@ -293,9 +299,11 @@ def calibrate_flee(fs: FleeScenario, *, until: dt.date | None = None, vary: Sequ
                    predictive_days: int | None = None,
                    step_days: int = OBSERVATION_STEP_DAYS, runner: FleeRunner | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   likelihood: str = "log") -> FleeFit:
+                   likelihood: str = "log", after: dt.date | None = None) -> FleeFit:
     """Fit `vary` (Flee rule settings) to the camp counts up to `until` (default: all) with
-    calibrate.py's method. `budget` counts every run, a tenth (20 to 200) predictive."""
+    calibrate.py's method. `budget` counts every run, a tenth (20 to 200) predictive. `after`:
+    only the counts after that date (a fit of forecasts made from the state then: the runner's
+    settings then assimilate on that date)."""
     from travesia.inference.calibrate import Likelihood
 
     started = time.perf_counter()
@@ -309,7 +317,7 @@ def calibrate_flee(fs: FleeScenario, *, until: dt.date | None = None, vary: Sequ
     if not fs.start <= until <= fs.end:
         raise ScenarioError(f"{until} is outside the case's period {fs.start} to {fs.end}",
                             field="--until")
-    targets = flee_observations(fs, step_days=step_days, until=until)
+    targets = flee_observations(fs, step_days=step_days, until=until, after=after)
     if not targets:
         raise ScenarioError(f"no camp count up to {until} to fit (source_data/data_layout.csv)",
                             file=fs.folder / "source_data" / "data_layout.csv")
@@ -443,27 +451,43 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
                   base_seed: int = 0,  # noqa: B008 - frozen
                   default_seeds: int = DEFAULT_RULE_SEEDS, workers: int | None = None,
                   scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
-                  likelihood: str = "log") -> dict:
+                  likelihood: str = "log", assimilate: bool = True,
+                  fit_from_state: bool = False) -> dict:
     """Fit on the camp counts up to `at`, forecast to the end of the period; the ARD (of the
     predictive median) over the days after `at`, beside that of the folder's own rules (the median
-    of `default_seeds` runs) over the same days. Flee spawns people from the observed total, so
-    both forecast where people go, not how many they are."""
+    of `default_seeds` runs) over the same days. With `assimilate` (the default) the forecast
+    starts from the observed state: on the day after `at` the camps are set to their latest counts
+    up to `at` (FleeSimulation.assimilate); the folder's rules are then scored both without it
+    (Flee as it is, `ard_default_rules`) and with it (`ard_default_rules_assimilated`, the same
+    seeds), so the gain of the state and that of the fit show apart. With `fit_from_state` (and
+    `assimilate`) the fit too scores forecasts started from the observed state: its runs
+    assimilate half-way to `at` (day origin // 2) and only the counts after that are fitted. Flee
+    spawns people from the observed total, so all forecast where people go, not how many they
+    are."""
     if not fs.start <= at < fs.end:
         raise ScenarioError(f"{at} is outside the case's period {fs.start} to {fs.end} (its last "
                             "day excluded)",
                             field="--at")
     started = time.perf_counter()
-    runner = FleeRunner(fs, fs.settings,  # type: ignore[arg-type]
+    origin = (at - fs.start).days
+    base = dataclasses.replace(fs.settings, assimilate_day=origin) if assimilate else fs.settings
+    fit_origin = origin // 2 if assimilate and fit_from_state else None
+    runner = FleeRunner(fs, base if fit_origin is None else  # type: ignore[arg-type]
+                        dataclasses.replace(fs.settings, assimilate_day=fit_origin),
                         base_seed=base_seed, workers=workers, scheduler=scheduler)
+    runner.forecast_base = base
     with runner:
         fit = calibrate_flee(fs, until=at, vary=vary, budget=budget, obs_model=obs_model,
                              base_seed=base_seed,
-                             runner=runner, progress=progress, likelihood=likelihood)
-        # the default rules' seeds: apart from the fit's
-        runner.base_seed = base_seed + 10 ** 6
-        runner.count = 0
-        defaults = [r for r in runner.run([{}] * default_seeds, None) if r is not None]
-    first = (at - fs.start).days + 1                  # the forecast's first day
+                             runner=runner, progress=progress, likelihood=likelihood,
+                             after=None if fit_origin is None
+                             else fs.start + dt.timedelta(days=fit_origin))
+        # the default rules' seeds: apart from the fit's; the same seeds with and without the
+        # assimilation
+        defaults = _runs_of(runner, fs.settings, base_seed + 10 ** 6, default_seeds)
+        assimilated = (_runs_of(runner, base, base_seed + 10 ** 6, default_seeds)
+                       if assimilate else [])
+    first = origin + 1                                # the forecast's first day
     observed = fs.observed()[first:]
     fitted = median_camps(fit.predictive, fs.camps)[first:]
     default = median_camps(defaults, fs.camps)[first:]
@@ -474,19 +498,24 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
                                                   fs.observed(fit_days))
     ard_fit = averaged_relative_difference(fitted, observed)
     ard_default = averaged_relative_difference(default, observed)
+    ard_assimilated = (averaged_relative_difference(
+        median_camps(assimilated, fs.camps)[first:], observed) if assimilated else None)
     later = flee_observations(fs, after=at)
     wis = score_forecasts(later, list(samples_of(fit.predictive, later).T),
                           known=flee_observations(fs), known_until=at).summary() if later else {}
     return {
         "case": fs.name, "at": at.isoformat(), "forecast_days": int(observed.shape[0]),
-        "hasten": fs.settings.hasten, "budget": budget, "runs": fit.runs + len(defaults),
+        "hasten": fs.settings.hasten, "budget": budget,
+        "runs": fit.runs + len(defaults) + len(assimilated),
         "predictive_runs": len(fit.predictive), "default_rule_runs": len(defaults),
+        "assimilate": assimilate, "fit_from_state": fit_origin is not None,
         "observations_fitted": len(fit.observations),
         "effective_runs_behind_surface": round(fit.ess, 1),
         "spread": fit.spread, "fitted": fit.best,
         "default": {n: getattr(fs.settings, n) for n in fit.names},
         "likelihood": likelihood,
         "ard_forecast": ard_fit, "ard_default_rules": ard_default,
+        "ard_default_rules_assimilated": ard_assimilated,
         "ard_difference": ard_fit - ard_default,
         "ard_fitted_days": ard_fit_in, "ard_default_rules_fitted_days": ard_default_in,
         "ard_forecast_rescaled": averaged_relative_difference(fitted, observed, rescaled=True),
@@ -494,6 +523,13 @@ def backtest_flee(fs: FleeScenario, at: dt.date, *, vary: list[Prior], budget: i
                                                                    rescaled=True),
         "scores_after": wis, "wall_seconds": time.perf_counter() - started, "failed": fit.failed,
     }
+
+
+def _runs_of(runner: FleeRunner, cfg: FleeSettings, base_seed: int, seeds: int) -> list:
+    """`seeds` runs of the settings `cfg` unchanged, seeds base_seed, base_seed + 1, ..."""
+    runner.base, runner.base_seed, runner.count = cfg, base_seed, 0  # type: ignore[assignment]
+    runner.forecast_base = cfg
+    return [r for r in runner.run([{}] * seeds, None) if r is not None]
 
 
 # --- scoring a store

@@ -29,7 +29,9 @@ from travesia.model.flee.reader import (
 )
 from travesia.model.flee.settings import FleeSettings, _check
 
-SETTING_NAMES = tuple(f.name for f in dataclasses.fields(FleeSettings))
+# the rule settings a fit may vary (assimilate_day is the forecast's origin, not a rule)
+SETTING_NAMES = tuple(f.name for f in dataclasses.fields(FleeSettings)
+                      if f.name != "assimilate_day")
 _KINDS = {f.name: f.type for f in dataclasses.fields(FleeSettings)}
 
 
@@ -74,6 +76,8 @@ def settings_with(base: FleeSettings, values: dict, *, where: str = "--vary") ->
 
 def settings_json(cfg: FleeSettings) -> str:
     d = dataclasses.asdict(cfg)
+    if d["assimilate_day"] == -1:  # off: runs without it keep the ids they had before it existed
+        del d["assimilate_day"]
     if d["conflict_spawn_decay"] is not None:
         d["conflict_spawn_decay"] = list(d["conflict_spawn_decay"])
     return json.dumps(d, sort_keys=True, separators=(",", ":"))

@@ -46,6 +46,10 @@ class FleeSettings:
     distance_power: float = 1.0
     # optimisations
     hasten: int = 1
+    # a forecast's setting, not one of Flee's (no section of simsetting.yml): the forecast
+    # origin, a day index; before the next day's phases the camps are set to the counts observed
+    # up to it (FleeSimulation.assimilate). -1: off, the run is Flee's.
+    assimilate_day: int = -1
 
 
 _SECTIONS = {
@@ -120,6 +124,8 @@ def _check(cfg: FleeSettings, path: Path) -> None:
 
     if cfg.hasten < 1:
         bad("optimisations.hasten", f"must be at least 1, got {cfg.hasten}")
+    if cfg.assimilate_day < -1:
+        bad("assimilate_day", f"is a day of the period or -1 (off), got {cfg.assimilate_day}")
     if cfg.awareness_level < 0:
         bad("move_rules.awareness_level", "must be 0 or more")
     if cfg.max_move_speed <= 0:

@@ -1,6 +1,8 @@
 """One Flee-ruleset run: the day's phases in order, on array state (docs/flee.md, "One day").
 
     step(day):
+      0. assimilate           only on the day after the forecast origin (cfg.assimilate_day):
+                              the camps set to their latest counts observed up to the origin
       1. conflicts_today      new conflict zones and their intensities (conflicts.csv)
       2. spawn_today          new agents from the observed daily increase, debt carried (they
                               join at the start of 5, in the same compiled call)
@@ -11,8 +13,8 @@
       7. record               counts per place and per link
 
 Randomness: one stream per phase that draws, all from the run's seed (common random numbers):
-a numpy Generator for spawning and for sink camps, and the kernels' inline xoshiro256+ for
-moves. The same seed gives the same run, bit for bit.
+a numpy Generator for spawning, for sink camps and for the assimilation, and the kernels' inline
+xoshiro256+ for moves. The same seed gives the same run, bit for bit.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ from travesia.model.flee.routes import RouteTable, enumerate_routes, static_weig
 from travesia.model.flee.settings import FleeSettings
 from travesia.model.flee.world import FleeWorld, compile_world
 
-STREAMS = {"spawn": 1, "move": 2, "sinks": 3}
+STREAMS = {"spawn": 1, "move": 2, "sinks": 3, "assimilate": 4}
+# A camp's last count older than this at the forecast origin is not assimilated: the run's own
+# state is then a better guess than a count months old. Set by hand from the cases' spacing of
+# rows (mali2012 ~3 weeks, nigeria2016 ~6), not tuned on forecasts.
+ASSIMILATE_MAX_AGE_DAYS = 60
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -52,6 +58,9 @@ class FleeSimulation:
         self.rng_spawn = stream(seed, "spawn")
         self.move_state = kernels.new_seed_state(seed, STREAMS["move"])
         self.rng_sinks = stream(seed, "sinks")
+        self.rng_assimilate = stream(seed, "assimilate")
+        # what the assimilation did (agents moved into camps, taken out, added), once it has run
+        self.assimilated: dict[str, int] | None = None
         w = self.world
         self.state = w.initial.copy()
         self.link_open = np.ones(len(w.link_src), dtype=np.bool_)
@@ -109,6 +118,8 @@ class FleeSimulation:
     # ------------------------------------------------------------------ the day
     def step(self) -> None:
         t = self.day
+        if self.cfg.assimilate_day >= 0 and t == self.cfg.assimilate_day + 1:
+            self.assimilate(self.cfg.assimilate_day)
         self.conflicts_today(t)
         self.spawn_today(t)
         self.closures_today(t)
@@ -120,6 +131,82 @@ class FleeSimulation:
 
     def agents_present(self) -> int:
         return self.agents.n - self.removed
+
+    # 0 -------------------------------------------------------------------------
+    def latest_counts(self, origin: int) -> dict[int, int]:
+        """Per camp with a series: its count on the last row dated on or before day `origin`
+        (not interpolated: a value between two rows would read the row after the origin). A camp
+        with no row by then, or none in the ASSIMILATE_MAX_AGE_DAYS before it, is left out."""
+        out = {}
+        for c in self.camps:
+            series = self.case.camp_counts.get(self.world.names[c])
+            if series is None:
+                continue
+            known = np.flatnonzero((series.days <= origin)
+                                   & (series.days >= origin - ASSIMILATE_MAX_AGE_DAYS))
+            if len(known):
+                last = known[np.argmax(series.days[known] + 1e-9 * known)]  # ties: the later row
+                out[c] = int(series.counts[last])
+        return out
+
+    def assimilate(self, origin: int) -> dict[str, int]:
+        """Start the forecast from the observed state (docs/flee.md, "Assimilation"): each camp
+        with a count by day `origin` holds exactly that count. Agents move, chosen at random
+        (own stream): a camp's surplus and then agents not at a camp (on a link, at a town or a
+        conflict zone) go to the camps short of their count; a surplus no camp needs leaves the
+        run (as a sink takes agents out); a shortfall left when no agent is outside a camp is
+        filled with new agents, added to the spawning debt so the agents present stay those of
+        the observed total. Moved agents rest at their camp with no plan."""
+        from travesia.model.flee.agents import AT_PLACE, AT_PLACE_PLANNED, GONE, NO_PLACE, ON_LINK
+
+        a, rng = self.agents, self.rng_assimilate
+        targets = self.latest_counts(origin)
+        n = a.n
+        st, wh = a.state[:n], a.where[:n]
+        resting = (st == AT_PLACE) | (st == AT_PLACE_PLANNED)
+        place_of = np.where(resting, wh, 0).astype(np.int64)
+        camp = self.state.camp.copy()
+        camp[list(targets)] = True  # a camp closed today (a town for now) still has its count
+        at_camp = resting & camp[place_of]
+        surplus, need = [], []
+        for c, want in targets.items():
+            have = int(self.place_count[c])
+            if have > want:
+                here = np.flatnonzero(resting & (place_of == c))
+                surplus.append(rng.choice(here, have - want, replace=False))
+            elif want > have:
+                need.append(np.full(want - have, c, dtype=np.int64))
+        surplus_ids = rng.permutation(np.concatenate(surplus)) if surplus else np.zeros(0, np.int64)
+        need_at = rng.permutation(np.concatenate(need)) if need else np.zeros(0, np.int64)
+        outside = np.flatnonzero((st != GONE) & ~at_camp)
+        outside = rng.permutation(outside)[: max(0, len(need_at) - len(surplus_ids))]
+        movers = np.concatenate([surplus_ids, outside])[: len(need_at)]
+        leaving = surplus_ids[len(need_at):]
+        added = need_at[len(movers):]
+        # take the movers and the leavers off where they are
+        for ids in (movers, leaving):
+            links = st[ids] == ON_LINK
+            np.subtract.at(self.link_count, wh[ids[links]].astype(np.int64), 1)
+            np.subtract.at(self.place_count, wh[ids[~links]].astype(np.int64), 1)
+        st[leaving] = GONE
+        self.removed += len(leaving)
+        dest = need_at[: len(movers)]
+        st[movers] = AT_PLACE
+        wh[movers] = dest
+        a.dist_on_link[movers] = 0.0
+        a.route_len[movers] = 0
+        a.route_pos[movers] = 0
+        a.route[movers] = NO_PLACE
+        a.places_travelled[movers] = np.maximum(a.places_travelled[movers], 2)
+        np.add.at(self.place_count, dest, 1)
+        self.add_agents(added)
+        self.debt += len(added)
+        self._sampled_listed = None  # the next move lists the mobile afresh
+        self.assimilated = {"day": origin, "moved": len(movers),
+                            "moved_from_outside_camps": len(movers) - min(len(surplus_ids),
+                                                                          len(movers)),
+                            "taken_out": len(leaving), "added": len(added)}
+        return self.assimilated
 
     # 1 -------------------------------------------------------------------------
     def _conflict_calendar(self) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
