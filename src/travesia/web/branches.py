@@ -5,8 +5,6 @@ overlay or compare), and the comparison table beside them."""
 from __future__ import annotations
 
 import threading
-import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -14,6 +12,7 @@ from travesia.errors import ScenarioError
 from travesia.runs.branches import compare_branches
 from travesia.scenario.load import Scenario
 from travesia.web.data import Catalogue, from_results
+from travesia.web.jobs import run_job
 
 MAX_BRANCH_RUNS = 8          # runs per branch the page may ask for
 
@@ -69,12 +68,10 @@ class BranchRunner:
         return job
 
     def _run(self, job: BranchJob) -> None:
-        clock = time.perf_counter()
-
         def progress(done: int, total: int) -> None:
             job.done_runs = done
 
-        try:
+        def work() -> None:
             comparison = compare_branches(self.scenario, job.runs, medians=True, workers=1,
                                           progress=progress, keep_results=True)
             titles = {b.id: b.title for b in self.scenario.spec.branches}
@@ -85,12 +82,8 @@ class BranchRunner:
                 job.datasets[branch] = self.catalogue.add_dataset(ds)
             job.comparison = comparison.table.to_pylist()
             job.draws = comparison.draws
-            job.status = "done"
-        except Exception as exc:  # noqa: BLE001 - reported to the page, the server goes on
-            job.error = f"{type(exc).__name__}: {exc}"
-            job.status = "failed"
-            traceback.print_exc()
-        job.wall_seconds = time.perf_counter() - clock
+
+        run_job(job, work)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -11,7 +11,6 @@ import itertools
 import json
 import threading
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -28,6 +27,7 @@ from travesia.scenario.levers import (  # noqa: F401 (the dashboard's names for 
 )
 from travesia.errors import ScenarioError
 from travesia.scenario.load import Scenario
+from travesia.web.jobs import run_job
 from travesia.web.data import Catalogue, Dataset, check_id, from_results
 
 
@@ -104,8 +104,8 @@ class WhatIfRunner:
         from travesia.runs.ensemble import run_task, task_of
 
         job.status = "running"
-        clock = time.perf_counter()
-        try:
+
+        def work() -> None:
             results, params_used, data_used = [], [], []
             days = min(baseline.days, self.scenario.days)
             levers = job.request.model_dump_json(by_alias=True,
@@ -135,12 +135,8 @@ class WhatIfRunner:
                               data_used)
             job.dataset = self.catalogue.add_dataset(ds)
             job.progress = 1.0
-            job.status = "done"
-        except Exception as exc:  # noqa: BLE001 - reported to the page, the server goes on
-            job.error = f"{type(exc).__name__}: {exc}"
-            job.status = "failed"
-            traceback.print_exc()
-        job.wall_seconds = time.perf_counter() - clock
+
+        run_job(job, work)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
