@@ -98,7 +98,7 @@ def test_every_row_cites_a_known_source_and_no_count_of_2019_waiting_is_in_the_f
     sc19, _ = scenarios
     ids = set(sc19.sources) | SPECIAL_SOURCES
     for name in ("places.csv", "routes.csv", "crossings.csv", "population.csv", "documents.csv",
-                 "groups.csv"):
+                 "groups.csv", "inflows.csv"):
         with (sc19.folder / name).open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 cited = [s.strip() for s in row["source"].split(";") if s.strip()]
@@ -106,6 +106,47 @@ def test_every_row_cites_a_known_source_and_no_count_of_2019_waiting_is_in_the_f
     for event in sc19.spec.timeline:
         assert set(split_ids(event.source)) <= ids, event
     assert sc19.spec.observations is None and not (sc19.folder / "observations.csv").exists()
+
+
+def test_the_transit_arrivals_are_the_2018_through_flow_and_the_tumbes_rush(scenarios):
+    """inflows.csv: before Peru's visa the 2018 exits (377 a day) less the model's own 18; after it
+    the residents' 54.3% of them less the same 18; the Tumbes rush of 8-14 June above its
+    1,300-a-day baseline, times the 17% who did not mean to stay in Peru, a day later at Lima."""
+    sc19, _ = scenarios
+    rows = sc19.inflows
+    assert {(r.place, r.nationality, r.status, r.mode) for r in rows} == {
+        ("Lima", "Venezuela", "irregular", "transit")}
+    through, after, rush = rows
+    assert (through.start, through.end) == (dt.date(2019, 6, 1), dt.date(2019, 6, 15))
+    assert abs(through.people_per_day - (137_633 / 365 - 18)) < 5
+    assert (after.start, after.end) == (dt.date(2019, 6, 16), dt.date(2019, 8, 31))
+    assert abs(after.people_per_day - (137_633 / 365 * 0.543 - 18)) < 5
+    tumbes = {8: 2500, 9: 3000, 10: 3500, 11: 4800, 12: 5400, 13: (5400 + 9612) / 2, 14: 9612}
+    excess = sum(v - 1300 for v in tumbes.values())
+    assert (rush.start, rush.end) == (dt.date(2019, 6, 9), dt.date(2019, 6, 15))
+    assert abs(rush.people_per_day - excess * 0.17 / 7) < 5
+    # each rate has a prior that covers it
+    for i, row in enumerate(rows, start=1):
+        prior = sc19.spec.priors[f"inflows[{i}].people_per_day"]
+        assert prior["low"] < row.people_per_day < prior["high"]
+
+
+def test_the_transit_arrivals_come_in_and_reach_the_crossing(seed_run):
+    r = seed_run
+    lima = r.place_names.index("Lima")
+    came = r.inflow[:, lima]
+    dates = list(r.dates)
+    day = {d: came[dates.index(d)] for d in dates}
+    assert day[dt.date(2019, 6, 8)] == 360 and day[dt.date(2019, 6, 12)] == 360 + 660
+    assert day[dt.date(2019, 6, 16)] == 190 and day[dt.date(2019, 8, 31)] == 190
+    assert came.sum() == 360 * 15 + 660 * 7 + 190 * 77
+    assert r.inflow_totals() == {"Lima": 360 * 15 + 660 * 7 + 190 * 77}
+    # they reach the post: Peru's exits at Santa Rosa in the week before Chile's rule are far
+    # above the ~18 a day the settled stock alone sent (docs/peru-chile-2019.md, before inflows)
+    c = r.crossing_names.index(CROSSING)
+    d = np.array(r.dates)
+    week = (d >= dt.date(2019, 6, 8)) & (d < dt.date(2019, 6, 15))
+    assert r.flows["exits"][week, c].mean() > 300
 
 
 def test_run_and_an_ensemble_drawing_from_the_2025_posterior_work(tmp_path):
