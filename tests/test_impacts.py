@@ -156,8 +156,8 @@ def test_rates_times_people_give_demand_and_costs_in_their_units(tmp_path):
     # food: USD 2 a day for each of the 45 and the 40 who depend on provision
     assert (r1["cost_food_USD"], r2["cost_food_USD"]) == (90, 80)
     summary = region_summary(three_places(), load_rates(tmp_path / "rates.csv"))
-    assert summary["regions"]["Chile/R1"]["totals"]["cost_food_USD"] == 180      # two days
-    assert summary["regions"]["Peru/R2"]["peak_sheltered"] == 40
+    assert summary["regions"]["R1 (Chile)"]["totals"]["cost_food_USD"] == 180      # two days
+    assert summary["regions"]["R2 (Peru)"]["peak_sheltered"] == 40
 
 
 def test_the_array_rule_of_needs_is_the_rule_of_needs_on():
@@ -264,11 +264,11 @@ def test_a_run_writes_impacts_per_region_and_a_summary_block(tmp_path):
     assert len(rows) == 6 * 2                  # regions r (country X) and r (country Y), 6 days
     assert [int(r["newly_settled"]) for r in rows if r["country"] == "X"] == [0, 40, 0, 40, 0, 40]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    block = summary["impacts"]["regions"]["X/r"]
+    block = summary["impacts"]["regions"]["r (X)"]
     assert block["newly_settled_at_end"] == 40
     # refused at the entry post on day 0, they give up at once: on their way back from the exit
     # post XP (country X) at the end of the day
-    assert summary["impacts"]["regions"]["X/r"]["peak_passing_through"] == 40
+    assert summary["impacts"]["regions"]["r (X)"]["peak_passing_through"] == 40
     assert summary["impacts"]["rates"] == "travesia/model/impact_rates.csv"
 
 

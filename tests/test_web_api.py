@@ -119,7 +119,7 @@ def test_host_community_of_a_run_folder_is_its_impacts_csv(served):
         date = answer["date"]
         for region in answer["regions"]:
             row = next(r for r in written if r["date"] == date and
-                       f"{r['country']}/{r['region']}" == region["key"])
+                       f"{r['region']} ({r['country']})" == region["key"])
             for col, value in region["on_day"].items():
                 if value is None:
                     assert row[col] == ""
@@ -128,7 +128,7 @@ def test_host_community_of_a_run_folder_is_its_impacts_csv(served):
     # an ensemble store keeps the places' counts too; its regions come from the scenario
     stored = next(i for i in ids(client) if i.startswith("ens-"))
     answer = client.get(f"/api/datasets/{stored}/host?day=2").json()
-    assert answer["notes"] == [] and [r["key"] for r in answer["regions"]] == ["X/r", "Y/r"]
+    assert answer["notes"] == [] and [r["key"] for r in answer["regions"]] == ["r (X)", "r (Y)"]
 
 
 def test_compare_two_side_by_side(served):

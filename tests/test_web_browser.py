@@ -147,7 +147,7 @@ def test_slider_moves_the_circles(page):
 def test_host_community_panel_shows_the_numbers_of_the_api(page):
     page.locator("#day").fill("44")
     page.wait_for_selector("#host-panel[data-day='44']")
-    key = "Peru/Tacna"                         # Santa Rosa and Tacna: people held past the line
+    key = "Tacna (Peru)"                         # Santa Rosa and Tacna: people held past the line
     page.select_option("#host-region", key)
     page.wait_for_selector(f"#host-panel[data-region='{key}'][data-day='44']")
     answer = page.evaluate("""async () => (await fetch(

@@ -361,6 +361,13 @@ def impacts_by_place(source: Results | PlaceSeries, rates: Rates | None = None) 
                                   "place": s.place_names})
 
 
+def region_label(country: str, region: str) -> str:
+    """How a host region is named in every table, page and comparison: "Tacna (Peru)"; a note in
+    parentheses in places.csv's region is left out ("Metropolitana (also stands for ...)")."""
+    name = region.split(" (", maxsplit=1)[0]
+    return f"{name} ({country})" if country else name
+
+
 def regions_of(s: PlaceSeries) -> tuple[list[tuple[str, str]], np.ndarray]:
     """The (country, region) pairs in the order of their first place, and each place's index in
     them."""
@@ -417,6 +424,6 @@ def region_summary(source: Results | PlaceSeries, rates: Rates | None = None) ->
             block["school_places_at_end"] = round(float(cols["school_places"][-1, r]), 1)
         block["totals"] = {c: round(float(cols[c][:, r].sum()), 2) for c in rates.columns()
                            if c != "school_places"}
-        out[f"{country}/{region}" if country else region] = block
+        out[region_label(country, region)] = block
     return {"rates": rates.label(), "who_counts_for_needs": "held, sheltered, passing through",
             "regions": out}

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from travesia.errors import ScenarioError
-from travesia.model.impacts import Rates, place_impacts, scenario_rates
+from travesia.model.impacts import Rates, place_impacts, region_label, scenario_rates
 from travesia.model.results import Results
 from travesia.outputs.branches import BlockOf, PlaceInfo, branch_summary, comparison_table
 from travesia.runs.ensemble import RunTask, local_executor, plan_ensemble, run_task, task_of
@@ -44,8 +44,7 @@ def place_info(sc: Scenario) -> PlaceInfo:
     """Each place's country, and its region as "Region (Country)" (a region's own note, in
     parentheses in places.csv, left out)."""
     return PlaceInfo({p.name: p.country for p in sc.places},
-                     {p.name: f"{(p.region or p.name).split(' (')[0]} ({p.country})"
-                      for p in sc.places})
+                     {p.name: region_label(p.country, p.region or p.name) for p in sc.places})
 
 
 def needs_block(rates: Rates) -> BlockOf:

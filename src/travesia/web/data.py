@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from travesia.outputs.bands import QUANTILES
 from travesia.errors import ScenarioError
-from travesia.model.impacts import PLACE_MEASURES, PlaceSeries, Rates, region_impacts
+from travesia.model.impacts import PLACE_MEASURES, PlaceSeries, Rates, region_impacts, region_label
 from travesia.model.needs import days_held, needs_on
 from travesia.model.results import STATE_COLUMNS, Results
 from travesia.scenario.data_values import split_values
@@ -167,7 +167,7 @@ class Dataset:
         those who depend on provision, demand, costs), from the mean run (impacts.py)."""
         series = self.place_series(places)
         pairs, cols = region_impacts(series, rates)
-        keys = [f"{c}/{r}" if c else r for c, r in pairs]
+        keys = [region_label(c, r) for c, r in pairs]
         columns = list(cols)
         regions = []
         for i, (key, (country, region)) in enumerate(zip(keys, pairs)):
