@@ -168,6 +168,13 @@ def test_calibrate_writes_a_settings_file_that_run_reads(tmp_path):
     cfg = read_settings(out)
     assert cfg.distance_power < 0.5 and cfg.softening == 10.0
     assert (tmp_path / "fit" / "calibration.duckdb").is_file()
+    from travesia.outputs.store import Store
+
+    with Store(tmp_path / "fit" / "calibration.duckdb", read_only=True) as store:
+        ens = store.ensemble(None)           # the predictive runs, each stored with its task
+        runs = store.runs(ens["ensemble_id"])
+        assert len(runs) == 20 and store.meta(ens["ensemble_id"])["made_by"] == "calibrate"
+        assert ens["scenario_folder"] == str(folder.resolve())
     fitted = run_flee_folder(folder, settings=out, seed=0)
     assert fitted["ard"] < run_flee_folder(folder, seed=0)["ard"]
 

@@ -724,44 +724,25 @@ def write_fit(fit: Fit, out: str | Path, scores: dict | None = None) -> dict[str
 
 def store_predictive(fit: Fit, store_path: str | Path) -> str:
     """Write the predictive ensemble to a results store (readable by `bands` and `score`)."""
-    from travesia.runs.ensemble import task_of
-    from travesia.outputs.store import RunRecord, Store
+    from travesia.runs.ensemble import store_made_runs, task_of
 
     sc = fit.scenario
     key = canonical_json([sc.content_hash, "calibrate", fit.until.isoformat(), fit.settings,
                           [canonical_json(v) for v in fit.predictive_values]])
     ensemble_id = hashlib.sha256(key.encode()).hexdigest()[:12]
     base = fit.base or sc.params
-    base_json = canonical_json(base.model_dump())
-    now = dt.datetime.now()
-    records = []
-    for i, (res, values) in enumerate(zip(fit.predictive, fit.predictive_values)):
-        days = None if res.days >= sc.days else res.days
-        task = task_of(sc, base, values, i, res.seed, days, where="calibrate",
-                       timeline=fit.settings.get("timeline"))
-        records.append((RunRecord(task.run_id, ensemble_id, sc.name, sc.content_hash,
-                                  task.parameters_json,
-                                  task.varied_json, res.seed, days, now, now, res.wall_seconds),
-                        res, i))
-    with Store(store_path) as store:
-        store.add_ensemble(ensemble_id, scenario=sc.name, scenario_hash=sc.content_hash,
-                           scenario_folder=str(sc.folder.resolve()),
-                           base_seed=fit.settings.get("base_seed", 0),
-                           days=records[0][0].days if records else None,
-                           vary=dict.fromkeys(fit.names,
-                                              f"posterior of calibrate (until {fit.until})"),
-                           base_parameters_json=base_json,
-                           places=list(fit.predictive[0].place_names),
-                           crossings=list(fit.predictive[0].crossing_names),
-                           members=[(r.run_id, i) for r, _, i in records])
-        store.set_meta(ensemble_id, {"made_by": "calibrate",
-                                     "observations_until": fit.until.isoformat(),
-                                     "observation_model": fit.observation_model.as_dict(),
-                                     "noise_seed": fit.settings.get("base_seed", 0),
-                                     "noise_draws": NOISE_DRAWS,
-                                     "timeline": fit.settings.get("timeline")})
-        stored = store.finished_run_ids()
-        for record, res, _ in records:
-            if record.run_id not in stored:
-                store.add_run(record, res)
+    runs = [(task_of(sc, base, values, i, res.seed, None if res.days >= sc.days else res.days,
+                     where="calibrate", timeline=fit.settings.get("timeline")), res)
+            for i, (res, values) in enumerate(zip(fit.predictive, fit.predictive_values))]
+    store_made_runs(store_path, ensemble_id, runs, base_seed=fit.settings.get("base_seed", 0),
+                    vary=dict.fromkeys(fit.names, f"posterior of calibrate (until {fit.until})"),
+                    base_parameters_json=canonical_json(base.model_dump()),
+                    places=list(fit.predictive[0].place_names),
+                    crossings=list(fit.predictive[0].crossing_names),
+                    meta={"made_by": "calibrate",
+                          "observations_until": fit.until.isoformat(),
+                          "observation_model": fit.observation_model.as_dict(),
+                          "noise_seed": fit.settings.get("base_seed", 0),
+                          "noise_draws": NOISE_DRAWS,
+                          "timeline": fit.settings.get("timeline")})
     return ensemble_id

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from travesia.inference.calibrate import PriorSpace, Runner, search_posterior, split_budget
-from travesia.runs.ensemble import EnsemblePlan, RunTask
+from travesia.runs.ensemble import EnsemblePlan, RunTask, store_made_runs
 from travesia.errors import ScenarioError
 from travesia.model.flee.batch import (
     SETTING_NAMES,
@@ -393,37 +393,19 @@ def write_flee_fit(fit: FleeFit, out: str | Path, scores: dict | None = None) ->
 
 def store_flee_predictive(fit: FleeFit, store_path: str | Path) -> str:
     """The predictive runs of a fit into a store (bands and score read it)."""
-    from travesia.outputs.store import RunRecord
-
     fs = fit.scenario
     key = canonical_json([fs.content_hash, "flee calibrate", fit.until.isoformat(), fit.settings,
                           [canonical_json(v) for v in fit.predictive_values]])
     ensemble_id = hashlib.sha256(key.encode()).hexdigest()[:12]
-    now = dt.datetime.now()
-    records = []
-    for i, (res, values) in enumerate(zip(fit.predictive, fit.predictive_values)):
-        days = None if res.days >= fs.days else res.days
-        task = flee_task(fs, values, i, res.seed, days, where="calibrate")
-        records.append((RunRecord(task.run_id, ensemble_id, fs.name, fs.content_hash,
-                                  task.parameters_json,
-                                  task.varied_json, res.seed, days, now, now, res.wall_seconds),
-                        res, i))
-    with Store(store_path) as store:
-        store.add_ensemble(ensemble_id, scenario=fs.name, scenario_hash=fs.content_hash,
-                           scenario_folder=str(fs.folder.resolve()),
-                           base_seed=fit.settings["base_seed"],
-                           days=records[0][0].days if records else None,
-                           vary=dict.fromkeys(fit.names,
-                                              f"posterior of calibrate (until {fit.until})"),
-                           base_parameters_json=settings_json(fs.settings),
-                           places=[p.name for p in fs.places],
-                           crossings=[], members=[(r.run_id, i) for r, _, i in records])
-        store.set_meta(ensemble_id, flee_meta(fs, made_by="calibrate",
-                                              observations_until=fit.until.isoformat()))
-        stored = store.finished_run_ids()
-        for record, res, _ in records:
-            if record.run_id not in stored:
-                store.add_run(record, res)  # type: ignore[arg-type]   # FleeResults: flee/batch.py
+    runs = [(flee_task(fs, values, i, res.seed, None if res.days >= fs.days else res.days,
+                       where="calibrate"), res)
+            for i, (res, values) in enumerate(zip(fit.predictive, fit.predictive_values))]
+    store_made_runs(store_path, ensemble_id, runs, base_seed=fit.settings["base_seed"],
+                    vary=dict.fromkeys(fit.names, f"posterior of calibrate (until {fit.until})"),
+                    base_parameters_json=settings_json(fs.settings),
+                    places=[p.name for p in fs.places], crossings=[],
+                    meta=flee_meta(fs, made_by="calibrate",
+                                   observations_until=fit.until.isoformat()))
     return ensemble_id
 
 

@@ -482,6 +482,33 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
     return report
 
 
+def store_made_runs(store_path: str | Path, ensemble_id: str,
+                    runs: Sequence[tuple[RunTask, object]], *, base_seed: int, vary: dict,
+                    base_parameters_json: str, places: list[str], crossings: list[str],
+                    meta: dict) -> None:
+    """Write runs already made in memory (a fit's predictive ensemble, of either ruleset) to a
+    store as one ensemble, each run with the task that makes it again; runs the store holds are
+    kept. The first task names the scenario."""
+    now = dt.datetime.now()
+    records = [(RunRecord(task.run_id, ensemble_id, task.scenario_name, task.scenario_hash,
+                          task.parameters_json, task.varied_json, task.seed, task.days, now, now,
+                          getattr(res, "wall_seconds", 0.0)), res, i)
+               for i, (task, res) in enumerate(runs)]
+    first = runs[0][0] if runs else None
+    with Store(store_path) as store:
+        store.add_ensemble(ensemble_id, scenario=first.scenario_name if first else "",
+                           scenario_hash=first.scenario_hash if first else "",
+                           scenario_folder=first.scenario_folder if first else "",
+                           base_seed=base_seed, days=first.days if first else None, vary=vary,
+                           base_parameters_json=base_parameters_json, places=places,
+                           crossings=crossings, members=[(r.run_id, i) for r, _, i in records])
+        store.set_meta(ensemble_id, meta)
+        stored = store.finished_run_ids()
+        for record, res, _ in records:
+            if record.run_id not in stored:
+                store.add_run(record, res)  # type: ignore[arg-type]   # Flee results: flee/batch.py
+
+
 def _store_outcome(store: Store, plan: EnsemblePlan, task: RunTask, outcome: RunOutcome) -> None:
     record = RunRecord(
         run_id=task.run_id, ensemble_id=plan.ensemble_id, scenario=task.scenario_name,
