@@ -177,17 +177,6 @@ def _log_lines():
     return progress
 
 
-def _open(store_path: Path, ensemble_id: str | None):
-    from travesia.outputs.store import Store
-
-    store = Store(store_path, read_only=True)
-    try:
-        return store, store.ensemble(ensemble_id)
-    except BaseException as exc:
-        store.__exit__(type(exc), exc, exc.__traceback__)   # closes; DuckDB's error -> one line
-        raise
-
-
 def _scenario_of(ens: dict):
     """The ensemble's scenario, if its folder is still here unchanged (for observations and
     events)."""
@@ -233,8 +222,10 @@ def bands(store_path, measure, crossing, place, state, ensemble_id, branch, out_
 
     from travesia.outputs.bands import compute_bands, plot_bands, write_bands
 
-    store, ens = _open(store_path, ensemble_id)
-    with store:
+    from travesia.outputs.store import Store
+
+    with Store(store_path, read_only=True) as store:     # DuckDB's errors come out as one line
+        ens = store.ensemble(ensemble_id)
         result = compute_bands(store, ens["ensemble_id"], measure=measure, crossing=crossing,
                                place=place,
                                state=state, branch=branch)
@@ -291,8 +282,10 @@ def sensitivity(store_path, ensemble_id, out_dir):
 
     from travesia.inference.sensitivity import sensitivity as compute, write_sensitivity
 
-    store, ens = _open(store_path, ensemble_id)
-    with store:
+    from travesia.outputs.store import Store
+
+    with Store(store_path, read_only=True) as store:
+        ens = store.ensemble(ensemble_id)
         rows = compute(store, ens["ensemble_id"])
     paths = write_sensitivity(rows, out_dir or store_path.parent)
     console = Console()
