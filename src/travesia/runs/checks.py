@@ -9,7 +9,7 @@ from travesia.model.impacts import scenario_rates
 from travesia.model.world import World, compile_world
 from travesia.runs.posterior import scenario_fit
 from travesia.runs.priors import scenario_priors
-from travesia.runs.runner import run_parameters, scenario_observations
+from travesia.runs.runner import fit_parameters, scenario_observations
 from travesia.scenario import Scenario, load_scenario
 
 
@@ -31,7 +31,7 @@ def check_scenario(path: str | None) -> CheckedScenario:
     priors = scenario_priors(sc)
     observations = scenario_observations(sc)
     fit = scenario_fit(sc)
-    run_parameters(sc)           # the fit's medians must be valid parameters of this scenario
+    fit_parameters(sc, fit)      # the fit's medians must be valid parameters of this scenario
     scenario_rates(sc.folder)    # its own impact_rates.csv, if it ships one
     return CheckedScenario(sc, world, len(priors), len(observations),
                            len(fit.sample) if fit else 0)

@@ -64,7 +64,12 @@ def run_parameters(sc, params_file: Path | None = None):
         return load_params_file(params_file, base=sc.params), str(params_file)
     from travesia.runs.posterior import scenario_fit
 
-    fit = scenario_fit(sc)
+    return fit_parameters(sc, scenario_fit(sc))
+
+
+def fit_parameters(sc, fit):
+    """(parameters, where they come from) of a run on `fit`'s posterior medians (a LoadedFit, or
+    None for the scenario's own parameters); an invalid median raises, naming the fit file."""
     if fit is None:
         return sc.params, "scenario.yaml"
     medians = {k: v for k, v in fit.parameters.items() if k in type(sc.params).model_fields}
