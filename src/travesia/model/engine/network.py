@@ -1,7 +1,8 @@
-"""Phase 4b, network: people who reached a destination with a capacity arrive while it has room,
-and past it settle there or go on; people come into the map (inflows.csv); those in transit set
-out for a crossing out of the country they are in (model.md §4b). Its draws come from its own
-stream, so a scenario without inflows or capacities draws nothing here and runs as before."""
+"""Phase 4b, network: people who reached a destination with a capacity arrive while it has room, and
+past it settle there or go on; people come into the map (inflows.csv); those in transit set out for
+a crossing, or informal crossing, out of the country they are in (model.md §4b). Its draws come from
+its own stream, so a scenario without inflows or capacities draws nothing here and runs as
+before."""
 
 from __future__ import annotations
 
