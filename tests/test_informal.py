@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from scenario_kit import tiny_scenario, write_csv
 from travesia.cli import main
+from travesia.errors import ScenarioError
 from travesia.model.engine import simulate
 from travesia.model.results import STATE_COLUMNS
 from travesia.model.world import compile_world
@@ -412,3 +413,78 @@ def test_the_dashboard_gives_the_informal_totals_of_a_run(tmp_path):
         both = client.get(f"/api/compare?a={run_id}&b={run_id}").json()
         assert both["b"]["informal"]["path"]["informal_attempts"] == 7
     app.state.runner.shutdown()
+
+
+# --- transit people may take an informal crossing (model.md §4b) ---------------------------------
+
+def transit_in(per_day=10, end="2026-01-03") -> dict:
+    return {"place": "A", "nationality": "Venezuela", "status": "irregular",
+            "start": "2026-01-01", "end": end, "people_per_day": per_day, "mode": "transit"}
+
+
+def test_a_transit_inflow_beside_a_path_it_prefers_goes_there_and_crosses(tmp_path):
+    # 10 a day come in at A on days 0-2 and set out at once for the path (the posts weigh -1000),
+    # whose origin side is A itself: they wait there from the next day, cross 10 a day (days 1-3)
+    # and walk the 10 km path to D the day after
+    res = run(world_with_path(tmp_path, people=0, inflows=[transit_in()]))
+    assert series(res, "informal_departures") == [10, 10, 10] + [0] * 7
+    assert res.flows["departures"].sum() == 0
+    assert series(res, "informal_attempts")[:5] == [0, 10, 10, 10, 0]
+    assert series(res, "informal_crossed") == series(res, "informal_attempts")
+    assert arrived_at_d(res)[:6] == [0, 0, 10, 20, 30, 30]
+    assert res.summary()["conserved"]
+
+
+def test_transit_people_split_between_posts_and_path_by_the_exit_choice(tmp_path):
+    # without preferences the posts (1 km) and the path (10 km) are both believed open and only
+    # km apart: the exit choice gives them 0.501 and 0.499; 2000 people split about evenly
+    # (sd 22), and nobody stays at A
+    folder = world_with_path(tmp_path, people=0,
+                             inflows=[transit_in(per_day=2000, end="2026-01-01")],
+                             parameters={"crossing_preference": {}})
+    res = run(folder)
+    formal, informal = int(res.flows["departures"].sum()), sum(series(res, "informal_departures"))
+    assert formal + informal == 2000 and 900 < formal < 1100
+
+
+def test_a_path_out_of_another_country_is_not_a_transit_choice(tmp_path):
+    # a road D -- A lets people at D (country Y) reach the path's origin side A, but the path leads
+    # out of X, not out of Y (nor does the crossing): from D there is no choice, from A the path
+    from travesia.model.engine import Simulation
+    from travesia.model.engine.network import transit_probabilities
+    folder = world_with_path(tmp_path, people=0)
+    with (folder / "routes.csv").open("a", encoding="utf-8") as f:
+        f.write("D,A,50,hand\n")
+    sc = load_scenario(folder)
+    world = compile_world(sc)
+    prob = transit_probabilities(Simulation(world, sc.params))            # [P, N, S, C + I]
+    assert prob[world.place_index("D")].sum() == 0
+    assert prob[world.place_index("A"), 0, :, 1] == pytest.approx(1.0)     # the posts weigh -1000
+    # so a transit inflow at D is still a dead end
+    write_csv(folder / "inflows.csv", [{**transit_in(), "place": "D", "source": "hand"}])
+    with pytest.raises(ScenarioError, match="dead end for people in transit"):
+        load_scenario(folder)
+
+
+def test_a_place_whose_only_way_out_is_a_path_is_no_dead_end_for_transit(tmp_path):
+    # town B (country X) has no road at all; a path leads from it to D: transit inflows at B are
+    # accepted and all take the path
+    folder = world_with_path(tmp_path, people=0, rows=[informal_row(**{"from": "B"})],
+                             inflows=[{**transit_in(), "place": "B"}])
+    with (folder / "places.csv").open("a", encoding="utf-8") as f:
+        f.write("B,X,r,0,-0.01,city,hand\n")
+    res = run(folder)
+    assert series(res, "informal_departures") == [10, 10, 10] + [0] * 7
+    assert sum(series(res, "informal_crossed")) == 30 and res.flows["departures"].sum() == 0
+
+
+def test_a_path_nobody_would_take_leaves_a_transit_run_as_it_was(tmp_path):
+    # a path of prohibitive cost: departures, entries and the network stream as without it
+    plain = tiny_scenario(tmp_path / "plain", people=0, inflows=[transit_in(per_day=7)])
+    with_path = world_with_path(tmp_path / "path", people=0, inflows=[transit_in(per_day=7)],
+                                rows=[informal_row(cost=1e9)],
+                                parameters={"crossing_preference": {}})
+    a, b = run(plain, seed=5), run(with_path, seed=5)
+    for measure in ("departures", "entries"):
+        assert a.flows[measure].tolist() == b.flows[measure].tolist()
+    assert sum(series(b, "informal_departures")) == 0

@@ -122,7 +122,8 @@ def test_a_prior_may_vary_an_inflow_rate_by_row_number(tmp_path):
     (inflow(per_day=1e9, end="2026-02-10"), "people_per_day",
      "brings 1e+09 people a day for 41 days, more than 10,000,000,000 in all"),
     (inflow(place="D", mode="transit"), "place",
-     "place 'D' is a dead end for people in transit: no road from it reaches a crossing out of Y"),
+     "place 'D' is a dead end for people in transit: no road from it reaches a crossing (or "
+     "informal crossing) out of Y"),
 ])
 def test_bad_inflow_rows_are_named_errors(tmp_path, row, field, message):
     folder = tiny_scenario(tmp_path / "s", inflows=[inflow(), row])
@@ -250,7 +251,8 @@ def test_old_scenarios_absorb_everyone_at_the_destination(tmp_path):
     ({"name": "M", "capacity": -1}, "capacity", "greater than or equal to 0"),
     ({"name": "M", "beyond_capacity": "fly"}, "beyond_capacity", "'settle' or 'transit'"),
     ({"name": "E", "capacity": 0, "beyond_capacity": "transit"}, "beyond_capacity",
-     "place 'E' sends people on in transit, but no road from it reaches a crossing out of Z"),
+     "place 'E' sends people on in transit, but no road from it reaches a crossing (or informal "
+     "crossing) out of Z"),
 ])
 def test_bad_capacities_are_named_errors(tmp_path, edit, field, message):
     folder = chain_scenario(tmp_path / "s")

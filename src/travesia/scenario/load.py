@@ -689,8 +689,8 @@ def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: t
 
 
 def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
-    """Every populated place must reach a crossing; every crossing its destination and return
-    place."""
+    """Every populated place must reach a crossing; a place of transit a crossing or informal
+    crossing out of its country; every crossing its destination and return place."""
     adjacency: dict[str, set[str]] = {p.name: set() for p in scenario.places}
     for r in scenario.routes:
         adjacency[r.from_].add(r.to)
@@ -711,6 +711,8 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
     out_of: dict[str, set[str]] = {p.country: set() for p in scenario.places}
     for c in scenario.crossings:    # exit posts by country
         out_of[country[c.exit_post]].add(c.exit_post)
+    for i in scenario.informal:     # and informal crossings' origin sides: transit may take them
+        out_of[country[i.from_]].add(i.from_)
     for line, p in tables["population.csv"]:
         if p.people > 0 and not (reach(p.place) & exits):
             raise ScenarioError(f"place '{p.place}' is disconnected: no road from it reaches any "
@@ -719,12 +721,13 @@ def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
     for line, r in tables["inflows.csv"]:
         if r.mode == "transit" and not (reach(r.place) & out_of[country[r.place]]):
             raise ScenarioError(f"place '{r.place}' is a dead end for people in transit: no road "
-                                f"from it reaches a crossing out of {country[r.place]}",
+                                f"from it reaches a crossing (or informal crossing) out of "
+                                f"{country[r.place]}",
                                 file=folder / "inflows.csv", row=line, field="place")
     for line, pl in tables["places.csv"]:
         if pl.beyond_capacity == "transit" and not (reach(pl.name) & out_of[pl.country]):
             raise ScenarioError(f"place '{pl.name}' sends people on in transit, but no road from "
-                                f"it reaches a crossing out of {pl.country}",
+                                f"it reaches a crossing (or informal crossing) out of {pl.country}",
                                 file=folder / "places.csv", row=line, field="beyond_capacity")
     for line, c in tables["crossings.csv"]:
         if c.destination not in reach(c.entry_post):

@@ -1,10 +1,10 @@
 """Informal crossings (informal_crossings.csv): unofficial paths across a border beside a crossing,
-each with a daily capacity, detection by enforcement, risks of injury and death, a cost and a
-length travelled by a mode (model.md §3 and §6b). People choose one in the exit choice, or set out
-for one from the line at a crossing beside it; at the path, first come first served up to its
-capacity, each attempt may kill, injure, be caught (returned to the origin side, to try again) or
-get across. The phase draws from its own stream: a scenario without informal crossings draws
-nothing here."""
+each with a daily capacity, detection by enforcement, risks of injury and death, a cost and a length
+travelled by a mode (model.md §3 and §6b). People choose one in the exit choice (settled people or
+those in transit, §4b), or set out for one from the line at a crossing beside it; at the path, first
+come first served up to its capacity, each attempt may kill, injure, be caught (returned to the
+origin side, to try again) or get across. The phase draws from its own stream: a scenario without
+informal crossings draws nothing here."""
 
 from __future__ import annotations
 

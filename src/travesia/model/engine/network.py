@@ -1,7 +1,8 @@
-"""Phase 4b, network: people who reached a destination with a capacity arrive while it has room,
-and past it settle there or go on; people come into the map (inflows.csv); those in transit set
-out for a crossing out of the country they are in (model.md §4b). Its draws come from its own
-stream, so a scenario without inflows or capacities draws nothing here and runs as before."""
+"""Phase 4b, network: people who reached a destination with a capacity arrive while it has room, and
+past it settle there or go on; people come into the map (inflows.csv); those in transit set out for
+a crossing, or informal crossing, out of the country they are in (model.md §4b). Its draws come from
+its own stream, so a scenario without inflows or capacities draws nothing here and runs as
+before."""
 
 from __future__ import annotations
 
@@ -87,13 +88,15 @@ def transit_rush(sim: Simulation, day: int, rows: np.ndarray) -> np.ndarray | fl
 
 
 def transit_probabilities(sim: Simulation) -> np.ndarray:
-    """[P, N, S, C] chance that someone in transit at P of (N, S) sets out for each crossing: the
-    exit choice of §3 without staying, among the crossings out of P's country that P's roads reach
-    (all 0 where there is none)."""
+    """[P, N, S, C + I] chance that someone in transit at P of (N, S) sets out for each crossing,
+    then each informal crossing: the exit choice of §3 without staying, among those out of P's
+    country that P's roads reach (an informal crossing by its origin side; all 0 where there is
+    none)."""
     world = sim.world
-    C = len(world.crossing_names)
-    u = exit_utilities(sim)[..., :C]
-    out = world.place_country[:, None] == world.place_country[world.exit_post][None, :]  # [P, C]
+    u = exit_utilities(sim)[..., :-1]
+    country = world.place_country
+    starts = np.concatenate([world.exit_post, world.informal.from_place]).astype(np.int64)
+    out = country[:, None] == country[starts][None, :]                          # [P, C + I]
     u = np.where(out[:, None, None, :], u, -np.inf)
     top = u.max(axis=-1, keepdims=True)
     some = np.isfinite(top)
@@ -104,21 +107,28 @@ def transit_probabilities(sim: Simulation) -> np.ndarray:
 
 def set_out(sim: Simulation, day: int, who: np.ndarray) -> None:
     """Agents `who` (at their place) choose a crossing out of its country and set out for it today
-    (counted in `departures`); with none in reach they settle where they are."""
+    (counted in `departures`), or an informal one, going to its origin side as crossing C + i
+    (counted in `informal_departures`); with none in reach they settle where they are."""
     if len(who) == 0:
         return
     a, world = sim.agents, sim.world
     place, nat, status = a.place[who], a.nat[who], a.status[who]
-    prob = transit_probabilities(sim)[place, nat, status]                      # [n, C]
+    prob = transit_probabilities(sim)[place, nat, status]                      # [n, C + I]
     cum = np.cumsum(prob, axis=1)
     u = sim.rng["network"].random(len(who))
     choice = np.minimum((cum < u[:, None] * cum[:, -1:]).sum(axis=1), prob.shape[1] - 1)
     stuck = cum[:, -1] <= 0
     go, stay = who[~stuck], who[stuck]
     c = choice[~stuck]
-    a.state[go], a.crossing[go], a.target[go] = TRAVELLING, c, world.exit_post[c]
+    C = len(world.crossing_names)
+    formal, informal = go[c < C], go[c >= C]
+    cf, ci = c[c < C], c[c >= C] - C
+    a.state[go], a.crossing[go] = TRAVELLING, c
+    a.target[formal], a.target[informal] = world.exit_post[cf], world.informal.from_place[ci]
     a.next_place[go], a.km_left[go], a.since[go] = -1, 0.0, day
-    np.add.at(sim.flows["departures"][day], c, 1)
+    np.add.at(sim.flows["departures"][day], cf, 1)
+    if len(informal):
+        np.add.at(sim.informal_flows["informal_departures"][day], ci, 1)
     if len(stay):
         np.add.at(sim.settled, (a.place[stay], a.nat[stay], a.status[stay]), 1)
         a.state[stay] = FREE
