@@ -201,6 +201,10 @@ def test_travesia_views_of_a_flee_case_are_empty_not_broken(client, results):
     # the host-community panel is travesia's: a Flee case is refused with the reason
     answer = client.get(f"/api/datasets/{run_id}/host?day=0")
     assert answer.status_code == 422 and "is a Flee case" in answer.json()["error"]
+    # so are the inflows and informal crossings by day
+    for id in (run_id, ens_id):
+        answer = client.get(f"/api/datasets/{id}/flows")
+        assert answer.status_code == 422 and "is a Flee case" in answer.json()["error"]
 
 
 def test_the_report_endpoint_draws_a_flee_case(client, results):

@@ -64,7 +64,7 @@ def test_a_flee_ensemble_draws_its_camps(page, served):
     page.select_option("#dataset", id)
     page.wait_for_selector(f"#flee-charts[data-for='{id}']", timeout=20_000)
     assert page.locator("#flee-panel").is_visible()
-    for hidden in ("#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel"):
+    for hidden in ("#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel", "#flows-panel"):
         assert not page.locator(hidden).is_visible(), hidden
     assert "hidden" in page.locator("#flee-note").inner_text()
     assert page.locator("#title").inner_text() == "Flee case case"
@@ -133,6 +133,10 @@ def test_a_flee_run_and_back_to_travesia(page, served):
     page.wait_for_selector("#map-panel", state="visible")
     assert not page.locator("#flee-panel").is_visible()
     assert page.locator("#title").inner_text() == "Tiny: one crossing"
+    # back too: the inflows and informal crossings panel, with nothing to chart but its note
+    page.wait_for_selector("#flows-panel[data-for='run-run-a']")
+    assert "Nothing to chart" in page.locator("#flows-note").inner_text()
+    assert not page.locator("#flows-chart").is_visible()
     page.locator("#day").fill("3")
     page.wait_for_selector("#map[data-day='3']")
     assert page.locator("#charts .chart .main-svg").count() >= 1

@@ -176,6 +176,16 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
         return {"id": ds.id, "dates": [d.isoformat() for d in ds.dates], "runs": runs or ds.runs,
                 "crossings": ds.crossing_names, "measures": {m: ds.bands(m, runs) for m in wanted}}
 
+    @app.get("/api/datasets/{id}/flows")
+    def dataset_flows(id: str):
+        """People who came into the map per place, and each informal crossing's measures, per
+        day: bands over the runs (web/data.py Dataset.daily_flows)."""
+        ds = dataset(id)
+        if isinstance(ds, FleeDataset):
+            raise ApiError(422, f"'{ds.id}' is a Flee case: it has no inflows.csv or informal "
+                                "crossings")
+        return ds.daily_flows()
+
     @app.get("/api/datasets/{id}/needs")
     def dataset_needs(id: str, day: str = "0"):
         ds = dataset(id)

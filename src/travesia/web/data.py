@@ -27,6 +27,7 @@ from travesia.model.impacts import PLACE_MEASURES, PlaceSeries, Rates, region_im
 from travesia.model.needs import days_held, needs_on
 from travesia.model.results import STATE_COLUMNS, Results
 from travesia.scenario.data_values import split_values
+from travesia.scenario.measures import INFORMAL_MEANING, INFORMAL_MEASURES
 
 # Crossing measures shown on the charts: `held` is everyone held at a crossing (queued + stranded),
 # as in the run summary and the store's `stranded` series.
@@ -79,6 +80,12 @@ class Dataset:
     # informal crossing -> {measure: people over the run} (summary.json's `informal_crossings`;
     # medians over the runs; empty: none, or not kept, as in the ensemble store)
     informal: dict[str, dict[str, float]] = field(default_factory=dict)
+    # per run and day: people who came into the map at each place [R, T, P] (None: the dataset
+    # does not keep them by day, as a run folder), and each informal crossing's measures
+    # (measures.INFORMAL_MEASURES -> [R, T, I]; empty: none)
+    inflow_runs: np.ndarray | None = None
+    informal_names: list[str] = field(default_factory=list)
+    informal_runs: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -192,6 +199,24 @@ class Dataset:
                           for r in rates.rows],
                 "rates_file": rates.label()}
 
+    def daily_flows(self) -> dict:
+        """Inflows per place (places where anyone came in) and every measure of each informal
+        crossing, per day: {p05, p25, p50, p75, p95, mean} over the runs; notes say what the
+        dataset does not keep."""
+        inflow: dict[str, dict] = {}
+        notes = []
+        if self.inflow_runs is not None:
+            for p in np.flatnonzero(self.inflow_runs.sum(axis=(0, 1))):
+                inflow[self.place_names[p]] = _band_of(self.inflow_runs[:, :, p])
+        else:
+            notes.append("this dataset does not keep inflows by day (a run folder keeps only "
+                         "their totals, in summary.json)")
+        informal = {name: {m: _band_of(self.informal_runs[m][:, :, i]) for m in INFORMAL_MEASURES}
+                    for i, name in enumerate(self.informal_names)}
+        return {"id": self.id, "dates": [d.isoformat() for d in self.dates], "runs": self.runs,
+                "measures": {m: INFORMAL_MEANING[m] for m in INFORMAL_MEASURES},
+                "inflow": inflow, "informal": informal, "notes": notes}
+
     def summary(self) -> dict:
         """Per crossing: the median run's peak held and its date, and median totals of the flows."""
         held = np.median(self.crossing["held"], axis=0)           # [T, C]
@@ -222,6 +247,7 @@ def from_results(id: str, kind: str, label: str, results: list[Results], paramet
     newly = [r.newly_settled for r in results if r.newly_settled is not None]
     shelter = [r.shelter_capacity for r in results if r.shelter_capacity is not None]
     kept = len(newly) == len(shelter) == len(results)
+    inflows = [r.inflow for r in results if r.inflow is not None]
     return Dataset(id, kind, label, first.scenario, first.dates, list(first.place_names),
                    list(first.crossing_names), counts.mean(axis=0), crossing,
                    [r.seed for r in results],
@@ -229,7 +255,11 @@ def from_results(id: str, kind: str, label: str, results: list[Results], paramet
                    newly_settled=np.mean(newly, axis=0) if kept else None,
                    shelter_capacity=np.mean(shelter, axis=0) if kept else None,
                    place_country=list(first.place_country), place_region=list(first.place_region),
-                   informal=_informal_totals(results))
+                   informal=_informal_totals(results),
+                   inflow_runs=np.stack(inflows) if len(inflows) == len(results) else None,
+                   informal_names=list(first.informal_names),
+                   informal_runs={m: np.stack([r.informal[m] for r in results])
+                                  for m in INFORMAL_MEASURES} if first.informal_names else {})
 
 
 def _informal_totals(results: list[Results]) -> dict[str, dict[str, float]]:
@@ -292,7 +322,30 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
         _read_places(folder / "impacts_places.csv", ds, start, p_of)
     ds.informal = {name: {k: float(v) for k, v in t.items()}
                    for name, t in (summary.get("informal_crossings") or {}).items()}
+    if (folder / "informal.csv").is_file():
+        _read_informal(folder / "informal.csv", ds, start)
     return ds
+
+
+def _read_informal(path: Path, ds: Dataset, start: dt.date) -> None:
+    """Each informal crossing's measures per day, from a run's informal.csv."""
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(path).to_pydict()
+        names = _ordered(str(n) for n in table["informal_crossing"])
+        i_of = {n: i for i, n in enumerate(names)}
+        series = {m: np.zeros((1, ds.days, len(names))) for m in INFORMAL_MEASURES}
+        for row, (date, name) in enumerate(zip(table["date"], table["informal_crossing"])):
+            t = (date - start).days
+            if not 0 <= t < ds.days:
+                raise ValueError(f"row {row + 2}: {date} is outside the run")
+            for m in INFORMAL_MEASURES:
+                series[m][0, t, i_of[str(name)]] = table[m][row]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ScenarioError(f"cannot read the run's informal crossings ({str(exc)[:120]})",
+                            file=path) from None
+    ds.informal_names, ds.informal_runs = names, series
 
 
 def _read_places(path: Path, ds: Dataset, start: dt.date, p_of: dict[str, int]) -> None:
@@ -424,6 +477,8 @@ class StoreReader:
                     if date in t_of and place in p_of:
                         newly[t_of[date], p_of[place]] = settled / R
                         shelter[t_of[date], p_of[place]] = capacity / R
+            inflow = _store_inflow(store, eid, index, t_of, p_of, (R, T, P))
+            informal_names, informal = _store_informal(store, eid, index, t_of, (R, T))
         crossing = {m: _measure(flows, m) for m in MEASURES}
         return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")),
                        ensemble["scenario"],
@@ -433,7 +488,47 @@ class StoreReader:
                        {"ensemble_id": eid, "scenario_hash": ensemble.get("scenario_hash"),
                         "vary": ensemble.get("vary")},
                        [split_values(m["varied"])[1] for m in members],
-                       newly_settled=newly, shelter_capacity=shelter)
+                       newly_settled=newly, shelter_capacity=shelter, inflow_runs=inflow,
+                       informal_names=informal_names, informal_runs=informal)
+
+
+def _store_inflow(store, eid: str, index: dict, t_of: dict, p_of: dict,
+                  shape: tuple[int, int, int]) -> np.ndarray | None:
+    """[R, T, P] people who came in at each place, per run (None: a store written before the
+    places table had an inflow column)."""
+    if not store.has_table("places") or not store.con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'places' AND "
+            "column_name = 'inflow'").fetchone()[0]:
+        return None
+    inflow = np.zeros(shape)
+    rows = store.con.execute(
+        "SELECT p.run_id, p.date, p.place, p.inflow FROM places p JOIN ensemble_runs er USING "
+        "(run_id) WHERE er.ensemble_id = ? AND p.inflow <> 0", [eid]).fetchall()
+    for run_id, date, place, people in rows:
+        if run_id in index and date in t_of and place in p_of:
+            inflow[index[run_id], t_of[date], p_of[place]] = people
+    return inflow
+
+
+def _store_informal(store, eid: str, index: dict, t_of: dict,
+                    shape: tuple[int, int]) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The informal crossings of an ensemble and their measures [R, T, I] per run."""
+    if not store.has_table("informal"):
+        return [], {}
+    names = store.informal_names(eid)
+    if not names:
+        return [], {}
+    i_of = {n: i for i, n in enumerate(names)}
+    series = {m: np.zeros((*shape, len(names))) for m in INFORMAL_MEASURES}
+    rows = store.con.execute(
+        f"SELECT i.run_id, i.date, i.informal_crossing, {', '.join(INFORMAL_MEASURES)} FROM "
+        "informal i JOIN ensemble_runs er USING (run_id) WHERE er.ensemble_id = ?",
+        [eid]).fetchall()
+    for run_id, date, name, *values in rows:
+        if run_id in index and date in t_of and name in i_of:
+            for m, v in zip(INFORMAL_MEASURES, values):
+                series[m][index[run_id], t_of[date], i_of[name]] = v
+    return names, series
 
 
 class Catalogue:

@@ -11,6 +11,7 @@ const state = {
   leaflet: null, circles: {}, held: {},  // place -> circle markers
   jobs: {},
   flee: {}, fleeMap: null, fleeLayer: null, fleeCircles: {},   // Flee cases: id -> /flee answer
+  flows: {}, flowsKey: null,             // id -> /flows answer; the series charted
 };
 window.travesia = state;                 // for the browser tests and the curious
 
@@ -354,6 +355,94 @@ async function drawHost() {
   panel.dataset.day = String(answer.day);
 }
 
+// --- inflows and informal crossings by day ------------------------------------------------------
+async function loadFlows(id) {
+  if (!state.flows[id]) state.flows[id] = await api(`/api/datasets/${encodeURIComponent(id)}/flows`);
+  return state.flows[id];
+}
+
+function flowSeries(f) {
+  // every series of the answer: people who came in at each place, each measure of each informal crossing
+  const out = Object.entries(f.inflow).map(([place, band]) => ({ key: `inflow|${place}`, label: `came in at ${place}`, band }));
+  for (const [name, measures] of Object.entries(f.informal)) {
+    for (const [m, band] of Object.entries(measures)) {
+      out.push({ key: `informal|${name}|${m}`, label: `${name}: ${m.replace(/^informal_/, "").replace(/_/g, " ")}`, band });
+    }
+  }
+  return out;
+}
+
+let flowsToken = 0;
+async function drawFlows() {
+  if (isFlee(state.current)) return;     // a Flee case has neither
+  const token = ++flowsToken;
+  const f = await loadFlows(state.current);
+  if (token !== flowsToken) return;
+  const panel = $("#flows-panel");
+  const series = flowSeries(f);
+  panel.dataset.for = f.id;
+  $("#flows-body").style.display = series.length ? "" : "none";
+  $("#flows-series").parentElement.style.display = series.length ? "" : "none";
+  $("#flows-note").textContent = (series.length ? f.notes : [
+    "Nothing to chart: this dataset has no people coming in by day (inflows.csv) and no informal crossings " +
+    "(informal_crossings.csv).",
+    ...f.notes]).join(" ");
+  if (!series.length) { panel.dataset.day = ""; return; }
+  const sel = $("#flows-series");
+  const keys = series.map((s) => s.key);
+  if (sel.dataset.for !== `${f.id}|${keys.join("|")}`) {
+    sel.innerHTML = "";
+    for (const s of series) {
+      const o = document.createElement("option");
+      o.value = s.key; o.textContent = s.label;
+      sel.appendChild(o);
+    }
+    sel.dataset.for = `${f.id}|${keys.join("|")}`;
+    sel.value = keys.includes(state.flowsKey) ? state.flowsKey : keys[0];
+  }
+  state.flowsKey = sel.value;
+  const s = series.find((x) => x.key === sel.value);
+  const x = f.dates, colour = COLOURS.base;
+  const traces = [];
+  if (f.runs > 1) {
+    traces.push({ x, y: s.band.p05, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false });
+    traces.push({ x, y: s.band.p95, mode: "lines", line: { width: 0 }, fill: "tonexty", fillcolor: colour + "2e",
+                  name: "5–95%", hoverinfo: "skip" });
+  }
+  traces.push({ x, y: s.band.p50, mode: "lines", line: { color: colour, width: 2 }, meta: "median",
+                name: f.runs > 1 ? `median of ${f.runs}` : "one run" });
+  const t = Math.min(state.day, f.dates.length - 1);
+  await Plotly.react($("#flows-chart"), traces, {
+    title: { text: s.label, font: { size: 13 }, x: 0.01 }, margin: { l: 48, r: 10, t: 30, b: 30 },
+    legend: { orientation: "h", x: 0, y: -0.16, font: { size: 10 } }, xaxis: { type: "date" }, yaxis: { rangemode: "tozero" },
+    shapes: [{ type: "line", xref: "x", yref: "paper", x0: f.dates[t], x1: f.dates[t], y0: 0, y1: 1, line: { color: "#555", width: 1.5 } }],
+  }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+  flowsDay();
+}
+
+function flowsDay() {
+  // the day's numbers of every series, and the day line on the chart
+  const f = state.flows[state.current];
+  const panel = $("#flows-panel");
+  if (!f || isFlee(state.current) || panel.dataset.for !== f.id) return;
+  const series = flowSeries(f);
+  if (!series.length) return;
+  const t = Math.min(state.day, f.dates.length - 1);
+  $("#flows-date").textContent = f.dates[t];
+  const tbody = $("#flows-table tbody");
+  tbody.innerHTML = "";
+  for (const s of series) {
+    const tr = document.createElement("tr");
+    tr.dataset.key = s.key;
+    tr.innerHTML = `<th></th><td>${fmt1(s.band.p50[t])}</td><td>${f.runs > 1 ? `${fmt1(s.band.p05[t])}–${fmt1(s.band.p95[t])}` : "–"}</td>`;
+    tr.firstChild.textContent = s.label;
+    tbody.appendChild(tr);
+  }
+  panel.dataset.day = String(t);
+  const d = $("#flows-chart");
+  if (d.layout && d.layout.shapes) Plotly.relayout(d, { shapes: [{ ...d.layout.shapes[0], x0: f.dates[t], x1: f.dates[t] }] });
+}
+
 // --- the day ------------------------------------------------------------------------------------
 function setDay(t, { quick = false } = {}) {
   if (isFlee(state.current)) { fleeSetDay(t); return; }
@@ -364,6 +453,7 @@ function setDay(t, { quick = false } = {}) {
   $("#date").textContent = m.dates[state.day];
   drawCircles();
   moveDayLine();
+  flowsDay();
   if (!quick || state.day % 7 === 0) {
     drawNeeds().catch(showError);
     drawHost().catch(showError);
@@ -396,6 +486,7 @@ async function selectDataset(id) {
   $("#day").max = String(map.dates.length - 1);
   state.scaleKey = null;
   await drawCharts();
+  await drawFlows();
   setDay(Math.min(state.day, map.dates.length - 1));
   $("#subtitle").textContent = `${state.scenario.start} to ${state.scenario.end} · ${(state.datasets.find((d) => d.id === id) || {}).label || id}`;
 }
@@ -544,7 +635,7 @@ async function compare() {
 // A Flee dataset (ruleset "flee") is drawn from /api/datasets/{id}/flee in #flee-panel; the
 // travesia panels (crossings, needs, what-ifs) are hidden while it is shown.
 const TRAVESIA_PANELS = ["#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel", "#host-panel",
-  "#branches-panel"];
+  "#branches-panel", "#flows-panel"];
 const FLEE_COLOURS = { conflict_zone: "#b22222", camp: "#2e8b57", town: "#6b6b6b" };
 const FLEE_NO_COMPARE = "Side by side compares travesia runs at their crossings, which a Flee case does not have: " +
   "choose a Flee case under Show to see its camps.";
@@ -851,6 +942,7 @@ async function main() {
   $("#day").addEventListener("input", (e) => setDay(Number(e.target.value)));
   $("#play").onclick = togglePlay;
   $("#compare").onclick = () => compare().catch(showError);
+  $("#flows-series").onchange = () => { state.flowsKey = $("#flows-series").value; drawFlows().catch(showError); };
   $("#host-region").onchange = () => { state.hostRegion = $("#host-region").value; drawHost().catch(showError); };
   $("#branch-form").addEventListener("submit", (e) => {
     e.preventDefault();

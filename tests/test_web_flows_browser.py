@@ -1,0 +1,85 @@
+"""The dashboard's inflows and informal crossings by day in a real headless Chromium (as
+tests/test_web_browser.py; skipped where it is missing): the chart's median and band and the chosen
+day's numbers are the API's."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from test_web_browser import browser, free_port  # noqa: F401 (browser: a fixture)
+from test_web_flows import flows_world
+
+
+@pytest.fixture(scope="module")
+def flows_server(tmp_path_factory):
+    import uvicorn
+
+    from travesia.web.app import create_app
+    from travesia.web.data import Catalogue
+    from travesia.web.scenario_view import ScenarioView
+    from travesia.web.sources import baseline_dataset
+
+    view = ScenarioView.load(str(flows_world(tmp_path_factory.mktemp("flows") / "sc")))
+    catalogue = Catalogue(view.scenario.name)
+    catalogue.add_dataset(baseline_dataset(view, 3))
+    app = create_app(view, catalogue)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    app.state.runner.shutdown()
+
+
+def fmt1(x: float) -> str:
+    return f"{round(x, 1):,.1f}".rstrip("0").rstrip(".")
+
+
+def test_the_flows_chart_and_the_days_numbers_are_the_apis(browser, flows_server):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(flows_server + "/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    id = pg.evaluate("window.travesia.current")
+    pg.wait_for_selector(f"#flows-panel[data-for='{id}'][data-day='0']")
+    f = pg.evaluate(f"fetch('/api/datasets/{id}/flows').then(r => r.json())")
+    assert f["runs"] == 3 and list(f["inflow"]) == ["A"] and list(f["informal"]) == ["path"]
+    # the first series charted: people who came in at A; its band and median are the API's
+    chart = pg.evaluate("""() => document.querySelector('#flows-chart').data.map(
+        t => ({y: Array.from(t.y), name: t.name}))""")
+    band = f["inflow"]["A"]
+    assert [t["y"] for t in chart] == [band["p05"], band["p95"], band["p50"]]
+    assert chart[2]["name"] == "median of 3" and band["p50"][:4] == [3, 3, 3, 0]
+    # another series, on another day: the chart follows the choice, the table the day
+    pg.select_option("#flows-series", "informal|path|informal_died")
+    pg.wait_for_function("document.querySelector('#flows-chart').layout.title.text === "
+                         "'path: died'")
+    died = f["informal"]["path"]["informal_died"]
+    median = pg.evaluate("Array.from(document.querySelector('#flows-chart').data[2].y)")
+    assert median == died["p50"] and sum(died["p50"]) == 16          # 7 at A, 3 a day x 3
+    pg.locator("#day").fill("1")
+    pg.wait_for_selector("#flows-panel[data-day='1']")
+    assert pg.locator("#flows-date").inner_text() == f["dates"][1]
+    rows = pg.eval_on_selector_all("#flows-table tbody tr", """els => els.map(e => [e.dataset.key,
+        ...[...e.children].map(c => c.textContent)])""")
+    expected = [["inflow|A", "came in at A", fmt1(band["p50"][1]),
+                 f"{fmt1(band['p05'][1])}–{fmt1(band['p95'][1])}"]]
+    for m, b in f["informal"]["path"].items():
+        expected.append([f"informal|path|{m}", "path: " + m.removeprefix("informal_").replace(
+            "_", " "), fmt1(b["p50"][1]), f"{fmt1(b['p05'][1])}–{fmt1(b['p95'][1])}"])
+    assert rows == expected
+    assert rows[6][2] == "5"             # died on day 1: the 5 who tried (3 came in, 2 waited)
+    line = pg.evaluate("document.querySelector('#flows-chart').layout.shapes[0].x0")
+    assert str(line).startswith(f["dates"][1])
+    assert not errors
+    context.close()
