@@ -98,18 +98,7 @@ def map_chart(view, ds, t: int) -> str:
     lons = np.array([p.lon for p in view.scenario.places])
     pad = max(1.0, 0.15 * max(np.ptp(lats), np.ptp(lons)))
     box = (lons.min() - pad, lons.max() + pad, lats.min() - pad, lats.max() + pad)
-    if COUNTRIES.is_file():
-        geo = json.loads(COUNTRIES.read_text(encoding="utf-8"))
-        for f in geo["features"]:
-            g = f["geometry"]
-            polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-            for poly in polys:
-                ring = np.array(poly[0])
-                if (ring[:, 0].max() < box[0] or ring[:,
-                                                      0].min() > box[1] or ring[:, 1].max() < box[2]
-                        or ring[:, 1].min() > box[3]):
-                    continue
-                ax.fill(ring[:, 0], ring[:, 1], color="#eeeae2", ec="#9a9a9a", lw=0.6)
+    _countries(ax, box)
     where = {p.name: (p.lon, p.lat) for p in view.scenario.places}
     for r in view.scenario.routes:
         a, b = where[r.from_], where[r.to]
@@ -139,15 +128,8 @@ def map_chart(view, ds, t: int) -> str:
         ax.annotate(cr.name, (lon, lat), xytext=(8, -10), textcoords="offset points", fontsize=7,
                     color="#b22222",
                     zorder=6)
-    ax.set_xlim(box[0], box[1])
-    ax.set_ylim(box[2], box[3])
-    ax.set_aspect(1 / max(np.cos(np.radians(np.mean(lats))), 0.2))
-    ax.set_title(f"{ds.dates[t]}: people at each place (blue), held at the border (red)",
-                 fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.tight_layout()
-    return _png(fig)
+    return _finish_map(fig, ax, box, lats,
+                       f"{ds.dates[t]}: people at each place (blue), held at the border (red)")
 
 
 def needs_rows(ds) -> list[dict]:
@@ -424,6 +406,20 @@ a{color:#1f5fa8;word-break:break-all}
 FLEE_TYPE_COLOURS = {"conflict_zone": "#b22222", "camp": "#2e8b57", "town": "#555555"}
 
 
+def _finish_map(fig, ax, box: tuple[float, float, float, float], lats: np.ndarray,
+                title: str) -> str:
+    """Both report maps end alike: the box, degrees of longitude shortened by the latitude, the
+    title, no ticks; the PNG."""
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_aspect(1 / max(np.cos(np.radians(float(np.mean(lats)))), 0.2))
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    return _png(fig)
+
+
 def _countries(ax, box: tuple[float, float, float, float]) -> None:
     """The bundled country outlines that reach into `box` (lon min, lon max, lat min, lat max)."""
     if not COUNTRIES.is_file():
@@ -464,15 +460,8 @@ def flee_map_chart(ds, t: int) -> str:
         if p["type"] == "camp" or n >= 0.05 * scale:
             ax.annotate(p["name"], (p["lon"], p["lat"]), xytext=(4, 3), textcoords="offset points",
                         fontsize=7, zorder=6)
-    ax.set_xlim(box[0], box[1])
-    ax.set_ylim(box[2], box[3])
-    ax.set_aspect(1 / max(np.cos(np.radians(float(np.mean(lats)))), 0.2))
-    ax.set_title(f"{ds.dates[t]}: people at each location (triangles: camps; red: conflict zones)",
-                 fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    fig.tight_layout()
-    return _png(fig)
+    return _finish_map(fig, ax, box, lats, f"{ds.dates[t]}: people at each location (triangles: "
+                                           "camps; red: conflict zones)")
 
 
 @plain_text
