@@ -11,6 +11,7 @@ skipping them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -71,20 +72,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The dashboard of chile-peru-2025 with a baseline of 3 seeds, on 127.0.0.1:<free port>."""
+@contextlib.contextmanager
+def serving(app):
+    """`app` served on 127.0.0.1:<free port> from a thread; yields its URL and stops it after
+    (with the what-if runner it started). Every browser test's server is this one."""
     import uvicorn
 
-    from travesia.web.app import create_app
-    from travesia.web.data import Catalogue
-    from travesia.web.scenario_view import ScenarioView
-    from travesia.web.sources import baseline_dataset
-
-    view = ScenarioView.load("chile-peru-2025")
-    catalogue = Catalogue(view.scenario.name)
-    catalogue.add_dataset(baseline_dataset(view, 3))
-    app = create_app(view, catalogue)
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -93,16 +86,31 @@ def server():
     while not srv.started and time.time() < deadline:
         time.sleep(0.05)
     assert srv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}", view
-    srv.should_exit = True
-    thread.join(timeout=10)
-    app.state.runner.shutdown()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        app.state.runner.shutdown()
 
 
-@pytest.fixture(scope="module")
-def page(browser, server):
-    url, _ = server
-    context = browser.new_context(viewport={"width": 1400, "height": 1050})
+def baseline_app(scenario: str, seeds: int):
+    """(the dashboard's app, its ScenarioView) for `scenario` with a baseline of `seeds` runs."""
+    from travesia.web.app import create_app
+    from travesia.web.data import Catalogue
+    from travesia.web.scenario_view import ScenarioView
+    from travesia.web.sources import baseline_dataset
+
+    view = ScenarioView.load(scenario)
+    catalogue = Catalogue(view.scenario.name)
+    catalogue.add_dataset(baseline_dataset(view, seeds))
+    return create_app(view, catalogue), view
+
+
+def open_dashboard(browser, url: str, height: int = 1050):
+    """(context, page) of the dashboard at `url`, once it is ready; the page's script errors are
+    collected in `page.errors`, requests that leave the server in `page.outside`."""
+    context = browser.new_context(viewport={"width": 1400, "height": height})
     pg = context.new_page()
     errors: list[str] = []
     outside: list[str] = []
@@ -111,6 +119,21 @@ def page(browser, server):
     pg.goto(url + "/")
     pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
     pg.errors, pg.outside = errors, outside
+    return context, pg
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The dashboard of chile-peru-2025 with a baseline of 3 seeds, on 127.0.0.1:<free port>."""
+    app, view = baseline_app("chile-peru-2025", 3)
+    with serving(app) as url:
+        yield url, view
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    url, _ = server
+    context, pg = open_dashboard(browser, url)
     yield pg
     context.close()
 

@@ -5,51 +5,29 @@ travesia panels back."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from test_web_browser import artefacts, browser, free_port  # noqa: F401 (browser: a fixture)
+from test_web_browser import (  # noqa: F401 (browser: a fixture)
+    artefacts, browser, open_dashboard, serving,
+)
 from test_web_flee import CAMPS, flee_results
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import uvicorn
-
     from travesia.web.app import create_app
     from travesia.web.sources import build
 
     results = flee_results(tmp_path_factory.mktemp("fleebrowser"))
     view, catalogue = build(str(results["scenario"]), results["store"],
                             (results["run"], results["flee_run"]))
-    app = create_app(view, catalogue)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}", results
-    srv.should_exit = True
-    thread.join(timeout=10)
-    app.state.runner.shutdown()
+    with serving(create_app(view, catalogue)) as url:
+        yield url, results
 
 
 @pytest.fixture(scope="module")
 def page(browser, served):  # noqa: F811 (the fixture imported above)
     url, _ = served
-    context = browser.new_context(viewport={"width": 1400, "height": 1300})
-    pg = context.new_page()
-    errors: list[str] = []
-    outside: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("request", lambda r: None if r.url.startswith((url, "data:")) else outside.append(r.url))
-    pg.goto(url + "/")
-    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
-    pg.errors, pg.outside, pg.url_root = errors, outside, url
+    context, pg = open_dashboard(browser, url, height=1300)
     yield pg
     context.close()
 

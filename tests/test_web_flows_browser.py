@@ -4,39 +4,18 @@ day's numbers are the API's."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from test_web_browser import browser, free_port  # noqa: F401 (browser: a fixture)
+from test_web_browser import (  # noqa: F401 (browser: a fixture)
+    baseline_app, browser, open_dashboard, serving,
+)
 from test_web_flows import flows_world
 
 
 @pytest.fixture(scope="module")
 def flows_server(tmp_path_factory):
-    import uvicorn
-
-    from travesia.web.app import create_app
-    from travesia.web.data import Catalogue
-    from travesia.web.scenario_view import ScenarioView
-    from travesia.web.sources import baseline_dataset
-
-    view = ScenarioView.load(str(flows_world(tmp_path_factory.mktemp("flows") / "sc")))
-    catalogue = Catalogue(view.scenario.name)
-    catalogue.add_dataset(baseline_dataset(view, 3))
-    app = create_app(view, catalogue)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    app.state.runner.shutdown()
+    app, _ = baseline_app(str(flows_world(tmp_path_factory.mktemp("flows") / "sc")), 3)
+    with serving(app) as url:
+        yield url
 
 
 def fmt1(x: float) -> str:
@@ -44,12 +23,7 @@ def fmt1(x: float) -> str:
 
 
 def test_the_flows_chart_and_the_days_numbers_are_the_apis(browser, flows_server):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1400, "height": 1300})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(flows_server + "/")
-    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    context, pg = open_dashboard(browser, flows_server, height=1300)
     id = pg.evaluate("window.travesia.current")
     pg.wait_for_selector(f"#flows-panel[data-for='{id}'][data-day='0']")
     f = pg.evaluate(f"fetch('/api/datasets/{id}/flows').then(r => r.json())")
@@ -81,5 +55,5 @@ def test_the_flows_chart_and_the_days_numbers_are_the_apis(browser, flows_server
     assert rows[6][2] == "5"             # died on day 1: the 5 who tried (3 came in, 2 waited)
     line = pg.evaluate("document.querySelector('#flows-chart').layout.shapes[0].x0")
     assert str(line).startswith(f["dates"][1])
-    assert not errors
+    assert not pg.errors
     context.close()
