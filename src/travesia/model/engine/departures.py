@@ -149,11 +149,7 @@ def departure_rates(sim: Simulation, day: int) -> np.ndarray:
     pressure = np.where(felt, np.exp(-np.maximum(days_left, 0) / p.deadline_horizon_days), 0.0)
     threat = policy.threat_by_place()[:, None]                                  # [P, 1]
     rate_ps = base * (1.0 + p.threat_response * threat + p.deadline_response * pressure)
-    response = response_by_cell(p.nationality_response, world.nationalities, world.statuses)
-    tilt = group_tilt(p.group_response, world)
-    if tilt is not None:
-        response = response * tilt[0]
-    return np.clip(response[None] * rate_ps[:, None, :], 0.0, 1.0)
+    return np.clip(sim.cell_response[None] * rate_ps[:, None, :], 0.0, 1.0)
 
 
 def depart(sim: Simulation, day: int) -> np.ndarray:
@@ -205,8 +201,7 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     prob = np.exp(u)
     prob /= prob.sum(axis=-1, keepdims=True)
     C, informal = len(world.crossing_names), len(world.informal) > 0
-    tilt = group_tilt(sim.params.group_response, world)
-    trait_shares = world.trait_shares if tilt is None else tilt[1]
+    trait_shares = sim.leaver_traits
     for pl, n, s in cells:
         counts = rng.multinomial(considering[pl, n, s], prob[pl, n, s])
         for c in np.flatnonzero(counts[:C]):

@@ -21,7 +21,9 @@ from travesia.model.engine.agents import (
 )
 from travesia.model.engine.crossing import cross
 from travesia.model.engine.removals import removals
-from travesia.model.engine.departures import admitted_shares, choose_exit, compile_rushes, depart
+from travesia.model.engine.departures import (
+    admitted_shares, choose_exit, compile_rushes, depart, group_tilt, response_by_cell,
+)
 from travesia.model.engine.network import come_in, reach_places
 from travesia.model.engine.informal import informal_crossings
 from travesia.model.engine.stranded import giveup_chance, night_crossing_success, stranded_choices
@@ -175,6 +177,8 @@ class Simulation:
     removed: np.ndarray                     # [P, N, S] people removed from each place
     removed_by: dict[str, np.ndarray]       # removal campaign -> [T] people it removed each day
     policy: PolicyState                     # what the timeline controls
+    cell_response: np.ndarray               # [N, S] departure-rate multiplier (§2)
+    leaver_traits: np.ndarray               # [N, S, K] trait shares of leavers
     belief: np.ndarray                      # [C, N, S] believed chance of getting through
     flows: dict[str, np.ndarray]            # per crossing and day: flows and levels
     informal_flows: dict[str, np.ndarray]   # per informal crossing and day (INFORMAL_MEASURES)
@@ -205,6 +209,13 @@ class Simulation:
         self.events_by_day = compile_timeline(world, self.events)
         self.plans_by_day = compile_plans(world, self.events)   # announced before they take effect
         self.rushes = compile_rushes(world, self.events)        # rule changes to beat (§2)
+        # departure responses by nationality, status and group are fixed for the run (§2): [N, S]
+        # multiplier of a cell's rate, and [N, S, K] the trait shares of those who leave
+        response = response_by_cell(params.nationality_response, world.nationalities,
+                                    world.statuses)
+        tilt = group_tilt(params.group_response, world)
+        self.cell_response = response if tilt is None else response * tilt[0]
+        self.leaver_traits = world.trait_shares if tilt is None else tilt[1]
         # road lengths at road speed and quickest paths (a route on foot counts longer)
         self.link_km32, self.next_hop = road_km(world, params)
         self.capacity_carry = {"exit": np.zeros(C), "entry": np.zeros(C)}
