@@ -200,29 +200,22 @@ def choose_exit(sim: Simulation, day: int, considering: np.ndarray) -> None:
     u = u - u.max(axis=-1, keepdims=True)
     prob = np.exp(u)
     prob /= prob.sum(axis=-1, keepdims=True)
-    C, informal = len(world.crossing_names), len(world.informal) > 0
+    C = len(world.crossing_names)
     trait_shares = sim.leaver_traits
     for pl, n, s in cells:
         counts = rng.multinomial(considering[pl, n, s], prob[pl, n, s])
-        for c in np.flatnonzero(counts[:C]):
-            k = int(counts[c])
+        # crossings, then informal crossings (crossing C + i: to its origin side); last: staying
+        for j in np.flatnonzero(counts[:-1]):
+            k = int(counts[j])
             traits = np.repeat(world.trait_masks, rng.multinomial(k, trait_shares[n, s]))
             rng.shuffle(traits)
-            sim.agents.add(k, state=TRAVELLING, place=pl, target=world.exit_post[c], crossing=c,
-                           nat=n, status=s, traits=traits, since=day)
+            target = world.exit_post[j] if j < C else world.informal.from_place[j - C]
+            sim.agents.add(k, state=TRAVELLING, place=pl, target=target, crossing=j, nat=n,
+                           status=s, traits=traits, since=day)
             if sim.newly[pl, n, s]:
                 sim.unsettle((pl, n, s), k)
             sim.settled[pl, n, s] -= k
-            sim.flows["departures"][day, c] += k
-        if not informal:
-            continue
-        for i in np.flatnonzero(counts[C:-1]):      # informal crossings: to its origin side
-            k = int(counts[C + i])
-            traits = np.repeat(world.trait_masks, rng.multinomial(k, trait_shares[n, s]))
-            rng.shuffle(traits)
-            sim.agents.add(k, state=TRAVELLING, place=pl, target=world.informal.from_place[i],
-                           crossing=C + i, nat=n, status=s, traits=traits, since=day)
-            if sim.newly[pl, n, s]:
-                sim.unsettle((pl, n, s), k)
-            sim.settled[pl, n, s] -= k
-            sim.informal_flows["informal_departures"][day, i] += k
+            if j < C:
+                sim.flows["departures"][day, j] += k
+            else:
+                sim.informal_flows["informal_departures"][day, j - C] += k
