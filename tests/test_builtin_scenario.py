@@ -65,6 +65,26 @@ def test_timeline_holds_the_episode(scenario):
     assert deadline.deadline == dt.date(2026, 3, 11)
 
 
+def test_police_are_posted_at_the_line_from_28_november_and_150_from_the_emergency(scenario):
+    """The sources date the police before the soldiers: the PNP watch doubled by the morning of
+    28 Nov, and on 29 Nov the minister counted 100 police already there when the first 50 soldiers
+    came. So the walk back of 28 Nov happens under 100 posted (and is evidence of the response to
+    them), and the total from 29 Nov is the 150 of the operation, not 250."""
+    from travesia.model.engine.timeline import PolicyState, apply_event
+    world = compile_world(scenario)
+    policy = PolicyState.initial(world)
+    c = world.crossing_names.index(CROSSING)
+    posted = {}
+    for ev in sorted(scenario.spec.timeline, key=lambda e: e.date):
+        if ev.date > dt.date(2025, 12, 2):
+            break
+        apply_event(policy, world, ev, (ev.date - scenario.spec.start).days)
+        posted[ev.date.isoformat()] = int(policy.personnel[c])
+    assert posted["2025-11-28"] == 100
+    assert posted["2025-11-29"] == 150
+    assert posted["2025-12-02"] == 200
+
+
 def held_series(scenario, seed):
     """People held at the line in a run with the shipped fit's posterior medians."""
     params = load_params_file(scenario.folder / "fitted_params.yaml", base=scenario.params)
