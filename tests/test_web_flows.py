@@ -55,8 +55,44 @@ def test_a_run_folders_informal_series_are_its_informal_csv(served):
         band = answer["informal"]["path"][m]
         assert band["p50"] == band["p05"] == band["p95"] == [float(v) for v in table[m]]
     assert sum(answer["informal"]["path"]["informal_died"]["p50"]) == 16     # 7 + 3 x 3
-    # a run folder keeps the inflows as totals only: said, not drawn as zeros
+    # and its inflows by day are its inflows.csv: 3 a day at A on days 0-2
+    came = pacsv.read_csv(out / "inflows.csv").to_pydict()
+    assert set(came["place"]) == {"A"} and came["inflow"][:4] == [3, 3, 3, 0]
+    assert answer["inflow"]["A"]["p50"] == [float(v) for v in came["inflow"]]
+    assert answer["notes"] == []
+
+
+def test_a_run_folder_written_before_inflows_csv_says_it_keeps_only_their_totals(served, tmp_path):
+    import shutil
+
+    _, folder, out = served
+    old = tmp_path / "old-run"
+    shutil.copytree(out, old)
+    (old / "inflows.csv").unlink()
+    view, catalogue = build(str(folder), None, (old,))
+    app = create_app(view, catalogue)
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        answer = client.get(f"/api/datasets/{dataset_ids(client)['run']}/flows").json()
+    app.state.runner.shutdown()
+    # said, not drawn as zeros
     assert answer["inflow"] == {} and "does not keep inflows by day" in answer["notes"][0]
+
+
+def test_a_broken_inflows_csv_is_named_with_its_row(served, tmp_path):
+    import shutil
+
+    from travesia.errors import ScenarioError
+    from travesia.web.data import read_run_dir
+
+    _, _, out = served
+    bad = tmp_path / "bad-run"
+    shutil.copytree(out, bad)
+    text = (bad / "inflows.csv").read_text().splitlines()
+    text[2] = text[2].replace('"A"', '"Nowhere"').replace(",A,", ",Nowhere,")
+    (bad / "inflows.csv").write_text("\n".join(text) + "\n")
+    with pytest.raises(ScenarioError, match=r"inflows.csv: cannot read the run's inflows \(row 3: "
+                                            r"unknown place 'Nowhere'\)"):
+        read_run_dir(bad, "r")
 
 
 def test_an_ensembles_flows_are_the_bands_of_the_runs_it_holds(served):

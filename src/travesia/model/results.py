@@ -142,6 +142,18 @@ class Results:
             cols[name] = pa.array(self.informal[name].ravel())
         return pa.table(cols)
 
+    def inflow_table(self) -> pa.Table:
+        """Per place and day, the people who came into the map there (inflows.csv); only the
+        places anyone came in at, every day of the run."""
+        assert self.inflow is not None
+        places = np.flatnonzero(self.inflow.sum(axis=0))
+        day, pi = np.meshgrid(np.arange(self.days), places, indexing="ij")
+        dates = np.array(self.dates, dtype="datetime64[D]")
+        return pa.table({"date": pa.array(dates[day.ravel()]),
+                         "place": pa.array([self.place_names[p] for p in pi.ravel()],
+                                           type=pa.string()),
+                         "inflow": pa.array(self.inflow[:, places].ravel().astype(np.int64))})
+
     def removal_totals(self) -> dict[str, dict]:
         """Per removal campaign: people removed over the run, and what it cost."""
         return {label: {"people": int(r["people"].sum()), "mode": r["mode"], "to": r["to"],
@@ -246,8 +258,9 @@ class Results:
 
     def write(self, out_dir: str | Path, rates: Rates | None = None) -> dict[str, Path]:
         """Write daily.parquet, crossings.parquet, needs.csv, impacts.csv (per region and day),
-        impacts_places.csv (per place and day), summary.json, and informal.csv (per informal
-        crossing and day) when the scenario has informal crossings; return the paths.
+        impacts_places.csv (per place and day), summary.json, informal.csv (per informal crossing
+        and day) when the scenario has informal crossings, and inflows.csv (per place and day)
+        when people came into the map; return the paths.
 
         Each file is written to a temporary name then renamed, so an interrupted run never leaves
         a half-written file under a final name.
@@ -266,6 +279,9 @@ class Results:
         if self.informal_names:
             paths["informal"] = out / "informal.csv"
             tables.append(("informal", self.informal_table()))
+        if self.inflow_totals():
+            paths["inflows"] = out / "inflows.csv"
+            tables.append(("inflows", self.inflow_table()))
         for key, table in tables:
             tmp = paths[key].with_suffix(".csv.tmp")
             pacsv.write_csv(table, tmp)

@@ -209,8 +209,8 @@ class Dataset:
             for p in np.flatnonzero(self.inflow_runs.sum(axis=(0, 1))):
                 inflow[self.place_names[p]] = _band_of(self.inflow_runs[:, :, p])
         else:
-            notes.append("this dataset does not keep inflows by day (a run folder keeps only "
-                         "their totals, in summary.json)")
+            notes.append("this dataset does not keep inflows by day (a run folder written "
+                         "before inflows.csv keeps only their totals, in summary.json)")
         informal = {name: {m: _band_of(self.informal_runs[m][:, :, i]) for m in INFORMAL_MEASURES}
                     for i, name in enumerate(self.informal_names)}
         return {"id": self.id, "dates": [d.isoformat() for d in self.dates], "runs": self.runs,
@@ -324,7 +324,29 @@ def read_run_dir(folder: Path, id: str) -> Dataset:
                    for name, t in (summary.get("informal_crossings") or {}).items()}
     if (folder / "informal.csv").is_file():
         _read_informal(folder / "informal.csv", ds, start)
+    if (folder / "inflows.csv").is_file():        # runs written before it kept only totals
+        _read_inflows(folder / "inflows.csv", ds, start, p_of)
     return ds
+
+
+def _read_inflows(path: Path, ds: Dataset, start: dt.date, p_of: dict[str, int]) -> None:
+    """People who came into the map per place and day, from a run's inflows.csv."""
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(path).to_pydict()
+        inflow = np.zeros((1, ds.days, len(ds.place_names)))
+        for row, (date, place) in enumerate(zip(table["date"], table["place"])):
+            t, p = (date - start).days, p_of.get(str(place))
+            if p is None:
+                raise ValueError(f"row {row + 2}: unknown place '{place}'")
+            if not 0 <= t < ds.days:
+                raise ValueError(f"row {row + 2}: {date} is outside the run")
+            inflow[0, t, p] = table["inflow"][row]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ScenarioError(f"cannot read the run's inflows ({str(exc)[:120]})",
+                            file=path) from None
+    ds.inflow_runs = inflow
 
 
 def _read_informal(path: Path, ds: Dataset, start: dt.date) -> None:
