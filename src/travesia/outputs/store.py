@@ -14,6 +14,8 @@ Tables (docs/ensembles.md describes them for users):
 * `places`: run_id, date, place, newly_settled, shelter_capacity (model/impacts.py), inflow
   (people who came into the map, inflows.csv) (rows with none of them are left out; stores
   written before it have no such table, which readers allow).
+* `place_groups`: run_id, date, place, category, people: the people who depend on provision per
+  needs category of scenario.yaml's `needs_groups` (model/impacts.py; rows with none left out).
 
 A run's row and its daily tables are written in one transaction, so a killed ensemble leaves each
 run either whole or absent. A run is identified by (scenario_hash, parameters, seed, days): its
@@ -65,6 +67,8 @@ CREATE TABLE IF NOT EXISTS ensemble_meta (ensemble_id VARCHAR PRIMARY KEY, meta 
 CREATE TABLE IF NOT EXISTS places (
     run_id VARCHAR, date DATE, place VARCHAR, newly_settled DOUBLE, shelter_capacity BIGINT);
 ALTER TABLE places ADD COLUMN IF NOT EXISTS inflow BIGINT DEFAULT 0;
+CREATE TABLE IF NOT EXISTS place_groups (
+    run_id VARCHAR, date DATE, place VARCHAR, category VARCHAR, people DOUBLE);
 CREATE TABLE IF NOT EXISTS informal (
     run_id VARCHAR, date DATE, informal_crossing VARCHAR, informal_departures BIGINT,
     informal_attempts BIGINT, informal_caught BIGINT, informal_crossed BIGINT,
@@ -138,6 +142,23 @@ def places_table(results) -> pa.Table | None:
                      "newly_settled": pa.array(newly[t, p].astype(float)),
                      "shelter_capacity": pa.array(shelter[t, p].astype(np.int64)),
                      "inflow": pa.array(inflow[t, p].astype(np.int64))})
+
+
+def place_groups_table(results) -> pa.Table | None:
+    """date, place, category, people: per needs category (scenario.yaml `needs_groups`) the people
+    of a run who depend on provision, where not 0 (None: the scenario declares no needs_groups)."""
+    groups = getattr(results, "group_people", None)
+    if not groups:
+        return None
+    dates = np.array(results.dates, dtype="datetime64[D]")
+    parts = []
+    for category, people in groups.items():
+        t, p = np.nonzero(people)
+        parts.append(pa.table({"date": pa.array(dates[t]),
+                               "place": pa.array([results.place_names[i] for i in p], pa.string()),
+                               "category": pa.array([category] * len(t), pa.string()),
+                               "people": pa.array(np.asarray(people)[t, p].astype(float))}))
+    return pa.concat_tables(parts)
 
 
 class Store:
@@ -295,6 +316,12 @@ class Store:
                     self.con.execute("INSERT INTO places SELECT run_id, date, place, "
                                      "newly_settled, shelter_capacity, inflow FROM _places")
                     self.con.unregister("_places")
+                groups = place_groups_table(results)
+                if groups is not None:
+                    self.con.register("_groups", _with_run_id(groups, record.run_id))
+                    self.con.execute("INSERT INTO place_groups SELECT run_id, date, place, "
+                                     "category, people FROM _groups")
+                    self.con.unregister("_groups")
                 if getattr(results, "informal_names", None):    # informal_crossings.csv
                     self.con.register("_informal", _with_run_id(results.informal_table(),
                                                                 record.run_id))

@@ -84,6 +84,9 @@ class Dataset:
     # does not keep them by day, as a run folder), and each informal crossing's measures
     # (measures.INFORMAL_MEASURES -> [R, T, I]; empty: none)
     inflow_runs: np.ndarray | None = None
+    # needs category (scenario.yaml `needs_groups`) -> mean over runs [T, P] of the people of it
+    # who depend on provision (empty: none declared, or not kept: needs use the Sphere averages)
+    group_people: dict[str, np.ndarray] = field(default_factory=dict)
     informal_names: list[str] = field(default_factory=list)
     informal_runs: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -166,7 +169,8 @@ class Dataset:
             "this dataset does not keep the newly settled or shelter places (an ensemble store "
             "written before they were counted): they show as 0"]
         return PlaceSeries(self.dates, list(self.place_names), list(country)[:P], list(region)[:P],
-                           self.state_mean, self.newly_settled, self.shelter_capacity, notes)
+                           self.state_mean, self.newly_settled, self.shelter_capacity, notes,
+                           group_people=dict(self.group_people))
 
     def host_community(self, t: int, rates: Rates,
                        places: dict[str, tuple[str, str]] | None = None) -> dict:
@@ -257,6 +261,8 @@ def from_results(id: str, kind: str, label: str, results: list[Results], paramet
                    place_country=list(first.place_country), place_region=list(first.place_region),
                    informal=_informal_totals(results),
                    inflow_runs=np.stack(inflows) if len(inflows) == len(results) else None,
+                   group_people={k: np.mean([r.group_people[k] for r in results], axis=0)
+                                 for k in first.group_people},
                    informal_names=list(first.informal_names),
                    informal_runs={m: np.stack([r.informal[m] for r in results])
                                   for m in INFORMAL_MEASURES} if first.informal_names else {})
@@ -379,6 +385,8 @@ def _read_places(path: Path, ds: Dataset, start: dt.date, p_of: dict[str, int]) 
         table = pacsv.read_csv(path).to_pydict()
         T, P = ds.days, len(ds.place_names)
         newly, shelter = np.zeros((T, P)), np.zeros((T, P))
+        # the people of each needs category (impacts.py writes them as dependent_<category>)
+        groups = {c: np.zeros((T, P)) for c in table if c.startswith("dependent_")}
         country, region = [""] * P, list(ds.place_names)
         for i, (date, place) in enumerate(zip(table["date"], table["place"])):
             t, p = (date - start).days, p_of.get(place)
@@ -386,11 +394,14 @@ def _read_places(path: Path, ds: Dataset, start: dt.date, p_of: dict[str, int]) 
                 continue
             newly[t, p] = table["newly_settled"][i]
             shelter[t, p] = table["shelter_capacity"][i]
+            for column, people in groups.items():
+                people[t, p] = table[column][i]
             country[p], region[p] = str(table["country"][i]), str(table["region"][i])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ScenarioError(f"cannot read the run's places ({str(exc)[:120]})",
                             file=path) from None
     ds.newly_settled, ds.shelter_capacity = newly, shelter
+    ds.group_people = {c.removeprefix("dependent_"): v for c, v in groups.items()}
     ds.place_country, ds.place_region = country, region
 
 
@@ -500,6 +511,7 @@ class StoreReader:
                         newly[t_of[date], p_of[place]] = settled / R
                         shelter[t_of[date], p_of[place]] = capacity / R
             inflow = _store_inflow(store, eid, index, t_of, p_of, (R, T, P))
+            groups = _store_groups(store, eid, t_of, p_of, (R, T, P))
             informal_names, informal = _store_informal(store, eid, index, t_of, (R, T))
         crossing = {m: _measure(flows, m) for m in MEASURES}
         return Dataset(id, "ensemble", ensemble_label(eid, R, ensemble.get("vary")),
@@ -511,7 +523,26 @@ class StoreReader:
                         "vary": ensemble.get("vary")},
                        [split_values(m["varied"])[1] for m in members],
                        newly_settled=newly, shelter_capacity=shelter, inflow_runs=inflow,
+                       group_people=groups,
                        informal_names=informal_names, informal_runs=informal)
+
+
+def _store_groups(store, eid: str, t_of: dict, p_of: dict,
+                  shape: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """Needs category -> mean over the runs [T, P] of its people who depend on provision (empty:
+    none declared, or a store written before the place_groups table)."""
+    if not store.has_table("place_groups"):
+        return {}
+    R, T, P = shape
+    groups: dict[str, np.ndarray] = {}
+    rows = store.con.execute(
+        "SELECT g.category, g.date, g.place, sum(g.people) FROM place_groups g JOIN ensemble_runs "
+        "er USING (run_id) JOIN runs r USING (run_id) WHERE er.ensemble_id = ? AND r.status = "
+        "'finished' GROUP BY ALL", [eid]).fetchall()
+    for category, date, place, people in rows:
+        if date in t_of and place in p_of:
+            groups.setdefault(category, np.zeros((T, P)))[t_of[date], p_of[place]] = people / R
+    return groups
 
 
 def _store_inflow(store, eid: str, index: dict, t_of: dict, p_of: dict,
