@@ -119,3 +119,29 @@ def test_a_flee_run_and_back_to_travesia(page, served):
     page.wait_for_selector("#map[data-day='3']")
     assert page.locator("#charts .chart .main-svg").count() >= 1
     assert not page.errors and not page.outside
+
+
+def test_two_datasets_of_one_flee_case_side_by_side(page, served):
+    """A Flee run beside a Flee ensemble of the same case: each side's ARD and medians are its own
+    API's, and each camp is drawn on one scale on both sides."""
+    _, results = served
+    ens = f"flee-ens-{results['flee_ensemble_id']}"
+    page.select_option("#cmp-a", "flee-flee-out")
+    page.select_option("#cmp-b", ens)
+    page.click("#compare")
+    page.wait_for_selector("#compare-view .compare-b .chart[data-camp='C2'] .main-svg",
+                           timeout=20_000)
+    for side, id in (("a", "flee-flee-out"), ("b", ens)):
+        f = api(page, f"/api/datasets/{id}/flee")
+        col = f"#compare-view .compare-{side}"
+        assert float(page.get_attribute(col, "data-ard")) == f["scores"]["ard"]
+        assert page.locator(f"{col} .ard").inner_text() == f"{f['scores']['ard']:.4f}"
+        camps = page.eval_on_selector_all(f"{col} .chart", "els => els.map(e => e.dataset.camp)")
+        assert camps == ["total", *CAMPS]
+        median = page.evaluate(f"""() => document.querySelector("{col} .chart[data-camp='C1']")
+            .data.find(t => t.meta === 'median').y""")
+        assert median == f["bands"]["C1"]["p50"]
+    ranges = page.evaluate("""() => ['a', 'b'].map(s => document.querySelector(
+        `#compare-view .compare-${s} .chart[data-camp='C2']`).layout.yaxis.range)""")
+    assert ranges[0] == ranges[1] and ranges[0][1] > 0
+    assert not page.errors and not page.outside

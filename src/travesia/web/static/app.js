@@ -597,7 +597,8 @@ function showWhatIfError(err) {
 async function compare() {
   const a = $("#cmp-a").value, b = $("#cmp-b").value;
   const view = $("#compare-view");
-  if (isFlee(a) || isFlee(b)) { view.textContent = FLEE_NO_COMPARE; return; }
+  if (isFlee(a) !== isFlee(b)) { view.textContent = FLEE_NO_COMPARE; return; }
+  if (isFlee(a)) { await compareFlee(a, b, view); return; }
   const answer = await api(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
   const [la, lb] = await Promise.all([load(a), load(b)]);
   view.innerHTML = "";
@@ -637,8 +638,8 @@ async function compare() {
 const TRAVESIA_PANELS = ["#map-panel", "#charts-panel", "#needs-panel", "#whatif-panel", "#host-panel",
   "#branches-panel", "#flows-panel"];
 const FLEE_COLOURS = { conflict_zone: "#b22222", camp: "#2e8b57", town: "#6b6b6b" };
-const FLEE_NO_COMPARE = "Side by side compares travesia runs at their crossings, which a Flee case does not have: " +
-  "choose a Flee case under Show to see its camps.";
+const FLEE_NO_COMPARE = "Side by side compares travesia datasets at their crossings, which a Flee case does not have, " +
+  "or two datasets of one Flee case at its camps: choose two of the same kind.";
 const isFlee = (id) => (state.datasets.find((d) => d.id === id) || {}).ruleset === "flee";
 
 async function loadFlee(id) {
@@ -748,8 +749,7 @@ function drawFleeScores(f) {
   host.dataset.ard = String(sc.ard);
 }
 
-function fleeTraces(band, observed, runs, name) {
-  const x = state.flee[state.current].dates;
+function fleeTraces(x, band, observed, runs) {
   const traces = [];
   if (runs > 1) {
     traces.push({ x, y: band.p05, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false });
@@ -768,6 +768,44 @@ function fleeTraces(band, observed, runs, name) {
   return traces;
 }
 
+// Two datasets of one Flee case side by side (a run and an ensemble, the preset rules and a fit):
+// their ARD, and each camp's curves on both sides on the same scale.
+async function compareFlee(a, b, view) {
+  const [fa, fb] = await Promise.all([loadFlee(a), loadFlee(b)]);
+  if (fa.case !== fb.case || fa.camps.join("|") !== fb.camps.join("|")) {
+    view.textContent = `Side by side compares two datasets of one Flee case; these are of ${fa.case} and ${fb.case}.`;
+    return;
+  }
+  view.innerHTML = "";
+  for (const [side, f] of [["a", fa], ["b", fb]]) {
+    const col = document.createElement("div");
+    col.className = `compare-${side}`;
+    const h = document.createElement("h3"); h.textContent = f.label; col.appendChild(h);
+    const ard = f.scores ? f.scores.ard.toFixed(4) : "-";
+    col.insertAdjacentHTML("beforeend", `<table class="flee-compare"><thead><tr><th>runs</th><th>ARD</th></tr></thead>
+      <tbody><tr><td>${fmt(f.runs)}</td><td class="ard">${ard}</td></tr></tbody></table>`);
+    col.dataset.ard = f.scores ? String(f.scores.ard) : "";
+    view.appendChild(col);
+  }
+  const series = [["total", "all camps together", (f) => f.total.band, (f) => f.total.observed],
+                  ...fa.camps.map((c) => [c, `${c}: people at the camp`, (f) => f.bands[c], (f) => (f.observed ? f.observed[c] : null)])];
+  for (const [key, title, bandOf, observedOf] of series) {
+    // one scale on both sides, so the two columns compare at a glance
+    const top = 1.1 * Math.max(1, ...[fa, fb].flatMap((f) => [...(bandOf(f).p95 || bandOf(f).p50), ...(observedOf(f) || [])]));
+    for (const [side, f] of [["a", fa], ["b", fb]]) {
+      const d = document.createElement("div");
+      d.className = "chart"; d.dataset.camp = key;
+      view.querySelector(`.compare-${side}`).appendChild(d);
+      await Plotly.react(d, fleeTraces(f.dates, bandOf(f), observedOf(f), f.runs), {
+        title: { text: title, font: { size: 13 }, x: 0.01 }, margin: { l: 52, r: 10, t: 30, b: 30 },
+        legend: { orientation: "h", x: 0, y: -0.18, font: { size: 10 } }, xaxis: { type: "date" },
+        yaxis: { range: [0, top] },
+      }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+    }
+  }
+  view.dataset.flee = fa.case;
+}
+
 async function drawFleeCharts(f) {
   const host = $("#flee-charts");
   host.innerHTML = "";
@@ -778,7 +816,7 @@ async function drawFleeCharts(f) {
     const d = document.createElement("div");
     d.className = "chart"; d.dataset.camp = key;
     host.appendChild(d);
-    await Plotly.react(d, fleeTraces(band, observed, f.runs, key), {
+    await Plotly.react(d, fleeTraces(f.dates, band, observed, f.runs), {
       title: { text: title, font: { size: 13 }, x: 0.01 }, margin: { l: 52, r: 10, t: 30, b: 30 },
       legend: { orientation: "h", x: 0, y: -0.18, font: { size: 10 } }, xaxis: { type: "date" },
       yaxis: { rangemode: "tozero" },
