@@ -283,7 +283,8 @@ def _run_dir_samples(run_dir: Path,
 
 def paired(observations: list[Observation], crossings: set[str]) -> list[Observation]:
     """Only a crossing's measures at a crossing and an informal crossing's at an informal one."""
-    return [o for o in observations if (o.crossing in crossings) != (o.compare in INFORMAL_MEASURES)]
+    return [o for o in observations
+            if (o.crossing in crossings) != (o.compare in INFORMAL_MEASURES)]
 
 
 def _run_dir_informal(run_dir: Path) -> dict[tuple[str, dt.date], dict[str, int]]:
