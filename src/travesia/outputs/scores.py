@@ -272,7 +272,7 @@ def _run_dir_samples(run_dir: Path,
     samples = []
     for o in obs:
         if o.compare in INFORMAL_MEASURES:
-            value = informal.get((o.crossing, o.date), {}).get(o.compare, 0)
+            value = informal.get((o.crossing or "", o.date), {}).get(o.compare, 0)
         else:
             i = series[(o.crossing, o.date)]
             value = (table["queue"][i]
