@@ -9,8 +9,8 @@ dated nationality reports. So the model's monthly crossings match the SNM counts
 (in sample): the rates are the counts.
 
 Monthly totals (SNM, as reported): January 24,634, February 24,657, March 38,099, April 40,297
-(dca-2023-05-03); May and June together 196,370 - 127,687 = 68,683 (fronteraysociedad-2023-07;
-no split between the two months found: spread evenly over their 61 days); July 248,901 -
+(dca-2023-05-03); May 166,649 - 127,687 = 38,962 (166,649 to the end of May 2023:
+elperiodiquito-2024-06); June 196,370 - 166,649 = 29,721 (fronteraysociedad-2023-07); July 248,901 -
 196,370 = 52,531 (pledgetimes-2023-08-01; reported as 52,530, breakinglatest-2023-08); August
 81,946 (prensa-2023-09-15); October 49,256, November 37,231, December 24,626
 (ultimocable-2024-01); September the remainder of the year's 520,085 = 78,125 (derived).
@@ -52,7 +52,8 @@ MONTHS = [
     (2, 2, 24_657, "dca-2023-05-03"),
     (3, 3, 38_099, "dca-2023-05-03"),
     (4, 4, 40_297, "dca-2023-05-03"),
-    (5, 6, 196_370 - 127_687, "fronteraysociedad-2023-07;dca-2023-05-03"),
+    (5, 5, 166_649 - 127_687, "elperiodiquito-2024-06;dca-2023-05-03"),
+    (6, 6, 196_370 - 166_649, "fronteraysociedad-2023-07;elperiodiquito-2024-06"),
     (7, 7, 248_901 - 196_370, "pledgetimes-2023-08-01;fronteraysociedad-2023-07"),
     (8, 8, 81_946, "prensa-2023-09-15"),
     (9, 9, 520_085 - 248_901 - 81_946 - 49_256 - 37_231 - 24_626,
@@ -88,7 +89,7 @@ def rows() -> list[dict]:
                 "place": "Necoclí", "nationality": nat, "status": "irregular",
                 "start": start.isoformat(), "end": end.isoformat(),
                 "people_per_day": f"{rate:.2f}", "mode": "transit",
-                "source": f"{source};{share_source};derived",
+                "source": ";".join(dict.fromkeys(f"{source};{share_source};derived".split(";"))),
                 "note": (f"{people:,} crossed the Darién in {start:%b}"
                          f"{'' if first == last else '-' + end.strftime('%b')} 2023 (SNM) x "
                          f"{share[nat]:.3f} {nat} share of the period / {days} days "
