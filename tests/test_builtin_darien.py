@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -54,6 +55,18 @@ def test_it_is_listed_checked_and_runs_by_name(tmp_path):
     run = runner.invoke(main, ["run", "darien-2023", "--out", str(tmp_path / "run")])
     assert run.exit_code == 0, run.output
     assert (tmp_path / "run" / "informal.csv").is_file()
+    # score and report compare the SNM counts with the jungle's series, Costa Rica's with the post's
+    scored = runner.invoke(main, ["score", str(tmp_path / "run")])
+    assert scored.exit_code == 0, scored.output
+    rows = json.loads(scored.output)["observations"]
+    assert {(r["crossing"], r["compare"]) for r in rows} == {(JUNGLE, "informal_crossed"),
+                                                               ("Paso Canoas", "entries")}
+    assert len(rows) == 15
+    report = runner.invoke(main, ["report", str(tmp_path / "run"), "--out",
+                                  str(tmp_path / "report.html")])
+    assert report.exit_code == 0, report.output
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "15 observations (2 reported as ranges)" in html and "informal_crossed" in html
 
 
 def test_every_row_of_its_data_cites_a_known_source(scenario):
