@@ -16,12 +16,14 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from travesia.cli import main
 from travesia.model.engine import simulate
 from travesia.model.results import STATE_COLUMNS
 from travesia.model.world import compile_world
+from travesia.runs.posterior import stale_warning
 from travesia.scenario import load_scenario
 from travesia.scenario.load import SPECIAL_SOURCES
 from travesia.scenario.observations import read_observations
@@ -190,3 +192,14 @@ def test_the_timeline_holds_the_dated_shocks(scenario):
     agreement = by_id["bus-agreement"]
     assert (agreement.type, agreement.date, agreement.announced) == (
         "capacity", dt.date(2023, 10, 9), dt.date(2023, 10, 6))
+
+
+def test_the_shipped_fit_is_of_these_files_and_narrows_the_capacity(scenario):
+    # fitted to Costa Rica's three counts (the SNM counts do not depend on either number): the
+    # post let fewer in a day than the September flow, so people waited until the buses of 9 Oct
+    fit = scenario.folder / "fitted_params.yaml"
+    assert stale_warning(fit, scenario) is None
+    spread = yaml.safe_load(fit.read_text(encoding="utf-8"))["fit"]["spread"]
+    capacity = spread["crossings[Paso Canoas].entry_capacity_per_day"]
+    assert 2000 <= capacity["p05"] < capacity["p50"] < 2700 < capacity["p95"] <= 3500
+    assert not (scenario.folder / "fitted_params.scores.json").exists()
