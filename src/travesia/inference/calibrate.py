@@ -45,6 +45,7 @@ from travesia.scenario.observations import (
     event_weights,
     read_observations,
 )
+from travesia.scenario.measures import INFORMAL_MEASURES
 from travesia.scenario.parameters import Parameters, load_params_file
 from travesia.runs.priors import (
     Prior,
@@ -317,9 +318,12 @@ def fit_targets(observations: list[Observation], sc: Scenario, until: dt.date,
     """The observations a fit compares with: up to `until`, on a crossing and a model series of
     the scenario (only `measures` when given), inside its period."""
     crossings = [c.name for c in sc.crossings]
-    return comparable([o for o in observations if o.date <= until], crossings, sc.spec.start,
-                      sc.spec.end,
-                      MODEL_MEASURES if measures is None else set(measures) & MODEL_MEASURES)
+    informal = [i.name for i in sc.informal]
+    found = comparable([o for o in observations if o.date <= until], crossings + informal,
+                       sc.spec.start, sc.spec.end,
+                       MODEL_MEASURES if measures is None else set(measures) & MODEL_MEASURES)
+    # an informal crossing's measures at an informal crossing, a crossing's at a crossing
+    return [o for o in found if (o.crossing in informal) == (o.compare in INFORMAL_MEASURES)]
 
 
 def calibrate(scenario: str | Path | Scenario | None = None, *,

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from travesia.errors import ObservationError, ScenarioError
-from travesia.scenario.measures import CROSSING_MEASURES
+from travesia.scenario.measures import CROSSING_MEASURES, INFORMAL_MEASURES
 from travesia.scenario.observations import (
     Observation,
     ObservationModel,
@@ -233,16 +233,26 @@ def comparable(observations: list[Observation], crossings: list[str], start: dt.
 
 # --- reading runs and stores ----------------------------------------------------------------------
 
-MODEL_MEASURES = set(CROSSING_MEASURES)        # measures.py
+# measures.py: a crossing's series, or an informal crossing's (`crossing` then names the informal
+# crossing: the Darién's monthly counts are of people who walked the jungle path)
+MODEL_MEASURES = set(CROSSING_MEASURES) | set(INFORMAL_MEASURES)
+
+
+def series_of(results, name: str, measure: str) -> np.ndarray:
+    """[T] one run's series of a crossing, or of an informal crossing for an informal measure."""
+    if measure in INFORMAL_MEASURES:
+        return results.informal[measure][:, results.informal_names.index(name)]
+    return results.at_crossing(name, measure)
 
 
 def samples_from_results(results_list, observations: list[Observation]) -> list[np.ndarray]:
     """[runs] values of each observation's series at its date, from Results objects."""
     out = []
     for o in observations:
-        measure = o.compare
+        assert o.crossing and o.compare, "only comparable observations (comparable())"
         day = (o.date - results_list[0].start).days
-        out.append(np.array([float(r.at_crossing(o.crossing, measure)[day]) for r in results_list]))
+        out.append(np.array([float(series_of(r, o.crossing, o.compare)[day])
+                             for r in results_list]))
     return out
 
 
@@ -256,14 +266,38 @@ def _run_dir_samples(run_dir: Path,
         series[(crossing, date)] = i
     dates = sorted(set(table["date"]))
     crossings = sorted(set(table["crossing"]))
-    obs = comparable(observations, crossings, dates[0], dates[-1], MODEL_MEASURES)
+    informal = _run_dir_informal(run_dir)
+    obs = paired(comparable(observations, crossings + sorted({k[0] for k in informal}), dates[0],
+                            dates[-1], MODEL_MEASURES), set(crossings))
     samples = []
     for o in obs:
-        i = series[(o.crossing, o.date)]
-        value = (table["queue"][i]
-                 + table["stranded"][i]) if o.compare == "held" else table[o.compare][i]
+        if o.compare in INFORMAL_MEASURES:
+            value = informal.get((o.crossing or "", o.date), {}).get(o.compare, 0)
+        else:
+            i = series[(o.crossing, o.date)]
+            value = (table["queue"][i]
+                     + table["stranded"][i]) if o.compare == "held" else table[o.compare][i]
         samples.append(np.array([float(value)]))
     return obs, samples
+
+
+def paired(observations: list[Observation], crossings: set[str]) -> list[Observation]:
+    """Only a crossing's measures at a crossing and an informal crossing's at an informal one."""
+    return [o for o in observations
+            if (o.crossing in crossings) != (o.compare in INFORMAL_MEASURES)]
+
+
+def _run_dir_informal(run_dir: Path) -> dict[tuple[str, dt.date], dict[str, int]]:
+    """A run folder's informal.csv as {(informal crossing, date): {measure: people}} (empty
+    without informal crossings)."""
+    import csv
+
+    path = run_dir / "informal.csv"
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {(r["informal_crossing"], dt.date.fromisoformat(r["date"])):
+                {m: int(r[m]) for m in INFORMAL_MEASURES if r.get(m)} for r in csv.DictReader(f)}
 
 
 def _store_samples(store_path: Path, observations: list[Observation] | None,
@@ -278,9 +312,12 @@ def _store_samples(store_path: Path, observations: list[Observation] | None,
                                                   ens["scenario_hash"], where=store_path)
         cache: dict[tuple[str, str], tuple] = {}
         obs, samples = [], []
+        informal = set(store.informal_names(ens["ensemble_id"]))
         for o in observations:
             key = series_key(o)
-            if key is None or o.crossing not in ens["crossings"] or o.compare not in MODEL_MEASURES:
+            if key is None or o.compare not in MODEL_MEASURES \
+                    or not (o.crossing in informal if o.compare in INFORMAL_MEASURES
+                            else o.crossing in ens["crossings"]):
                 continue
             if key not in cache:
                 dates, _, values = store.series(ens["ensemble_id"], crossing=o.crossing,

@@ -151,14 +151,21 @@ def needs_rows(ds) -> list[dict]:
 def score_table(view, ds):
     """Forecast scores (scores.py) of the dataset's runs against each observation of a series it
     has."""
-    from travesia.outputs.scores import comparable, score_forecasts
+    from travesia.outputs.scores import comparable, paired, score_forecasts
+    from travesia.scenario.measures import INFORMAL_MEASURES
     from travesia.web.scenario_view import COMPARE_TO_MEASURE
 
-    obs = comparable(view.observations, ds.crossing_names, ds.dates[0], ds.dates[-1],
-                     set(COMPARE_TO_MEASURE))
-    samples = [ds.crossing[COMPARE_TO_MEASURE[o.compare]][:, (o.date - ds.dates[0]).days,
-                                                          ds.crossing_names.index(o.crossing)].astype(float)
-               for o in obs]
+    # an informal crossing's series too, when the dataset keeps them by day (runs, run folders)
+    informal = ds.informal_names if ds.informal_runs else []
+    obs = paired(comparable(view.observations, ds.crossing_names + informal, ds.dates[0],
+                            ds.dates[-1], set(COMPARE_TO_MEASURE) | set(INFORMAL_MEASURES)),
+                 set(ds.crossing_names))
+    samples = [(ds.informal_runs[o.compare][:, (o.date - ds.dates[0]).days,
+                                            informal.index(o.crossing)]
+                if o.compare in INFORMAL_MEASURES else
+                ds.crossing[COMPARE_TO_MEASURE[o.compare]][:, (o.date - ds.dates[0]).days,
+                                                           ds.crossing_names.index(o.crossing)]
+                ).astype(float) for o in obs]
     return score_forecasts(obs, samples, known=view.observations)
 
 
