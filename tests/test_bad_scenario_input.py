@@ -17,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 from scenario_kit import tiny_scenario, write_csv
 
+import travesia.model
 from travesia.cli import main
 
 INFORMAL = {"name": "path", "border": "X-Y", "from": "A", "to": "D", "capacity_per_day": 10,
@@ -28,6 +29,11 @@ BRANCHES = [{"id": "calm", "weight": 0.5, "after": "2026-01-05", "source": "hand
             {"id": "storm", "weight": 0.5, "after": "2026-01-05", "source": "hand",
              "timeline": [{"date": "2026-01-06", "type": "capacity", "crossing": "X-Y",
                            "post": "entry", "per_day": 2, "source": "hand"}]}]
+
+
+def _rates_text() -> str:
+    """The package's impact rates, as a scenario would ship its own."""
+    return (Path(travesia.model.__file__).parent / "impact_rates.csv").read_text(encoding="utf-8")
 
 
 def yaml_edit(fn):
@@ -189,6 +195,16 @@ FIXED = {
         lambda f: (f / "routes.csv").write_text(
             (f / "routes.csv").read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8"),
         ["routes.csv", "row 1", "separated by semicolons", "separated by commas"]),
+    # a scenario's own impact_rates.csv: a stray field was dropped unseen, the error for a file
+    # not in UTF-8 named a Python exception, and a BOM (legal everywhere else) broke its header
+    "impact rates with a stray field": (
+        lambda f: (f / "impact_rates.csv").write_text(
+            _rates_text().replace("\n", ",stray\n", 2).replace(",stray", "", 1),
+            encoding="utf-8"),
+        ["impact_rates.csv", "row 2", "has a different number of fields than the header's 11"]),
+    "impact rates not in UTF-8": (
+        lambda f: (f / "impact_rates.csv").write_bytes(_rates_text().encode() + b"\xe9\n"),
+        ["impact_rates.csv", "not UTF-8 text"]),
 }
 
 ALREADY = {
@@ -280,5 +296,6 @@ def test_the_tiny_scenario_and_its_sound_extras_pass(tmp_path):
     with_file("informal_crossings.csv", [INFORMAL])(folder)
     with_branches()(folder)
     prior("threat_response", dist="uniform", low=0, high=2)(folder)
+    (folder / "impact_rates.csv").write_bytes(b"\xef\xbb\xbf" + _rates_text().encode())   # a BOM
     code, out, exc = _invoke("scenario", "check", folder)
     assert code == 0 and exc is None, out
