@@ -36,6 +36,19 @@ def _rates_text() -> str:
     return (Path(travesia.model.__file__).parent / "impact_rates.csv").read_text(encoding="utf-8")
 
 
+def with_fit(sample: str):
+    """A fit file named by scenario.yaml, with `sample` as its posterior sample."""
+    def mutate(folder: Path) -> None:
+        (folder / "fit.yaml").write_text("parameters: {giveup_rate_per_day: 0.2}\n"
+                                         "fit: {scenario: tiny}\n", encoding="utf-8")
+        (folder / "fit.posterior.csv").write_text(sample, encoding="utf-8")
+        setting("fit", "fit.yaml")(folder)
+    return mutate
+
+
+SOUND_SAMPLE = "draw,giveup_rate_per_day,departure_rate_per_day.irregular\n0,0.1,0.5\n1,0.3,0.9\n"
+
+
 def yaml_edit(fn):
     def mutate(folder: Path) -> None:
         path = folder / "scenario.yaml"
@@ -195,6 +208,19 @@ FIXED = {
         lambda f: (f / "routes.csv").write_text(
             (f / "routes.csv").read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8"),
         ["routes.csv", "row 1", "separated by semicolons", "separated by commas"]),
+    # a fit's posterior sample was read but not checked: an ensemble drawing from it failed run
+    # by run on a damaged draw
+    "a posterior draw that is not a number": (
+        with_fit(SOUND_SAMPLE.replace("1,0.3,", "1,nan,")),
+        ["fit.posterior.csv", "row 3", "field 'giveup_rate_per_day'",
+         "not a finite number (got 'nan')"]),
+    "a posterior draw a parameter cannot take": (
+        with_fit(SOUND_SAMPLE.replace(",0.9", ",-0.9")),
+        ["fit.posterior.csv", "row 3", "field 'departure_rate_per_day.irregular'",
+         "must be at least 0 (got -0.9)"]),
+    "a posterior column of an unknown parameter": (
+        with_fit(SOUND_SAMPLE.replace("giveup_rate_per_day", "give_up")),
+        ["fit.posterior.csv", "row 1", "field 'give_up'", "unknown parameter 'give_up'"]),
     # a scenario's own impact_rates.csv: a stray field was dropped unseen, the error for a file
     # not in UTF-8 named a Python exception, and a BOM (legal everywhere else) broke its header
     "impact rates with a stray field": (
@@ -296,6 +322,8 @@ def test_the_tiny_scenario_and_its_sound_extras_pass(tmp_path):
     with_file("informal_crossings.csv", [INFORMAL])(folder)
     with_branches()(folder)
     prior("threat_response", dist="uniform", low=0, high=2)(folder)
+    with_fit(SOUND_SAMPLE)(folder)
     (folder / "impact_rates.csv").write_bytes(b"\xef\xbb\xbf" + _rates_text().encode())   # a BOM
     code, out, exc = _invoke("scenario", "check", folder)
     assert code == 0 and exc is None, out
+    assert "a fit of 2 draws" in out
