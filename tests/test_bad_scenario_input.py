@@ -49,6 +49,17 @@ def with_fit(sample: str):
 SOUND_SAMPLE = "draw,giveup_rate_per_day,departure_rate_per_day.irregular\n0,0.1,0.5\n1,0.3,0.9\n"
 
 
+def with_observations(crossing: str, compare: str):
+    """observations.csv, named by scenario.yaml, with one count compared with a model series."""
+    def mutate(folder: Path) -> None:
+        (folder / "observations.csv").write_text(
+            "date,place,measure,value,source,crossing,compare\n"
+            f"2026-01-03,the line at XP,people waiting,12,hand,{crossing},{compare}\n",
+            encoding="utf-8")
+        setting("observations", "observations.csv")(folder)
+    return mutate
+
+
 def yaml_edit(fn):
     def mutate(folder: Path) -> None:
         path = folder / "scenario.yaml"
@@ -221,6 +232,15 @@ FIXED = {
     "a posterior column of an unknown parameter": (
         with_fit(SOUND_SAMPLE.replace("giveup_rate_per_day", "give_up")),
         ["fit.posterior.csv", "row 1", "field 'give_up'", "unknown parameter 'give_up'"]),
+    # an observation compared with a series the model does not have was dropped from every score
+    # and fit unseen
+    "an observation compared at a crossing the scenario lacks": (
+        with_observations("X–Y", "held"),
+        ["observations.csv", "row 2", "field 'crossing'", "unknown crossing 'X–Y'",
+         "needs a crossing of crossings.csv: X-Y"]),
+    "an observation compared with an unknown measure": (
+        with_observations("X-Y", "waiting"),
+        ["observations.csv", "row 2", "field 'compare'", "unknown measure 'waiting'"]),
     # a scenario's own impact_rates.csv: a stray field was dropped unseen, the error for a file
     # not in UTF-8 named a Python exception, and a BOM (legal everywhere else) broke its header
     "impact rates with a stray field": (
@@ -323,7 +343,8 @@ def test_the_tiny_scenario_and_its_sound_extras_pass(tmp_path):
     with_branches()(folder)
     prior("threat_response", dist="uniform", low=0, high=2)(folder)
     with_fit(SOUND_SAMPLE)(folder)
+    with_observations("X-Y", "held")(folder)
     (folder / "impact_rates.csv").write_bytes(b"\xef\xbb\xbf" + _rates_text().encode())   # a BOM
     code, out, exc = _invoke("scenario", "check", folder)
     assert code == 0 and exc is None, out
-    assert "a fit of 2 draws" in out
+    assert "a fit of 2 draws" in out and "1 observations" in out
