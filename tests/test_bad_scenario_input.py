@@ -149,6 +149,14 @@ FIXED = {
                   then=prior("inflows[1].people_per_day", dist="uniform", low=-10, high=10)),
         ["scenario.yaml", "field 'priors.inflows[1].people_per_day'", "uniform reaches -10",
          "must be at least 0"]),
+    "a list of values for a number holding a word": (
+        prior("news_delay_days", dist="values", values=[1, 2, "soon"]),
+        ["scenario.yaml", "field 'priors.news_delay_days'", "values reaches 'soon'",
+         "not a whole number"]),
+    "an event at a crossing spelt with another dash, told the crossings there are": (
+        event(type="capacity", crossing="X–Y", post="entry", per_day=5),
+        ["scenario.yaml", "field 'timeline[0].crossing'",
+         "unknown crossing 'X–Y' (crossings.csv has: X-Y)"]),
     "an event id left empty": (
         event(type="threat", level=0.5, id=""),
         ["scenario.yaml", "field 'timeline[0].id'", "is empty"]),

@@ -273,7 +273,7 @@ def scenario_priors(scenario) -> dict[str, Prior]:
     return priors
 
 
-def _support_ends(prior: Prior) -> list[float]:
+def _support_ends(prior: Prior) -> list[Any]:
     """The extreme values a prior can draw where it is bounded: a uniform's low and high, a
     normal's clip, every one of a list of values (a lognormal is above 0 and unbounded)."""
     if prior.dist == "uniform":
@@ -281,8 +281,7 @@ def _support_ends(prior: Prior) -> list[float]:
     if prior.dist == "normal":
         return [float(c) for c in prior.clip if c is not None]
     if prior.dist == "values":
-        return [v for v in prior.args[0] if isinstance(v, (int, float))
-                and not isinstance(v, bool)]
+        return list(prior.args[0])
     return []
 
 
@@ -303,7 +302,8 @@ def _check_support(scenario, prior: Prior, file: Path) -> None:
                 with_values(scenario.params, {prior.name: value}, where=f"priors.{prior.name}")
         except ScenarioError as exc:
             reason = exc.reason.split("): ", 1)[-1]       # the bound, without the drawn value
-            raise ScenarioError(f"{prior.dist} reaches {value:g}, which the "
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            raise ScenarioError(f"{prior.dist} reaches {shown}, which the "
                                 f"{'number' if is_data_name(prior.name) else 'parameter'} "
                                 f"cannot take: {reason}", file=file,
                                 field=f"priors.{prior.name}") from None

@@ -468,7 +468,8 @@ class _EventCheck:
                                         file=ypath, field=f"{fld}.source")
             crossing = getattr(ev, "crossing", None)
             if crossing is not None and crossing not in self.crossing_names:
-                raise ScenarioError(f"unknown crossing '{crossing}' (not in crossings.csv)",
+                raise ScenarioError(f"unknown crossing '{crossing[:60]}' (crossings.csv has: "
+                                    f"{', '.join(sorted(self.crossing_names))[:200]})",
                                     file=ypath, field=f"{fld}.crossing")
             if ev.type == "flight" and ev.from_ not in self.crossing_names \
                     and ev.from_ not in self.kind:
