@@ -217,6 +217,12 @@ FIXED = {
         text_edit("places.csv", ",destination,", ",village,"),
         ["places.csv", "row 5", "field 'kind'", "must be 'city', 'post' or 'destination' (got "
                                                 "'village')"]),
+    "'none' beside a document": (
+        text_edit("documents.csv", ",none,1,", ",none;visa,1,"),
+        ["documents.csv", "row 2", "field 'documents'", "'none' stands alone"]),
+    "a document twice in one set": (
+        text_edit("documents.csv", ",none,1,", ",visa;visa,1,"),
+        ["documents.csv", "row 2", "field 'documents'", "document 'visa' written twice"]),
     "an informal crossing caught more often than always": (
         with_file("informal_crossings.csv", [{**INFORMAL, "detection": 1.5}]),
         ["informal_crossings.csv", "row 2", "field 'detection'", "must be at most 1 (got '1.5')"]),

@@ -734,7 +734,15 @@ def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: t
     totals: dict[tuple[str, str], tuple[float, int]] = {}
     for line, row in rows:
         value = getattr(row, column)
-        for name in ([] if value == "none" else split_ids(value)):
+        listed = [] if value == "none" else split_ids(value)
+        if "none" in listed:
+            raise ScenarioError(f"'none' stands alone (no {what}s), never beside a {what}",
+                                file=path, row=line, field=column)
+        if len(set(listed)) < len(listed):
+            twice = next(n for n in listed if listed.count(n) > 1)
+            raise ScenarioError(f"{what} '{twice[:40]}' written twice in one set", file=path,
+                                row=line, field=column)
+        for name in listed:
             if name not in names:
                 declared = ", ".join(names) or "none declared"
                 raise ScenarioError(f"unknown {what} '{name}' (scenario.yaml declares: {declared}; "
