@@ -223,6 +223,10 @@ FIXED = {
     "a document twice in one set": (
         text_edit("documents.csv", ",none,1,", ",visa;visa,1,"),
         ["documents.csv", "row 2", "field 'documents'", "document 'visa' written twice"]),
+    "documents of a nationality nobody has": (
+        text_edit("documents.csv", "Venezuela,irregular,none", "Venezuala,irregular,none"),
+        ["documents.csv", "row 2", "field 'nationality'",
+         "no people of nationality 'Venezuala' in population.csv or inflows.csv: a misspelt"]),
     "an informal crossing caught more often than always": (
         with_file("informal_crossings.csv", [{**INFORMAL, "detection": 1.5}]),
         ["informal_crossings.csv", "row 2", "field 'detection'", "must be at most 1 (got '1.5')"]),

@@ -381,10 +381,12 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _check_needs_groups(spec, tables["groups.csv"], folder / "groups.csv", ypath)
     _check_inflows(tables["inflows.csv"], folder / "inflows.csv", need_place)
 
+    people_cells = {(r.nationality, r.status) for _, r in tables["population.csv"]} \
+        | {(r.nationality, r.status) for _, r in tables["inflows.csv"]}
     for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents,
                                         "document"),
                                        ("groups.csv", "groups", vocabulary.groups, "group")):
-        _check_shares(tables[fname], folder / fname, column, names, what)
+        _check_shares(tables[fname], folder / fname, column, names, what, people_cells)
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
     countries = {r.country for _, r in places}
@@ -726,7 +728,7 @@ def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None,
 
 
 def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: tuple[str, ...],
-                  what: str) -> None:
+                  what: str, people_cells: set[tuple[str, str]]) -> None:
     """Rows of (nationality, status, a set of names or `none`, share): names declared, no set twice,
     and the shares of each (nationality, status) sum to 1."""
     _unique(rows, lambda r: (r.nationality, r.status, getattr(r, column)), path, f"{column} row",
@@ -751,10 +753,15 @@ def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: t
         share, _ = totals.get((row.nationality, row.status), (0.0, line))
         totals[(row.nationality, row.status)] = (share + row.share, line)
     for (nat, status), (share, line) in totals.items():
+        if nat not in {n for n, _ in people_cells}:
+            # rows of a nationality nobody has: most often a misspelt one, whose people then hold
+            # nothing (a cell without rows holds no documents, no groups)
+            raise ScenarioError(f"no people of nationality '{nat[:40]}' in population.csv or "
+                                "inflows.csv: a misspelt nationality?", file=path, row=line,
+                                field="nationality")
         if abs(share - 1.0) > 1e-6:
-            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1", file=path,
-                                row=line,
-                                field="share")
+            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1",
+                                file=path, row=line, field="share")
 
 
 def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:
