@@ -227,6 +227,13 @@ FIXED = {
         text_edit("documents.csv", "Venezuela,irregular,none", "Venezuala,irregular,none"),
         ["documents.csv", "row 2", "field 'nationality'",
          "no people of nationality 'Venezuala' in population.csv or inflows.csv: a misspelt"]),
+    "a population cell written twice, told without Python's quotes": (
+        lambda f: (f / "population.csv").write_text(
+            (f / "population.csv").read_text(encoding="utf-8")
+            + (f / "population.csv").read_text(encoding="utf-8").splitlines()[1] + "\n",
+            encoding="utf-8"),
+        ["population.csv", "row 3", "field 'status'", "duplicated population cell (place, "
+         "nationality, status) (A, Venezuela, irregular) (first on row 2)"]),
     "an informal crossing caught more often than always": (
         with_file("informal_crossings.csv", [{**INFORMAL, "detection": 1.5}]),
         ["informal_crossings.csv", "row 2", "field 'detection'", "must be at most 1 (got '1.5')"]),

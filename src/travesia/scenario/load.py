@@ -171,7 +171,9 @@ def _unique(rows: list[tuple[int, Any]], key, path: Path, what: str, fld: str) -
     for line, row in rows:
         k = key(row)
         if k in seen:
-            raise ScenarioError(f"duplicated {what} {k!r} (first on row {seen[k]})", file=path,
+            shown = f"({', '.join(str(part)[:40] for part in k)})" if isinstance(k, tuple) \
+                else f"'{str(k)[:60]}'"
+            raise ScenarioError(f"duplicated {what} {shown} (first on row {seen[k]})", file=path,
                                 row=line, field=fld)
         seen[k] = line
 
