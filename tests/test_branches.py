@@ -72,9 +72,9 @@ TWO = [branch("none", 0.25), branch("buses", 0.75, timeline=[removal()])]
     ([branch("a", 1.0, timeline=[removal(date="2026-01-21")])], "branches[0].timeline[0].date",
      "outside the period"),
     ([branch("a", 1.0, end="2026-01-02")], "branches[0].end", "before after"),
-    ([branch("a", 1.5)], "branches[0].weight", "less than or equal to 1"),
+    ([branch("a", 1.5)], "branches[0].weight", "must be at most 1"),
     ([branch("a", 1.0, timeline=[{**removal(), "per_day": -1}])],
-     "branches[0].timeline[0].per_day", "greater than or equal to 0"),
+     "branches[0].timeline[0].per_day", "must be at least 0"),
     ([branch("a", 1.0, source="nowhere")], "branches[0].source", "unknown source id 'nowhere'"),
 ])
 def test_bad_branches_are_clear_errors(tmp_path, branches, field, message):

@@ -242,7 +242,7 @@ def check(folder):
     ({"border": "X-Z"}, "field 'border': 'X-Z' is neither a crossing"),
     ({"border": "X;X"}, "field 'border': 'X;X' is neither a crossing"),
     ({"to": "A"}, "field 'to': 'A' (X) to 'A' (X) does not cross the border X-Y"),
-    ({"detection": 1.5}, "field 'detection': Input should be less than or equal to 1"),
+    ({"detection": 1.5}, "field 'detection': must be at most 1"),
     ({"death_risk": -0.1}, "field 'death_risk'"),
     ({"capacity_per_day": ""}, "field 'capacity_per_day': is empty"),
     ({"km": 0}, "field 'km'"),

@@ -45,7 +45,7 @@ CASES = {
                             "file too large"),
     "1,000,000 Flee locations": ("flee", _million_locations, "file too large"),
     "end: 9999-12-31": ("ours", _forever, "longer than"),
-    "10^12 people": ("ours", _people, "less than or equal to"),
+    "10^12 people": ("ours", _people, "must be at most"),
 }
 
 

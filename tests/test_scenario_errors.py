@@ -54,7 +54,7 @@ CASES = {
         ["routes.csv", "row 3", "field 'to'", "unknown place 'Nowhere'"]),
     "negative distance": (
         lambda f: edit(f / "routes.csv", "A,XP,1.0", "A,XP,-5"),
-        ["routes.csv", "row 2", "field 'distance_km'", "greater than 0", "-5"]),
+        ["routes.csv", "row 2", "field 'distance_km'", "must be above 0", "-5"]),
     "negative capacity": (
         lambda f: edit(f / "crossings.csv", ",1000,10,", ",1000,-10,"),
         ["crossings.csv", "row 2", "field 'entry_capacity_per_day'", "-10"]),
@@ -98,7 +98,7 @@ CASES = {
     "unknown event field": (
         lambda f: edit_yaml(f / "scenario.yaml", lambda d: d["timeline"].append(
             {"date": "2026-01-02", "type": "flight", "from": "A", "seats": -3, "source": "hand"})),
-        ["scenario.yaml", "timeline[0].seats", "greater than or equal to 0"]),
+        ["scenario.yaml", "timeline[0].seats", "must be at least 0"]),
     "bad admission rule": (
         lambda f: edit(f / "crossings.csv", ",any,any,", ",any,passports,"),
         ["crossings.csv", "row 2", "field 'entry_admits'", "unknown name 'passports'"]),
@@ -118,13 +118,13 @@ CASES = {
         ["routes.csv", "row 2", "field 'distance_km'", "finite"]),
     "distance beyond any road": (
         lambda f: edit(f / "routes.csv", "A,XP,1.0", "A,XP,1e308"),
-        ["routes.csv", "row 2", "field 'distance_km'", "less than or equal to 50000"]),
+        ["routes.csv", "row 2", "field 'distance_km'", "must be at most 50,000"]),
     "infinite capacity": (
         lambda f: edit(f / "crossings.csv", ",1000,10,", ",1000,inf,"),
         ["crossings.csv", "row 2", "field 'entry_capacity_per_day'", "finite"]),
     "more people than the planet": (
         lambda f: _set_people(f, "100000000000000000000"),
-        ["population.csv", "row 2", "field 'people'", "less than or equal to"]),
+        ["population.csv", "row 2", "field 'people'", "must be at most"]),
     "impossible date": (
         lambda f: edit(f / "scenario.yaml", "start: '2026-01-01'", "start: '2025-13-45'"),
         ["scenario.yaml", "start", "date"]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import pyarrow as pa
 
 from travesia.errors import ScenarioError
 from travesia.model.needs import needs_of_series
+from travesia.scenario.limits import read_input_text
 from travesia.scenario.measures import DEPENDENT, PLACE_MEASURES, PLACE_STATES
 
 if TYPE_CHECKING:
@@ -115,24 +117,25 @@ def label_of(column: str) -> str:
 def load_rates(path: str | Path | None = None) -> Rates:
     """Read and check a rates file (the package's when `path` is None)."""
     path = Path(path) if path is not None else RATES_FILE
+    text = read_input_text(path)       # UTF-8, a BOM dropped (as every scenario file)
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = reader.fieldnames or []
-            missing = [c for c in RATE_COLUMNS if c not in header]
-            if missing:
-                raise ScenarioError(f"missing column(s) {', '.join(missing)} (a rates file names "
-                                    f"{', '.join(RATE_COLUMNS)})", file=path)
-            raw = []
-            for row in reader:
-                raw.append(row)
-                if len(raw) > MAX_RATE_ROWS:
-                    raise ScenarioError(f"more than {MAX_RATE_ROWS} rows", file=path)
-    except OSError as exc:
-        raise ScenarioError(f"cannot read the rates file ({exc.strerror})", file=path) from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ScenarioError(f"not a CSV file of UTF-8 text ({exc.__class__.__name__})",
-                            file=path) from None
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        header = reader.fieldnames or []
+        missing = [c for c in RATE_COLUMNS if c not in header]
+        if missing:
+            raise ScenarioError(f"missing column(s) {', '.join(missing)} (a rates file names "
+                                f"{', '.join(RATE_COLUMNS)}, separated by commas)", file=path,
+                                row=1)
+        raw = []
+        for row in reader:
+            if None in row or None in row.values():     # more or fewer fields than the header
+                raise ScenarioError(f"has a different number of fields than the header's "
+                                    f"{len(header)}", file=path, row=reader.line_num)
+            raw.append(row)
+            if len(raw) > MAX_RATE_ROWS:
+                raise ScenarioError(f"more than {MAX_RATE_ROWS} rows", file=path)
+    except csv.Error as exc:
+        raise ScenarioError(f"malformed CSV: {exc}", file=path, row=reader.line_num) from None
     rows = tuple(_rate(row, i, path) for i, row in enumerate(raw, start=2))
     if not rows:
         raise ScenarioError("no rates (one row a measure and country)", file=path)
@@ -152,6 +155,8 @@ def _rate(row: dict, line: int, path: Path) -> Rate:
 
     def number(name: str) -> float:
         raw = text(name)
+        if not raw:
+            raise ScenarioError("is empty", file=path, row=line, field=name)
         try:
             value = float(raw)
         except ValueError:

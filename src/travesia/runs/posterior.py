@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
+import math
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from travesia.errors import ScenarioError
+from travesia.runs.priors import check_name, with_values
+from travesia.scenario.data_values import check_data_name, is_data_name, with_data_values
 from travesia.scenario.load import file_inside
 from travesia.scenario.yamlfile import read_yaml_mapping
 
@@ -109,7 +112,47 @@ def read_fit(path: str | Path) -> LoadedFit:
 
 
 def scenario_fit(sc) -> LoadedFit | None:
-    """The fit a loaded scenario's `fit:` names (None if it names none)."""
+    """The fit a loaded scenario's `fit:` names (None if it names none), its sample checked
+    against the scenario (`check_sample`)."""
+    fit = _named_fit(sc)
+    if fit is not None:
+        check_sample(sc, fit)
+    return fit
+
+
+def check_sample(sc, fit: LoadedFit) -> None:
+    """Every column of a posterior sample names a parameter or a data number of the scenario, and
+    every draw is a finite number it may take (its smallest and largest tried), so that an
+    ensemble drawing from it does not fail run by run on a damaged file."""
+    sample_path = fit.path.with_name(f"{fit.path.stem}.posterior.csv")
+    for name in fit.names:
+        try:
+            if is_data_name(name):
+                check_data_name(sc, name, file=sample_path, field=name)
+            else:
+                check_name(name, file=sample_path, field=name)
+        except ScenarioError as exc:      # a column of the header row
+            raise ScenarioError(exc.reason, file=sample_path, row=1, field=name) from None
+        numbers = []
+        for row, draw in enumerate(fit.sample, start=2):
+            value = draw[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value):
+                raise ScenarioError(f"not a finite number (got '{str(value)[:40]}')",
+                                    file=sample_path, row=row, field=name)
+            numbers.append((value, row))
+        for value, row in (min(numbers), max(numbers)) if numbers else ():
+            try:
+                if is_data_name(name):
+                    with_data_values(sc, {name: value})
+                else:
+                    with_values(sc.params, {name: value}, where=name)
+            except ScenarioError as exc:
+                raise ScenarioError(exc.reason.split("): ", 1)[-1], file=sample_path, row=row,
+                                    field=name) from None
+
+
+def _named_fit(sc) -> LoadedFit | None:
     ref = sc.spec.fit
     if ref is None:
         return None
@@ -130,8 +173,6 @@ def scenario_fit(sc) -> LoadedFit | None:
     fit = read_fit(file_inside(lender.folder, lender.spec.fit,
                                file=lender.folder / "scenario.yaml", field="fit"))
     # a borrowed fit lends behaviour only: numbers fitted in the lender's data files are its facts
-    from travesia.scenario.data_values import is_data_name
-
     names = [n for n in fit.names if not is_data_name(n)]
     sample = [{n: draw[n] for n in names} for draw in fit.sample]
     return dataclasses.replace(fit, names=names, sample=sample, borrowed_from=ref.scenario,

@@ -38,11 +38,13 @@ import numpy as np
 from travesia.errors import ScenarioError
 from travesia.scenario.parameters import Parameters, parameters_from
 from travesia.scenario.data_values import (
+    TABLES,
     check_data_name,
     is_data_name,
     is_integer_name,
     parse_data_name,
     split_values,
+    with_data_values,
 )
 
 DISTRIBUTIONS = ("uniform", "normal", "lognormal", "values")
@@ -261,10 +263,50 @@ def prior_from_mapping(name: str, spec: Any, *, file: str | Path | None = None) 
 
 
 def scenario_priors(scenario) -> dict[str, Prior]:
-    """The priors of a loaded Scenario (its scenario.yaml `priors:`)."""
+    """The priors of a loaded Scenario (its scenario.yaml `priors:`), each checked to draw only
+    values its parameter or data number allows (`_check_support`)."""
     file = scenario.folder / "scenario.yaml"
-    return {name: prior_from_mapping(name, spec, file=file) for name,
-            spec in scenario.spec.priors.items()}
+    priors = {name: prior_from_mapping(name, spec, file=file) for name,
+              spec in scenario.spec.priors.items()}
+    for prior in priors.values():
+        _check_support(scenario, prior, file)
+    return priors
+
+
+def _support_ends(prior: Prior) -> list[Any]:
+    """The extreme values a prior can draw where it is bounded: a uniform's low and high, a
+    normal's clip, every one of a list of values (a lognormal is above 0 and unbounded)."""
+    if prior.dist == "uniform":
+        return [float(a) for a in prior.args]
+    if prior.dist == "normal":
+        return [float(c) for c in prior.clip if c is not None]
+    if prior.dist == "values":
+        return list(prior.args[0])
+    return []
+
+
+def _check_support(scenario, prior: Prior, file: Path) -> None:
+    """A prior whose bounded range reaches past what its parameter or data number may be (a
+    uniform(-1, 2) on a chance) would fail runs one by one, some way into an ensemble: refuse it
+    when the scenario is read. Shares are clipped to [0, 1] by design (data_values), so they are
+    left alone."""
+    if is_data_name(prior.name):
+        table = parse_data_name(prior.name)[0]
+        if table in TABLES and TABLES[table].share_within:
+            return
+    for value in _support_ends(prior):
+        try:
+            if is_data_name(prior.name):
+                with_data_values(scenario, {prior.name: value})
+            else:
+                with_values(scenario.params, {prior.name: value}, where=f"priors.{prior.name}")
+        except ScenarioError as exc:
+            reason = exc.reason.split("): ", 1)[-1]       # the bound, without the drawn value
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            raise ScenarioError(f"{prior.dist} reaches {shown}, which the "
+                                f"{'number' if is_data_name(prior.name) else 'parameter'} "
+                                f"cannot take: {reason}", file=file,
+                                field=f"priors.{prior.name}") from None
 
 
 # --- applying draws -----------------------------------------------------------------------------

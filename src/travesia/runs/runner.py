@@ -54,7 +54,8 @@ def publish_folder(staging: Path, out_dir: Path) -> None:
 def scenario_observations(sc) -> list:
     if not sc.spec.observations:
         return []
-    return read_observations(sc.folder / sc.spec.observations)
+    return read_observations(sc.folder / sc.spec.observations,
+                             crossings=[c.name for c in sc.crossings])
 
 
 def run_parameters(sc, params_file: Path | None = None):

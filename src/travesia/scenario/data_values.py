@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from travesia.errors import ScenarioError
+from travesia.scenario.plain_errors import first_error, plain_reason
 from travesia.scenario.schema import split_ids
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ def _set_number(row, column: str, value: Any, name: str, *, integer: bool):
         type(row).__pydantic_validator__.validate_assignment(copy, column, value)
     except ValidationError as exc:
         raise ScenarioError(f"a drawn value is not allowed ({name}={value!r}): "
-                            f"{exc.errors()[0]['msg']}",
+                            f"{plain_reason(first_error(exc))}",
                             field=f"priors.{name}") from None
     return copy
 

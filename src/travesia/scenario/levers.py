@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from travesia.errors import ScenarioError
 from travesia.scenario.load import Scenario
+from travesia.scenario.plain_errors import first_error, plain_reason, shown_value
 from travesia.scenario.schema import (
     AdmissionEvent,
     AdmissionRule,
@@ -92,10 +93,10 @@ def parse_whatif(data) -> WhatIf:
     try:
         return WhatIf.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = first_error(exc)
+        # the form's fields are named as the web page names them: capacity.0.per_day
         loc = ".".join(str(x) for x in err["loc"]) or "body"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise ScenarioError(msg, field=loc) from None
+        raise ScenarioError(plain_reason(err) + shown_value(err.get("input")), field=loc) from None
 
 
 def levers_of(sc: Scenario) -> dict:

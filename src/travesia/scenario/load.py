@@ -20,15 +20,19 @@ from travesia.scenario.yamlfile import read_yaml_mapping
 from travesia.scenario.admission import Vocabulary
 from travesia.scenario.data_values import check_data_name, is_data_name
 from travesia.scenario.measures import AGE_BANDS, NEEDS_CATEGORIES
+from travesia.scenario.plain_errors import first_error, location, plain_reason, shown_value
 from travesia.scenario.schema import (
+    EVENT_TYPES,
     MAX_CROSSINGS,
     MAX_DAYS,
     MAX_NATIONALITIES,
     MAX_PEOPLE,
     MAX_PLACE_DAYS,
     MAX_PLACES,
+    Branch,
     CrossingRow,
     DocumentsRow,
+    FitRef,
     GroupsRow,
     InflowRow,
     InformalCrossingRow,
@@ -126,6 +130,11 @@ def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
         (info.alias or name) for name, info in model.model_fields.items() if info.is_required()
     ]
     missing = [col for col in required if col not in header]
+    if missing and len(header) == 1 and any(sep in header[0] for sep in ";\t"):
+        sep = "semicolons" if ";" in header[0] else "tabs"
+        raise ScenarioError(f"the header row is one column separated by {sep}: a scenario's CSV "
+                            "files are separated by commas (save as 'CSV UTF-8, comma')",
+                            file=path, row=1)
     if missing:
         # the header itself is not echoed: an error never shows a file's contents
         raise ScenarioError(f"missing column(s) {', '.join(missing)} (the header row names "
@@ -144,10 +153,10 @@ def read_csv_rows(path: Path, model: type[M]) -> list[tuple[int, M]]:
             try:
                 rows.append((line, model.model_validate(record)))
             except ValidationError as exc:
-                err = exc.errors()[0]
+                err = first_error(exc)
                 fld = str(err["loc"][0]) if err["loc"] else None
                 value = record.get(fld) if fld else None
-                reason = err["msg"] if value is None else f"{err['msg']} (got '{value}')"
+                reason = plain_reason(err) + shown_value(value)
                 if err["type"] == "missing" or (fld and record.get(fld) is None and err["type"]
                                                 != "value_error"):
                     reason = "is empty" if fld in header else "missing"
@@ -162,7 +171,9 @@ def _unique(rows: list[tuple[int, Any]], key, path: Path, what: str, fld: str) -
     for line, row in rows:
         k = key(row)
         if k in seen:
-            raise ScenarioError(f"duplicated {what} {k!r} (first on row {seen[k]})", file=path,
+            shown = f"({', '.join(str(part)[:40] for part in k)})" if isinstance(k, tuple) \
+                else f"'{str(k)[:60]}'"
+            raise ScenarioError(f"duplicated {what} {shown} (first on row {seen[k]})", file=path,
                                 row=line, field=fld)
         seen[k] = line
 
@@ -180,26 +191,40 @@ def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
     try:
         return ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = err["loc"]
-        # pydantic puts the union's tag in the location (timeline.3.flight.seats): drop it
-        parts = [str(p) for p in loc]
-        if len(parts) >= 2 and parts[0] == "branches":     # branches.1.timeline.0...: branches[1]
-            head, parts = [f"branches[{parts[1]}]"], parts[2:]
-        else:
-            head = []
-        if len(parts) >= 3 and parts[0] == "timeline":
-            parts = (
-                [f"timeline[{parts[1]}]"] + parts[3:]
-                if len(parts) > 3
-                else [f"timeline[{parts[1]}]"]
-            )
-        parts = head + parts
-        value = err.get("input")
-        shown = f" (got {value!r})" if isinstance(value,
-                                                  (str, int,
-                                                   float)) and not isinstance(value, bool) else ""
-        raise ScenarioError(f"{err['msg']}{shown}", file=path, field=".".join(parts)) from None
+        err = first_error(exc)
+        loc = list(err["loc"])
+        kinds = ", ".join(EVENT_TYPES)
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc.append("type")             # the event's `type:` is what is wrong or missing
+        fld = location(loc, event_types=EVENT_TYPES)
+        reason = plain_reason(err, kinds=kinds)
+        if err["type"] == "extra_forbidden":
+            reason = f"not a field of {_where_fields(err['loc'])}"
+        if loc and loc[0] == "fit" and err["type"] in ("string_type", "model_type"):
+            reason = "must be a file name (fitted_params.yaml) or {scenario: NAME}"
+        if err["type"] in ("model_type", "model_attributes_type", "dict_type") \
+                and loc[-1:] != ["type"] and isinstance(loc[-1], int):
+            reason = ("must be a mapping (id, weight, after, source, timeline, ...)"
+                      if loc[-2] == "branches" else "must be a mapping (date, type, source, ...)")
+        raise ScenarioError(reason + shown_value(err.get("input")), file=path,
+                            field=fld) from None
+
+
+def _where_fields(loc: tuple) -> str:
+    """What an unknown key was written in, and the keys it takes: `a deadline event (fields:
+    date, ...)`."""
+    model: type[BaseModel] = ScenarioSpec
+    what = "scenario.yaml"
+    for i, part in enumerate(loc[:-1]):
+        if part == "branches":
+            model, what = Branch, "a branch"
+        elif part == "timeline" and i + 2 < len(loc) and loc[i + 2] in EVENT_TYPES:
+            model = EVENT_TYPES[str(loc[i + 2])]
+            what = f"a {loc[i + 2]} event"
+        elif part == "fit":
+            model, what = FitRef, "`fit:`"
+    names = [info.alias or name for name, info in model.model_fields.items()]
+    return f"{what} (fields: {', '.join(names)})"
 
 
 def file_inside(folder: Path, text: str, *, file: Path, field: str | None) -> Path:
@@ -358,10 +383,12 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     _check_needs_groups(spec, tables["groups.csv"], folder / "groups.csv", ypath)
     _check_inflows(tables["inflows.csv"], folder / "inflows.csv", need_place)
 
+    people_cells = {(r.nationality, r.status) for _, r in tables["population.csv"]} \
+        | {(r.nationality, r.status) for _, r in tables["inflows.csv"]}
     for fname, column, names, what in (("documents.csv", "documents", vocabulary.documents,
                                         "document"),
                                        ("groups.csv", "groups", vocabulary.groups, "group")):
-        _check_shares(tables[fname], folder / fname, column, names, what)
+        _check_shares(tables[fname], folder / fname, column, names, what, people_cells)
 
     crossing_names = {c.name for _, c in tables["crossings.csv"]}
     countries = {r.country for _, r in places}
@@ -373,6 +400,15 @@ def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     check.events(spec.timeline, "timeline", spec.start, spec.end, event_ids)
     _check_troops(spec.timeline, ypath, "timeline")
     _check_branches(spec, check, event_ids, len(places))
+    _check_keyed_names(spec, ypath, {
+        "departure_rate_per_day": ("status", tuple(spec.statuses)),
+        "group_response": ("group", tuple(spec.groups)),
+        "nationality_response": ("nationality", tuple(nationalities), "status",
+                                 tuple(spec.statuses)),
+        "crossing_preference": ("crossing", tuple(crossing_names) + tuple(
+            r.name for _, r in tables["informal_crossings.csv"]), "nationality",
+            tuple(nationalities)),
+    })
     # a dotted name reaches into a mapping: departure_rate_per_day.irregular
     for pname in spec.priors:
         if not is_data_name(pname) and pname.split(".")[0] not in Parameters.model_fields:
@@ -436,7 +472,8 @@ class _EventCheck:
                                         file=ypath, field=f"{fld}.source")
             crossing = getattr(ev, "crossing", None)
             if crossing is not None and crossing not in self.crossing_names:
-                raise ScenarioError(f"unknown crossing '{crossing}' (not in crossings.csv)",
+                raise ScenarioError(f"unknown crossing '{crossing[:60]}' (crossings.csv has: "
+                                    f"{', '.join(sorted(self.crossing_names))[:200]})",
                                     file=ypath, field=f"{fld}.crossing")
             if ev.type == "flight" and ev.from_ not in self.crossing_names \
                     and ev.from_ not in self.kind:
@@ -524,6 +561,34 @@ def _check_status_parameters(spec: ScenarioSpec, params: Parameters, ypath: Path
                 raise ScenarioError(f"unknown status '{str(key)[:40]}' (scenario.yaml "
                                     f"declares: {', '.join(statuses)})", file=ypath,
                                     field=f"parameters.nationality_response.{nat}.{key}")
+
+
+def _check_keyed_names(spec: ScenarioSpec, ypath: Path,
+                       keys: dict[str, tuple[Any, ...]]) -> None:
+    """The keys of mapping parameters name what the scenario has, in `parameters:` and in the
+    dotted names of `priors:` (departure_rate_per_day.irregular, nationality_response.Haiti,
+    crossing_preference.CROSSING.NATIONALITY): `keys` gives, per parameter, what each level's
+    key is and the names it may take."""
+    written: list[tuple[str, list[str]]] = []
+    for pname, value in spec.parameters.items():
+        if pname in keys and isinstance(value, dict):
+            for key, inner in value.items():
+                written.append((f"parameters.{pname}.{key}", [pname, str(key)]))
+                for key2 in inner if isinstance(inner, dict) else ():
+                    written.append((f"parameters.{pname}.{key}.{key2}",
+                                    [pname, str(key), str(key2)]))
+    for name in spec.priors:
+        if not is_data_name(name) and name.split(".")[0] in keys:
+            written.append((f"priors.{name}", name.split(".")))
+    for fld, parts in written:
+        levels = keys[parts[0]]
+        for depth, key in enumerate(parts[1:]):
+            if 2 * depth + 1 >= len(levels):
+                break
+            what, known = levels[2 * depth], levels[2 * depth + 1]
+            if key not in known:
+                raise ScenarioError(f"unknown {what} '{key[:40]}' (the scenario has: "
+                                    f"{', '.join(known)[:200] or 'none'})", file=ypath, field=fld)
 
 
 def _check_troops(events: list, ypath: Path, where: str, skip: int = 0) -> None:
@@ -665,7 +730,7 @@ def _check_rule(vocabulary: Vocabulary, text: str, path: Path, line: int | None,
 
 
 def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: tuple[str, ...],
-                  what: str) -> None:
+                  what: str, people_cells: set[tuple[str, str]]) -> None:
     """Rows of (nationality, status, a set of names or `none`, share): names declared, no set twice,
     and the shares of each (nationality, status) sum to 1."""
     _unique(rows, lambda r: (r.nationality, r.status, getattr(r, column)), path, f"{column} row",
@@ -673,7 +738,15 @@ def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: t
     totals: dict[tuple[str, str], tuple[float, int]] = {}
     for line, row in rows:
         value = getattr(row, column)
-        for name in ([] if value == "none" else split_ids(value)):
+        listed = [] if value == "none" else split_ids(value)
+        if "none" in listed:
+            raise ScenarioError(f"'none' stands alone (no {what}s), never beside a {what}",
+                                file=path, row=line, field=column)
+        if len(set(listed)) < len(listed):
+            twice = next(n for n in listed if listed.count(n) > 1)
+            raise ScenarioError(f"{what} '{twice[:40]}' written twice in one set", file=path,
+                                row=line, field=column)
+        for name in listed:
             if name not in names:
                 declared = ", ".join(names) or "none declared"
                 raise ScenarioError(f"unknown {what} '{name}' (scenario.yaml declares: {declared}; "
@@ -682,10 +755,15 @@ def _check_shares(rows: list[tuple[int, Any]], path: Path, column: str, names: t
         share, _ = totals.get((row.nationality, row.status), (0.0, line))
         totals[(row.nationality, row.status)] = (share + row.share, line)
     for (nat, status), (share, line) in totals.items():
+        if nat not in {n for n, _ in people_cells}:
+            # rows of a nationality nobody has: most often a misspelt one, whose people then hold
+            # nothing (a cell without rows holds no documents, no groups)
+            raise ScenarioError(f"no people of nationality '{nat[:40]}' in population.csv or "
+                                "inflows.csv: a misspelt nationality?", file=path, row=line,
+                                field="nationality")
         if abs(share - 1.0) > 1e-6:
-            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1", file=path,
-                                row=line,
-                                field="share")
+            raise ScenarioError(f"shares for ({nat}, {status}) sum to {share:g}, not 1",
+                                file=path, row=line, field="share")
 
 
 def _check_connected(scenario: Scenario, tables: dict[str, list]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from travesia.scenario.measures import HELD
+from travesia.scenario.measures import CROSSING_MEASURES, HELD
 from travesia.errors import ObservationError
 from travesia.scenario.limits import read_input_text
 
@@ -88,7 +88,11 @@ def _num(text: str | None, path: Path, line: int, field: str) -> float | None:
     return value
 
 
-def read_observations(path: str | Path) -> list[Observation]:
+def read_observations(path: str | Path, *,
+                      crossings: list[str] | None = None) -> list[Observation]:
+    """The rows of an observations file. With a scenario's `crossings`, a row that names a model
+    series to compare with (`compare`) must name one of them and a measure of measures.py: a typo
+    there would drop the row from every score and fit unseen."""
     path = Path(path)
     if not path.is_file():
         raise ObservationError("observations file not found", file=path)
@@ -120,12 +124,30 @@ def read_observations(path: str | Path) -> list[Observation]:
                 raise ObservationError(f"value_low {low:g} is above value_high {high:g}", file=path,
                                        row=line,
                                        field="value_low")
+            if crossings is not None:
+                _check_series(row, crossings, path, line)
             out.append(Observation(date, row["place"], row["measure"], value, low, high,
                                    (row.get("crossing") or "").strip() or None,
                                    (row.get("compare") or "").strip() or None,
                                    row.get("source") or "",
                                    (row.get("event") or "").strip() or None))
     return out
+
+
+def _check_series(row: dict, crossings: list[str], path: Path, line: int) -> None:
+    compare = (row.get("compare") or "").strip()
+    crossing = (row.get("crossing") or "").strip()
+    if not compare:
+        return                       # a count kept for context, compared with nothing
+    if compare not in CROSSING_MEASURES:
+        raise ObservationError(f"unknown measure '{compare[:40]}' to compare with (one of "
+                               f"{', '.join(CROSSING_MEASURES)})", file=path, row=line,
+                               field="compare")
+    if crossing not in crossings:
+        raise ObservationError((f"unknown crossing '{crossing[:60]}'" if crossing else "empty")
+                               + f" (compare {compare} needs a crossing of crossings.csv: "
+                               f"{', '.join(crossings)[:200]})", file=path, row=line,
+                               field="crossing")
 
 
 def stranded_points(observations: list[Observation]) -> dict[str, list[tuple]]:

@@ -7,13 +7,18 @@ The model they drive is described in docs/model.md; the section is named beside 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from travesia.errors import ScenarioError
+from travesia.scenario.plain_errors import first_error, location, plain_reason, shown_value
 from travesia.scenario.schema import MODES
 from travesia.scenario.yamlfile import read_yaml_mapping
+
+
+# a rate or a multiplier of one: below 0 it would mean fewer than nobody leaving
+NonNegative = Annotated[float, Field(ge=0)]
 
 
 class Parameters(BaseModel):
@@ -22,7 +27,7 @@ class Parameters(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     # model.md §2 Departures
-    departure_rate_per_day: dict[str, float] = Field(
+    departure_rate_per_day: dict[str, NonNegative] = Field(
         default={"regular": 2.0e-6, "irregular": 2.0e-5},
         description="Daily chance that a settled person considers leaving, with no threat, by "
                     "legal status (one for each status the scenario declares).",
@@ -52,13 +57,13 @@ class Parameters(BaseModel):
         description="e-folding time of the rush: pressure = exp(-days_to_spare / horizon), "
                     "days_to_spare counted to the last day of the old rule less the days of road.",
     )
-    nationality_response: dict[str, float | dict[str, float]] = Field(
+    nationality_response: dict[str, NonNegative | dict[str, NonNegative]] = Field(
         default={},
         description="Multiplier of the departure rate by nationality (missing = 1): a number for "
                     "all its statuses, or one per status ({Venezuela: {irregular: 1.5}}; a "
                     "status left out = 1).",
     )
-    group_response: dict[str, float] = Field(
+    group_response: dict[str, NonNegative] = Field(
         default={},
         description="Multiplier of the departure rate for people of a demographic group the "
                     "scenario declares (missing = 1; in several groups: the product). Who leaves "
@@ -209,9 +214,9 @@ def parameters_from(
     try:
         return Parameters(**merged)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ScenarioError(err["msg"], file=file, field=f"parameters.{loc}") from None
+        err = first_error(exc)
+        raise ScenarioError(plain_reason(err) + shown_value(err.get("input")), file=file,
+                            field=f"parameters.{location(err['loc'])}") from None
 
 
 def load_params_file(path: str | Path, base: Parameters | None = None) -> Parameters:

@@ -6,7 +6,7 @@ docs/scenario-format.md is the prose twin of this module; keep them in step.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -39,6 +39,14 @@ def split_ids(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v).strip() for v in value if str(v).strip()]
     return [part.strip() for part in str(value).split(";") if part.strip()]
+
+
+def names_list(value: Any) -> list[str]:
+    """A field of names written as a list or as 'A;B' (threat places, removal `from`); anything
+    else (a mapping, a number) is refused rather than read as one odd name."""
+    if value is not None and not isinstance(value, (str, list)):
+        raise ValueError("must be a list of names or one text 'A;B'")
+    return split_ids(value)
 
 
 def _valid_rule(value: str) -> str:
@@ -193,7 +201,7 @@ class Event(BaseModel):
     date: dt.date
     source: str | list[str]
     note: str | None = None
-    id: str | None = None
+    id: str | None = Field(default=None, min_length=1)
     announced: dt.date | None = None
 
 
@@ -214,7 +222,7 @@ class ThreatEvent(Event):
     @field_validator("places", "regions", mode="before")
     @classmethod
     def _names(cls, value: Any) -> list[str]:
-        return split_ids(value)      # "Santiago;Arica" or a list
+        return names_list(value)      # "Santiago;Arica" or a list
 
 
 class DeadlineEvent(Event):
@@ -301,7 +309,7 @@ class RemovalEvent(Event):
     @field_validator("from_", mode="before")
     @classmethod
     def _places(cls, value: Any) -> list[str]:
-        return split_ids(value)      # "Santiago;Arica" or a list
+        return names_list(value)      # "Santiago;Arica" or a list
 
 
 def removal_label(ev: RemovalEvent) -> str:
@@ -329,6 +337,13 @@ TimelineEvent = Annotated[
     | CorridorEvent | FlightEvent | ShelterEvent | RemovalEvent | ReceptionEvent | NoteEvent,
     Field(discriminator="type"),
 ]
+# the event of each `type:` (errors list them and name the fields one takes)
+EVENT_TYPES: dict[str, type[Event]] = {
+    get_args(cls.model_fields["type"].annotation)[0]: cls     # Literal["threat"] -> "threat"
+    for cls in (ThreatEvent, DeadlineEvent, AdmissionEvent, CapacityEvent, EmergencyEvent,
+                TroopsEvent, CorridorEvent, FlightEvent, ShelterEvent, RemovalEvent,
+                ReceptionEvent, NoteEvent)
+}
 
 
 class Branch(BaseModel):

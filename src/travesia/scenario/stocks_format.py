@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from travesia.errors import ScenarioError
 from travesia.scenario.load import BUILTIN_DIR, file_inside, read_csv_rows
+from travesia.scenario.plain_errors import first_error, location, plain_reason, shown_value
 from travesia.scenario.schema import MAX_PEOPLE, Row, SourceRow, split_ids
 from travesia.scenario.yamlfile import read_yaml_mapping
 
@@ -241,12 +242,9 @@ def _spec(path: Path) -> StocksSpec:
     try:
         return StocksSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        value = err.get("input")
-        shown = (f" (got {str(value)[:60]!r})" if isinstance(value, (str, int, float))
-                 and not isinstance(value, bool) else "")
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ScenarioError(f"{err['msg']}{shown}", file=path, field=loc or None) from None
+        err = first_error(exc)
+        raise ScenarioError(plain_reason(err) + shown_value(err.get("input")), file=path,
+                            field=location(err["loc"]) or None) from None
 
 
 def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:

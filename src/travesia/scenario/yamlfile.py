@@ -23,6 +23,23 @@ class _Loader(yaml.SafeLoader):
                                               event.start_mark)
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):
+        # YAML keeps the last of two equal keys; a key written twice (two `start:` lines, a
+        # parameter set in two places) is a mistake whose first value would vanish unseen
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:           # an unhashable key: YAML's own error says so below
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{str(key)[:40]}' given twice (first on line {first})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -46,6 +63,8 @@ def read_yaml_mapping(path: str | Path, *, missing: str, expected: str,
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
+        if "'\\t'" in problem:
+            problem = "a tab character: YAML indents with spaces, never tabs"
         raise ScenarioError(f"malformed YAML: {problem}", file=path,
                             row=mark.line + 1 if mark is not None else None) from None
     if data is None and empty_ok:
