@@ -7,11 +7,12 @@ from functools import wraps
 
 import click
 
-from travesia.errors import ScenarioError
+from travesia.errors import ScenarioError, WorkerDied
 
 
 def user_errors(fn):
-    """Turn a ScenarioError into `error: <where>: <what>` on stderr and exit status 2."""
+    """Turn a ScenarioError into `error: <where>: <what>` on stderr and exit status 2 (1 for a
+    worker process that died: no mistake in the input)."""
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
@@ -19,7 +20,7 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except ScenarioError as exc:
             click.echo(f"error: {exc.message}", err=True)
-            sys.exit(2)
+            sys.exit(1 if isinstance(exc, WorkerDied) else 2)
 
     return wrapper
 

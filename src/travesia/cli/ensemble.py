@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from travesia.cli.common import echo_ensemble_report, user_errors
+from travesia.errors import WorkerDied
 
 
 def _progress_columns():
@@ -92,8 +93,6 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
                       store_path=store_path, workers=workers, scheduler=scheduler, days=days,
                       quiet=quiet)
         return
-    from concurrent.futures.process import BrokenProcessPool
-
     from rich.progress import Progress
 
     from travesia.runs.ensemble import plan_ensemble, run_ensemble
@@ -148,10 +147,9 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
         click.echo(f"interrupted: finished runs are in {store_path}; the same command resumes",
                    err=True)
         sys.exit(130)
-    except BrokenProcessPool:
-        click.echo("error: a worker process died (out of memory?); finished runs are in "
-                   f"{store_path}; "
-                   "the same command resumes", err=True)
+    except WorkerDied as exc:
+        click.echo(f"error: {exc.message}; finished runs are in {store_path}; the same command "
+                   "resumes", err=True)
         sys.exit(1)
     echo_ensemble_report(report,
                          f"travesia bands {store_path}   or   travesia sensitivity {store_path}")

@@ -210,7 +210,7 @@ class Runner:
 
     def run(self, values_list: list[dict[str, Any]], days: int | None) -> list[Results | None]:
         """Results of each parameter set (None for a run that failed), in order."""
-        from travesia.runs.ensemble import run_task, task_of
+        from travesia.runs.ensemble import outcome_of, run_task, task_of
 
         tasks = []
         for values in values_list:   # parameter and data values (ensemble.task_of splits them)
@@ -223,7 +223,7 @@ class Runner:
         index = {f: i for i, f in enumerate(futures)}
         for fut in cf.as_completed(futures):
             i = index[fut]
-            outcome = fut.result()
+            outcome = outcome_of(fut)
             if outcome.error:
                 self.failed.append(outcome.error)
             out[i] = outcome.results

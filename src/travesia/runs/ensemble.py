@@ -21,11 +21,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from travesia.model.engine import simulate
-from travesia.errors import ScenarioError
+from travesia.errors import ScenarioError, WorkerDied
 from travesia.scenario.parameters import Parameters, load_params_file
 from travesia.runs.posterior import (LoadedFit, posterior_values, scenario_fit,
                                      scenario_fit_warning,
@@ -359,6 +360,15 @@ def local_executor(workers: int | None = None) -> tuple[cf.Executor, Callable[[]
         lambda: workers
 
 
+def outcome_of(fut: cf.Future) -> RunOutcome:
+    """The result of a worker's future; a pool broken by a worker that died is `WorkerDied`, a
+    clear error, instead of concurrent.futures' BrokenProcessPool."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        raise WorkerDied() from None
+
+
 def end_with_parent(parent: int, every_s: float = 0.5) -> None:
     """In a worker: end when the process that started the pool is gone. A SIGKILLed parent runs no
     clean-up, and a worker waiting for work would wait forever, keeping the forkserver and the
@@ -459,7 +469,7 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
                 finished, _ = cf.wait(by_future, timeout=2.0, return_when=cf.FIRST_COMPLETED)
                 for fut in finished:
                     task = by_future.pop(fut)
-                    outcome = fut.result()
+                    outcome = outcome_of(fut)
                     _store_outcome(store, plan, task, outcome)
                     if outcome.error:
                         report.failed.append((task.run_id, outcome.error))
