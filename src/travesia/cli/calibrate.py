@@ -147,7 +147,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
     sample beside it, the predictive ensemble to a store; print the fit's scores. A Flee folder:
     fit the Flee rule settings --vary names to its camp counts; the fit is a simsetting.yml."""
-    from travesia.cli.flee import flee_calibrate, is_flee_arg
+    from travesia.cli.flee import flee_calibrate, flee_only, is_flee_arg
 
     if is_flee_arg(scenario, **{"--params": params_file, "--observations": observations,
                                 "--measures": measures}):
@@ -157,6 +157,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
                        workers=workers,
                        scheduler=scheduler, progress=_progress(quiet), likelihood=likelihood)
         return
+    flee_only(scenario, **{"--settings": settings, "--likelihood": likelihood != "log"})
     from travesia.inference.calibrate import (
         ObservationModel,
         calibrate as fit_scenario,
@@ -222,7 +223,7 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, assimil
     7 and 14 days, and score the forecast beside the naive ones. A Flee folder: fit its rule
     settings to the camp counts up to DATE, forecast the rest of the period, and give the ARD of
     the forecast beside that of the folder's own rules over the same days."""
-    from travesia.cli.flee import flee_backtest, is_flee_arg
+    from travesia.cli.flee import flee_backtest, flee_only, is_flee_arg
 
     if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures}):
         flee_backtest(Path(scenario), dates=list(dates), budget=budget, vary=list(vary),
@@ -237,6 +238,7 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, assimil
 
         raise ScenarioError("is for Flee folders: a scenario's forecast starts from its own run",
                             field="--assimilate")
+    flee_only(scenario, **{"--settings": settings, "--likelihood": likelihood != "log"})
     from travesia.inference.backtest import backtest as run_backtest
     from travesia.inference.calibrate import ObservationModel
     from travesia.runs.priors import parse_vary

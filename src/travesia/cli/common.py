@@ -10,6 +10,14 @@ import click
 from travesia.errors import ScenarioError, WorkerDied
 
 
+_PATH_ERRORS: dict[type, str] = {
+    FileExistsError: "is a file where a folder is needed",
+    NotADirectoryError: "is under a file, not a folder",
+    IsADirectoryError: "is a folder where a file is needed",
+    PermissionError: "permission denied",
+}
+
+
 def user_errors(fn):
     """Turn a ScenarioError into `error: <where>: <what>` on stderr and exit status 2 (1 for a
     worker process that died: no mistake in the input)."""
@@ -21,6 +29,14 @@ def user_errors(fn):
         except ScenarioError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(1 if isinstance(exc, WorkerDied) else 2)
+        except OSError as exc:
+            # a path given on the command line that cannot be written or read as asked: an output
+            # under a file (`--out results.csv/x`), a folder where a file goes, no permission
+            reason = _PATH_ERRORS.get(type(exc))
+            if reason is None or not exc.filename:
+                raise
+            click.echo(f"error: {exc.filename}: {reason}", err=True)
+            sys.exit(2)
 
     return wrapper
 

@@ -83,7 +83,7 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
     each finishes. Running the same command again resumes it. A Flee folder runs with Flee's
     rules, --vary naming its rule settings (camp_movechance=uniform(0.0005,0.01))."""
-    from travesia.cli.flee import flee_ensemble, is_flee_arg
+    from travesia.cli.flee import flee_ensemble, flee_only, is_flee_arg
 
     if is_flee_arg(scenario, **{"--params": params_file, "--no-priors": no_priors,
                                 "--from": draw_from, "--branch": branch,
@@ -93,6 +93,7 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
                       store_path=store_path, workers=workers, scheduler=scheduler, days=days,
                       quiet=quiet)
         return
+    flee_only(scenario, **{"--settings": settings})
     from rich.progress import Progress
 
     from travesia.runs.ensemble import plan_ensemble, run_ensemble

@@ -69,6 +69,17 @@ def is_flee_arg(scenario, **not_for_flee) -> bool:
     return True
 
 
+def flee_only(scenario, **only_for_flee) -> None:
+    """For a SCENARIO that is not a Flee folder: options (name -> value given) that only Flee
+    folders take are a user error, never silently ignored."""
+    for option, value in only_for_flee.items():
+        if value:
+            from travesia.errors import ScenarioError
+
+            raise ScenarioError(f"is for Flee folders only; {scenario or 'the default scenario'} "
+                                "is a travesia scenario", field=option)
+
+
 def flee_ensemble(folder: Path, *, runs: int, vary: list[str], base_seed: int,
                   settings: Path | None,
                   store_path: Path | None, workers: int | None, scheduler: str | None,

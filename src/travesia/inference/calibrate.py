@@ -45,12 +45,13 @@ from travesia.scenario.observations import (
     event_weights,
     read_observations,
 )
-from travesia.scenario.parameters import Parameters, load_params_file
+from travesia.scenario.parameters import Parameters
 from travesia.runs.priors import (
     Prior,
     _is_int_field,
     canonical_json,
     check_scenario_names,
+    params_with_file,
     scenario_priors,
     with_values,
 )
@@ -341,7 +342,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
     `frozen`, or `as-happened` (all of them, the default)."""
     started = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    base = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    base = params_with_file(sc, params_file)
     priors = scenario_priors(sc)
     for p in vary:
         priors[p.name] = p

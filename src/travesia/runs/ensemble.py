@@ -24,14 +24,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from travesia.model.engine import simulate
 from travesia.errors import ScenarioError, WorkerDied
-from travesia.scenario.parameters import Parameters, load_params_file
+from travesia.scenario.parameters import Parameters
 from travesia.runs.posterior import (LoadedFit, posterior_values, scenario_fit,
                                      scenario_fit_warning,
                         stale_warning)
 from travesia.runs.priors import (Prior, canonical_json, check_scenario_names, describe,
+                                  params_with_file,
                                   draw_values,
                      scenario_priors, with_values)
 from travesia.model.results import Results
@@ -136,7 +138,7 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Se
     warnings = []
     if params_file:
         warnings.append(stale_warning(params_file, sc))
-    base = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    base = params_with_file(sc, params_file)
     fit = None
     if draw_from == "posterior" or (draw_from is None and use_scenario_priors):
         fit = scenario_fit(sc)
@@ -360,7 +362,7 @@ def local_executor(workers: int | None = None) -> tuple[cf.Executor, Callable[[]
         lambda: workers
 
 
-def outcome_of(fut: cf.Future) -> RunOutcome:
+def outcome_of(fut: cf.Future) -> Any:
     """The result of a worker's future; a pool broken by a worker that died is `WorkerDied`, a
     clear error, instead of concurrent.futures' BrokenProcessPool."""
     try:
