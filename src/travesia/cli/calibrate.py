@@ -357,7 +357,15 @@ def _print_forecast(rows: list[dict], at: dt.date, horizon_days: int) -> None:
 
 
 def _measures(text: str | None) -> list[str] | None:
-    return [m.strip() for m in text.split(",") if m.strip()] if text else None
+    if text is None:
+        return None
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    if not names:
+        from travesia.errors import ScenarioError
+
+        raise ScenarioError(f"names no measure (got '{text}'; e.g. held,gave_up)",
+                            field="--measures")
+    return names
 
 
 def _print_spread(spread: dict) -> None:

@@ -43,6 +43,7 @@ from travesia.scenario.observations import (
     Observation,
     ObservationModel,
     event_weights,
+    check_compared,
     read_observations,
 )
 from travesia.scenario.parameters import Parameters
@@ -356,7 +357,11 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
     if obs_path is None:
         raise ObservationError("the scenario has no observations: give --observations FILE",
                                file=sc.folder / "scenario.yaml")
+    if until is not None and not sc.spec.start <= until <= sc.spec.end:
+        raise ScenarioError(f"{until} is outside the scenario's period {sc.spec.start} to "
+                            f"{sc.spec.end}", field="--until")
     all_obs = read_observations(obs_path)
+    check_compared(all_obs, obs_path, [c.name for c in sc.crossings])
     if not all_obs:
         raise ObservationError("no observations in the file", file=obs_path)
     until = until or max(o.date for o in all_obs)

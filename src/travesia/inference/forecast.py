@@ -23,7 +23,8 @@ import numpy as np
 
 from travesia.inference.calibrate import Runner, calibrate, fit_targets
 from travesia.errors import ObservationError, ScenarioError
-from travesia.scenario.observations import Observation, ObservationModel, read_observations
+from travesia.scenario.observations import (Observation, ObservationModel, check_compared,
+                                            read_observations)
 from travesia.scenario.parameters import Parameters, load_params_file
 from travesia.runs.priors import _is_int_field
 from travesia.model.results import Results
@@ -197,6 +198,8 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
     obs_path = Path(observations) if observations else (sc.folder / sc.spec.observations
                                                         if sc.spec.observations else None)
     all_obs = read_observations(obs_path) if obs_path else []
+    if obs_path:
+        check_compared(all_obs, obs_path, [c.name for c in sc.crossings])
     warnings: list[str] = []
     settings: dict[str, Any] = {"observations": str(obs_path) if obs_path else None,
                                 "base_seed": base_seed}

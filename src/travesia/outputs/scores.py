@@ -45,6 +45,7 @@ from travesia.scenario.observations import (
     Observation,
     ObservationModel,
     event_weights,
+    check_compared,
     read_observations,
 )
 
@@ -334,9 +335,16 @@ def score_path(path: Path, observations: Path | None = None, *,
             obs_list = _scenario_observations(None, summary.get("scenario"),
                                               summary.get("scenario_hash"), path)
         obs, samples = _run_dir_samples(path, obs_list)
+        if observations:
+            import pyarrow.parquet as pq
+
+            crossings = pq.read_table(path / "crossings.parquet", columns=["crossing"])
+            check_compared(obs_list, observations, sorted(set(crossings["crossing"].to_pylist())))
         kind, extra = "run", {"scenario": summary.get("scenario"), "seed": summary.get("seed")}
     elif path.is_file():
         obs, samples, ens = _store_samples(path, obs_list)
+        if observations:
+            check_compared(obs_list or [], observations, ens["crossings"])
         kind, extra = "ensemble", {"scenario": ens["scenario"], "ensemble_id": ens["ensemble_id"],
                                    "runs": int(len(samples[0])) if samples else 0}
         noise = ens["meta"].get("observation_model")

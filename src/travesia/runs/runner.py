@@ -16,7 +16,7 @@ from rich.table import Table
 
 from travesia.runs.ensemble import run_task, task_of
 from travesia.errors import ScenarioError
-from travesia.scenario.observations import read_observations, stranded_points
+from travesia.scenario.observations import check_compared, read_observations, stranded_points
 from travesia.outputs.plot import plot_stranded
 from travesia.runs.posterior import stale_warning
 from travesia.runs.priors import params_with_file, scenario_priors
@@ -53,7 +53,10 @@ def publish_folder(staging: Path, out_dir: Path) -> None:
 def scenario_observations(sc) -> list:
     if not sc.spec.observations:
         return []
-    return read_observations(sc.folder / sc.spec.observations)
+    path = sc.folder / sc.spec.observations
+    observations = read_observations(path)
+    check_compared(observations, path, [c.name for c in sc.crossings])
+    return observations
 
 
 def run_parameters(sc, params_file: Path | None = None):

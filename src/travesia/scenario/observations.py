@@ -13,12 +13,13 @@ import datetime as dt
 import io
 import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from travesia.scenario.measures import HELD
+from travesia.scenario.measures import CROSSING_MEASURES, HELD
 from travesia.errors import ObservationError
 from travesia.scenario.limits import read_input_text
 
@@ -36,6 +37,7 @@ class Observation:
     compare: str | None
     source: str
     event: str | None = None  # rows sharing an event id report one event (they count once)
+    row: int | None = field(default=None, compare=False)   # its line in the file, for errors
 
 
 def event_weights(observations: list[Observation]) -> np.ndarray:
@@ -124,8 +126,27 @@ def read_observations(path: str | Path) -> list[Observation]:
                                    (row.get("crossing") or "").strip() or None,
                                    (row.get("compare") or "").strip() or None,
                                    row.get("source") or "",
-                                   (row.get("event") or "").strip() or None))
+                                   (row.get("event") or "").strip() or None, row=line))
     return out
+
+
+def check_compared(observations: list[Observation], path: str | Path,
+                   crossings: Sequence[str]) -> None:
+    """The rows of a file given with --observations that ask to be compared with the model (a
+    `compare` measure) name one of its `crossings` and a crossing measure: a row that could never
+    be scored is a mistake, not a row to leave out silently."""
+    for o in observations:
+        if o.compare is None:
+            continue
+        if o.compare not in CROSSING_MEASURES:
+            raise ObservationError(f"unknown measure '{o.compare[:40]}' (known: "
+                                   f"{', '.join(CROSSING_MEASURES)})", file=path, row=o.row,
+                                   field="compare")
+        if o.crossing not in crossings:
+            what = f"unknown crossing '{o.crossing[:60]}'" if o.crossing else "is empty"
+            raise ObservationError(f"{what} (a row with a compare measure names one of: "
+                                   f"{', '.join(crossings)})", file=path, row=o.row,
+                                   field="crossing")
 
 
 def stranded_points(observations: list[Observation]) -> dict[str, list[tuple]]:
