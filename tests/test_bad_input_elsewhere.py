@@ -74,7 +74,9 @@ def assert_refused(code: int, output: str, *names: str, status: int = 2) -> None
     (["ensemble", "{sc}", "--runs", "2", "--workers", "1", "--quiet",
       "--store", "{sc}/places.csv/ens.duckdb"], ["{sc}/places.csv", "is a file"]),
     (["calibrate", "{sc}", "--budget", "40", "--workers", "1", "--quiet",
-      "--out", "{sc}/places.csv/fit.yaml"], ["{sc}/places.csv", "is a file"]),
+      "--out", "{sc}/places.csv/fit.yaml"], ["{sc}/places.csv", "field '--out'", "is a file"]),
+    (["forecast", "{sc}", "--at", "2026-01-08", "--budget", "40", "--workers", "1", "--quiet",
+      "--out", "{sc}/places.csv/fc"], ["{sc}/places.csv", "field '--out'", "is a file"]),
     # Flee-only options given to a scenario, scenario-only ones to a Flee run: were ignored
     (["run", "{sc}", "--settings", "{flee}/simsetting.yml", "--quiet", "--out", "{root}/r1"],
      ["field '--settings'", "Flee folders only"]),
@@ -106,6 +108,15 @@ def test_a_bad_option_is_one_line_naming_it(kit, args, names):
     where = {k: str(v) for k, v in kit.items()}
     code, output = invoke(*(a.format(**where) for a in args))
     assert_refused(code, output, *(n.format(**where) for n in names))
+
+
+def test_a_store_that_cannot_be_written_is_refused_before_the_fit(kit, tmp_path):
+    """It was found only when the fit, its runs done, came to write the store."""
+    out = tmp_path / "fit" / "fitted.yaml"
+    code, output = invoke("calibrate", kit["sc"], "--budget", "40", "--workers", "1", "--quiet",
+                          "--out", out, "--store", kit["sc"] / "places.csv" / "fit.duckdb")
+    assert_refused(code, output, str(kit["sc"] / "places.csv"), "field '--store'")
+    assert not out.parent.exists()
 
 
 # --- observations files given with --observations ------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from travesia.cli.common import user_errors
+from travesia.cli.common import check_output_paths, user_errors
 
 
 class DateType(click.ParamType):
@@ -149,6 +149,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
     fit the Flee rule settings --vary names to its camp counts; the fit is a simsetting.yml."""
     from travesia.cli.flee import flee_calibrate, flee_only, is_flee_arg
 
+    check_output_paths(**{"--out": out, "--store": store_path})
     if is_flee_arg(scenario, **{"--params": params_file, "--observations": observations,
                                 "--measures": measures}):
         flee_calibrate(Path(scenario), until=until, budget=budget, vary=list(vary),
@@ -225,6 +226,7 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, assimil
     the forecast beside that of the folder's own rules over the same days."""
     from travesia.cli.flee import flee_backtest, flee_only, is_flee_arg
 
+    check_output_paths(**{"--out": out})
     if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures}):
         flee_backtest(Path(scenario), dates=list(dates), budget=budget, vary=list(vary),
                       settings=settings, out=out,
@@ -318,6 +320,7 @@ def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, ob
     from travesia.inference.forecast import forecast as make_forecast
     from travesia.scenario import load_scenario
 
+    check_output_paths(**{"--out": out})
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"
     result = make_forecast(sc, at, horizon_days=horizon_days, future=future, fit_file=fit_file,

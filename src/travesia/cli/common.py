@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from functools import wraps
+from pathlib import Path
 
 import click
 
@@ -39,6 +40,18 @@ def user_errors(fn):
             sys.exit(2)
 
     return wrapper
+
+
+def check_output_paths(**paths: Path | None) -> None:
+    """Refuse, before any work, an output path (option name -> path given) that cannot be made
+    because one of its folders is a file: a long fit must not fail only when it writes."""
+    for option, path in paths.items():
+        for parent in Path(path).parents if path is not None else ():
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ScenarioError("is a file, so nothing can be written under it",
+                                        file=parent, field=option)
+                break
 
 
 def echo_ensemble_report(report, next_hint: str) -> None:
