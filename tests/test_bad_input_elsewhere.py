@@ -282,3 +282,23 @@ def test_a_script_without_the_main_guard_gets_the_reason(tmp_path):
     last = [line for line in done.stderr.splitlines() if line.strip()
             and not line.startswith(("  ", "/"))][-1]
     assert last == f"travesia.errors.WorkerDied: {WORKER_DIED}", done.stderr[-2000:]
+
+
+# --- the Python API ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, field, what", [
+    # was a RuntimeError holding numpy's traceback text
+    (lambda tv, sc: tv.run(sc, seed=-1), "seed", "0 to 2^63-1"),
+    (lambda tv, sc: tv.run(sc, days=0), "days", "at least 1"),                   # was accepted
+    (lambda tv, sc: tv.run(sc, params={"departure_rate_per_day": {"iregular": 1.0}}),
+     "parameters.departure_rate_per_day.iregular", "unknown status"),            # was accepted
+    (lambda tv, sc: tv.ensemble(sc, runs=2, base_seed=-5), "base_seed", "0 to 2^63-1"),
+    (lambda tv, sc: tv.stocks(until="2025-99-01"), "until", "not a date"),       # was TypeError
+])
+def test_the_api_names_the_argument_it_refuses(kit, call, field, what):
+    import travesia.api as tv
+    from travesia.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as refused:
+        call(tv, str(kit["sc"]))
+    assert f"field '{field}'" in refused.value.message and what in refused.value.message
