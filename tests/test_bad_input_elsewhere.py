@@ -204,6 +204,18 @@ def test_score_of_a_damaged_run_folder_names_it(kit, tmp_path, damage, extra):
     assert_refused(code, output, str(run), "cannot read the run's files")
 
 
+@pytest.mark.parametrize("command", ["score", "bands", "report"])
+def test_a_file_that_is_not_a_store_is_named_plainly(kit, tmp_path, command):
+    """A CSV given where a store goes: DuckDB said 'Cannot launch in-memory database in read-only
+    mode!'."""
+    csv_file = kit["sc"] / "places.csv"
+    extra = {"score": [], "bands": ["--out", tmp_path / "b"],
+             "report": ["--out", tmp_path / "r.html"]}[command]
+    code, output = invoke(command, csv_file, *extra)
+    assert_refused(code, output, str(csv_file), "not a valid DuckDB database file")
+    assert "in-memory" not in output
+
+
 # --- the web API ---------------------------------------------------------------------------------
 
 def test_a_branches_body_with_an_unknown_field_is_refused_naming_it(tmp_path):
