@@ -314,3 +314,22 @@ def test_the_api_names_the_argument_it_refuses(kit, call, field, what):
     with pytest.raises(ScenarioError) as refused:
         call(tv, str(kit["sc"]))
     assert f"field '{field}'" in refused.value.message and what in refused.value.message
+
+
+# --- Flee folders --------------------------------------------------------------------------------
+
+def test_a_misspelt_flee_setting_is_refused_and_a_key_flee_knows_is_not(kit, tmp_path):
+    """`camp_movechanse` left camp_movechance at its default without a word; Flee's own keys
+    that travesia does not read (empty_camps_on_day0, log_levels) stay ignored."""
+    typo = tmp_path / "typo.yml"
+    typo.write_text("move_rules:\n  camp_movechanse: 0.5\n", encoding="utf-8")
+    code, output = invoke("run", kit["flee"], "--settings", typo, "--quiet", "--out",
+                          tmp_path / "r1")
+    assert_refused(code, output, str(typo), "field 'move_rules.camp_movechanse'",
+                   "did you mean 'camp_movechance'")
+    flee_own = tmp_path / "flee.yml"
+    flee_own.write_text("log_levels:\n  agent: 0\nspawn_rules:\n  empty_camps_on_day0: false\n",
+                        encoding="utf-8")
+    code, output = invoke("run", kit["flee"], "--settings", flee_own, "--quiet", "--out",
+                          tmp_path / "r2")
+    assert code == 0, output
