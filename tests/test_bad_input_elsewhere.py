@@ -103,6 +103,13 @@ def assert_refused(code: int, output: str, *names: str, status: int = 2) -> None
      ["field '--until'", "outside the scenario's period"]),
     (["calibrate", "{sc}", "--measures", ",", "--budget", "40", "--out", "{root}/c2.yaml"],
      ["field '--measures'"]),
+    # options that do nothing for what they were given with: were ignored
+    (["report", "{run}", "--scenario", "{sc}", "--ensemble", "abc", "--out", "{root}/r.html"],
+     ["{run}", "field '--ensemble'"]),
+    # a Flee folder given to commands of travesia scenarios: was "scenario.yaml: missing file"
+    (["forecast", "{flee}", "--at", "2020-01-03"], ["{flee}", "is a Flee folder"]),
+    (["branches", "{flee}"], ["{flee}", "is a Flee folder"]),
+    (["scenario", "show", "{flee}"], ["{flee}", "is a Flee folder"]),
 ])
 def test_a_bad_option_is_one_line_naming_it(kit, args, names):
     where = {k: str(v) for k, v in kit.items()}
@@ -202,6 +209,16 @@ def test_score_of_a_damaged_run_folder_names_it(kit, tmp_path, damage, extra):
     (run / damage).write_text("{not what it was", encoding="utf-8")
     code, output = invoke("score", run, *(a.format(sc=kit["sc"]) for a in extra))
     assert_refused(code, output, str(run), "cannot read the run's files")
+
+
+def test_bands_of_a_crossing_and_a_place_at_once_is_refused(kit, tmp_path):
+    """--crossing was ignored when --place and --state were given too."""
+    from test_web_kit import make_store
+
+    store, _ = make_store(kit["sc"], tmp_path / "ens.duckdb", runs=2)
+    code, output = invoke("bands", store, "--crossing", "X-Y", "--place", "A", "--state",
+                          "settled", "--out", tmp_path / "b")
+    assert_refused(code, output, "field '--crossing'")
 
 
 @pytest.mark.parametrize("command", ["score", "bands", "report"])

@@ -44,6 +44,9 @@ def branches(scenario, runs, base_seed, medians, only, workers, out_dir):
     from travesia.scenario import load_scenario
 
     check_output_paths(**{"--out": out_dir})
+    from travesia.cli.flee import refuse_flee_folder
+
+    refuse_flee_folder(scenario, "branches", "a Flee folder has no branches of the future")
 
     sc = load_scenario(scenario)
     console = Console(width=max(Console().width, 120))

@@ -321,6 +321,10 @@ def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, ob
     from travesia.scenario import load_scenario
 
     check_output_paths(**{"--out": out})
+    from travesia.cli.flee import refuse_flee_folder
+
+    refuse_flee_folder(scenario, "forecast", "a Flee folder's forecast is scored by "
+                                             "`travesia backtest FOLDER --at DATE`")
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"
     result = make_forecast(sc, at, horizon_days=horizon_days, future=future, fit_file=fit_file,

@@ -156,6 +156,9 @@ def scenario_show(path, as_json):
     from travesia.scenario import load_scenario
     from travesia.scenario.describe import describe
 
+    from travesia.cli.flee import refuse_flee_folder
+
+    refuse_flee_folder(path, "scenario show", "`travesia scenario check FOLDER` describes it")
     info = describe(load_scenario(path))
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
