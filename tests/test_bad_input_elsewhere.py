@@ -323,6 +323,9 @@ def test_a_script_without_the_main_guard_gets_the_reason(tmp_path):
      "parameters.departure_rate_per_day.iregular", "unknown status"),            # was accepted
     (lambda tv, sc: tv.ensemble(sc, runs=2, base_seed=-5), "base_seed", "0 to 2^63-1"),
     (lambda tv, sc: tv.stocks(until="2025-99-01"), "until", "not a date"),       # was TypeError
+    (lambda tv, sc: tv.forecast(sc, at="2026-13-01"), "--at", "not a date"),     # was TypeError
+    (lambda tv, sc: tv.backtest(sc, ["8 Jan"]), "--at", "not a date"),
+    (lambda tv, sc: tv.calibrate(sc, until="2026/01/08"), "--until", "not a date"),
 ])
 def test_the_api_names_the_argument_it_refuses(kit, call, field, what):
     import travesia.api as tv

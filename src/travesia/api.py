@@ -30,7 +30,7 @@ from typing import Any
 
 from travesia.errors import ScenarioError
 from travesia.inference.backtest import backtest
-from travesia.inference.calibrate import calibrate
+from travesia.inference.calibrate import as_date, calibrate
 from travesia.inference.flee_runs import (
     FleeScenario,
     backtest_flee,
@@ -109,17 +109,6 @@ def _whole(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _date(value: Any, field: str) -> dt.date:
-    """A date, or its ISO text (YYYY-MM-DD)."""
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ScenarioError(f"not a date (YYYY-MM-DD): {str(value)[:40]!r}", field=field) \
-            from None
-
-
 def ensemble(sc: str | Path | Scenario | None = None, runs: int = 20, *,
              store: str | Path | None = None, vary: Sequence[str] = (), base_seed: int = 0,
              draw_from: str | None = None, days: int | None = None, workers: int | None = None,
@@ -169,7 +158,7 @@ def flee_backtest(folder: str | Path | FleeScenario, at: dt.date | str, vary: Se
     state at `at`), and the ARDs beside the folder's own rules' (backtest_flee's dict; `options`:
     its keywords, e.g. workers=, likelihood=, base_seed=, fit_from_state=)."""
     fs = folder if isinstance(folder, FleeScenario) else load_flee(folder)
-    day = _date(at, "at")
+    day = as_date(at, "at")
     return backtest_flee(fs, day, vary=parse_flee_vary(list(vary)), budget=budget,
                          assimilate=assimilate, **options)
 
@@ -179,6 +168,6 @@ def stocks(name_or_path: str | Path | None = "chile-stocks", *, until: Any = Non
     """The monthly stocks mode, as `travesia stocks` (docs/stocks.md): a stocks folder
     (`chile-stocks`, `peru-stocks` or a folder) projected month by month to `until` and compared
     with its observations; `draws` > 0 adds 5-95% bands over draws of its priors."""
-    return stocks_report(name_or_path, until=None if until is None else _date(until, "until"),
+    return stocks_report(name_or_path, until=None if until is None else as_date(until, "until"),
                          draws=draws, seed=seed)
 

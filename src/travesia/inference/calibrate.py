@@ -324,6 +324,18 @@ def fit_targets(observations: list[Observation], sc: Scenario, until: dt.date,
                       MODEL_MEASURES if measures is None else set(measures) & MODEL_MEASURES)
 
 
+def as_date(value: Any, field: str) -> dt.date:
+    """A date given to the Python API as a date or its ISO text (YYYY-MM-DD); else an error
+    naming the argument."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ScenarioError(f"not a date (YYYY-MM-DD): {str(value)[:40]!r}", field=field) \
+            from None
+
+
 def calibrate(scenario: str | Path | Scenario | None = None, *,
               observations: str | Path | None = None,
               until: dt.date | None = None, budget: int = 2000, vary: Sequence[Prior] = (),
@@ -342,6 +354,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
     `future`: which timeline events the runs know of at `until` (scenario/timeline.py): `planned`,
     `frozen`, or `as-happened` (all of them, the default)."""
     started = time.perf_counter()
+    until = None if until is None else as_date(until, "--until")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     base = params_with_file(sc, params_file)
     priors = scenario_priors(sc)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from travesia.inference.calibrate import Runner, calibrate, fit_targets
+from travesia.inference.calibrate import Runner, as_date, calibrate, fit_targets
 from travesia.errors import ObservationError, ScenarioError
 from travesia.scenario.observations import (Observation, ObservationModel, check_compared,
                                             read_observations)
@@ -192,6 +192,7 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
     200) parameter sets resampled from its posterior sample; a fit that saw observations after
     `at` makes the result in-sample (a warning says so)."""
     started = time.perf_counter()
+    at = as_date(at, "--at")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if horizon_days < 1:
         raise ScenarioError("the horizon must be at least one day", field="--horizon")
