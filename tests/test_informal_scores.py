@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from scenario_kit import write_csv
@@ -62,3 +63,28 @@ def test_score_reads_the_informal_series_of_a_run_folder(tmp_path):
     # model 10 and 5 against 10 and 8: errors 0 and 3
     assert [(r["model"]["median"], r["model"]["abs_error"]) for r in rows] == [(10.0, 0.0),
                                                                               (5.0, 3.0)]
+
+
+@pytest.mark.parametrize("crossing, compare, message", [
+    ("path", "informal_crossed", None),
+    ("X-Y", "held", None),
+    ("X-Y", "informal_crossed", "compare informal_crossed needs an informal crossing"),
+    ("path", "held", "compare held needs a crossing of crossings.csv"),
+    ("pathh", "informal_died", "unknown crossing 'pathh'"),
+])
+def test_a_compared_row_names_a_crossing_of_its_kind(tmp_path, crossing, compare, message):
+    """An informal measure is compared at an informal crossing, a crossing's at a crossing: a row
+    mixing them could never be scored, so it is refused with its row and field."""
+    from travesia.errors import ObservationError
+    from travesia.scenario.observations import read_observations
+
+    path = tmp_path / "obs.csv"
+    path.write_text("date,place,measure,value,crossing,compare\n"
+                    f"2020-01-02,p,m,5,{crossing},{compare}\n", encoding="utf-8")
+    if message is None:
+        assert read_observations(path, crossings=["X-Y"], informal=["path"])[0].compare == compare
+        return
+    with pytest.raises(ObservationError) as err:
+        read_observations(path, crossings=["X-Y"], informal=["path"])
+    assert message in str(err.value) and "row 2" in str(err.value)
+    assert "field 'crossing'" in str(err.value)

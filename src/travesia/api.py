@@ -23,13 +23,14 @@ impacts.csv.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from travesia.errors import ScenarioError
 from travesia.inference.backtest import backtest
-from travesia.inference.calibrate import calibrate
+from travesia.inference.calibrate import as_date, calibrate
 from travesia.inference.flee_runs import (
     FleeScenario,
     backtest_flee,
@@ -43,7 +44,7 @@ from travesia.outputs.bands import Band, compute_bands
 from travesia.outputs.scores import score_path
 from travesia.outputs.store import Store, default_store_path
 from travesia.runs.ensemble import EnsembleReport, plan_ensemble, run_ensemble
-from travesia.runs.priors import parse_vary
+from travesia.runs.priors import check_parameter_keys, parse_vary
 from travesia.runs.runner import run_parameters, run_scenario, simulate_scenario
 from travesia.runs.stocks import StocksReport, stocks_report
 from travesia.scenario import Scenario, load_scenario
@@ -75,6 +76,7 @@ def run(sc: str | Path | Scenario | None = None, *, seed: int = 0, days: int | N
 
     Without `out` nothing is written; with it, the run folder of `travesia run --out` is written
     too (daily.parquet, crossings.parquet, needs.csv, summary.json, stranded.png)."""
+    _check_seed_and_days(seed, days)
     if out is not None:
         if isinstance(sc, Scenario):
             sc = sc.folder
@@ -87,10 +89,24 @@ def run(sc: str | Path | Scenario | None = None, *, seed: int = 0, days: int | N
     loaded = _loaded(sc)
     if isinstance(params, dict):
         base, source = run_parameters(loaded)
-        return simulate_scenario(loaded, base.with_overrides(params, file="params"),
-                                 f"{source}, with overrides", seed=seed, days=days)
+        chosen = base.with_overrides(params, file="params")
+        check_parameter_keys(loaded, chosen, file="params")
+        return simulate_scenario(loaded, chosen, f"{source}, with overrides", seed=seed,
+                                 days=days)
     chosen, source = run_parameters(loaded, Path(params) if params else None)
     return simulate_scenario(loaded, chosen, source, seed=seed, days=days)
+
+
+def _check_seed_and_days(seed: Any, days: Any, seed_field: str = "seed") -> None:
+    """What the command line's option types check (--seed, --days), for the API's callers."""
+    if not (_whole(seed) and 0 <= seed < 2**63):
+        raise ScenarioError(f"a whole number from 0 to 2^63-1 (got {seed!r})", field=seed_field)
+    if days is not None and not (_whole(days) and days >= 1):
+        raise ScenarioError(f"a whole number of days, at least 1 (got {days!r})", field="days")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def ensemble(sc: str | Path | Scenario | None = None, runs: int = 20, *,
@@ -103,6 +119,7 @@ def ensemble(sc: str | Path | Scenario | None = None, runs: int = 20, *,
     out/NAME/ensemble.duckdb). `vary` items read like the command's `--vary` (`threat_response=
     uniform(5,25)`). `scheduler` is a Dask scheduler's address; else local processes. Calling it
     again with the same arguments resumes it."""
+    _check_seed_and_days(base_seed, days, seed_field="base_seed")
     plan = plan_ensemble(_loaded(sc), runs, vary=[parse_vary(text) for text in vary],
                          base_seed=base_seed, days=days, draw_from=draw_from)
     path = Path(store) if store else default_store_path(plan.scenario.name)
@@ -141,7 +158,7 @@ def flee_backtest(folder: str | Path | FleeScenario, at: dt.date | str, vary: Se
     state at `at`), and the ARDs beside the folder's own rules' (backtest_flee's dict; `options`:
     its keywords, e.g. workers=, likelihood=, base_seed=, fit_from_state=)."""
     fs = folder if isinstance(folder, FleeScenario) else load_flee(folder)
-    day = at if isinstance(at, dt.date) else dt.date.fromisoformat(str(at))
+    day = as_date(at, "at")
     return backtest_flee(fs, day, vary=parse_flee_vary(list(vary)), budget=budget,
                          assimilate=assimilate, **options)
 
@@ -151,5 +168,6 @@ def stocks(name_or_path: str | Path | None = "chile-stocks", *, until: Any = Non
     """The monthly stocks mode, as `travesia stocks` (docs/stocks.md): a stocks folder
     (`chile-stocks`, `peru-stocks` or a folder) projected month by month to `until` and compared
     with its observations; `draws` > 0 adds 5-95% bands over draws of its priors."""
-    return stocks_report(name_or_path, until=until, draws=draws, seed=seed)
+    return stocks_report(name_or_path, until=None if until is None else as_date(until, "until"),
+                         draws=draws, seed=seed)
 

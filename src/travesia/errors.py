@@ -36,3 +36,17 @@ class ScenarioError(Exception):
 
 class ObservationError(ScenarioError):
     """A mistake in an observations file."""
+
+
+WORKER_DIED = ("a worker process died: out of memory, or, in a script, the travesia calls are not "
+               "under `if __name__ == \"__main__\":` (worker processes import the script again; "
+               "docs/api.md)")
+
+
+class WorkerDied(ScenarioError):
+    """A process of the local worker pool ended abruptly (concurrent.futures' BrokenProcessPool):
+    out of memory, killed, or a script without the `__main__` guard. Not a mistake in a file, so
+    the command line exits 1 for it, not 2."""
+
+    def __init__(self, reason: str = WORKER_DIED) -> None:
+        super().__init__(reason)

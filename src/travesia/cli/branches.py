@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from travesia.cli.common import user_errors
+from travesia.cli.common import check_output_paths, user_errors
 
 # the figures printed (every figure is in branches.csv)
 SHOWN = {"crossing": ("held_peak", "held_mean"), "removals": ("people",),
@@ -42,6 +42,11 @@ def branches(scenario, runs, base_seed, medians, only, workers, out_dir):
 
     from travesia.runs.branches import compare_branches, write_comparison
     from travesia.scenario import load_scenario
+
+    check_output_paths(**{"--out": out_dir})
+    from travesia.cli.flee import refuse_flee_folder
+
+    refuse_flee_folder(scenario, "branches", "a Flee folder has no branches of the future")
 
     sc = load_scenario(scenario)
     console = Console(width=max(Console().width, 120))

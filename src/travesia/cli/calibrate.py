@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from travesia.cli.common import user_errors
+from travesia.cli.common import check_output_paths, user_errors
 
 
 class DateType(click.ParamType):
@@ -147,8 +147,9 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
     sample beside it, the predictive ensemble to a store; print the fit's scores. A Flee folder:
     fit the Flee rule settings --vary names to its camp counts; the fit is a simsetting.yml."""
-    from travesia.cli.flee import flee_calibrate, is_flee_arg
+    from travesia.cli.flee import flee_calibrate, flee_only, is_flee_arg
 
+    check_output_paths(**{"--out": out, "--store": store_path})
     if is_flee_arg(scenario, **{"--params": params_file, "--observations": observations,
                                 "--measures": measures}):
         flee_calibrate(Path(scenario), until=until, budget=budget, vary=list(vary),
@@ -157,6 +158,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
                        workers=workers,
                        scheduler=scheduler, progress=_progress(quiet), likelihood=likelihood)
         return
+    flee_only(scenario, **{"--settings": settings, "--likelihood": likelihood != "log"})
     from travesia.inference.calibrate import (
         ObservationModel,
         calibrate as fit_scenario,
@@ -222,8 +224,9 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, assimil
     7 and 14 days, and score the forecast beside the naive ones. A Flee folder: fit its rule
     settings to the camp counts up to DATE, forecast the rest of the period, and give the ARD of
     the forecast beside that of the folder's own rules over the same days."""
-    from travesia.cli.flee import flee_backtest, is_flee_arg
+    from travesia.cli.flee import flee_backtest, flee_only, is_flee_arg
 
+    check_output_paths(**{"--out": out})
     if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures}):
         flee_backtest(Path(scenario), dates=list(dates), budget=budget, vary=list(vary),
                       settings=settings, out=out,
@@ -237,6 +240,7 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, assimil
 
         raise ScenarioError("is for Flee folders: a scenario's forecast starts from its own run",
                             field="--assimilate")
+    flee_only(scenario, **{"--settings": settings, "--likelihood": likelihood != "log"})
     from travesia.inference.backtest import backtest as run_backtest
     from travesia.inference.calibrate import ObservationModel
     from travesia.runs.priors import parse_vary
@@ -316,6 +320,11 @@ def forecast(scenario, at, horizon_days, future, fit_file, budget, runs, out, ob
     from travesia.inference.forecast import forecast as make_forecast
     from travesia.scenario import load_scenario
 
+    check_output_paths(**{"--out": out})
+    from travesia.cli.flee import refuse_flee_folder
+
+    refuse_flee_folder(scenario, "forecast", "a Flee folder's forecast is scored by "
+                                             "`travesia backtest FOLDER --at DATE`")
     sc = load_scenario(scenario)
     out = out or Path("out") / sc.name / f"forecast-{at.isoformat()}"
     result = make_forecast(sc, at, horizon_days=horizon_days, future=future, fit_file=fit_file,
@@ -355,7 +364,15 @@ def _print_forecast(rows: list[dict], at: dt.date, horizon_days: int) -> None:
 
 
 def _measures(text: str | None) -> list[str] | None:
-    return [m.strip() for m in text.split(",") if m.strip()] if text else None
+    if text is None:
+        return None
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    if not names:
+        from travesia.errors import ScenarioError
+
+        raise ScenarioError(f"names no measure (got '{text}'; e.g. held,gave_up)",
+                            field="--measures")
+    return names
 
 
 def _print_spread(spread: dict) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from travesia.cli.common import echo_ensemble_report, user_errors
+from travesia.errors import WorkerDied
 
 
 def _progress_columns():
@@ -82,7 +83,7 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
     parameters (the posterior of the scenario's fit, if it names one; else its priors), stored as
     each finishes. Running the same command again resumes it. A Flee folder runs with Flee's
     rules, --vary naming its rule settings (camp_movechance=uniform(0.0005,0.01))."""
-    from travesia.cli.flee import flee_ensemble, is_flee_arg
+    from travesia.cli.flee import flee_ensemble, flee_only, is_flee_arg
 
     if is_flee_arg(scenario, **{"--params": params_file, "--no-priors": no_priors,
                                 "--from": draw_from, "--branch": branch,
@@ -92,8 +93,7 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
                       store_path=store_path, workers=workers, scheduler=scheduler, days=days,
                       quiet=quiet)
         return
-    from concurrent.futures.process import BrokenProcessPool
-
+    flee_only(scenario, **{"--settings": settings})
     from rich.progress import Progress
 
     from travesia.runs.ensemble import plan_ensemble, run_ensemble
@@ -148,10 +148,9 @@ def ensemble(scenario, runs, vary, base_seed, scheduler, store_path, workers, pa
         click.echo(f"interrupted: finished runs are in {store_path}; the same command resumes",
                    err=True)
         sys.exit(130)
-    except BrokenProcessPool:
-        click.echo("error: a worker process died (out of memory?); finished runs are in "
-                   f"{store_path}; "
-                   "the same command resumes", err=True)
+    except WorkerDied as exc:
+        click.echo(f"error: {exc.message}; finished runs are in {store_path}; the same command "
+                   "resumes", err=True)
         sys.exit(1)
     echo_ensemble_report(report,
                          f"travesia bands {store_path}   or   travesia sensitivity {store_path}")

@@ -69,6 +69,27 @@ def is_flee_arg(scenario, **not_for_flee) -> bool:
     return True
 
 
+def refuse_flee_folder(scenario, command: str, instead: str) -> None:
+    """A command for travesia scenarios given a Flee folder: say so (and what to use), not that
+    the folder lacks a scenario.yaml."""
+    if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
+        from travesia.errors import ScenarioError
+
+        raise ScenarioError(f"is a Flee folder; `travesia {command}` is for travesia scenarios "
+                            f"({instead})", file=Path(scenario))
+
+
+def flee_only(scenario, **only_for_flee) -> None:
+    """For a SCENARIO that is not a Flee folder: options (name -> value given) that only Flee
+    folders take are a user error, never silently ignored."""
+    for option, value in only_for_flee.items():
+        if value:
+            from travesia.errors import ScenarioError
+
+            raise ScenarioError(f"is for Flee folders only; {scenario or 'the default scenario'} "
+                                "is a travesia scenario", field=option)
+
+
 def flee_ensemble(folder: Path, *, runs: int, vary: list[str], base_seed: int,
                   settings: Path | None,
                   store_path: Path | None, workers: int | None, scheduler: str | None,

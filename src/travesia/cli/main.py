@@ -49,7 +49,7 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
         branch):
     """Run SCENARIO (a built-in name or a folder; default chile-peru-2025) and write its results:
     daily.parquet, crossings.parquet, summary.json and stranded.png."""
-    from travesia.cli.flee import is_flee_folder, run_flee
+    from travesia.cli.flee import flee_only, is_flee_folder, run_flee
 
     if scenario and Path(scenario).is_dir() and is_flee_folder(Path(scenario)):
         if branch is not None:
@@ -59,8 +59,14 @@ def run(scenario, seed, days, out_dir, params_file, settings, quiet, bands_store
             raise ScenarioError("--bands is for travesia scenarios; a Flee folder has no ensemble "
                                 "bands",
                                 file=Path(scenario), field="--bands")
+        for option, value in (("--params", params_file), ("--days", days)):
+            if value is not None:
+                raise ScenarioError("is for travesia scenarios; a Flee folder runs its whole "
+                                    "period with the rule settings of --settings",
+                                    file=Path(scenario), field=option)
         run_flee(Path(scenario), settings=settings, seed=seed, out_dir=out_dir, quiet=quiet)
         return
+    flee_only(scenario, **{"--settings": settings})
     if ensemble_id is not None and bands_store is None:
         raise ScenarioError("--ensemble goes with --bands STORE", field="--ensemble")
     from travesia.runs.runner import run_scenario
@@ -150,6 +156,9 @@ def scenario_show(path, as_json):
     from travesia.scenario import load_scenario
     from travesia.scenario.describe import describe
 
+    from travesia.cli.flee import refuse_flee_folder
+
+    refuse_flee_folder(path, "scenario show", "`travesia scenario check FOLDER` describes it")
     info = describe(load_scenario(path))
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))

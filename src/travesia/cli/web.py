@@ -66,6 +66,9 @@ def report(source, out_file, ensemble_id, scenario):
     if not source.exists():
         raise ScenarioError("no such run folder or store", file=source)
     is_store = source.is_file()
+    if ensemble_id and not is_store:
+        raise ScenarioError("is for a store; a run folder holds one run", file=source,
+                            field="--ensemble")
     view, catalogue = build(scenario, source if is_store else None, () if is_store else (source,),
                             baseline_if_empty=False)
     ids = catalogue.ids()

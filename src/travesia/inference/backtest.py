@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from travesia.inference.calibrate import ObservationModel, calibrate, fit_targets
+from travesia.inference.calibrate import ObservationModel, as_date, calibrate, fit_targets
 from travesia.errors import ObservationError, ScenarioError
 from travesia.scenario.observations import read_observations
 from travesia.runs.priors import Prior
@@ -38,6 +38,7 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *,
     """{'at': [{date, fitted, spread, horizons: {7: scores, 14: scores}}]} for each date."""
     if not dates:
         raise ScenarioError("give at least one --at DATE", field="--at")
+    dates = [as_date(d, "--at") for d in dates]
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     obs_path = Path(observations) if observations else (sc.folder / sc.spec.observations
                                                         if sc.spec.observations else None)

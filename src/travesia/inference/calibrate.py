@@ -43,15 +43,17 @@ from travesia.scenario.observations import (
     Observation,
     ObservationModel,
     event_weights,
+    check_compared,
     read_observations,
 )
 from travesia.scenario.measures import INFORMAL_MEASURES
-from travesia.scenario.parameters import Parameters, load_params_file
+from travesia.scenario.parameters import Parameters
 from travesia.runs.priors import (
     Prior,
     _is_int_field,
     canonical_json,
     check_scenario_names,
+    params_with_file,
     scenario_priors,
     with_values,
 )
@@ -211,7 +213,7 @@ class Runner:
 
     def run(self, values_list: list[dict[str, Any]], days: int | None) -> list[Results | None]:
         """Results of each parameter set (None for a run that failed), in order."""
-        from travesia.runs.ensemble import run_task, task_of
+        from travesia.runs.ensemble import outcome_of, run_task, task_of
 
         tasks = []
         for values in values_list:   # parameter and data values (ensemble.task_of splits them)
@@ -224,7 +226,7 @@ class Runner:
         index = {f: i for i, f in enumerate(futures)}
         for fut in cf.as_completed(futures):
             i = index[fut]
-            outcome = fut.result()
+            outcome = outcome_of(fut)
             if outcome.error:
                 self.failed.append(outcome.error)
             out[i] = outcome.results
@@ -326,6 +328,18 @@ def fit_targets(observations: list[Observation], sc: Scenario, until: dt.date,
     return [o for o in found if (o.crossing in informal) == (o.compare in INFORMAL_MEASURES)]
 
 
+def as_date(value: Any, field: str) -> dt.date:
+    """A date given to the Python API as a date or its ISO text (YYYY-MM-DD); else an error
+    naming the argument."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ScenarioError(f"not a date (YYYY-MM-DD): {str(value)[:40]!r}", field=field) \
+            from None
+
+
 def calibrate(scenario: str | Path | Scenario | None = None, *,
               observations: str | Path | None = None,
               until: dt.date | None = None, budget: int = 2000, vary: Sequence[Prior] = (),
@@ -344,8 +358,9 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
     `future`: which timeline events the runs know of at `until` (scenario/timeline.py): `planned`,
     `frozen`, or `as-happened` (all of them, the default)."""
     started = time.perf_counter()
+    until = None if until is None else as_date(until, "--until")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    base = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    base = params_with_file(sc, params_file)
     priors = scenario_priors(sc)
     for p in vary:
         priors[p.name] = p
@@ -359,7 +374,12 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
     if obs_path is None:
         raise ObservationError("the scenario has no observations: give --observations FILE",
                                file=sc.folder / "scenario.yaml")
+    if until is not None and not sc.spec.start <= until <= sc.spec.end:
+        raise ScenarioError(f"{until} is outside the scenario's period {sc.spec.start} to "
+                            f"{sc.spec.end}", field="--until")
     all_obs = read_observations(obs_path)
+    check_compared(all_obs, obs_path, [c.name for c in sc.crossings],
+                   [i.name for i in sc.informal])
     if not all_obs:
         raise ObservationError("no observations in the file", file=obs_path)
     until = until or max(o.date for o in all_obs)

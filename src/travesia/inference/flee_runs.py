@@ -245,7 +245,7 @@ class FleeRunner(Runner):
             days: int | None) -> list[FleeResults | None]:
         import concurrent.futures as cf
 
-        from travesia.runs.ensemble import run_task
+        from travesia.runs.ensemble import outcome_of, run_task
 
         tasks = []
         for values in values_list:
@@ -258,7 +258,7 @@ class FleeRunner(Runner):
         futures = {self.executor.submit(run_task, t): i for i, t in enumerate(tasks)}
         out: list[FleeResults | None] = [None] * len(tasks)
         for fut in cf.as_completed(futures):
-            outcome = fut.result()
+            outcome = outcome_of(fut)
             if outcome.error:
                 self.failed.append(outcome.error)
             out[futures[fut]] = outcome.results

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import time
 from dataclasses import dataclass, field
@@ -21,11 +22,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from travesia.inference.calibrate import Runner, calibrate, fit_targets
+from travesia.inference.calibrate import Runner, as_date, calibrate, fit_targets
 from travesia.errors import ObservationError, ScenarioError
-from travesia.scenario.observations import Observation, ObservationModel, read_observations
+from travesia.scenario.observations import (Observation, ObservationModel, check_compared,
+                                            read_observations)
 from travesia.scenario.parameters import Parameters, load_params_file
-from travesia.runs.priors import _is_int_field
+from travesia.runs.priors import _is_int_field, check_name, check_scenario_names
+from travesia.scenario.limits import read_input_text
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
 from travesia.scenario.load import Scenario
@@ -83,10 +86,18 @@ def read_fit_file(path: str | Path) -> FitFile:
     sample = path.with_name(str(fit.get("posterior_sample") or (path.stem + ".posterior.csv")))
     if not sample.is_file():
         raise ScenarioError("posterior sample not found beside the fit file", file=sample)
-    with sample.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        names = [n for n in (reader.fieldnames or []) if n != "draw"]
-        draws = [{n: _cell(n, row[n]) for n in names} for row in reader]
+    reader = csv.DictReader(io.StringIO(read_input_text(sample), newline=""))
+    names = [n for n in (reader.fieldnames or []) if n != "draw"]
+    for name in names:
+        check_name(name, file=sample, field=name)
+    draws = []
+    for row in reader:
+        if None in row or None in row.values():
+            given = sum(1 for k, v in row.items() if k is not None and v is not None)
+            raise ScenarioError(f"has {given + len(row.get(None) or [])} fields but the header "
+                                f"has {len(reader.fieldnames or [])}", file=sample,
+                                row=reader.line_num)
+        draws.append({n: _cell(n, row[n]) for n in names})
     if not names or not draws:
         raise ScenarioError("the posterior sample is empty", file=sample)
     return FitFile(path, fit, names, draws)
@@ -181,6 +192,7 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
     200) parameter sets resampled from its posterior sample; a fit that saw observations after
     `at` makes the result in-sample (a warning says so)."""
     started = time.perf_counter()
+    at = as_date(at, "--at")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if horizon_days < 1:
         raise ScenarioError("the horizon must be at least one day", field="--horizon")
@@ -197,9 +209,13 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
     obs_path = Path(observations) if observations else (sc.folder / sc.spec.observations
                                                         if sc.spec.observations else None)
     all_obs = read_observations(obs_path) if obs_path else []
+    if obs_path:
+        check_compared(all_obs, obs_path, [c.name for c in sc.crossings],
+                       [i.name for i in sc.informal])
     warnings: list[str] = []
     settings: dict[str, Any] = {"observations": str(obs_path) if obs_path else None,
                                 "base_seed": base_seed}
+    fit_given = fit_file is not None
     if fit_file is None and not fit_targets(all_obs, sc, at):
         # nothing observed by `at` to fit: the scenario's own or borrowed fit is the forecast
         from travesia.runs.posterior import scenario_fit
@@ -227,10 +243,14 @@ def forecast(scenario: str | Path | Scenario | None, at: dt.date, *,
             # that scenario's facts (as with scenario.yaml's `fit: {scenario: NAME}`)
             ff = _behaviour_only(ff)
             settings["borrowed_from"] = lender
+            if fit_given:
+                warnings.append(f"the fit {ff.path} is of scenario {lender}, not {sc.name}: its "
+                                f"behaviour parameters are borrowed, its data numbers left out")
         elif ff.fit.get("scenario_hash") and ff.fit["scenario_hash"] != sc.content_hash:
             warnings.append(f"the fit {ff.path} was made on other files of "
                             f"{ff.fit.get('scenario')} "
                             f"(hash {ff.fit['scenario_hash']}, now {sc.content_hash})")
+        check_scenario_names(sc, ff.names, field=f"{ff.path.name}: posterior column")
         model, fit_until = ff.observation_model, ff.observations_until
         if fit_until > at:
             warnings.append(f"the fit saw observations up to {fit_until}, after {at}: this is "

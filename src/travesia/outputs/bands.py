@@ -57,6 +57,9 @@ def compute_bands(store: Store, ensemble_id: str, *, measure: str = HELD,
         if place is None or state is None:
             raise ScenarioError("--place and --state go together",
                                 field="--place" if place is None else "--state")
+        if crossing is not None:
+            raise ScenarioError("a crossing's measure or a state at a place, not both: drop "
+                                "--crossing or --place", field="--crossing")
         if state not in STATE_COLUMNS and state != "at_location":   # at_location: Flee's one state
             raise ScenarioError(f"unknown state '{state}' (known: {', '.join(STATE_COLUMNS)})",
                                 field="--state")

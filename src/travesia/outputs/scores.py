@@ -45,6 +45,7 @@ from travesia.scenario.observations import (
     Observation,
     ObservationModel,
     event_weights,
+    check_compared,
     read_observations,
 )
 
@@ -365,15 +366,31 @@ def score_path(path: Path, observations: Path | None = None, *,
         if not (path / "crossings.parquet").is_file():
             raise ScenarioError("not a run folder (no crossings.parquet or out.csv here)",
                                 file=path)
-        summary = json.loads((path / "summary.json").read_text(encoding="utf-8")) \
-            if (path / "summary.json").is_file() else {}
-        if obs_list is None:
-            obs_list = _scenario_observations(None, summary.get("scenario"),
-                                              summary.get("scenario_hash"), path)
-        obs, samples = _run_dir_samples(path, obs_list)
+        try:
+            summary = json.loads((path / "summary.json").read_text(encoding="utf-8")) \
+                if (path / "summary.json").is_file() else {}
+            if obs_list is None:
+                obs_list = _scenario_observations(None, summary.get("scenario"),
+                                                  summary.get("scenario_hash"), path)
+            obs, samples = _run_dir_samples(path, obs_list)
+            if observations:
+                import pyarrow.parquet as pq
+
+                crossings = pq.read_table(path / "crossings.parquet", columns=["crossing"])
+                check_compared(obs_list, observations,
+                               sorted(set(crossings["crossing"].to_pylist())),
+                               list(summary.get("informal_crossings") or {}))
+        except (OSError, ValueError) as exc:       # damaged files: JSON, Parquet, not UTF-8
+            raise ScenarioError(f"cannot read the run's files: {exc}", file=path) from None
         kind, extra = "run", {"scenario": summary.get("scenario"), "seed": summary.get("seed")}
     elif path.is_file():
         obs, samples, ens = _store_samples(path, obs_list)
+        if observations:
+            from travesia.outputs.store import Store
+
+            with Store(path, read_only=True) as store:
+                informal = store.informal_names(ens["ensemble_id"])
+            check_compared(obs_list or [], observations, ens["crossings"], informal)
         kind, extra = "ensemble", {"scenario": ens["scenario"], "ensemble_id": ens["ensemble_id"],
                                    "runs": int(len(samples[0])) if samples else 0}
         noise = ens["meta"].get("observation_model")

@@ -161,6 +161,17 @@ def place_groups_table(results) -> pa.Table | None:
     return pa.concat_tables(parts)
 
 
+def _looks_like_duckdb(path: Path) -> bool:
+    """A DuckDB file says so in its first bytes (`DUCK` at byte 8); a CSV, a picture or a run's
+    Parquet file given as a store does not, and gets a plain error, not DuckDB's own."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError:
+        return True                 # let DuckDB say what is wrong with it
+    return len(head) == 12 and head[8:12] == b"DUCK"
+
+
 class Store:
     """An open store. Use as a context manager; one process writes to a file at a time."""
 
@@ -168,6 +179,10 @@ class Store:
         self.path = Path(path)
         if read_only and not self.path.is_file():
             raise ScenarioError("no such store (run `travesia ensemble` first)", file=self.path)
+        if self.path.is_file() and not _looks_like_duckdb(self.path):
+            raise ScenarioError("not a travesia store: not a valid DuckDB database file (a store "
+                                "is the .duckdb file `travesia ensemble` or `calibrate` "
+                                "writes)", file=self.path)
         if not read_only:
             if self.path.is_file():
                 _refuse_damaged(self.path)

@@ -21,7 +21,8 @@ from travesia.errors import ScenarioError
 from travesia.model.impacts import Rates, place_impacts, region_label, scenario_rates
 from travesia.model.results import Results
 from travesia.outputs.branches import BlockOf, PlaceInfo, branch_summary, comparison_table
-from travesia.runs.ensemble import RunTask, local_executor, plan_ensemble, run_task, task_of
+from travesia.runs.ensemble import (RunTask, local_executor, outcome_of, plan_ensemble, run_task,
+                                    task_of)
 from travesia.runs.runner import run_parameters
 from travesia.scenario import load_scenario
 from travesia.scenario.branches import find_branch
@@ -126,7 +127,7 @@ def run_tasks(tasks: list[RunTask], workers: int = 1,
     executor, _ = local_executor(min(workers, len(tasks)))
     with executor:
         for fut in cf.as_completed([executor.submit(run_task, t) for t in tasks]):
-            take(fut.result())
+            take(outcome_of(fut))
     return out
 
 

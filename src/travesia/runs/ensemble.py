@@ -21,16 +21,19 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from travesia.model.engine import simulate
-from travesia.errors import ScenarioError
-from travesia.scenario.parameters import Parameters, load_params_file
+from travesia.errors import ScenarioError, WorkerDied
+from travesia.scenario.parameters import Parameters
 from travesia.runs.posterior import (LoadedFit, posterior_values, scenario_fit,
                                      scenario_fit_warning,
                         stale_warning)
 from travesia.runs.priors import (Prior, canonical_json, check_scenario_names, describe,
+                                  params_with_file,
                                   draw_values,
                      scenario_priors, with_values)
 from travesia.model.results import Results
@@ -135,7 +138,7 @@ def plan_ensemble(scenario: str | Path | Scenario | None, runs: int, *, vary: Se
     warnings = []
     if params_file:
         warnings.append(stale_warning(params_file, sc))
-    base = load_params_file(params_file, base=sc.params) if params_file else sc.params
+    base = params_with_file(sc, params_file)
     fit = None
     if draw_from == "posterior" or (draw_from is None and use_scenario_priors):
         fit = scenario_fit(sc)
@@ -359,6 +362,15 @@ def local_executor(workers: int | None = None) -> tuple[cf.Executor, Callable[[]
         lambda: workers
 
 
+def outcome_of(fut: cf.Future) -> Any:
+    """The result of a worker's future; a pool broken by a worker that died is `WorkerDied`, a
+    clear error, instead of concurrent.futures' BrokenProcessPool."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        raise WorkerDied() from None
+
+
 def end_with_parent(parent: int, every_s: float = 0.5) -> None:
     """In a worker: end when the process that started the pool is gone. A SIGKILLed parent runs no
     clean-up, and a worker waiting for work would wait forever, keeping the forkserver and the
@@ -459,7 +471,7 @@ def run_ensemble(plan: EnsemblePlan, store_path: str | Path, *, workers: int | N
                 finished, _ = cf.wait(by_future, timeout=2.0, return_when=cf.FIRST_COMPLETED)
                 for fut in finished:
                     task = by_future.pop(fut)
-                    outcome = fut.result()
+                    outcome = outcome_of(fut)
                     _store_outcome(store, plan, task, outcome)
                     if outcome.error:
                         report.failed.append((task.run_id, outcome.error))

@@ -29,6 +29,7 @@ import json
 import math
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_origin
@@ -36,7 +37,7 @@ from typing import Any, get_origin
 import numpy as np
 
 from travesia.errors import ScenarioError
-from travesia.scenario.parameters import Parameters, parameters_from
+from travesia.scenario.parameters import Parameters, load_params_file, parameters_from
 from travesia.scenario.data_values import (
     TABLES,
     check_data_name,
@@ -132,10 +133,61 @@ def check_name(name: str, *, file: str | Path | None = None, field: str | None =
 
 
 def check_scenario_names(scenario, names, *, field: str = "--vary") -> None:
-    """Each data name among `names` addresses a row of this scenario."""
+    """Each data name among `names` addresses a row of this scenario, and each key of a mapping
+    parameter (departure_rate_per_day.irregular) names a status, group, nationality or crossing of
+    it."""
     for name in names:
         if is_data_name(name):
             check_data_name(scenario, name, field=f"{field} {name}")
+        elif "." in name:
+            head, *keys = name.split(".")
+            _check_keys(scenario, head, keys, field=f"{field} {name}")
+
+
+def _mapping_keys(scenario) -> dict[str, tuple[tuple[str, Sequence[str]], ...]]:
+    """What the keys of each mapping parameter name in this scenario, level by level: (what,
+    the names it may be)."""
+    v = scenario.vocabulary
+    crossings = [c.name for c in scenario.crossings] + [i.name for i in scenario.informal]
+    return {"departure_rate_per_day": (("status", v.statuses),),
+            "group_response": (("group", v.groups),),
+            "nationality_response": (("nationality", v.nationalities), ("status", v.statuses)),
+            "crossing_preference": (("crossing", crossings), ("nationality", v.nationalities))}
+
+
+def _check_keys(scenario, head: str, keys: list[str], *, field: str,
+                file: str | Path | None = None) -> None:
+    for (what, known), key in zip(_mapping_keys(scenario).get(head, ()), keys):
+        if key not in known:
+            raise ScenarioError(f"unknown {what} '{str(key)[:40]}' (the scenario has: "
+                                f"{', '.join(known) or 'none'})", file=file, field=field)
+
+
+def params_with_file(scenario, params_file: str | Path | None) -> Parameters:
+    """The scenario's parameters, overridden by a --params file when one is given (checked
+    against the scenario's names)."""
+    if not params_file:
+        return scenario.params
+    params = load_params_file(params_file, base=scenario.params)
+    check_parameter_keys(scenario, params, file=params_file)
+    return params
+
+
+def check_parameter_keys(scenario, params: Parameters, *, file: str | Path) -> None:
+    """The keys a parameters file (--params) adds to the scenario's mapping parameters name its
+    statuses, groups, nationalities and crossings (a key nothing reads is a typo, not a
+    setting)."""
+    for head in _mapping_keys(scenario):
+        own, given = getattr(scenario.params, head), getattr(params, head)
+        for key, value in given.items():
+            inner_own = own.get(key)
+            if key not in own:
+                _check_keys(scenario, head, [key], file=file, field=f"parameters.{head}.{key}")
+            if isinstance(value, dict):
+                for inner in value:
+                    if not (isinstance(inner_own, dict) and inner in inner_own):
+                        _check_keys(scenario, head, [key, inner], file=file,
+                                    field=f"parameters.{head}.{key}.{inner}")
 
 
 # --- parsing ------------------------------------------------------------------------------------

@@ -17,10 +17,9 @@ from rich.table import Table
 from travesia.runs.ensemble import run_task, task_of
 from travesia.errors import ScenarioError
 from travesia.scenario.observations import read_observations, stranded_points
-from travesia.scenario.parameters import load_params_file
 from travesia.outputs.plot import plot_stranded
 from travesia.runs.posterior import stale_warning
-from travesia.runs.priors import scenario_priors
+from travesia.runs.priors import params_with_file, scenario_priors
 from travesia.model.impacts import scenario_rates
 from travesia.model.results import Results
 from travesia.scenario import load_scenario
@@ -55,14 +54,15 @@ def scenario_observations(sc) -> list:
     if not sc.spec.observations:
         return []
     return read_observations(sc.folder / sc.spec.observations,
-                             crossings=[c.name for c in sc.crossings])
+                             crossings=[c.name for c in sc.crossings],
+                             informal=[i.name for i in sc.informal])
 
 
 def run_parameters(sc, params_file: Path | None = None):
     """(parameters, where they come from) of a single run: `--params FILE` over the scenario's own;
     without it, a scenario that ships a fit runs its posterior medians (the fit is the forecast)."""
     if params_file:
-        return load_params_file(params_file, base=sc.params), str(params_file)
+        return params_with_file(sc, params_file), str(params_file)
     from travesia.runs.posterior import scenario_fit
 
     return fit_parameters(sc, scenario_fit(sc))

@@ -13,12 +13,13 @@ import datetime as dt
 import io
 import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from travesia.scenario.measures import CROSSING_MEASURES, HELD
+from travesia.scenario.measures import CROSSING_MEASURES, HELD, INFORMAL_MEASURES
 from travesia.errors import ObservationError
 from travesia.scenario.limits import read_input_text
 
@@ -36,6 +37,7 @@ class Observation:
     compare: str | None
     source: str
     event: str | None = None  # rows sharing an event id report one event (they count once)
+    row: int | None = field(default=None, compare=False)   # its line in the file, for errors
 
 
 def event_weights(observations: list[Observation]) -> np.ndarray:
@@ -88,11 +90,12 @@ def _num(text: str | None, path: Path, line: int, field: str) -> float | None:
     return value
 
 
-def read_observations(path: str | Path, *,
-                      crossings: list[str] | None = None) -> list[Observation]:
-    """The rows of an observations file. With a scenario's `crossings`, a row that names a model
-    series to compare with (`compare`) must name one of them and a measure of measures.py: a typo
-    there would drop the row from every score and fit unseen."""
+def read_observations(path: str | Path, *, crossings: Sequence[str] | None = None,
+                      informal: Sequence[str] = ()) -> list[Observation]:
+    """The rows of an observations file. With a scenario's `crossings` (and `informal` crossings),
+    a row that names a model series to compare with (`compare`) must name one of them and a
+    measure of measures.py (check_compared): a typo there would drop the row from every score and
+    fit unseen."""
     path = Path(path)
     if not path.is_file():
         raise ObservationError("observations file not found", file=path)
@@ -124,30 +127,36 @@ def read_observations(path: str | Path, *,
                 raise ObservationError(f"value_low {low:g} is above value_high {high:g}", file=path,
                                        row=line,
                                        field="value_low")
-            if crossings is not None:
-                _check_series(row, crossings, path, line)
             out.append(Observation(date, row["place"], row["measure"], value, low, high,
                                    (row.get("crossing") or "").strip() or None,
                                    (row.get("compare") or "").strip() or None,
                                    row.get("source") or "",
-                                   (row.get("event") or "").strip() or None))
+                                   (row.get("event") or "").strip() or None, row=line))
+    if crossings is not None:
+        check_compared(out, path, crossings, informal)
     return out
 
 
-def _check_series(row: dict, crossings: list[str], path: Path, line: int) -> None:
-    compare = (row.get("compare") or "").strip()
-    crossing = (row.get("crossing") or "").strip()
-    if not compare:
-        return                       # a count kept for context, compared with nothing
-    if compare not in CROSSING_MEASURES:
-        raise ObservationError(f"unknown measure '{compare[:40]}' to compare with (one of "
-                               f"{', '.join(CROSSING_MEASURES)})", file=path, row=line,
-                               field="compare")
-    if crossing not in crossings:
-        raise ObservationError((f"unknown crossing '{crossing[:60]}'" if crossing else "empty")
-                               + f" (compare {compare} needs a crossing of crossings.csv: "
-                               f"{', '.join(crossings)[:200]})", file=path, row=line,
-                               field="crossing")
+def check_compared(observations: list[Observation], path: str | Path,
+                   crossings: Sequence[str], informal: Sequence[str] = ()) -> None:
+    """The rows that ask to be compared with the model (a `compare` measure) name one of its
+    `crossings` and a crossing measure, or one of its `informal` crossings and an informal
+    measure: a row that could never be scored is a mistake, not a row to leave out silently."""
+    for o in observations:
+        if o.compare is None:
+            continue
+        at_informal = o.compare in INFORMAL_MEASURES
+        if o.compare not in CROSSING_MEASURES and not at_informal:
+            raise ObservationError(f"unknown measure '{o.compare[:40]}' to compare with (one of "
+                                   f"{', '.join(CROSSING_MEASURES + INFORMAL_MEASURES)})",
+                                   file=path, row=o.row, field="compare")
+        names, kind = ((informal, "an informal crossing of informal_crossings.csv") if at_informal
+                       else (crossings, "a crossing of crossings.csv"))
+        if o.crossing not in names:
+            what = f"unknown crossing '{o.crossing[:60]}'" if o.crossing else "is empty"
+            raise ObservationError(f"{what} (compare {o.compare} needs {kind}: "
+                                   f"{', '.join(names)[:200] or 'there is none'})", file=path,
+                                   row=o.row, field="crossing")
 
 
 def stranded_points(observations: list[Observation]) -> dict[str, list[tuple]]:

@@ -258,6 +258,9 @@ def create_app(view: ScenarioView, catalogue: Catalogue,
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise ApiError(400, f"malformed JSON: {exc}") from None
+        unknown = sorted(str(k) for k in data if k != "runs") if isinstance(data, dict) else []
+        if unknown:
+            raise ApiError(400, f"field '{unknown[0][:40]}': unknown (the body is {{\"runs\": N}})")
         runs = data.get("runs", 2) if isinstance(data, dict) else None
         if not isinstance(runs, int) or isinstance(runs, bool):
             raise ApiError(400, "expected a JSON object {\"runs\": N} with N a whole number")

@@ -1,12 +1,14 @@
 """Flee's settings YAML (simsetting.yml) as one immutable value, passed in, never global.
 
 Sections and keys as Flee reads them (spawn_rules, move_rules, optimisations); defaults are
-Flee's. Unknown keys are ignored, as Flee does. `camps_are_sinks` is read under its right name
+Flee's. Unknown keys are ignored, as Flee does, but one a letter or two away from a key read
+here is refused as a typo. `camps_are_sinks` is read under its right name
 (Flee 3.1 reads the misspelt `camps_are_sicks`; both are accepted here).
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -82,6 +84,7 @@ def read_settings(path: Path | None) -> FleeSettings:
         sec = raw.get(section) or {}
         if not isinstance(sec, dict):
             raise ScenarioError("must be a mapping", file=path, field=section)
+        _refuse_misspelt(sec, keys, path, section)
         for key in keys:
             if key not in sec:
                 continue
@@ -90,6 +93,19 @@ def read_settings(path: Path | None) -> FleeSettings:
     cfg = FleeSettings(**values)
     _check(cfg, path)
     return cfg
+
+
+def _refuse_misspelt(section: dict, keys: tuple[str, ...], path: Path, name: str) -> None:
+    """Keys of Flee's that travesia does not read are ignored, as Flee ignores keys it does not
+    know; but one a letter or two away from a key that is read is a typo that would silently
+    leave the setting at its default (`camp_movechanse`)."""
+    for key in section:
+        if key in keys:
+            continue
+        near = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.9)
+        if near:
+            raise ScenarioError(f"unknown setting '{str(key)[:40]}': did you mean '{near[0]}'?",
+                                file=path, field=f"{name}.{key}")
 
 
 def _convert(value, kind: str, path: Path, where: str):
