@@ -321,40 +321,30 @@ class Store:
                  record.status, record.started, record.finished, record.wall_seconds, record.error,
                  record.branch])
             if results is not None:
-                self.con.register("_daily", _with_run_id(results.daily_table(), record.run_id))
-                self.con.execute("INSERT INTO daily SELECT run_id, date, place, state, people FROM "
-                                 "_daily")
-                self.con.unregister("_daily")
-                places = places_table(results)
-                if places is not None:
-                    self.con.register("_places", _with_run_id(places, record.run_id))
-                    self.con.execute("INSERT INTO places SELECT run_id, date, place, "
-                                     "newly_settled, shelter_capacity, inflow FROM _places")
-                    self.con.unregister("_places")
-                groups = place_groups_table(results)
-                if groups is not None:
-                    self.con.register("_groups", _with_run_id(groups, record.run_id))
-                    self.con.execute("INSERT INTO place_groups SELECT run_id, date, place, "
-                                     "category, people FROM _groups")
-                    self.con.unregister("_groups")
-                if getattr(results, "informal_names", None):    # informal_crossings.csv
-                    self.con.register("_informal", _with_run_id(results.informal_table(),
-                                                                record.run_id))
-                    self.con.execute(f"INSERT INTO informal SELECT run_id, date, "
-                                     f"informal_crossing, {', '.join(INFORMAL_MEASURES)} "
-                                     "FROM _informal")
-                    self.con.unregister("_informal")
-                # None: a ruleset without crossings (Flee's)
-                crossings = results.crossings_table()
-                if crossings is not None:
-                    self.con.register("_crossings", _with_run_id(crossings, record.run_id))
-                    self.con.execute(f"INSERT INTO crossings SELECT run_id, date, crossing, "
-                                     f"{', '.join(CROSSING_COLUMNS)} FROM _crossings")
-                    self.con.unregister("_crossings")
+                informal = (results.informal_table()
+                            if getattr(results, "informal_names", None) else None)
+                # None: a table the run does not have (Flee's: no crossings, places or groups)
+                for table, columns, rows in (
+                        ("daily", ["date", "place", "state", "people"], results.daily_table()),
+                        ("places", ["date", "place", "newly_settled", "shelter_capacity",
+                                    "inflow"], places_table(results)),
+                        ("place_groups", ["date", "place", "category", "people"],
+                         place_groups_table(results)),
+                        ("informal", ["date", "informal_crossing", *INFORMAL_MEASURES], informal),
+                        ("crossings", ["date", "crossing", *CROSSING_COLUMNS],
+                         results.crossings_table())):
+                    if rows is not None:
+                        self._insert(table, columns, _with_run_id(rows, record.run_id))
             self.con.commit()
         except BaseException:
             self.con.rollback()
             raise
+
+    def _insert(self, table: str, columns: list[str], rows: pa.Table) -> None:
+        """Append a run's rows (run_id first) to one of the schema's tables."""
+        self.con.register("_rows", rows)
+        self.con.execute(f"INSERT INTO {table} SELECT run_id, {', '.join(columns)} FROM _rows")
+        self.con.unregister("_rows")
 
     def set_meta(self, ensemble_id: str, meta: dict) -> None:
         """What else a reader must know of an ensemble (a fit's observation model, its timeline
