@@ -57,3 +57,43 @@ def test_the_flows_chart_and_the_days_numbers_are_the_apis(browser, flows_server
     assert str(line).startswith(f["dates"][1])
     assert not pg.errors
     context.close()
+
+
+def test_counts_of_an_informal_crossing_are_drawn_on_its_series(browser, tmp_path):  # noqa: F811
+    """The scenario's observations of an informal crossing's series (crossing: the path, compare:
+    informal_died) are drawn as points on that series' chart, and on no crossing's chart."""
+    from scenario_kit import write_csv
+    from test_vocabulary_drivers import with_spec
+
+    folder = flows_world(tmp_path / "sc")
+    write_csv(folder / "observations.csv", [
+        {"date": f"2026-01-0{d}", "place": "the path", "measure": "deaths", "value": v,
+         "value_low": v - 1, "value_high": v + 2, "source": "hand", "crossing": "path",
+         "compare": "informal_died"} for d, v in ((2, 5), (3, 3))])
+    with_spec(folder, observations="observations.csv")
+    app, _ = baseline_app(str(folder), 2)
+    with serving(app) as url:
+        context, pg = open_dashboard(browser, url, height=1300)
+        id = pg.evaluate("window.travesia.current")
+        pg.wait_for_selector(f"#flows-panel[data-for='{id}'][data-day='0']")
+        shown = pg.evaluate("fetch('/api/scenario').then(r => r.json())")["observations"]
+        assert [(o["kind"], o["crossing"], o["measure"], o["value"]) for o in shown] == [
+            ("informal", "path", "informal_died", 5), ("informal", "path", "informal_died", 3)]
+        pg.select_option("#flows-series", "informal|path|informal_died")
+        pg.wait_for_function("document.querySelector('#flows-chart').layout.title.text === "
+                             "'path: died'")
+        points = pg.evaluate("""() => document.querySelector('#flows-chart').data
+            .filter(t => t.meta === 'observed').map(t => [Array.from(t.x), Array.from(t.y),
+                                                           Array.from(t.error_y.array)])""")
+        assert points == [[["2026-01-02", "2026-01-03"], [5, 3], [2, 2]]]
+        # another series of the same path has no points
+        pg.select_option("#flows-series", "informal|path|informal_crossed")
+        pg.wait_for_function("document.querySelector('#flows-chart').layout.title.text === "
+                             "'path: crossed'")
+        assert pg.evaluate("""() => document.querySelector('#flows-chart').data
+            .filter(t => t.meta === 'observed').length""") == 0
+        # nor has the crossing's chart
+        assert pg.evaluate("""() => [...document.querySelectorAll('#charts .chart')].flatMap(
+            d => (d.data || []).filter(t => t.meta === 'observed')).length""") == 0
+        assert not pg.errors
+        context.close()

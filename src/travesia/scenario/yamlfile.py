@@ -26,7 +26,7 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         # YAML keeps the last of two equal keys; a key written twice (two `start:` lines, a
         # parameter set in two places) is a mistake whose first value would vanish unseen
-        seen: dict = {}
+        seen = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             try:

@@ -15,6 +15,7 @@ from travesia.model.needs import (
     WATER_L_PER_PERSON_DAY,
 )
 from travesia.model.impacts import Rates, scenario_rates
+from travesia.scenario.measures import INFORMAL_MEASURES
 from travesia.scenario.observations import Observation, read_observations
 from travesia.outputs.plot import event_label
 from travesia.scenario import load_scenario
@@ -64,13 +65,18 @@ class ScenarioView:
                 "source": SPHERE_SOURCE}
 
     def chart_observations(self) -> list[dict]:
-        """Observations a chart can show: at a crossing, of a series the model has."""
+        """Observations a chart can show: at a crossing, of a series the model has (`kind`
+        crossing), or at an informal crossing, of one of its measures (`kind` informal: the
+        inflows and informal crossings chart)."""
+        informal = {i.name for i in self.scenario.informal}
         out = []
         for o in self.observations:
-            measure = COMPARE_TO_MEASURE.get(o.compare or "")
+            kind, measure = (("informal", o.compare)
+                             if o.crossing in informal and o.compare in INFORMAL_MEASURES
+                             else ("crossing", COMPARE_TO_MEASURE.get(o.compare or "")))
             if o.crossing and measure:
                 out.append({"date": o.date.isoformat(), "crossing": o.crossing, "measure": measure,
-                            "value": o.value,
+                            "kind": kind, "value": o.value,
                             "low": o.low, "high": o.high, "place": o.place, "source": o.source})
         return out
 

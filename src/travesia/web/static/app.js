@@ -200,15 +200,8 @@ function chartFor(div, crossing, measure, base, overlay, dayDate, yMax, same = n
                   line: { color: COLOURS.base, width: 1.2, dash: "dot" }, meta: "same-runs",
                   name: `median of the same ${same.crossings.runs} run${same.crossings.runs > 1 ? "s" : ""}` });
   }
-  const obs = state.scenario.observations.filter((o) => o.crossing === crossing && o.measure === measure);
-  if (obs.length) {
-    traces.push({ x: obs.map((o) => o.date), y: obs.map((o) => o.value), mode: "markers", name: "observed",
-      marker: { color: "#111", size: 7 },
-      error_y: { type: "data", symmetric: false, color: "#111", thickness: 1.2, width: 3,
-                 array: obs.map((o) => (o.high ?? o.value) - o.value), arrayminus: obs.map((o) => o.value - (o.low ?? o.value)) },
-      hovertext: obs.map((o) => `${o.date}: ${fmt(o.value)}${o.low != null || o.high != null ? ` (${o.low ?? "?"}–${o.high ?? "?"})` : ""}<br>${o.place}`),
-      hoverinfo: "text" });
-  }
+  const obs = observedAt("crossing", crossing, measure);
+  if (obs.length) traces.push(observedTrace(obs));
   const ev = eventShapes(crossing, dates);
   traces.push(ev.trace);
   const shapes = ev.shapes.concat([{ type: "line", xref: "x", yref: "paper", x0: dayDate, x1: dayDate, y0: 0, y1: 1,
@@ -355,6 +348,21 @@ async function drawHost() {
   panel.dataset.day = String(answer.day);
 }
 
+// observations of one series (kind "crossing": at a crossing; "informal": at an informal crossing)
+function observedAt(kind, where, measure) {
+  return state.scenario.observations.filter((o) => (o.kind || "crossing") === kind && o.crossing === where &&
+                                                   o.measure === measure);
+}
+
+function observedTrace(obs) {
+  return { x: obs.map((o) => o.date), y: obs.map((o) => o.value), mode: "markers", name: "observed", meta: "observed",
+    marker: { color: "#111", size: 7 },
+    error_y: { type: "data", symmetric: false, color: "#111", thickness: 1.2, width: 3,
+               array: obs.map((o) => (o.high ?? o.value) - o.value), arrayminus: obs.map((o) => o.value - (o.low ?? o.value)) },
+    hovertext: obs.map((o) => `${o.date}: ${fmt(o.value)}${o.low != null || o.high != null ? ` (${o.low ?? "?"}–${o.high ?? "?"})` : ""}<br>${o.place}`),
+    hoverinfo: "text" };
+}
+
 // --- inflows and informal crossings by day ------------------------------------------------------
 async function loadFlows(id) {
   if (!state.flows[id]) state.flows[id] = await api(`/api/datasets/${encodeURIComponent(id)}/flows`);
@@ -366,7 +374,8 @@ function flowSeries(f) {
   const out = Object.entries(f.inflow).map(([place, band]) => ({ key: `inflow|${place}`, label: `came in at ${place}`, band }));
   for (const [name, measures] of Object.entries(f.informal)) {
     for (const [m, band] of Object.entries(measures)) {
-      out.push({ key: `informal|${name}|${m}`, label: `${name}: ${m.replace(/^informal_/, "").replace(/_/g, " ")}`, band });
+      out.push({ key: `informal|${name}|${m}`, label: `${name}: ${m.replace(/^informal_/, "").replace(/_/g, " ")}`, band,
+                 observed: observedAt("informal", name, m) });
     }
   }
   return out;
@@ -411,6 +420,7 @@ async function drawFlows() {
   }
   traces.push({ x, y: s.band.p50, mode: "lines", line: { color: colour, width: 2 }, meta: "median",
                 name: f.runs > 1 ? `median of ${f.runs}` : "one run" });
+  if (s.observed && s.observed.length) traces.push(observedTrace(s.observed));
   const t = Math.min(state.day, f.dates.length - 1);
   await Plotly.react($("#flows-chart"), traces, {
     title: { text: s.label, font: { size: 13 }, x: 0.01 }, margin: { l: 48, r: 10, t: 30, b: 30 },
