@@ -62,6 +62,16 @@ def _fit_options(fn):
             "uniform(low,high), normal(mean,sd), lognormal(median,sigma) or [a,b,c].",
         ),
         click.option(
+            "--prior-from",
+            "prior_from",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            metavar="FIT",
+            help="Scenarios only: a fitted_params.yaml (of this or another scenario) whose "
+                 "posterior becomes the prior of the behaviour parameters it holds; --vary "
+                 "still wins.",
+        ),
+        click.option(
             "--measures",
             default=None,
             metavar="LIST",
@@ -141,7 +151,7 @@ def _progress(quiet: bool, label: str = ""):
 @_fit_options
 @user_errors
 def calibrate(scenario, until, budget, out, store_path, params_file, future, settings, likelihood,
-              observations, vary,
+              observations, vary, prior_from,
               measures, obs_error, base_seed, workers, scheduler, quiet):
     """Fit SCENARIO's uncertain parameters (its priors, plus --vary) to the observations up to
     --until; write the fitted values (a file `run`/`ensemble` take with --params), a posterior
@@ -151,7 +161,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
 
     check_output_paths(**{"--out": out, "--store": store_path})
     if is_flee_arg(scenario, **{"--params": params_file, "--observations": observations,
-                                "--measures": measures}):
+                                "--measures": measures, "--prior-from": prior_from}):
         flee_calibrate(Path(scenario), until=until, budget=budget, vary=list(vary),
                        settings=settings, out=out,
                        store_path=store_path, obs_error=obs_error, base_seed=base_seed,
@@ -180,7 +190,8 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
                        params_file=params_file,
                        obs_model=ObservationModel(error=obs_error), base_seed=base_seed,
                        workers=workers,
-                       scheduler=scheduler, progress=_progress(quiet), future=future)
+                       scheduler=scheduler, progress=_progress(quiet), future=future,
+                       prior_from=prior_from)
     table = fit.scores()
     summary = table.summary()
     paths = write_fit(fit, out, summary)
@@ -218,7 +229,7 @@ def calibrate(scenario, until, budget, out, store_path, params_file, future, set
 @_fit_options
 @user_errors
 def backtest(scenario, dates, budget, out, future, settings, likelihood, assimilate, observations,
-             vary, measures, obs_error,
+             vary, prior_from, measures, obs_error,
              base_seed, workers, scheduler, quiet):
     """Backtest SCENARIO: at each --at DATE, fit on the observations known then, forecast the next
     7 and 14 days, and score the forecast beside the naive ones. A Flee folder: fit its rule
@@ -227,7 +238,8 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, assimil
     from travesia.cli.flee import flee_backtest, flee_only, is_flee_arg
 
     check_output_paths(**{"--out": out})
-    if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures}):
+    if is_flee_arg(scenario, **{"--observations": observations, "--measures": measures,
+                                "--prior-from": prior_from}):
         flee_backtest(Path(scenario), dates=list(dates), budget=budget, vary=list(vary),
                       settings=settings, out=out,
                       obs_error=obs_error, base_seed=base_seed, workers=workers,
@@ -261,7 +273,8 @@ def backtest(scenario, dates, budget, out, future, settings, likelihood, assimil
                           vary=[parse_vary(v) for v in vary], measures=_measures(measures),
                           obs_model=ObservationModel(error=obs_error), base_seed=base_seed,
                           workers=workers,
-                          scheduler=scheduler, progress=progress, future=future)
+                          scheduler=scheduler, progress=progress, future=future,
+                          prior_from=prior_from)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     for entry in result["at"]:

@@ -34,7 +34,7 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *,
              measures: list[str] | None = None, obs_model: ObservationModel = ObservationModel(),
              base_seed: int = 0, workers: int | None = None, scheduler: str | None = None,
              progress: Callable[[dt.date, int, int], None] | None = None,
-             future: str = "planned") -> dict:
+             future: str = "planned", prior_from: str | Path | None = None) -> dict:
     """{'at': [{date, fitted, spread, horizons: {7: scores, 14: scores}}]} for each date."""
     if not dates:
         raise ScenarioError("give at least one --at DATE", field="--at")
@@ -59,7 +59,7 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *,
                         measures=measures,
                         obs_model=obs_model, base_seed=base_seed, workers=workers,
                         scheduler=scheduler,
-                        predictive_days=days, future=future,
+                        predictive_days=days, future=future, prior_from=prior_from,
                         progress=partial(progress, at) if progress else None)
         later = fit_targets(all_obs, sc, last, set(measures) if measures else None)
         entry: dict[str, Any] = {"date": at.isoformat(), "future": future,
@@ -79,4 +79,5 @@ def backtest(scenario: str | Path | Scenario | None, dates: list[dt.date], *,
     return {"scenario": sc.name, "observations": str(obs_path), "budget_per_date": budget,
             "future": future,
             "future_means": FUTURE_MEANING[future], "observation_noise": obs_model.as_dict(),
+            "prior_from": str(prior_from) if prior_from is not None else None,
             "at": out}

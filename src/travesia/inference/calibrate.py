@@ -349,20 +349,27 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
               base_seed: int = 0, workers: int | None = None, scheduler: str | None = None,
               predictive_runs: int | None = None, predictive_days: int | None = None,
               runner: Runner | None = None, progress: Callable[[int, int], None] | None = None,
-              future: str = "as-happened") -> Fit:
+              future: str = "as-happened", prior_from: str | Path | None = None) -> Fit:
     """Fit the scenario's priors (replaced name by name by `vary`) to the observations up to
     `until`.
 
     `budget` counts every run, the predictive ensemble's included (a tenth, 20 to 200 runs).
     `predictive_days`: length of the predictive runs (default: the whole scenario).
     `future`: which timeline events the runs know of at `until` (scenario/timeline.py): `planned`,
-    `frozen`, or `as-happened` (all of them, the default)."""
+    `frozen`, or `as-happened` (all of them, the default).
+    `prior_from`: a fit file (fitted_params.yaml) whose posterior becomes the prior of the
+    behaviour parameters it holds (runs/posterior.py priors_from_fit); `vary` still wins."""
     started = time.perf_counter()
     until = None if until is None else as_date(until, "--until")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     base = params_with_file(sc, params_file)
     priors = scenario_priors(sc)
-    for p in vary:
+    learned = []
+    if prior_from is not None:
+        from travesia.runs.posterior import priors_from_fit, read_fit
+
+        learned = priors_from_fit(read_fit(prior_from), priors, scenario_name=sc.name)
+    for p in [*learned, *vary]:
         priors[p.name] = p
     check_scenario_names(sc, [p.name for p in vary])
     if not priors:
@@ -424,6 +431,7 @@ def calibrate(scenario: str | Path | Scenario | None = None, *,
                          "base_seed": base_seed, "budget": budget, "fit_days": fit_days,
                          "cma_popsize": popsize, "vary": {p.name: p.text() for p in vary},
                          "measures": sorted(measures) if measures else "all",
+                         "prior_from": str(prior_from) if prior_from is not None else None,
                          "params_file": str(params_file) if params_file else None,
                          "future": future, "timeline": timeline},
                failed=len(runner.failed), base=base)

@@ -220,3 +220,39 @@ def posterior_values(fit: LoadedFit, base_seed: int, run_index: int,
     rng = np.random.default_rng([base_seed & 0xFFFFFFFF, zlib.crc32(b"posterior"), run_index])
     draw = fit.sample[int(rng.integers(len(fit.sample)))]
     return {n: draw[n] for n in (fit.names if names is None else names)}
+
+
+def priors_from_fit(fit: LoadedFit, priors: dict[str, Any], *,
+                    scenario_name: str | None = None) -> list[Any]:
+    """Priors shaped like a fit's posterior, to fit another episode (or a later stretch of the
+    same one) starting from what an earlier fit learned (`--prior-from FIT`).
+
+    For each behaviour parameter the fit holds and `priors` (the scenario's) also has: a normal
+    with the posterior draws' mean and sd, bounded like the scenario's prior (a lognormal prior
+    gives a lognormal with the draws' log mean and sd). A list of values (`[1,2,3]`) keeps the
+    scenario's prior: its weights cannot be written. A fit's data numbers (document shares,
+    stocks) are its own scenario's facts and are left out, as a borrowed fit's are. Only the
+    margins carry over, not the correlations between parameters."""
+    from travesia.runs.priors import Prior
+
+    out = []
+    for name in fit.names:
+        prior = priors.get(name)
+        if prior is None or is_data_name(name) or prior.dist == "values":
+            continue
+        draws = np.array([float(d[name]) for d in fit.sample], dtype=float)
+        if prior.dist == "lognormal":
+            if np.any(draws <= 0):
+                continue
+            logs = np.log(draws)
+            out.append(Prior(name, "lognormal", (float(np.exp(logs.mean())),
+                                                 max(float(logs.std()), 1e-6))))
+            continue
+        low, high = prior.args if prior.dist == "uniform" else prior.clip
+        sd = max(float(draws.std()), 1e-9 * max(abs(float(draws.mean())), 1.0))
+        out.append(Prior(name, "normal", (float(draws.mean()), sd), clip=(low, high)))
+    if not out:
+        raise ScenarioError(f"the fit holds none of the parameters "
+                            f"{scenario_name or 'the scenario'} puts a prior on "
+                            f"({', '.join(sorted(priors)) or 'none'})", file=fit.path)
+    return out
