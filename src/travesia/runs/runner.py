@@ -116,7 +116,8 @@ def run_scenario(scenario: str | None, *, seed: int = 0, days: int | None = None
         print_summary(results)
         click.echo("wrote daily.parquet, crossings.parquet, needs.csv, impacts.csv, "
                    "impacts_places.csv, summary.json, stranded.png"
-                   + (", informal.csv" if results.informal_names else "") + f" to {out_dir}")
+                   + (", informal.csv" if results.informal_names else "")
+                   + (", inflows.csv" if results.inflow_totals() else "") + f" to {out_dir}")
     return results
 
 
