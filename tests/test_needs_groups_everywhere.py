@@ -8,15 +8,11 @@ from __future__ import annotations
 import csv
 
 import pytest
-from click.testing import CliRunner
-from fastapi.testclient import TestClient
 from test_vocabulary_drivers import demography, run
+from test_web_flows import run_and_ensemble_served
 
-from travesia.cli import main
 from travesia.model.impacts import load_rates
-from travesia.web.app import create_app
 from travesia.web.data import from_results
-from travesia.web.sources import build
 
 # 10 children under 5 at 1,290 kcal and 5 pregnant women at 2,100 + 285, all held from day 1
 FOOD = 10 * 1290 + 5 * (2100 + 285)
@@ -26,17 +22,8 @@ FOOD = 10 * 1290 + 5 * (2100 + 285)
 def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("groups")
     folder = demography(root / "sc", {"child": "child_0_4", "pregnant": "pregnant"})
-    out, store = root / "run", root / "ens.duckdb"
-    for args in (["run", str(folder), "--out", str(out)],
-                 ["ensemble", str(folder), "--runs", "2", "--store", str(store), "--workers",
-                  "1"]):
-        made = CliRunner().invoke(main, args)
-        assert made.exit_code == 0, made.output
-    view, catalogue = build(str(folder), store, (out,))
-    app = create_app(view, catalogue)
-    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+    with run_and_ensemble_served(folder, root, 2) as (client, out):
         yield client, folder, out
-    app.state.runner.shutdown()
 
 
 def food_on(answer) -> float:

@@ -3,6 +3,8 @@ numbers as a run folder's informal.csv, the runs in memory (Results) and an ense
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pyarrow.csv as pacsv
 import pytest
@@ -25,21 +27,29 @@ def flows_world(folder):
                            inflows=[inflow(per_day=3.0)])
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    root = tmp_path_factory.mktemp("flows")
-    folder = flows_world(root / "sc")
+@contextlib.contextmanager
+def run_and_ensemble_served(folder, root, runs: int, run_args=()):
+    """(the dashboard's API client, the run folder) over a run folder and an ensemble store of
+    `runs` runs of the scenario `folder`, written by the commands into `root`."""
     out, store = root / "run", root / "ens.duckdb"
-    for args in (["run", str(folder), "--out", str(out), "--seed", "3"],
-                 ["ensemble", str(folder), "--runs", "3", "--store", str(store), "--workers",
-                  "1"]):
+    for args in (["run", str(folder), "--out", str(out), *run_args],
+                 ["ensemble", str(folder), "--runs", str(runs), "--store", str(store),
+                  "--workers", "1"]):
         made = CliRunner().invoke(main, args)
         assert made.exit_code == 0, made.output
     view, catalogue = build(str(folder), store, (out,))
     app = create_app(view, catalogue)
     with TestClient(app, base_url="http://127.0.0.1:8765") as client:
-        yield client, folder, out
+        yield client, out
     app.state.runner.shutdown()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("flows")
+    folder = flows_world(root / "sc")
+    with run_and_ensemble_served(folder, root, 3, ["--seed", "3"]) as (client, out):
+        yield client, folder, out
 
 
 def dataset_ids(client) -> dict[str, str]:
