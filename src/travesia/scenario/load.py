@@ -178,13 +178,18 @@ def _unique(rows: list[tuple[int, Any]], key, path: Path, what: str, fld: str) -
         seen[k] = line
 
 
+def check_source_ids(text: str | list[str], sources: dict[str, SourceRow], path: Path, *,
+                     row: int | None = None, field: str = "source") -> None:
+    """Every id of a `source` cell (`a;b`) is a row of sources.csv, or `assumption`/`derived`."""
+    for sid in split_ids(text):
+        if sid not in sources and sid not in SPECIAL_SOURCES:
+            raise ScenarioError(f"unknown source id '{sid[:40]}' (not in sources.csv)", file=path,
+                                row=row, field=field)
+
+
 def _check_sources(rows: list[tuple[int, Any]], path: Path, sources: dict[str, SourceRow]) -> None:
     for line, row in rows:
-        for sid in split_ids(row.source):
-            if sid not in sources and sid not in SPECIAL_SOURCES:
-                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=path,
-                                    row=line,
-                                    field="source")
+        check_source_ids(row.source, sources, path, row=line)
 
 
 def _validate_spec(data: dict, path: Path) -> ScenarioSpec:
@@ -466,10 +471,7 @@ class _EventCheck:
                     raise ScenarioError(f"duplicate event id '{ev.id}'", file=ypath,
                                         field=f"{fld}.id")
                 event_ids.add(ev.id)
-            for sid in split_ids(ev.source):
-                if sid not in self.sources and sid not in SPECIAL_SOURCES:
-                    raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)",
-                                        file=ypath, field=f"{fld}.source")
+            check_source_ids(ev.source, self.sources, ypath, field=f"{fld}.source")
             crossing = getattr(ev, "crossing", None)
             if crossing is not None and crossing not in self.crossing_names:
                 raise ScenarioError(f"unknown crossing '{crossing[:60]}' (crossings.csv has: "
@@ -618,10 +620,7 @@ def _check_branches(spec: ScenarioSpec, check: _EventCheck, event_ids: set[str],
             raise ScenarioError(f"duplicate branch id '{branch.id}'", file=ypath,
                                 field=f"{fld}.id")
         seen.add(branch.id)
-        for sid in split_ids(branch.source):
-            if sid not in check.sources and sid not in SPECIAL_SOURCES:
-                raise ScenarioError(f"unknown source id '{sid}' (not in sources.csv)", file=ypath,
-                                    field=f"{fld}.source")
+        check_source_ids(branch.source, check.sources, ypath, field=f"{fld}.source")
         if not spec.start < branch.after <= spec.end:
             raise ScenarioError(f"after {branch.after} is outside the period {spec.start} ("
                                 f"excluded) to {spec.end}", file=ypath, field=f"{fld}.after")

@@ -17,14 +17,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from travesia.errors import ScenarioError
-from travesia.scenario.load import BUILTIN_DIR, file_inside, read_csv_rows
+from travesia.scenario.load import BUILTIN_DIR, check_source_ids, file_inside, read_csv_rows
 from travesia.scenario.plain_errors import first_error, location, plain_reason, shown_value
-from travesia.scenario.schema import MAX_PEOPLE, Row, SourceRow, split_ids
+from travesia.scenario.schema import MAX_PEOPLE, Row, SourceRow
 from travesia.scenario.yamlfile import read_yaml_mapping
 
 STATUSES = ("regular", "irregular")
 FILES = ("stocks.yaml", "sources.csv", "flows.csv", "observations.csv")
-SPECIAL_SOURCES = {"assumption", "derived"}
 MAX_MONTHS = 12 * 100          # a century of months
 MAX_NATIONALITIES = 200
 
@@ -227,14 +226,6 @@ def _check_pattern(pattern: str, spec: StocksSpec, path: Path, fld: str,
                             row=row, field=fld)
 
 
-def _check_source_ids(text: str, sources: dict[str, SourceRow], path: Path, row: int | None,
-                      fld: str) -> None:
-    for sid in split_ids(text):
-        if sid not in sources and sid not in SPECIAL_SOURCES:
-            raise ScenarioError(f"unknown source id '{sid[:40]}' (not in sources.csv)", file=path,
-                                row=row, field=fld)
-
-
 def _spec(path: Path) -> StocksSpec:
     data = read_yaml_mapping(path, missing="missing file",
                              expected="expected a mapping (name, start, nationalities, initial, "
@@ -287,7 +278,7 @@ def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:
         if stock.cell in seen:
             raise ScenarioError(f"cell '{stock.cell}' is given twice", file=ypath, field=fld)
         seen.add(stock.cell)
-        _check_source_ids(stock.source, sources, ypath, None, f"initial.{i}.source")
+        check_source_ids(stock.source, sources, ypath, field=f"initial.{i}.source")
     for name in spec.priors:
         if not _NAME.match(name):
             raise ScenarioError(f"prior name '{name[:40]}' is not a lower-case name", file=ypath,
@@ -305,7 +296,7 @@ def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:
             if prior not in spec.priors:
                 raise ScenarioError(f"unknown prior '{prior[:40]}' (not in priors:)", file=ypath,
                                     field=f"measures.{name}.factors")
-        _check_source_ids(measure.source, sources, ypath, None, f"measures.{name}.source")
+        check_source_ids(measure.source, sources, ypath, field=f"measures.{name}.source")
 
     fpath = folder / "flows.csv"
     flows = read_csv_rows(fpath, FlowRow)
@@ -327,7 +318,7 @@ def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:
         if p_last < first or p_first > last:
             raise ScenarioError(f"period {flow.period} falls outside {spec.start} to {spec.end}",
                                 file=fpath, row=line, field="period")
-        _check_source_ids(flow.source, sources, fpath, line, "source")
+        check_source_ids(flow.source, sources, fpath, row=line, field="source")
         if flow.factor is not None and flow.factor not in spec.priors:
             raise ScenarioError(f"unknown prior '{flow.factor[:40]}' (stocks.yaml priors: names "
                                 f"{len(spec.priors)})", file=fpath, row=line, field="factor")
@@ -341,6 +332,6 @@ def load_stocks(name_or_path: str | Path | None = None) -> StocksInput:
         if not spec.start <= obs.date <= spec.end:
             raise ScenarioError(f"{obs.date} falls outside {spec.start} to {spec.end}",
                                 file=opath, row=line, field="date")
-        _check_source_ids(obs.source, sources, opath, line, "source")
+        check_source_ids(obs.source, sources, opath, row=line, field="source")
     return StocksInput(folder=folder, spec=spec, sources=sources, cells=cells, flows=flows,
                        observations=observations)
