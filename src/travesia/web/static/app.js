@@ -13,6 +13,8 @@ const state = {
   flee: {}, fleeMap: null, fleeLayer: null, fleeCircles: {},   // Flee cases: id -> /flee answer
   flows: {}, flowsKey: null,             // id -> /flows answer; the series charted
 };
+// the plot options of every chart
+const PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 window.travesia = state;                 // for the browser tests and the curious
 
 const $ = (sel) => document.querySelector(sel);
@@ -337,7 +339,7 @@ async function drawHost() {
     margin: { l: 48, r: 10, t: 30, b: 30 }, legend: { orientation: "h", x: 0, y: -0.16, font: { size: 10 } },
     xaxis: { type: "date" }, yaxis: { rangemode: "tozero" },
     shapes: [{ type: "line", xref: "x", yref: "paper", x0: dayDate, x1: dayDate, y0: 0, y1: 1, line: { color: "#555", width: 1.5 } }],
-  }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+  }, PLOT_CONFIG);
   const rates = answer.rates.map((r) => `${r.measure} ${r.value} ${r.unit}${r.currency ? " " + r.currency : ""} (${r.country}, ${r.year})`);
   $("#host-notes").textContent = [
     "Needs (Sphere) count those who depend on provision where they are: held, sheltered, passing through. " +
@@ -426,7 +428,7 @@ async function drawFlows() {
     title: { text: s.label, font: { size: 13 }, x: 0.01 }, margin: { l: 48, r: 10, t: 30, b: 30 },
     legend: { orientation: "h", x: 0, y: -0.16, font: { size: 10 } }, xaxis: { type: "date" }, yaxis: { rangemode: "tozero" },
     shapes: [{ type: "line", xref: "x", yref: "paper", x0: f.dates[t], x1: f.dates[t], y0: 0, y1: 1, line: { color: "#555", width: 1.5 } }],
-  }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+  }, PLOT_CONFIG);
   flowsDay();
 }
 
@@ -778,6 +780,12 @@ function fleeTraces(x, band, observed, runs) {
   return traces;
 }
 
+// a Flee chart's layout: its title, and the y axis (and day line) of where it is drawn
+function fleeLayout(title, extra) {
+  return { title: { text: title, font: { size: 13 }, x: 0.01 }, margin: { l: 52, r: 10, t: 30, b: 30 },
+           legend: { orientation: "h", x: 0, y: -0.18, font: { size: 10 } }, xaxis: { type: "date" }, ...extra };
+}
+
 // Two datasets of one Flee case side by side (a run and an ensemble, the preset rules and a fit):
 // their ARD, and each camp's curves on both sides on the same scale.
 async function compareFlee(a, b, view) {
@@ -806,11 +814,8 @@ async function compareFlee(a, b, view) {
       const d = document.createElement("div");
       d.className = "chart"; d.dataset.camp = key;
       view.querySelector(`.compare-${side}`).appendChild(d);
-      await Plotly.react(d, fleeTraces(f.dates, bandOf(f), observedOf(f), f.runs), {
-        title: { text: title, font: { size: 13 }, x: 0.01 }, margin: { l: 52, r: 10, t: 30, b: 30 },
-        legend: { orientation: "h", x: 0, y: -0.18, font: { size: 10 } }, xaxis: { type: "date" },
-        yaxis: { range: [0, top] },
-      }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+      await Plotly.react(d, fleeTraces(f.dates, bandOf(f), observedOf(f), f.runs),
+                         fleeLayout(title, { yaxis: { range: [0, top] } }), PLOT_CONFIG);
     }
   }
   view.dataset.flee = fa.case;
@@ -826,12 +831,10 @@ async function drawFleeCharts(f) {
     const d = document.createElement("div");
     d.className = "chart"; d.dataset.camp = key;
     host.appendChild(d);
-    await Plotly.react(d, fleeTraces(f.dates, band, observed, f.runs), {
-      title: { text: title, font: { size: 13 }, x: 0.01 }, margin: { l: 52, r: 10, t: 30, b: 30 },
-      legend: { orientation: "h", x: 0, y: -0.18, font: { size: 10 } }, xaxis: { type: "date" },
+    await Plotly.react(d, fleeTraces(f.dates, band, observed, f.runs), fleeLayout(title, {
       yaxis: { rangemode: "tozero" },
       shapes: [{ type: "line", xref: "x", yref: "paper", x0: dayDate, x1: dayDate, y0: 0, y1: 1, line: { color: "#555", width: 1.5 } }],
-    }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+    }), PLOT_CONFIG);
   }
   host.dataset.for = state.current;
 }
